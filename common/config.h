@@ -1,0 +1,88 @@
+/*
+ * dkimrot.yaml (DESIGN 4): the whole schema, defaults, per-domain
+ * overrides.  Every error names FILE:LINE:COLUMN and what was expected.
+ */
+#ifndef DK_CONFIG_H
+#define DK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum dk_alg {
+	DK_ALG_RSA = 0,
+	DK_ALG_ED25519 = 1
+};
+#define DK_ALG_COUNT	2
+#define DK_ALG_BIT(a)	(1u << (a))
+
+/* The lifecycle knobs; the defaults block and every domain have one. */
+struct dk_policy {
+	unsigned	algorithms;	/* DK_ALG_BIT() set */
+	int		rsa_bits;	/* 1024..4096 */
+	long long	rotate_every;	/* seconds */
+	long long	publish_lead;
+	long long	min_age;
+	long long	drain;
+	int		keep_published;	/* >= 1 */
+	unsigned	ttl;		/* seconds */
+	bool		restrict_email;	/* s=email */
+	bool		testmode;	/* t=y */
+};
+
+struct dk_domain_conf {
+	char		*name;		/* validated, lower case */
+	struct dk_policy policy;	/* defaults with overrides applied */
+	int		 line;		/* where it was declared */
+};
+
+struct dk_packaging_conf {
+	char	*output;	/* yum repository directory */
+	int	 keep_builds;
+	char	*key_dir;
+	char	*table_dir;
+	char	*zone_dir;
+	char	*key_owner;
+	char	*key_group;
+	char	*mta_reload;
+	char	*dns_reload;
+	char	*sign_key;	/* "" = unsigned */
+};
+
+struct dk_config {
+	char			*file;		/* for messages */
+	struct dk_policy	 defaults;
+	struct dk_domain_conf	*domains;	/* in file order */
+	size_t			 ndomains;
+	bool			 dns_verify;
+	char			**nameservers;	/* "ADDR" or "ADDR:PORT" */
+	size_t			 nnameservers;
+	char			*git_author;	/* "Name <email>" as written */
+	char			*git_name;	/* parsed from git_author */
+	char			*git_email;
+	struct dk_packaging_conf packaging;
+};
+
+/* The built-in defaults of DESIGN 4. */
+void	dk_config_defaults(struct dk_config *);
+/*
+ * Parses a document.  filename is only for messages.  DK_EUSAGE on any
+ * schema or syntax error, with "FILE:LINE:COL: message".
+ */
+int	dk_config_parse(const char *, size_t, const char *,
+	    struct dk_config **);
+int	dk_config_load(const char *, struct dk_config **);
+void	dk_config_free(struct dk_config *);
+const struct dk_domain_conf *
+	dk_config_domain(const struct dk_config *, const char *);
+/*
+ * The text of a fresh dkimrot.yaml listing the given domains (validated
+ * by the caller), with every default spelled out and commented.
+ */
+int	dk_config_template(const char *const *, size_t, char **);
+
+const char	*dk_alg_name(enum dk_alg);	/* "rsa", "ed25519" */
+int		 dk_alg_parse(const char *, enum dk_alg *);
+/* Selector suffix for multi-algorithm domains: 'r', 'e'. */
+char		 dk_alg_suffix(enum dk_alg);
+
+#endif

@@ -1,0 +1,213 @@
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dktime.h"
+#include "common/error.h"
+
+static time_t fixed_now = (time_t)-1;
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no timegm()). */
+static long long
+days_from_civil(int y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+bad_time(const char *s)
+{
+	dk_error_set("invalid time '%s': expected RFC 3339 "
+	    "(2026-11-22T13:15:00Z) or @EPOCH", s);
+	return DK_EUSAGE;
+}
+
+int
+dk_time_parse(const char *s, time_t *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, oh, om, sign;
+	long long v;
+	const char *p;
+	char *end;
+
+	if (s[0] == '@') {
+		if (!isdigit((unsigned char)s[1]) && s[1] != '-')
+			return bad_time(s);
+		v = strtoll(s + 1, &end, 10);
+		if (*end != '\0' || v < 0 || v > 253402300799LL)
+			return bad_time(s);
+		*out = (time_t)v;
+		return 0;
+	}
+	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
+	    s[16] != ':' || digits(s + 17, 2, &sec))
+		return bad_time(s);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && is_leap(y)) || h > 23 ||
+	    mi > 59 || sec > 60)
+		return bad_time(s);
+	if (sec == 60)
+		sec = 59;	/* a leap second is not worth a key's life */
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return bad_time(s);
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	oh = om = 0;
+	sign = 1;
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+		;
+	else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
+	    !digits(p + 1, 2, &oh) && p[3] == ':' && !digits(p + 4, 2, &om) &&
+	    oh <= 23 && om <= 59)
+		sign = *p == '-' ? -1 : 1;
+	else
+		return bad_time(s);
+	v = days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 + sec;
+	v -= sign * (oh * 3600LL + om * 60LL);
+	if (v < 0)
+		return bad_time(s);
+	*out = (time_t)v;
+	return 0;
+}
+
+void
+dk_time_format(time_t t, char buf[DK_TIME_LEN])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (strftime(buf, DK_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, DK_TIME_LEN, "9999-12-31T23:59:59Z");
+}
+
+void
+dk_time_selector(time_t t, char buf[DK_SELECTOR_TIME_LEN])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (strftime(buf, DK_SELECTOR_TIME_LEN, "%Y%m%d%H%M%S", &tm) == 0)
+		snprintf(buf, DK_SELECTOR_TIME_LEN, "99991231235959");
+}
+
+int
+dk_duration_parse(const char *s, long long *out)
+{
+	long long total = 0, n, unit;
+	const char *p = s;
+
+	if (*p == '\0')
+		goto bad;
+	while (*p != '\0') {
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		n = 0;
+		while (isdigit((unsigned char)*p)) {
+			if (n > (LLONG_MAX - 9) / 10)
+				goto bad;
+			n = n * 10 + (*p++ - '0');
+		}
+		switch (*p++) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default: goto bad;
+		}
+		/* Nothing sensible lasts more than a century. */
+		if (n > 100LL * 366 * 86400 / unit)
+			goto bad;
+		total += n * unit;
+		if (total > 100LL * 366 * 86400)
+			goto bad;
+	}
+	*out = total;
+	return 0;
+bad:
+	dk_error_set("invalid duration '%s': expected a number and a unit "
+	    "(s m h d w), e.g. 30d or 1d12h", s);
+	return DK_EUSAGE;
+}
+
+void
+dk_duration_format(long long secs, char *buf, size_t size)
+{
+	static const struct { long long n; char u; } units[] = {
+		{ 7 * 86400, 'w' }, { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' },
+		{ 1, 's' }
+	};
+	size_t i, len = 0;
+	int n;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	if (secs <= 0) {
+		snprintf(buf, size, "0s");
+		return;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		/* Weeks only when they say it exactly: 14d reads as 2w. */
+		if (secs < units[i].n)
+			continue;
+		n = snprintf(buf + len, size - len, "%lld%c",
+		    secs / units[i].n, units[i].u);
+		if (n < 0 || (size_t)n >= size - len)
+			return;
+		len += (size_t)n;
+		secs %= units[i].n;
+	}
+}
+
+void
+dk_clock_set(time_t t)
+{
+	fixed_now = t;
+}
+
+time_t
+dk_clock_now(void)
+{
+	if (fixed_now != (time_t)-1)
+		return fixed_now;
+	return time(NULL);
+}

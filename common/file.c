@@ -1,0 +1,239 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/file.h"
+
+int
+dk_file_read(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT) {
+			dk_error_set("cannot read '%s': No such file or "
+			    "directory", path);
+			return DK_ENOTFOUND;
+		}
+		dk_error_set_errno(errno, "cannot read '%s'", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		dk_error_set_errno(errno, "cannot read '%s'", path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		dk_error_set("cannot read '%s': not a regular file", path);
+		goto done;
+	}
+	if ((size_t)st.st_size > max) {
+		dk_error_set("cannot read '%s': larger than %zu bytes", path,
+		    max);
+		goto done;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		dk_error_set("out of memory");
+		goto done;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			dk_error_set_errno(errno, "cannot read '%s'", path);
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (outlen != NULL)
+		*outlen = len;
+	buf = NULL;
+	rc = 0;
+done:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+dk_path_join(char *buf, size_t size, const char *a, const char *b)
+{
+	int n;
+
+	if (a[0] == '\0')
+		n = snprintf(buf, size, "%s", b);
+	else
+		n = snprintf(buf, size, "%s%s%s", a,
+		    a[strlen(a) - 1] == '/' ? "" : "/", b);
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("path too long: '%s/%s'", a, b);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_dir_sync(const char *dir)
+{
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		dk_error_set_errno(errno, "cannot open directory '%s'", dir);
+		return -1;
+	}
+	if (fsync(fd) == -1 && errno != EINVAL) {
+		dk_error_set_errno(errno, "cannot sync directory '%s'", dir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int
+dk_dir_sync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	size_t n;
+
+	if ((slash = strrchr(path, '/')) == NULL)
+		return dk_dir_sync(".");
+	n = (size_t)(slash - path);
+	if (n == 0)
+		return dk_dir_sync("/");
+	if (n >= sizeof(dir)) {
+		dk_error_set("path too long: '%s'", path);
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return dk_dir_sync(dir);
+}
+
+int
+dk_file_create(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd, saved;
+
+	fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
+	    mode);
+	if (fd == -1) {
+		if (errno == EEXIST) {
+			dk_error_set("cannot create '%s': File exists", path);
+			return DK_EEXISTS;
+		}
+		dk_error_set_errno(errno, "cannot create '%s'", path);
+		return -1;
+	}
+	/* The umask may have narrowed the mode; make it exact. */
+	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(path);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		unlink(path);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, n, saved;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		dk_error_set("path too long: '%s'", path);
+		return -1;
+	}
+	if ((fd = mkstemp(tmp)) == -1) {
+		dk_error_set_errno(errno, "cannot create temporary file for "
+		    "'%s'", path);
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	return dk_dir_sync_parent(path);
+}
+
+int
+dk_dir_make(const char *path, mode_t mode)
+{
+	char p[PATH_MAX];
+	size_t i, n;
+
+	n = strlen(path);
+	if (n == 0 || n >= sizeof(p)) {
+		dk_error_set("invalid directory '%s'", path);
+		return -1;
+	}
+	memcpy(p, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST) {
+			dk_error_set_errno(errno, "cannot create directory "
+			    "'%s'", p);
+			return -1;
+		}
+		if (i < n)
+			p[i] = '/';
+	}
+	return 0;
+}

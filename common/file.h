@@ -1,0 +1,36 @@
+/*
+ * Safe file I/O.  Files that matter are replaced atomically (temp file in
+ * the same directory, write, fsync, rename, fsync the directory); secrets
+ * are created exclusively with mode 0600 and never follow a symlink.
+ */
+#ifndef DK_FILE_H
+#define DK_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Largest file dk_file_read() accepts unless told otherwise. */
+#define DK_FILE_MAX	(16u * 1024 * 1024)
+
+/*
+ * Reads a whole file (at most max bytes) into a NUL-terminated buffer the
+ * caller frees.  DK_ENOTFOUND if it does not exist.
+ */
+int	dk_file_read(const char *, size_t, char **, size_t *);
+/* Atomic replace with the given mode. */
+int	dk_file_replace(const char *, const void *, size_t, mode_t);
+/*
+ * Exclusive create: O_CREAT|O_EXCL|O_NOFOLLOW, mode exact (umask ignored),
+ * fsynced.  DK_EEXISTS if the path exists; a partly written file is removed.
+ */
+int	dk_file_create(const char *, const void *, size_t, mode_t);
+/* mkdir -p with the given mode for the directories it makes. */
+int	dk_dir_make(const char *, mode_t);
+/* fsync a directory so that renames and creations in it are durable. */
+int	dk_dir_sync(const char *);
+/* fsync the directory that holds a path. */
+int	dk_dir_sync_parent(const char *);
+/* Joins a and b with one '/', checking for truncation: -1 if too long. */
+int	dk_path_join(char *, size_t, const char *, const char *);
+
+#endif

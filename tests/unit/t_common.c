@@ -1,0 +1,270 @@
+/* Unit tests: time, durations, names, buffers, files, the YAML tree. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/dktime.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/name.h"
+#include "common/yaml.h"
+
+static void
+test_common__time_parse(void **state)
+{
+	static const struct { const char *in; long long want; } ok[] = {
+		{ "2026-11-22T13:15:00Z", 1795353300 },
+		{ "2026-11-22t13:15:00z", 1795353300 },
+		{ "2026-11-22T14:15:00+01:00", 1795353300 },
+		{ "2026-11-22T13:15:00.999Z", 1795353300 },
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2028-02-29T00:00:00Z", 1835395200 },
+		{ "@1795353300", 1795353300 },
+	};
+	static const char *bad[] = {
+		"", "2026-11-22", "2026-11-22T13:15:00", "2026-13-01T00:00:00Z",
+		"2026-02-29T00:00:00Z", "2026-11-22T24:00:00Z", "@", "@12x",
+		"2026-11-22T13:15:00+1:00", "yesterday", "@-5",
+	};
+	time_t t;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(dk_time_parse(ok[i].in, &t), 0);
+		assert_int_equal((long long)t, ok[i].want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dk_time_parse(bad[i], &t), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "@-5"));
+}
+
+static void
+test_common__time_format(void **state)
+{
+	char buf[DK_TIME_LEN], sel[DK_SELECTOR_TIME_LEN];
+
+	dk_time_format(1795353300, buf);
+	assert_string_equal(buf, "2026-11-22T13:15:00Z");
+	dk_time_selector(1795353300, sel);
+	assert_string_equal(sel, "20261122131500");
+}
+
+static void
+test_common__duration(void **state)
+{
+	static const struct { const char *in; long long want; } ok[] = {
+		{ "30d", 30 * 86400 }, { "12h", 43200 }, { "1d12h", 129600 },
+		{ "2w", 14 * 86400 }, { "90s", 90 }, { "5m", 300 }, { "0s", 0 },
+	};
+	static const char *bad[] = { "", "30", "d", "30x", "1.5d", "-1d",
+	    "30d ", "99999999999999999999d", "40000d" };
+	long long v;
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(dk_duration_parse(ok[i].in, &v), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dk_duration_parse(bad[i], &v), DK_EUSAGE);
+	dk_duration_format(30 * 86400, buf, sizeof(buf));
+	assert_string_equal(buf, "4w2d");
+	dk_duration_format(5400, buf, sizeof(buf));
+	assert_string_equal(buf, "1h30m");
+	dk_duration_format(0, buf, sizeof(buf));
+	assert_string_equal(buf, "0s");
+}
+
+static void
+test_common__names(void **state)
+{
+	static const char *good[] = { "example.com", "a.b", "xn--bcher-kva.ch",
+	    "mail-1.example.co.uk", "EXAMPLE.COM" };
+	static const char *bad[] = { "exa mple.com", "-x.com", "x-.com",
+	    "ex%ample.com", "com", "example..com", ".example.com",
+	    "example.com.", "bücher.ch", "ex_ample.com", "" };
+	char long254[300], label64[80], buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(dk_name_domain_check(good[i]), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dk_name_domain_check(bad[i]), DK_EUSAGE);
+	/* 254 characters: 4 labels of 62 + ".com" overflow by one */
+	memset(long254, 'a', 254);
+	for (i = 63; i < 254; i += 64)
+		long254[i] = '.';
+	long254[254] = '\0';
+	assert_int_equal(strlen(long254), 254);
+	assert_int_equal(dk_name_domain_check(long254), DK_EUSAGE);
+	long254[253] = '\0';
+	assert_int_equal(dk_name_domain_check(long254), 0);
+	memset(label64, 'a', 64);
+	memcpy(label64 + 64, ".com", 5);
+	assert_int_equal(dk_name_domain_check(label64), DK_EUSAGE);
+	strcpy(buf, "Example.COM");
+	assert_int_equal(dk_name_domain(buf), 0);
+	assert_string_equal(buf, "example.com");
+	assert_int_equal(dk_name_selector_check("20261122131500"), 0);
+	assert_int_equal(dk_name_selector_check("20261122131500r"), 0);
+	assert_int_equal(dk_name_selector_check("s1.sub"), 0);
+	assert_int_equal(dk_name_selector_check("../x"), DK_EUSAGE);
+	assert_int_equal(dk_name_selector_check("a/b"), DK_EUSAGE);
+	assert_int_equal(dk_name_selector_check("%{x}"), DK_EUSAGE);
+}
+
+static void
+test_common__buf(void **state)
+{
+	struct dk_buf b = { 0 };
+	char *s;
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(dk_buf_printf(&b, "%d,", i), 0);
+	assert_int_equal(strncmp(b.data, "0,1,2,", 6), 0);
+	assert_int_equal(b.len, strlen(b.data));
+	s = dk_buf_detach(&b);
+	assert_null(b.data);
+	free(s);
+	assert_int_equal(dk_buf_puts(&b, "secret"), 0);
+	dk_buf_wipe(&b);
+	assert_null(b.data);
+	dk_buf_dispose(NULL);
+}
+
+static void
+test_common__files(void **state)
+{
+	char dir[] = "/tmp/dk_t_common.XXXXXX", path[256], sub[256], *data;
+	struct stat st;
+	size_t len;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	assert_int_equal(dk_file_create(path, "abc", 3, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(dk_file_create(path, "xyz", 3, 0600), DK_EEXISTS);
+	assert_int_equal(dk_file_read(path, 100, &data, &len), 0);
+	assert_string_equal(data, "abc");
+	free(data);
+	assert_int_equal(dk_file_read(path, 2, &data, &len), -1);
+	assert_int_equal(dk_file_replace(path, "hello", 5, 0644), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(dk_file_read(path, 100, &data, &len), 0);
+	assert_string_equal(data, "hello");
+	free(data);
+	unlink(path);
+	assert_int_equal(dk_file_read(path, 100, &data, &len), DK_ENOTFOUND);
+	snprintf(sub, sizeof(sub), "%s/a/b/c", dir);
+	assert_int_equal(dk_dir_make(sub, 0700), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(dk_path_join(path, 8, "abcdef", "gh"), -1);
+	assert_int_equal(dk_path_join(path, sizeof(path), "a/", "b"), 0);
+	assert_string_equal(path, "a/b");
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	rmdir(sub);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static int
+yparse(const char *s, struct dk_ynode **out)
+{
+	return dk_yaml_parse(s, strlen(s), "t.yaml", out);
+}
+
+static void
+test_common__yaml(void **state)
+{
+	struct dk_ynode *root, *n;
+	char *deep;
+	int i;
+
+	assert_int_equal(yparse("a: 1\nb: [x, 'y']\nc: ~\n", &root), 0);
+	assert_int_equal(root->type, DK_Y_MAP);
+	assert_int_equal(root->n, 3);
+	n = dk_yaml_get(root, "b");
+	assert_non_null(n);
+	assert_int_equal(n->type, DK_Y_SEQ);
+	assert_int_equal(n->line, 2);
+	assert_int_equal(n->col, 4);
+	assert_string_equal(n->items[1]->scalar, "y");
+	assert_false(n->items[1]->plain);
+	assert_true(dk_yaml_is_null(dk_yaml_get(root, "c")));
+	assert_null(dk_yaml_get(root, "d"));
+	dk_yaml_free(root);
+
+	assert_int_equal(yparse("", &root), 0);
+	assert_null(root);
+	assert_int_equal(yparse("a: 1\na: 2\n", &root), DK_EUSAGE);
+	assert_string_equal(dk_error_last(),
+	    "t.yaml:2:1: duplicate key 'a' (first at line 1)");
+	assert_int_equal(yparse("a: &x 1\nb: *x\n", &root), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "t.yaml:1:4: anchors"));
+	assert_int_equal(yparse("a: [1, 2\n", &root), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "t.yaml:2:1:"));
+	assert_int_equal(yparse("a: 1\n---\nb: 2\n", &root), DK_EUSAGE);
+	assert_int_equal(yparse("a: !!str 1\n", &root), DK_EUSAGE);
+
+	deep = malloc(200);
+	for (i = 0; i < 40; i++)
+		deep[i] = '[';
+	deep[40] = '\0';
+	assert_int_equal(yparse(deep, &root), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "nested too deeply"));
+	free(deep);
+}
+
+static void
+test_common__yaml_emit(void **state)
+{
+	static const char *words[] = { "example.com", "20261122131500",
+	    "2026-11-22T13:15:00Z", "", "null", "yes", "a: b", "x\"y\\z",
+	    "line\nbreak", "-lead", "#c", "p q" };
+	struct dk_ynode *root;
+	struct dk_buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		b.len = 0;
+		assert_int_equal(dk_buf_puts(&b, "k: "), 0);
+		assert_int_equal(dk_yaml_emit_scalar(&b, words[i]), 0);
+		assert_int_equal(yparse(b.data, &root), 0);
+		assert_string_equal(dk_yaml_get(root, "k")->scalar, words[i]);
+		dk_yaml_free(root);
+	}
+	dk_buf_dispose(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_common__time_parse),
+		cmocka_unit_test(test_common__time_format),
+		cmocka_unit_test(test_common__duration),
+		cmocka_unit_test(test_common__names),
+		cmocka_unit_test(test_common__buf),
+		cmocka_unit_test(test_common__files),
+		cmocka_unit_test(test_common__yaml),
+		cmocka_unit_test(test_common__yaml_emit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
