@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "common/dktime.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/lock.h"
 #include "common/name.h"
 #include "common/yaml.h"
 
@@ -252,6 +254,49 @@ test_common__yaml_emit(void **state)
 	dk_buf_dispose(&b);
 }
 
+static void
+test_common__lock(void **state)
+{
+	char dir[] = "/tmp/dk_t_lock.XXXXXX", git[300], path[300];
+	struct dk_lock *a, *b;
+	time_t t0;
+	pid_t pid;
+	int st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(git, sizeof(git), "%s/.git", dir);
+	assert_int_equal(mkdir(git, 0700), 0);
+	assert_int_equal(dk_lock_acquire(dir, 0, &a), 0);
+	/* flock is per open file: a second open in this process conflicts. */
+	assert_int_equal(dk_lock_acquire(dir, 0, &b), DK_ELOCKED);
+	assert_null(b);
+	assert_non_null(strstr(dk_error_last(), "locked by another dkimrot"));
+	t0 = time(NULL);
+	assert_int_equal(dk_lock_acquire(dir, 1, &b), DK_ELOCKED);
+	assert_true(time(NULL) - t0 >= 1);
+	/* A child waits and gets it once the parent lets go. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct dk_lock *c;
+
+		/* Drop the inherited descriptor, as exec would (O_CLOEXEC). */
+		dk_lock_release(a);
+		_exit(dk_lock_acquire(dir, 5, &c) == 0 ? 0 : 1);
+	}
+	usleep(200 * 1000);
+	dk_lock_release(a);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(dk_lock_acquire(dir, 0, &a), 0);
+	dk_lock_release(a);
+	dk_lock_release(NULL);
+	snprintf(path, sizeof(path), "%s/dkimrot.lock", git);
+	unlink(path);
+	rmdir(git);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -264,6 +309,7 @@ main(void)
 		cmocka_unit_test(test_common__files),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
+		cmocka_unit_test(test_common__lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
