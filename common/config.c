@@ -155,7 +155,7 @@ static const struct pkg_string {
 	const char	*want;
 } pkg_strings[] = {
 	{ "output", PKG(output), dk_config_check_output, false,
-	    "a directory (no control characters)" },
+	    "a non-empty path without control characters" },
 	{ "key_dir", PKG(key_dir), dk_config_check_dir, false, DIR_WANT },
 	{ "table_dir", PKG(table_dir), dk_config_check_dir, false, DIR_WANT },
 	{ "zone_dir", PKG(zone_dir), dk_config_check_dir, false, DIR_WANT },
@@ -363,8 +363,8 @@ dk_config_parse(const char *buf, size_t len, const char *file,
 		goto done;
 	c.file = file;
 	c.cfg = cfg;
-	/* An empty document is the defaults, with no domains. */
-	if (root != NULL && (rc = parse_root(&c, root)) != 0)
+	/* An empty document ("", "---") is the defaults, no domains. */
+	if (!dk_yaml_is_null(root) && (rc = parse_root(&c, root)) != 0)
 		goto done;
 	*out = cfg;
 	cfg = NULL;
