@@ -161,44 +161,11 @@ static const char full[] =
     "  dns_reload: knotc reload\n"
     "  sign_key: \"Ops <ops@example.net>\"\n";
 
+/* dns, git and packaging of full[]. */
 static void
-test_config__full(void **state)
+assert_full_rest(const struct dk_config *c)
 {
-	const struct dk_domain_conf *d;
 	const struct dk_packaging_conf *p;
-	struct dk_config *c;
-
-	assert_int_equal(parse(full, &c), 0);
-	assert_int_equal(c->defaults.algorithms,
-	    DK_ALG_BIT(DK_ALG_RSA) | DK_ALG_BIT(DK_ALG_ED25519));
-	assert_int_equal(c->defaults.rsa_bits, 3072);
-	assert_int_equal(c->defaults.rotate_every, 14 * DAY);
-	assert_int_equal(c->defaults.publish_lead, 12 * 3600);
-	assert_int_equal(c->defaults.min_age, 5 * DAY);
-	assert_int_equal(c->defaults.drain, DAY + 12 * 3600);
-	assert_int_equal(c->defaults.keep_published, 3);
-	assert_int_equal(c->defaults.ttl, 600);
-	assert_true(c->defaults.restrict_email);
-	assert_true(c->defaults.testmode);
-
-	assert_int_equal(c->ndomains, 2);
-	d = &c->domains[0];
-	assert_string_equal(d->name, "example.com");
-	assert_int_equal(d->line, 13);
-	assert_policy_equal(&d->policy, &c->defaults);
-	d = &c->domains[1];
-	assert_string_equal(d->name, "example.org");
-	assert_int_equal(d->line, 14);
-	assert_int_equal(d->policy.algorithms, DK_ALG_BIT(DK_ALG_ED25519));
-	assert_int_equal(d->policy.rsa_bits, 1024);
-	assert_int_equal(d->policy.rotate_every, 7 * DAY);
-	assert_int_equal(d->policy.publish_lead, 2 * DAY);
-	assert_int_equal(d->policy.min_age, 3 * DAY);
-	assert_int_equal(d->policy.drain, 90 * 60);
-	assert_int_equal(d->policy.keep_published, 4);
-	assert_int_equal(d->policy.ttl, 2147483647u);
-	assert_false(d->policy.restrict_email);
-	assert_false(d->policy.testmode);
 
 	assert_true(c->dns_verify);
 	assert_int_equal(c->nnameservers, 5);
@@ -235,6 +202,46 @@ test_config__full(void **state)
 	    "systemctl reload 'opendkim.service' || true");
 	assert_string_equal(p->dns_reload, "knotc reload");
 	assert_string_equal(p->sign_key, "Ops <ops@example.net>");
+}
+
+static void
+test_config__full(void **state)
+{
+	const struct dk_domain_conf *d;
+	struct dk_config *c;
+
+	assert_int_equal(parse(full, &c), 0);
+	assert_int_equal(c->defaults.algorithms,
+	    DK_ALG_BIT(DK_ALG_RSA) | DK_ALG_BIT(DK_ALG_ED25519));
+	assert_int_equal(c->defaults.rsa_bits, 3072);
+	assert_int_equal(c->defaults.rotate_every, 14 * DAY);
+	assert_int_equal(c->defaults.publish_lead, 12 * 3600);
+	assert_int_equal(c->defaults.min_age, 5 * DAY);
+	assert_int_equal(c->defaults.drain, DAY + 12 * 3600);
+	assert_int_equal(c->defaults.keep_published, 3);
+	assert_int_equal(c->defaults.ttl, 600);
+	assert_true(c->defaults.restrict_email);
+	assert_true(c->defaults.testmode);
+
+	assert_int_equal(c->ndomains, 2);
+	d = &c->domains[0];
+	assert_string_equal(d->name, "example.com");
+	assert_int_equal(d->line, 13);
+	assert_policy_equal(&d->policy, &c->defaults);
+	d = &c->domains[1];
+	assert_string_equal(d->name, "example.org");
+	assert_int_equal(d->line, 14);
+	assert_int_equal(d->policy.algorithms, DK_ALG_BIT(DK_ALG_ED25519));
+	assert_int_equal(d->policy.rsa_bits, 1024);
+	assert_int_equal(d->policy.rotate_every, 7 * DAY);
+	assert_int_equal(d->policy.publish_lead, 2 * DAY);
+	assert_int_equal(d->policy.min_age, 3 * DAY);
+	assert_int_equal(d->policy.drain, 90 * 60);
+	assert_int_equal(d->policy.keep_published, 4);
+	assert_int_equal(d->policy.ttl, 2147483647u);
+	assert_false(d->policy.restrict_email);
+	assert_false(d->policy.testmode);
+	assert_full_rest(c);
 	dk_config_free(c);
 }
 
