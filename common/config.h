@@ -32,17 +32,31 @@ struct dk_policy {
 struct dk_domain_conf {
 	char		*name;		/* validated, lower case */
 	struct dk_policy policy;	/* defaults with overrides applied */
-	int		 line;		/* where it was declared */
+	int		 line;		/* line of its name in the file */
+};
+
+/* A name server of dns.nameservers, parsed. */
+#define DK_ADDR_MAX	46	/* INET6_ADDRSTRLEN */
+struct dk_nameserver {
+	int		 family;	/* AF_INET or AF_INET6 */
+	char		 addr[DK_ADDR_MAX];	/* numeric, inet_ntop's form */
+	unsigned short	 port;		/* 53 unless given */
 };
 
 struct dk_packaging_conf {
 	char	*output;	/* yum repository directory */
 	int	 keep_builds;
+	/* absolute, [A-Za-z0-9/._+-] only, no "..", "//" or final '/' */
 	char	*key_dir;
 	char	*table_dir;
 	char	*zone_dir;
+	/* [a-z_][a-z0-9_-]*, at most 32 characters */
 	char	*key_owner;
 	char	*key_group;
+	/*
+	 * Shell commands for %post, written by the repository's owner:
+	 * printable ASCII without '%'; "" = run nothing.
+	 */
 	char	*mta_reload;
 	char	*dns_reload;
 	char	*sign_key;	/* "" = unsigned */
@@ -53,8 +67,11 @@ struct dk_config {
 	struct dk_policy	 defaults;
 	struct dk_domain_conf	*domains;	/* in file order */
 	size_t			 ndomains;
+	/* domains sorted by name, for dk_config_domain(); NULL if none */
+	struct dk_domain_conf	**byname;
 	bool			 dns_verify;
-	char			**nameservers;	/* "ADDR" or "ADDR:PORT" */
+	char			**nameservers;	/* as written */
+	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;
 	char			*git_author;	/* "Name <email>" as written */
 	char			*git_name;	/* parsed from git_author */
@@ -62,7 +79,15 @@ struct dk_config {
 	struct dk_packaging_conf packaging;
 };
 
-/* The built-in defaults of DESIGN 4. */
+/* Largest dkimrot.yaml dk_config_load() reads. */
+#define DK_CONFIG_MAX_SIZE	(16u * 1024 * 1024)
+
+/*
+ * The built-in defaults of DESIGN 4 in a caller-allocated struct, no
+ * domains, file NULL.  Its strings are static: the result is read-only
+ * and never passed to dk_config_free() (dk_config_parse() of an empty
+ * buffer gives an owned copy).
+ */
 void	dk_config_defaults(struct dk_config *);
 /*
  * Parses a document.  filename is only for messages.  DK_EUSAGE on any
@@ -70,8 +95,13 @@ void	dk_config_defaults(struct dk_config *);
  */
 int	dk_config_parse(const char *, size_t, const char *,
 	    struct dk_config **);
+/*
+ * Reads and parses a file (at most DK_CONFIG_MAX_SIZE bytes); messages
+ * name the path as given.  DK_ENOTFOUND if it does not exist.
+ */
 int	dk_config_load(const char *, struct dk_config **);
 void	dk_config_free(struct dk_config *);
+/* The domain's entry (name compared without case), or NULL; O(log n). */
 const struct dk_domain_conf *
 	dk_config_domain(const struct dk_config *, const char *);
 /*

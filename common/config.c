@@ -1,0 +1,439 @@
+/*
+ * dkimrot.yaml (DESIGN 4), read from the YAML tree of common/yaml.c: the
+ * schema, the defaults, per-domain overrides.  Every error names the
+ * FILE:LINE:COL of the node at fault, what was wrong and what was
+ * expected there.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/config.h"
+#include "common/config_value.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/yaml.h"
+
+#define NAMESERVERS_MAX	64
+
+#define DIR_WANT	"an absolute path of letters, digits and / . _ + - " \
+			"without '..', '//' or a final '/'"
+#define TEXT_WANT	"one line of printable ASCII without '%'"
+
+static int
+parse_nameservers(const struct dk_cfgctx *c, const struct dk_ynode *seq)
+{
+	static const char want[] = "IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT "
+	    "with PORT from 1 to 65535";
+	struct dk_config *cfg = c->cfg;
+	const struct dk_ynode *it;
+	char v[DK_CFG_SHOWN + 4];
+	size_t i, j;
+
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "nameservers", seq,
+		    "a sequence of addresses such as "
+		    "[\"192.0.2.53\", \"[2001:db8::53]:5353\"]");
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many name servers (expected at most %d)",
+		    NAMESERVERS_MAX);
+	if (seq->n == 0)
+		return 0;
+	if ((cfg->nameservers = calloc(seq->n, sizeof(char *))) == NULL ||
+	    (cfg->ns = calloc(seq->n, sizeof(*cfg->ns))) == NULL)
+		return dk_cfg_oom();
+	for (i = 0; i < seq->n; i++) {
+		it = seq->items[i];
+		if (dk_cfg_scalar(c, "nameservers", it, want) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_nameserver(it->scalar, &cfg->ns[i]))
+			return dk_cfg_fail(c, it, "invalid name server '%s' "
+			    "(expected %s)", dk_cfg_shown(it->scalar, v), want);
+		for (j = 0; j < i; j++)
+			if (cfg->ns[j].port == cfg->ns[i].port &&
+			    strcmp(cfg->ns[j].addr, cfg->ns[i].addr) == 0)
+				return dk_cfg_fail(c, it, "duplicate name "
+				    "server '%s' (first at line %d)",
+				    it->scalar, seq->items[j]->line);
+		if ((cfg->nameservers[i] = strdup(it->scalar)) == NULL)
+			return dk_cfg_oom();
+		cfg->nnameservers = i + 1;
+	}
+	return 0;
+}
+
+static int
+parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	const struct dk_ynode *verify = NULL;
+	const char *k;
+	size_t i;
+	int rc;
+
+	if (dk_yaml_is_null(map))
+		return 0;
+	if (map->type != DK_Y_MAP)
+		return dk_cfg_wrong_type(c, "dns", map, "a mapping");
+	for (i = 0; i < map->n; i++) {
+		k = map->keys[i]->scalar;
+		if (strcmp(k, "verify") == 0) {
+			verify = map->items[i];
+			rc = dk_cfg_boolean(c, k, verify, &c->cfg->dns_verify);
+		} else if (strcmp(k, "nameservers") == 0)
+			rc = parse_nameservers(c, map->items[i]);
+		else
+			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
+			    "verify, nameservers");
+		if (rc != 0)
+			return rc;
+	}
+	/* Verifying against no server at all would activate unchecked. */
+	if (c->cfg->dns_verify && c->cfg->nnameservers == 0)
+		return dk_cfg_fail(c, verify, "verify is true but nameservers "
+		    "is empty (expected at least one name server to ask)");
+	return 0;
+}
+
+static int
+set_string(char **field, const char *value)
+{
+	char *s;
+
+	if ((s = strdup(value)) == NULL)
+		return dk_cfg_oom();
+	free(*field);
+	*field = s;
+	return 0;
+}
+
+static int
+parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	static const char want[] = "\"Name <email>\"";
+	struct dk_config *cfg = c->cfg;
+	const struct dk_ynode *n;
+	char *name, *email;
+	size_t i;
+	int rc;
+
+	if (dk_yaml_is_null(map))
+		return 0;
+	if (map->type != DK_Y_MAP)
+		return dk_cfg_wrong_type(c, "git", map, "a mapping");
+	for (i = 0; i < map->n; i++)
+		if (strcmp(map->keys[i]->scalar, "author") != 0)
+			return dk_cfg_unknown(c, map->keys[i], "in git",
+			    "author");
+	if ((n = dk_yaml_get(map, "author")) == NULL)
+		return 0;
+	if (dk_cfg_scalar(c, "author", n, want) != 0)
+		return DK_EUSAGE;
+	if ((rc = dk_config_split_author(n->scalar, &name, &email)) != 0)
+		return rc == DK_EUSAGE ? dk_cfg_bad_value(c, "author", n,
+		    want) : rc;
+	free(cfg->git_name);
+	free(cfg->git_email);
+	cfg->git_name = name;
+	cfg->git_email = email;
+	return set_string(&cfg->git_author, n->scalar);
+}
+
+#define PKG(f)	offsetof(struct dk_packaging_conf, f)
+
+static const struct pkg_string {
+	const char	*name;
+	size_t		 off;
+	bool		(*check)(const char *);
+	bool		 may_be_empty;	/* and a null reads as "" */
+	const char	*want;
+} pkg_strings[] = {
+	{ "output", PKG(output), dk_config_check_output, false,
+	    "a non-empty path without control characters" },
+	{ "key_dir", PKG(key_dir), dk_config_check_dir, false, DIR_WANT },
+	{ "table_dir", PKG(table_dir), dk_config_check_dir, false, DIR_WANT },
+	{ "zone_dir", PKG(zone_dir), dk_config_check_dir, false, DIR_WANT },
+	{ "key_owner", PKG(key_owner), dk_config_check_user, false,
+	    "a user name ([a-z_][a-z0-9_-]*, at most 32 characters)" },
+	{ "key_group", PKG(key_group), dk_config_check_user, false,
+	    "a group name ([a-z_][a-z0-9_-]*, at most 32 characters)" },
+	{ "mta_reload", PKG(mta_reload), dk_config_check_text, true,
+	    "a shell command on " TEXT_WANT },
+	{ "dns_reload", PKG(dns_reload), dk_config_check_text, true,
+	    "a shell command on " TEXT_WANT },
+	{ "sign_key", PKG(sign_key), dk_config_check_text, true,
+	    "a GPG key ID or user ID on " TEXT_WANT },
+};
+
+#define PKG_KEYS	"output, keep_builds, key_dir, table_dir, zone_dir, " \
+			"key_owner, key_group, mta_reload, dns_reload, sign_key"
+
+static int
+pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
+    const struct dk_ynode *n)
+{
+	char **field = (char **)(void *)((char *)&c->cfg->packaging +
+	    ps->off);
+	const char *value;
+
+	if (ps->may_be_empty && dk_yaml_is_null(n))
+		value = "";
+	else if (dk_cfg_scalar(c, ps->name, n, ps->want) != 0)
+		return DK_EUSAGE;
+	else
+		value = n->scalar;
+	if (!ps->check(value))
+		return dk_cfg_bad_value(c, ps->name, n, ps->want);
+	return set_string(field, value);
+}
+
+static int
+parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	const char *k;
+	long long x;
+	size_t i, j;
+	int rc;
+
+	if (dk_yaml_is_null(map))
+		return 0;
+	if (map->type != DK_Y_MAP)
+		return dk_cfg_wrong_type(c, "packaging", map, "a mapping");
+	for (i = 0; i < map->n; i++) {
+		k = map->keys[i]->scalar;
+		if (strcmp(k, "keep_builds") == 0) {
+			if ((rc = dk_cfg_integer(c, k, map->items[i], 1,
+			    10000, &x)) != 0)
+				return rc;
+			c->cfg->packaging.keep_builds = (int)x;
+			continue;
+		}
+		for (j = 0; j < sizeof(pkg_strings) / sizeof(pkg_strings[0]);
+		    j++)
+			if (strcmp(k, pkg_strings[j].name) == 0)
+				break;
+		if (j == sizeof(pkg_strings) / sizeof(pkg_strings[0]))
+			return dk_cfg_unknown(c, map->keys[i], "in packaging",
+			    PKG_KEYS);
+		if ((rc = pkg_string(c, &pkg_strings[j], map->items[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
+{
+	static const char top[] = "defaults, domains, dns, git, packaging";
+	const char *k;
+	size_t i;
+	int rc;
+
+	if (root->type != DK_Y_MAP)
+		return dk_cfg_fail(c, root, "expected a mapping (%s) at the "
+		    "top level, found %s", top, dk_yaml_type_name(root));
+	for (i = 0; i < root->n; i++) {
+		k = root->keys[i]->scalar;
+		if (strcmp(k, "defaults") != 0 && strcmp(k, "domains") != 0 &&
+		    strcmp(k, "dns") != 0 && strcmp(k, "git") != 0 &&
+		    strcmp(k, "packaging") != 0)
+			return dk_cfg_unknown(c, root->keys[i],
+			    "at the top level", top);
+	}
+	/* The defaults first: every domain starts from them. */
+	if ((rc = dk_cfg_defaults(c, dk_yaml_get(root, "defaults"))) != 0 ||
+	    (rc = parse_dns(c, dk_yaml_get(root, "dns"))) != 0 ||
+	    (rc = parse_git(c, dk_yaml_get(root, "git"))) != 0 ||
+	    (rc = parse_packaging(c, dk_yaml_get(root, "packaging"))) != 0 ||
+	    (rc = dk_cfg_domains(c, dk_yaml_get(root, "domains"))) != 0)
+		return rc;
+	return 0;
+}
+
+/* Every string of a config, for copying the defaults and for freeing. */
+#define NSTRINGS	12
+static void
+strings(struct dk_config *cfg, char **f[NSTRINGS])
+{
+	struct dk_packaging_conf *p = &cfg->packaging;
+	size_t i = 0;
+
+	f[i++] = &cfg->git_author;
+	f[i++] = &cfg->git_name;
+	f[i++] = &cfg->git_email;
+	f[i++] = &p->output;
+	f[i++] = &p->key_dir;
+	f[i++] = &p->table_dir;
+	f[i++] = &p->zone_dir;
+	f[i++] = &p->key_owner;
+	f[i++] = &p->key_group;
+	f[i++] = &p->mta_reload;
+	f[i++] = &p->dns_reload;
+	f[i++] = &p->sign_key;
+}
+
+void
+dk_config_defaults(struct dk_config *cfg)
+{
+	struct dk_policy *d = &cfg->defaults;
+	struct dk_packaging_conf *p = &cfg->packaging;
+
+	memset(cfg, 0, sizeof(*cfg));
+	d->algorithms = DK_ALG_BIT(DK_ALG_RSA);
+	d->rsa_bits = 2048;
+	d->rotate_every = 30 * 86400;
+	d->publish_lead = 86400;
+	d->min_age = 4 * 86400;
+	d->drain = 4 * 86400;
+	d->keep_published = 2;
+	d->ttl = 3600;
+	d->restrict_email = false;
+	d->testmode = false;
+	cfg->dns_verify = false;
+	cfg->git_author = "dkimrot <dkimrot@localhost>";
+	cfg->git_name = "dkimrot";
+	cfg->git_email = "dkimrot@localhost";
+	p->output = "rpms";
+	p->keep_builds = 5;
+	p->key_dir = "/etc/dkim-keys/keys";
+	p->table_dir = "/etc/dkim-keys";
+	p->zone_dir = "/var/named/dkim";
+	p->key_owner = "opendkim";
+	p->key_group = "opendkim";
+	p->mta_reload = "systemctl try-reload-or-restart opendkim.service";
+	p->dns_reload = "rndc reload";
+	p->sign_key = "";
+}
+
+/* The defaults with strings of their own, which dk_config_free() frees. */
+static struct dk_config *
+config_new(const char *file)
+{
+	struct dk_config *cfg;
+	const char *lit[NSTRINGS];
+	char **f[NSTRINGS];
+	size_t i;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		dk_cfg_oom();
+		return NULL;
+	}
+	dk_config_defaults(cfg);
+	strings(cfg, f);
+	for (i = 0; i < NSTRINGS; i++) {
+		lit[i] = *f[i];
+		*f[i] = NULL;
+	}
+	for (i = 0; i < NSTRINGS; i++) {
+		if ((*f[i] = strdup(lit[i])) == NULL) {
+			dk_cfg_oom();
+			dk_config_free(cfg);
+			return NULL;
+		}
+	}
+	if ((cfg->file = strdup(file)) == NULL) {
+		dk_cfg_oom();
+		dk_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+int
+dk_config_parse(const char *buf, size_t len, const char *file,
+    struct dk_config **out)
+{
+	struct dk_config *cfg = NULL;
+	struct dk_ynode *root = NULL;
+	struct dk_cfgctx c;
+	int rc = -1;
+
+	*out = NULL;
+	if (file == NULL)
+		file = "dkimrot.yaml";
+	if ((cfg = config_new(file)) == NULL)
+		goto done;
+	if ((rc = dk_yaml_parse(buf, len, file, &root)) != 0)
+		goto done;
+	c.file = file;
+	c.cfg = cfg;
+	/* An empty document ("", "---") is the defaults, no domains. */
+	if (!dk_yaml_is_null(root) && (rc = parse_root(&c, root)) != 0)
+		goto done;
+	*out = cfg;
+	cfg = NULL;
+	rc = 0;
+done:
+	dk_yaml_free(root);
+	dk_config_free(cfg);
+	return rc;
+}
+
+int
+dk_config_load(const char *path, struct dk_config **out)
+{
+	size_t len;
+	char *buf;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_file_read(path, DK_CONFIG_MAX_SIZE, &buf, &len)) != 0)
+		return rc;
+	rc = dk_config_parse(buf, len, path, out);
+	free(buf);
+	return rc;
+}
+
+void
+dk_config_free(struct dk_config *cfg)
+{
+	char **f[NSTRINGS];
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	strings(cfg, f);
+	for (i = 0; i < NSTRINGS; i++)
+		free(*f[i]);
+	for (i = 0; i < cfg->ndomains; i++)
+		free(cfg->domains[i].name);
+	free(cfg->domains);
+	free(cfg->byname);
+	for (i = 0; i < cfg->nnameservers; i++)
+		free(cfg->nameservers[i]);
+	free(cfg->nameservers);
+	free(cfg->ns);
+	free(cfg->file);
+	free(cfg);
+}
+
+const struct dk_domain_conf *
+dk_config_domain(const struct dk_config *cfg, const char *name)
+{
+	size_t lo = 0, hi, mid;
+	int r;
+
+	if (cfg == NULL || cfg->byname == NULL)
+		return NULL;
+	/*
+	 * Stored names are lower case, so strcasecmp() orders the query
+	 * the way strcmp() sorted them.
+	 */
+	hi = cfg->ndomains;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((r = strcasecmp(name, cfg->byname[mid]->name)) == 0)
+			return cfg->byname[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
