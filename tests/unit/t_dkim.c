@@ -75,27 +75,30 @@ make_key(struct key *k)
 }
 
 static int
+teardown(void **state)
+{
+	char *rm[] = { "rm", "-rf", tmpdir, NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		free(keys[i].pem);
+		keys[i].pem = NULL;
+	}
+	return t_run(rm, NULL, 0) == 0 ? 0 : -1;
+}
+
+static int
 setup(void **state)
 {
 	size_t i;
 
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
+	/* on failure cmocka runs the teardown all the same */
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (make_key(&keys[i]) == -1)
 			return -1;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char *rm[] = { "rm", "-rf", tmpdir, NULL };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		free(keys[i].pem);
-	return t_run(rm, NULL, 0) == 0 ? 0 : -1;
 }
 
 /* Self-test of key k against the record fmt (with %s = a p= value). */
