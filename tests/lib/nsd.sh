@@ -125,6 +125,7 @@ nsd_start() {
 		fi
 		sleep 0.1
 	done
+	# shellcheck disable=SC2034 # for the caller
 	NSD_PID=$(cat "$NSD_DIR/nsd.pid")
 	return 0
 }
