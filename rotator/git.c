@@ -65,9 +65,13 @@ lib_init(void)
 	/*
 	 * Strict creation checks that every object a new tree names
 	 * exists: one odb lookup per subtree, 10,000 of them under keys/.
-	 * Ours come from HEAD's tree or were just written.
+	 * Ours come from HEAD's tree or were just written.  fsync: the
+	 * repository is the source of truth, and a crash must not leave a
+	 * branch naming objects that never reached the disk (measured: a
+	 * 100-file commit costs about the same with it).
 	 */
-	if (git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0) < 0) {
+	if (git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0) < 0 ||
+	    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0) {
 		dk_error_set_git("cannot set libgit2 options");
 		git_libgit2_shutdown();
 		return -1;

@@ -238,6 +238,9 @@ test_git__only_listed_paths(void **state)
 	put("b", "b staged, then changed again\n");
 	put("c", "c unstaged\n");
 	put("d", "untracked\n");
+	/* What the user staged of a listed path gives way to ours. */
+	put("a", "a staged by the user\n");
+	git_ok("add a");
 	put("a", "a ours\n");
 	put("keys/x.com/new.txt", "new\n");
 	assert_int_equal(commit(g, ours, 2, id), 0);
