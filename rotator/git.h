@@ -1,0 +1,157 @@
+/*
+ * The key repository as a git repository (DESIGN 3, 5, 6).  The only user
+ * of libgit2: everything here speaks our conventions (0, -1 or an expected
+ * code from common/error.h, the message in the last-error buffer).
+ *
+ * A handle belongs to one thread at a time.  Each handle holds one
+ * reference on libgit2's global state (git_libgit2_init() counts), so the
+ * last dk_git_free() shuts libgit2 down and a process that frees its
+ * handles leaks nothing.
+ *
+ * Commit ids are 40 lower-case hex digits plus NUL (DK_GIT_ID_LEN).
+ */
+#ifndef DK_GIT_H
+#define DK_GIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define DK_GIT_ID_LEN	41
+#define DK_GIT_BRANCH	"main"	/* the branch dk_git_init() starts */
+
+/* dk_git_commit(): the tree did not change; no commit was made. */
+#define DK_GIT_UNCHANGED	1
+
+struct dk_git;
+
+/*
+ * Opens the key repository whose work tree is exactly path: no search in
+ * parent directories (a key repository inside another repository is still
+ * its own), and path must be the top of the work tree, not a directory
+ * below it nor the .git directory.  DK_ENOTFOUND with "'PATH' is not a git
+ * repository (run 'dkimrot init')" when there is none; -1 for a bare
+ * repository or any other failure.
+ */
+int		 dk_git_open(struct dk_git **, const char *);
+/*
+ * Makes path (mode 0755, parents too) if missing and a new repository in
+ * it whose HEAD is the unborn branch "main".  DK_EEXISTS if path already
+ * holds a repository (it is left untouched; dk_git_open() it instead).
+ */
+int		 dk_git_init(struct dk_git **, const char *);
+void		 dk_git_free(struct dk_git *);
+/* The work tree, absolute, without a trailing '/'. */
+const char	*dk_git_workdir(const struct dk_git *);
+
+/*
+ * -1 with a message saying what to finish first when a merge, rebase,
+ * cherry-pick, revert, bisect or am is in progress, or HEAD is detached.
+ * An unborn branch (no commit yet) is fine.  dk_git_commit() checks this
+ * too; call it early to refuse before doing any work.
+ */
+int		 dk_git_check_state(struct dk_git *);
+
+/*
+ * Commits exactly the n listed paths (relative to the work tree, '/'
+ * separated, no "." or ".." components, nothing under .git) on top of HEAD,
+ * or as the root commit of an unborn branch, and moves HEAD's branch to it.
+ * Each path is taken as it is in the work tree now: a regular file is
+ * added (100755 if executable, else 100644; ignore rules do not apply, as
+ * with `git add -f`), a missing path is removed (with everything below it
+ * if it was a directory).  A directory is only accepted where HEAD has a
+ * file it replaced (that file is removed; list the directory's files
+ * too); a symlink or other non-regular file is an error.  Nothing else in
+ * the work tree or the index is read or committed: the user's other
+ * staged and unstaged changes stay as they were, and git status shows the
+ * listed paths clean afterwards (the index entries of exactly those paths
+ * are replaced by the committed ones).  Only the directories on the
+ * listed paths are rewritten, so the cost follows the change, not the
+ * size of the tree.
+ *
+ * Author and committer are name <email> at when (UTC, offset +0000).  The
+ * message is cleaned as git does (trailing spaces, blank lines; comments
+ * kept) and ends with a newline.  The new commit's id goes to id.
+ *
+ * DK_GIT_UNCHANGED (> 0) when the tree would equal HEAD's (nothing to
+ * commit): nothing is written and id gets HEAD's id ("" if unborn).  -1 if
+ * the state is wrong (dk_git_check_state()) or the branch moved meanwhile.
+ * If the commit was made but the index could not be updated (another git
+ * holds index.lock), this warns and still returns 0: the commit stands.
+ */
+int		 dk_git_commit(struct dk_git *, const char *const *, size_t,
+		    const char *, const char *, time_t, const char *,
+		    char [DK_GIT_ID_LEN]);
+
+/*
+ * Runs hook name (e.g. "post-commit") as git would: from core.hooksPath
+ * when set (relative to the work tree; "~/" expanded), else .git/hooks.
+ * Only an executable regular file runs; a non-executable one is ignored
+ * with a warning, as git does.  It runs with fork+execve, no arguments,
+ * cwd the work tree, stdin /dev/null, stdout sent to our stderr (stdout is
+ * for results), our environment unchanged.  We wait for it.
+ *
+ * 0 when it ran: *status is its exit status (128 + signal if killed); when
+ * not 0 the last-error buffer says so, for the caller to warn with.
+ * DK_ENOTFOUND when there is no executable hook; -1 when it could not be
+ * started.
+ */
+int		 dk_git_run_hook(struct dk_git *, const char *, int *);
+/*
+ * Writes hook name with content atomically, mode 0755, into .git/hooks
+ * (made if missing).  -1 if core.hooksPath points anywhere else: a hook
+ * there could be shared by other repositories, and one in .git/hooks
+ * would never run.
+ */
+int		 dk_git_install_hook(struct dk_git *, const char *,
+		    const char *);
+
+/*
+ * Reading commits, never the work tree (packaging, DESIGN 6).
+ */
+
+/* The commit rev names ("HEAD", "main", "HEAD~1", an id); DK_ENOTFOUND. */
+int		 dk_git_resolve(struct dk_git *, const char *,
+		    char [DK_GIT_ID_LEN]);
+/*
+ * HEAD's commit id.  On an unborn branch *unborn is true, id is "" and
+ * 0 is returned.  unborn may be NULL: then an unborn HEAD is DK_ENOTFOUND.
+ */
+int		 dk_git_head(struct dk_git *, char [DK_GIT_ID_LEN], bool *);
+/* HEAD's committer time; DK_ENOTFOUND on an unborn branch. */
+int		 dk_git_last_commit_time(struct dk_git *, time_t *);
+/*
+ * The file path in the tree of commit id (a full 40-digit id, e.g. from
+ * dk_git_resolve()) as stored, no filters applied, at most DK_FILE_MAX
+ * bytes.  *out is a NUL-terminated copy the caller frees; len may be
+ * NULL.  For a private key the caller wipes it before freeing
+ * (OPENSSL_cleanse or explicit_bzero); libgit2's own transient copy of the
+ * object is freed unwiped (the key is in the object store anyway).
+ * DK_ENOTFOUND if there is no such file; -1 if path is a directory.
+ */
+int		 dk_git_read_file(struct dk_git *, const char *, const char *,
+		    char **, size_t *);
+/*
+ * Calls fn(name, is_dir, arg) for every entry of directory dir ("" for the
+ * top) in the tree of commit id, in git's tree order (byte order, a
+ * directory sorting as if its name ended in '/').  Submodule entries are
+ * skipped.  A non-zero return of fn stops the walk and is returned.
+ * DK_ENOTFOUND if there is no such directory; -1 if dir is a file.
+ */
+int		 dk_git_list_dir(struct dk_git *, const char *, const char *,
+		    int (*)(const char *, bool, void *), void *);
+/*
+ * The number of commits on the first-parent chain of commit id, itself
+ * included: `git rev-list --first-parent --count ID`, the RPM Version.
+ */
+int		 dk_git_count_first_parent(struct dk_git *, const char *,
+		    size_t *);
+
+/*
+ * dk_error_set() with ": " and libgit2's last error message appended
+ * (which is then cleared).
+ */
+void		 dk_error_set_git(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+#endif
