@@ -769,11 +769,10 @@ dk_git_install_hook(struct dk_git *g, const char *name, const char *content)
 	return dk_file_replace(path, content, strlen(content), 0755);
 }
 
-/* A full commit id (as dk_git_resolve() gives) to its commit's tree. */
+/* A full commit id (as dk_git_resolve() gives) to its commit. */
 static int
-commit_tree(struct dk_git *g, const char *id, git_tree **out)
+lookup(struct dk_git *g, const char *id, git_commit **out)
 {
-	git_commit *c = NULL;
 	git_oid oid;
 	int err;
 
@@ -783,16 +782,42 @@ commit_tree(struct dk_git *g, const char *id, git_tree **out)
 		dk_error_set("invalid commit id '%s'", id);
 		return -1;
 	}
-	if ((err = git_commit_lookup(&c, g->repo, &oid)) < 0) {
+	if ((err = git_commit_lookup(out, g->repo, &oid)) < 0) {
 		dk_error_set_git("cannot read commit '%s'", id);
 		return err == GIT_ENOTFOUND ? DK_ENOTFOUND : -1;
 	}
+	return 0;
+}
+
+static int
+commit_tree(struct dk_git *g, const char *id, git_tree **out)
+{
+	git_commit *c = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = lookup(g, id, &c)) != 0)
+		return err;
 	err = git_commit_tree(out, c);
 	git_commit_free(c);
 	if (err < 0) {
 		dk_error_set_git("cannot read the tree of commit '%s'", id);
 		return -1;
 	}
+	return 0;
+}
+
+int
+dk_git_commit_time(struct dk_git *g, const char *id, time_t *out)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = lookup(g, id, &c)) != 0)
+		return rc;
+	*out = (time_t)git_commit_time(c);
+	git_commit_free(c);
 	return 0;
 }
 

@@ -118,6 +118,8 @@ int		 dk_git_resolve(struct dk_git *, const char *,
  * 0 is returned.  unborn may be NULL: then an unborn HEAD is DK_ENOTFOUND.
  */
 int		 dk_git_head(struct dk_git *, char [DK_GIT_ID_LEN], bool *);
+/* The committer time of commit id (full id); DK_ENOTFOUND. */
+int		 dk_git_commit_time(struct dk_git *, const char *, time_t *);
 /* HEAD's committer time; DK_ENOTFOUND on an unborn branch. */
 int		 dk_git_last_commit_time(struct dk_git *, time_t *);
 /*
