@@ -198,10 +198,11 @@ write_xml(const char *tmp, cr_XmlFileType type, const char *name,
 	cr_XmlFile *f = NULL;
 	GError *err = NULL;
 	size_t i;
-	int rc = -1;
+	int w, rc = -1;
 
-	snprintf(file, sizeof(file), "%s.xml.gz", name);
-	if (dk_path_join(path, sizeof(path), tmp, file) == -1)
+	w = snprintf(file, sizeof(file), "%s.xml.gz", name);
+	if (w < 0 || (size_t)w >= sizeof(file) ||
+	    dk_path_join(path, sizeof(path), tmp, file) == -1)
 		return -1;
 	if ((stat = cr_contentstat_new(CR_CHECKSUM_SHA256, &err)) == NULL ||
 	    (f = cr_xmlfile_sopen(path, type, CR_CW_GZ_COMPRESSION, stat,
@@ -217,9 +218,9 @@ write_xml(const char *tmp, cr_XmlFileType type, const char *name,
 			goto done;
 		}
 	}
-	i = cr_xmlfile_close(f, &err);
+	w = cr_xmlfile_close(f, &err);
 	f = NULL;
-	if (i != CRE_OK) {
+	if (w != CRE_OK) {
 		gfail(&err, "write", path);
 		goto done;
 	}

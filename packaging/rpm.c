@@ -10,7 +10,6 @@
  * after it, so one build never sees another's macros.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +28,10 @@
 #include <rpm/rpmsign.h>
 #include <rpm/rpmts.h>
 
-#include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "packaging/gpg.h"
 #include "packaging/rpm.h"
 
 #define RPM_MAX_SIZE	(1024u * 1024 * 1024)	/* a package we copy */
@@ -254,6 +253,43 @@ settime(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 }
 
 /*
+ * A payload file: exclusive, 0600, and not fsynced, so that key material
+ * in a short-lived build root need never reach a disk (see rpm.h).
+ */
+static int
+write_file(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+	int fd, saved;
+
+	fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		dk_error_set_errno(errno, "cannot create '%s'", path);
+		return -1;
+	}
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			close(fd);
+			dk_error_set_errno(saved, "cannot write '%s'", path);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) == -1) {
+		dk_error_set_errno(errno, "cannot write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The payload, written by us: modes 0600/0700 on disk (only we read it;
  * the package's modes come from %attr), times pinned to pkg->time.
  */
@@ -287,12 +323,8 @@ populate(const char *root, const struct dk_rpm_pkg *pkg)
 		*slash = '/';
 		if (rc == -1)
 			return -1;
-		if ((rc = dk_file_create(path, f->data, f->len, 0600)) != 0) {
-			if (rc == DK_EEXISTS)
-				dk_error_set("file '%s' listed twice in "
-				    "package", f->path);
+		if (write_file(path, f->data, f->len) == -1)
 			return -1;
-		}
 	}
 	stamp = pkg->time;
 	return nftw(root, settime, 16, FTW_PHYS) == 0 ? 0 : -1;
@@ -450,26 +482,33 @@ done:
 }
 
 /*
- * A key name goes into rpm's %__gpg_sign_cmd through the _gpg_name
- * macro: no '%' (a macro), no quotes or '\' (the command line), no
- * control characters, no leading '-' (a gpg option).
+ * librpmsign prints "FILE:" on stdout, which is for our results only;
+ * the caller holds rpm_mutex and dkimrot prints nothing meanwhile.
  */
 static int
-check_key(const char *key)
+quiet_stdout(int *saved)
 {
-	const unsigned char *p;
+	int null;
 
-	if (key == NULL || *key == '\0' || *key == '-' || strlen(key) > 256)
-		goto bad;
-	for (p = (const unsigned char *)key; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f || strchr("%\"'\\`$", *p))
-			goto bad;
+	fflush(stdout);
+	if ((*saved = dup(STDOUT_FILENO)) == -1 ||
+	    (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+		dk_error_set_errno(errno, "cannot redirect standard output");
+		if (*saved != -1)
+			close(*saved);
+		return -1;
+	}
+	dup2(null, STDOUT_FILENO);
+	close(null);
 	return 0;
-bad:
-	dk_error_set("invalid signing key '%s': a GPG key id, fingerprint or "
-	    "user id without quotes, '%%', '\\', '`', '$' or a leading '-' "
-	    "is required", key ? key : "");
-	return DK_EUSAGE;
+}
+
+static void
+restore_stdout(int saved)
+{
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
 }
 
 int
@@ -477,23 +516,29 @@ dk_rpm_sign(const char *path, const char *key)
 {
 	struct rpmSignArgs args;
 	struct rpmenv env;
-	char *keyid = NULL;
-	int rc;
+	char gpg[PATH_MAX], *keyid = NULL;
+	int rc, saved, signrc;
 
-	if ((rc = check_key(key)) != 0)
+	if ((rc = dk_gpg_key_check(key)) != 0)
 		return rc;
 	rc = -1;
+	if (dk_gpg_find(gpg, sizeof(gpg)) == -1)
+		return -1;
 	if ((keyid = strdup(key)) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
 	pthread_mutex_lock(&rpm_mutex);
-	if (env_begin(&env) == -1 ||
+	if (env_begin(&env) == -1 || define("__gpg", gpg) == -1 ||
 	    define("_gpg_sign_cmd_extra_args", "--batch") == -1)
 		goto done;
 	memset(&args, 0, sizeof(args));
 	args.keyid = keyid;
-	if (rpmPkgSign(path, &args) != 0) {
+	if (quiet_stdout(&saved) == -1)
+		goto done;
+	signrc = rpmPkgSign(path, &args);
+	restore_stdout(saved);
+	if (signrc != 0) {
 		dk_error_set("cannot sign '%s' with key '%s': %s", path, key,
 		    rpm_err[0] ? rpm_err : "unknown error");
 		goto done;
@@ -504,85 +549,5 @@ done:
 	env_end(&env);
 	pthread_mutex_unlock(&rpm_mutex);
 	free(keyid);
-	return rc;
-}
-
-/* Runs argv with stdout into *out; stderr to /dev/null. */
-static int
-capture(char *const argv[], struct dk_buf *out, int *status)
-{
-	char chunk[4096];
-	ssize_t n;
-	pid_t pid;
-	int fds[2], null, rc = -1;
-
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		dk_error_set_errno(errno, "cannot run '%s'", argv[0]);
-		return -1;
-	}
-	if ((pid = fork()) == -1) {
-		dk_error_set_errno(errno, "cannot run '%s'", argv[0]);
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		null = open("/dev/null", O_RDWR);
-		if (null == -1 || dup2(null, 0) == -1 ||
-		    dup2(fds[1], 1) == -1 || dup2(null, 2) == -1)
-			_exit(127);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		n = read(fds[0], chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (dk_buf_append(out, chunk, (size_t)n) == -1)
-			goto done;
-	}
-	rc = 0;
-done:
-	close(fds[0]);
-	while (waitpid(pid, status, 0) == -1 && errno == EINTR)
-		;
-	return rc;
-}
-
-int
-dk_rpm_export_key(const char *key, const char *path)
-{
-	static const char begin[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
-	char *argv[] = { "gpg", "--batch", "--armor", "--export", "--",
-	    NULL, NULL };
-	struct dk_buf out = { 0 };
-	int rc, status = 0;
-
-	if ((rc = check_key(key)) != 0)
-		return rc;
-	rc = -1;
-	argv[5] = (char *)key;
-	if (capture(argv, &out, &status) == -1)
-		goto done;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		dk_error_set("cannot export key '%s': gpg failed (%s %d)", key,
-		    WIFEXITED(status) ? "exit status" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		goto done;
-	}
-	if (out.len == 0 || strncmp(out.data, begin, strlen(begin)) != 0) {
-		dk_error_set("cannot export key '%s': gpg has no such key",
-		    key);
-		rc = DK_ENOTFOUND;
-		goto done;
-	}
-	if (dk_file_replace(path, out.data, out.len, 0644) != 0)
-		goto done;
-	rc = 0;
-done:
-	dk_buf_dispose(&out);
 	return rc;
 }

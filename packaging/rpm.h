@@ -19,6 +19,21 @@
  *
  * librpm keeps global state: the functions here serialize on one process
  * mutex, which packaging/repo.c also takes (createrepo_c uses librpm).
+ *
+ * The two packages of DESIGN 6, as `dkimrot package` should describe them
+ * (name = template name, version = first-parent commit count, vcs = commit
+ * id, time = commit time, packager = git.author):
+ *   dkim-keys-private (dk_spec_dkim_keys_private, rpm_mode 0640,
+ *   post = mta_reload): key_dir DK_RPM_DIR 0700 key_owner:key_group, each
+ *   key 0600 key_owner:key_group without DK_RPM_CONFIG (an upgrade must
+ *   replace it and no .rpmsave copy of a secret may linger), KeyTable and
+ *   SigningTable 0644 root:root DK_RPM_CONFIG; table_dir DK_RPM_DIR 0755
+ *   only when dkimrot alone uses it.
+ *   dkim-keys-public (dk_spec_dkim_keys_public, rpm_mode 0644,
+ *   post = dns_reload): zone_dir DK_RPM_DIR 0755, one fragment per
+ *   domain 0644 root:root DK_RPM_CONFIG.
+ *   description: e.g. "Domains: example.com example.org" (wrapped).
+ * A %post makes rpm add "Requires(post): /bin/sh"; every real host has it.
  */
 #ifndef DK_RPM_H
 #define DK_RPM_H
@@ -94,10 +109,15 @@ extern const char dk_spec_dkim_keys_public[];
 
 /*
  * Builds the package described by pkg from the template text into
- * outdir/NAME-VERSION-RELEASE.noarch.rpm, replaced atomically (a
+ * outdir/NAME-VERSION-RELEASE.noarch.rpm (the template must say
+ * "BuildArch: noarch"), replaced atomically with mode pkg->rpm_mode (a
  * rebuild of the same input gives the same bytes).  On success *out (if
- * out is not NULL) is that path, which the caller frees.  The private
- * build tree ($TMPDIR or /tmp, mode 0700) is removed whatever happens.
+ * out is not NULL) is that path, which the caller frees.
+ *
+ * The payload passes through a private build tree under $TMPDIR (else
+ * /tmp), mode 0700, written without fsync and removed whatever happens:
+ * point TMPDIR at a tmpfs to keep private keys off disks altogether.
+ *
  * DK_EUSAGE for invalid input, -1 for a failed build (rpm's last error
  * in the message; all of rpm's log goes to dk_log_debug).
  */
@@ -109,20 +129,12 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
  * holds the payload's digest, so it covers the whole package) to the
  * package at path, in place, with librpmsign.
  * key is a GPG key id, fingerprint or user id of a key without a
- * passphrase in $GNUPGHOME (or ~/.gnupg); gpg runs with --batch.
- * DK_EUSAGE when key holds characters a gpg command line cannot carry
- * safely (quotes, '%', '\', control characters, a leading '-').
+ * passphrase in $GNUPGHOME (or ~/.gnupg); the gpg in $PATH runs with
+ * --batch (its own complaints go to stderr).  DK_EUSAGE when
+ * dk_gpg_key_check() refuses key.  The public key to publish with the
+ * repository: dk_gpg_export() (packaging/gpg.h).
  */
 int	dk_rpm_sign(const char *path, const char *key);
-
-/*
- * Writes the ASCII-armored public key of key ("gpg --export --armor")
- * to path (mode 0644, atomic), for `rpm --import` and a repository's
- * gpgkey=.  dkimrot puts it next to repodata/ as RPM-GPG-KEY-dkimrot
- * (DK_RPM_KEY_FILE).  DK_ENOTFOUND when gpg has no such key.
- */
-#define DK_RPM_KEY_FILE	"RPM-GPG-KEY-dkimrot"
-int	dk_rpm_export_key(const char *key, const char *path);
 
 /*
  * For packaging/repo.c only, around its libcreaterepo_c calls (which use

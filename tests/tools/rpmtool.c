@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 
@@ -157,7 +158,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "sign") == 0 && argc == 4)
 		rc = dk_rpm_sign(argv[2], argv[3]);
 	else if (strcmp(argv[1], "export-key") == 0 && argc == 4)
-		rc = dk_rpm_export_key(argv[2], argv[3]);
+		rc = dk_gpg_export(argv[2], argv[3]);
 	else if (strcmp(argv[1], "repo") == 0 && argc == 4)
 		rc = dk_repo_update(argv[2], atoi(argv[3]));
 	else

@@ -20,6 +20,8 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/log.h"
+#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 
@@ -69,6 +71,8 @@ setup(void **state)
 	strcpy(base, "/tmp/t_rpm.XXXXXX");
 	if (mkdtemp(base) == NULL)
 		return -1;
+	/* dk_repo_update() reports pruned packages at info level. */
+	dk_log_set_level(DK_LOG_QUIET);
 	if (dk_path_join(tmp, sizeof(tmp), base, "tmp") == -1 ||
 	    mkdir(tmp, 0700) == -1 || setenv("TMPDIR", tmp, 1) == -1)
 		return -1;
@@ -340,7 +344,7 @@ test_rpm__build_deterministic(void **state)
 static void
 test_rpm__build_no_injection(void **state)
 {
-	char marker[PATH_MAX], text[PATH_MAX * 3], *out;
+	char marker[PATH_MAX], text[PATH_MAX * 3], url[PATH_MAX * 2], *out;
 	struct dk_rpm_pkg p;
 	struct stat st;
 
@@ -351,9 +355,13 @@ test_rpm__build_no_injection(void **state)
 	    "io.open('%s', 'w')} %%{expand:%%%%(touch %s)}", marker, marker,
 	    marker);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(url, sizeof(url), "https://x/%%{lua:io.open('%s','w')}",
+	    marker);
+	assert_true(n > 0 && (size_t)n < sizeof(url));
 	pub_pkg(&p);
 	p.description = text;
 	p.packager = text;
+	p.url = url;
 	p.post = text;
 	p.rpm_mode = 0600;
 	out = build(&p, "inj");
@@ -410,7 +418,7 @@ test_rpm__sign_key_check(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(dk_rpm_sign("/nonexistent.rpm", bad[i]),
 		    DK_EUSAGE);
-		assert_int_equal(dk_rpm_export_key(bad[i], "/nonexistent"),
+		assert_int_equal(dk_gpg_export(bad[i], "/nonexistent"),
 		    DK_EUSAGE);
 	}
 }
@@ -447,7 +455,7 @@ test_rpm__repo_keep(void **state)
 	p.version = "1";
 	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir, NULL),
 	    0);
-	assert_int_equal(dk_file_create(join(md, dir, DK_RPM_KEY_FILE), "k",
+	assert_int_equal(dk_file_create(join(md, dir, DK_GPG_KEY_FILE), "k",
 	    1, 0644), 0);
 	assert_int_equal(dk_repo_update(dir, -1), DK_EUSAGE);
 	assert_int_equal(dk_repo_update(dir, 2), 0);
@@ -459,7 +467,8 @@ test_rpm__repo_keep(void **state)
 	assert_true(exists(dir, "other-1-1.noarch.rpm"));
 	assert_true(exists(dir, "RPM-GPG-KEY-dkimrot"));
 	assert_false(exists(dir, ".repodata.tmp"));
-	assert_int_equal(dk_file_read(join(md, dir, "repodata/repomd.xml"), DK_FILE_MAX, &xml, &len), 0);
+	join(md, dir, "repodata/repomd.xml");
+	assert_int_equal(dk_file_read(md, DK_FILE_MAX, &xml, &len), 0);
 	assert_non_null(strstr(xml, "<data type=\"primary\">"));
 	assert_non_null(strstr(xml, "<data type=\"filelists\">"));
 	assert_non_null(strstr(xml, "<data type=\"other\">"));
