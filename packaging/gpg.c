@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ dk_gpg_find(char *buf, size_t size)
 		if (*end == '\0')
 			break;
 	}
-	dk_error_set("cannot sign: no gpg program in PATH");
+	dk_error_set("no gpg program in PATH");
 	return -1;
 }
 
@@ -90,7 +91,7 @@ capture(char *const argv[], struct dk_buf *out, int *status)
 		if (null == -1 || dup2(null, 0) == -1 ||
 		    dup2(fds[1], 1) == -1 || dup2(null, 2) == -1)
 			_exit(127);
-		execvp(argv[0], argv);
+		execve(argv[0], argv, environ);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -115,13 +116,15 @@ int
 dk_gpg_export(const char *key, const char *path)
 {
 	static const char begin[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
-	char *argv[] = { "gpg", "--batch", "--armor", "--export", "--",
-	    NULL, NULL };
+	char gpg[PATH_MAX], *argv[] = { gpg, "--batch", "--armor", "--export",
+	    "--", NULL, NULL };
 	struct dk_buf out = { 0 };
 	int rc, status = 0;
 
 	if ((rc = dk_gpg_key_check(key)) != 0)
 		return rc;
+	if (dk_gpg_find(gpg, sizeof(gpg)) == -1)
+		return -1;
 	rc = -1;
 	argv[5] = (char *)key;
 	if (capture(argv, &out, &status) == -1)

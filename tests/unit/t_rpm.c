@@ -60,7 +60,8 @@ pub_pkg(struct dk_rpm_pkg *p)
 static int
 rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	return remove(path);
+	remove(path);
+	return 0;
 }
 
 static int
@@ -82,7 +83,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	return nftw(base, rmentry, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(base, rmentry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
 }
 
 /* Entries in TMPDIR: a build must leave none behind. */
