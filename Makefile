@@ -33,12 +33,18 @@ CFLAGS  += -DDK_FAULTS
 endif
 
 LIB_SRC  := $(sort $(wildcard common/*.c keygen/*.c rotator/*.c packaging/*.c check/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The spec templates are compiled in (packaging/rpm.h: dk_spec_*[]).
+SPEC_IN  := $(sort $(wildcard specs/*.spec.in))
+GEN_OBJ  := $(BUILD)/gen/specs.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_OBJ)
 UNIT_SRC := $(sort $(wildcard tests/unit/t_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/f_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# Small programs on top of libdk.a that the shell tests drive.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BIN      := $(BUILD)/dkimrot
 
 .PHONY: all check check-unit check-cli check-e2e check-sim check-fuzz \
@@ -48,6 +54,13 @@ all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/specs.c: $(SPEC_IN) scripts/embed.awk
+	@mkdir -p $(dir $@)
+	awk -f scripts/embed.awk $(SPEC_IN) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libdk.a: $(LIB_OBJ)
@@ -61,15 +74,20 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdk.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libdk.a $(LDLIBS) $(TEST_LDLIBS)
 
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libdk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libdk.a $(LDLIBS)
+
 # Corpus replay: the fuzz target linked with a small main() that feeds it
 # every file of its corpus (no libFuzzer needed, runs under gcc).
 $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libdk.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libdk.a $(LDLIBS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(BUILD)/gen/specs.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) \
+	    $(BUILD)/gen/specs.c $(LDLIBS)
 
 # Test scripts find the binary and the tree through these.  LeakSanitizer
 # needs the slow unwinder to see through libcrypto (built without frame
@@ -87,15 +105,15 @@ check-fuzz: $(FUZZ_REPLAY)
 	@set -e; for f in $(FUZZ_REPLAY); do n=$$(basename $$f); \
 	  echo "replay $$n"; $$f tests/fuzz/corpus/$${n#f_}; done
 
-check-cli: $(BIN)
+check-cli: $(BIN) $(TOOL_BIN)
 	@if ls tests/cli/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/cli/*.sh; fi
 
-check-e2e: $(BIN)
+check-e2e: $(BIN) $(TOOL_BIN)
 	@if ls tests/e2e/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/e2e/*.sh; fi
 
-check-sim: $(BIN)
+check-sim: $(BIN) $(TOOL_BIN)
 	@if ls tests/sim/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/sim/*.sh; fi
 

@@ -1,0 +1,553 @@
+/*
+ * librpm, librpmbuild and librpmsign, in process.  The only module that
+ * includes <rpm/...>; packaging/spec.c renders the spec text built here.
+ *
+ * A build runs in a private _topdir (mkdtemp, 0700): the spec is written
+ * to SPECS/, the payload to BUILDROOT/ by us, and librpmbuild only
+ * packages (no %prep/%build/%install script exists, so none runs).  Every
+ * macro that could make the bytes depend on the host or the clock is
+ * pinned, and rpm's configuration is read afresh for each call and freed
+ * after it, so one build never sees another's macros.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rpm/rpmbuild.h>
+#include <rpm/rpmlib.h>
+#include <rpm/rpmlog.h>
+#include <rpm/rpmmacro.h>
+#include <rpm/rpmsign.h>
+#include <rpm/rpmts.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "packaging/gpg.h"
+#include "packaging/rpm.h"
+
+#define RPM_MAX_SIZE	(1024u * 1024 * 1024)	/* a package we copy */
+
+/* librpm's macro context, log and rpmrc tables are process globals. */
+static pthread_mutex_t rpm_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* rpm's last error, for our message (guarded by rpm_mutex). */
+static char rpm_err[512];
+
+/* rpm's messages go to our debug log, one line at a time. */
+static int
+logcb(rpmlogRec rec, rpmlogCallbackData data)
+{
+	const char *msg = rpmlogRecMessage(rec), *nl;
+	rpmlogLvl pri = rpmlogRecPriority(rec);
+	size_t n;
+
+	if (msg == NULL)
+		return 0;
+	while (*msg != '\0') {
+		nl = strchr(msg, '\n');
+		n = nl != NULL ? (size_t)(nl - msg) : strlen(msg);
+		if (n > 0) {
+			dk_log_debug("rpm: %.*s", (int)n, msg);
+			if (pri <= RPMLOG_ERR && n < sizeof(rpm_err)) {
+				memcpy(rpm_err, msg, n);
+				rpm_err[n] = '\0';
+			}
+		}
+		msg += n + (nl != NULL);
+	}
+	return 0;	/* not RPMLOG_DEFAULT: rpm prints nothing itself */
+}
+
+/* State rpm keeps between our calls: set up and torn down around each. */
+struct rpmenv {
+	rpmlogCallback	 oldcb;
+	rpmlogCallbackData olddata;
+	int		 oldmask;
+	int		 configured;
+	char		*old_sde;	/* SOURCE_DATE_EPOCH before us */
+	int		 sde_set;
+};
+
+static int
+env_begin(struct rpmenv *e)
+{
+	memset(e, 0, sizeof(*e));
+	rpm_err[0] = '\0';
+	e->oldcb = rpmlogSetCallback(logcb, NULL);
+	e->oldmask = rpmlogSetMask(RPMLOG_UPTO(dk_log_level() >=
+	    DK_LOG_VERBOSE ? RPMLOG_DEBUG : RPMLOG_NOTICE));
+	/* Whatever an earlier user (createrepo_c) left, start clean. */
+	rpmFreeMacros(NULL);
+	rpmFreeRpmrc();
+	if (rpmReadConfigFiles(NULL, NULL) != 0) {
+		dk_error_set("cannot read rpm configuration: %s",
+		    rpm_err[0] ? rpm_err : "unknown error");
+		return -1;
+	}
+	e->configured = 1;
+	return 0;
+}
+
+static void
+env_end(struct rpmenv *e)
+{
+	if (e->sde_set) {
+		if (e->old_sde != NULL)
+			setenv("SOURCE_DATE_EPOCH", e->old_sde, 1);
+		else
+			unsetenv("SOURCE_DATE_EPOCH");
+	}
+	free(e->old_sde);
+	if (e->configured) {
+		rpmFreeMacros(NULL);
+		rpmFreeRpmrc();
+	}
+	rpmlogClose();
+	rpmlogSetMask(e->oldmask);
+	rpmlogSetCallback(e->oldcb, e->olddata);
+}
+
+static struct rpmenv enter_env;	/* dk_rpm_enter(), under rpm_mutex */
+
+int
+dk_rpm_enter(void)
+{
+	pthread_mutex_lock(&rpm_mutex);
+	if (env_begin(&enter_env) == -1) {
+		env_end(&enter_env);
+		pthread_mutex_unlock(&rpm_mutex);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dk_rpm_leave(void)
+{
+	env_end(&enter_env);
+	pthread_mutex_unlock(&rpm_mutex);
+}
+
+static int
+set_sde(struct rpmenv *e, time_t t)
+{
+	const char *old = getenv("SOURCE_DATE_EPOCH");
+	char v[32];
+	int n;
+
+	n = snprintf(v, sizeof(v), "%lld", (long long)t);
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -1;
+	if (old != NULL && (e->old_sde = strdup(old)) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	e->sde_set = 1;
+	if (setenv("SOURCE_DATE_EPOCH", v, 1) == -1) {
+		dk_error_set_errno(errno, "cannot set SOURCE_DATE_EPOCH");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+define(const char *name, const char *value)
+{
+	if (rpmPushMacro(NULL, name, NULL, value, RMIL_CMDLINE) != 0) {
+		dk_error_set("cannot define rpm macro '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The build macros.  Paths under top come from mkdtemp and hold no '%'.
+ * Values override ~/.rpmmacros and /etc/rpm (a higher level).
+ */
+static int
+build_macros(const char *top, const char *root)
+{
+	static const char *const fixed[][2] = {
+		/* One file per package straight in _rpmdir. */
+		{ "_build_name_fmt",
+		    "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" },
+		/* zstd level 19, one thread: small and deterministic. */
+		{ "_binary_payload", "w19.zstdio" },
+		{ "_build_id_links", "none" },
+		{ "__os_install_post", "%{nil}" },
+		{ "debug_package", "%{nil}" },
+		{ "_enable_debug_packages", "0" },
+		/* No check-files or rpmlint script after the build. */
+		{ "__check_files", "%{nil}" },
+		{ "_build_pkgcheck", "%{nil}" },
+		{ "_build_pkgcheck_set", "%{nil}" },
+		/* Else a shell is run to count CPUs. */
+		{ "_smp_build_ncpus", "1" },
+		{ "_smp_build_nthreads", "1" },
+		/* Reproducible: host and times from us only. */
+		{ "_buildhost", "dkimrot" },
+		{ "use_source_date_epoch_as_buildtime", "1" },
+		{ "clamp_mtime_to_source_date_epoch", "1" },
+		{ "source_date_epoch_from_changelog", "0" },
+		{ "_changelog_trimage", "0" },
+		{ "_changelog_trimtime", "0" },
+	};
+	static const char *const dirs[][2] = {
+		{ "_topdir", "" }, { "_builddir", "/BUILD" },
+		{ "_rpmdir", "/RPMS" }, { "_srcrpmdir", "/SRPMS" },
+		{ "_sourcedir", "/SOURCES" }, { "_specdir", "/SPECS" },
+		{ "_tmppath", "/tmp" }, { "_buildrootdir", "/BUILDROOT" },
+	};
+	char path[PATH_MAX];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (define(fixed[i][0], fixed[i][1]) == -1)
+			return -1;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		n = snprintf(path, sizeof(path), "%s%s", top, dirs[i][1]);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    define(dirs[i][0], path) == -1)
+			return -1;
+	}
+	return define("buildroot", root);
+}
+
+static int
+rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (remove(path) == -1)
+		dk_log_warn("cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static void
+rmtree(const char *dir)
+{
+	nftw(dir, rmentry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static time_t stamp;	/* for settime(), guarded by rpm_mutex */
+
+static int
+settime(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = stamp;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == -1) {
+		dk_error_set_errno(errno, "cannot set time of '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A payload file: exclusive, 0600, and not fsynced, so that key material
+ * in a short-lived build root need never reach a disk (see rpm.h).
+ */
+static int
+write_file(const char *path, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+	int fd, saved;
+
+	fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		dk_error_set_errno(errno, "cannot create '%s'", path);
+		return -1;
+	}
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			saved = errno;
+			close(fd);
+			dk_error_set_errno(saved, "cannot write '%s'", path);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) == -1) {
+		dk_error_set_errno(errno, "cannot write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The payload, written by us: modes 0600/0700 on disk (only we read it;
+ * the package's modes come from %attr), times pinned to pkg->time.
+ */
+static int
+populate(const char *root, const struct dk_rpm_pkg *pkg)
+{
+	const struct dk_rpm_file *f;
+	char path[PATH_MAX], *slash;
+	size_t i;
+	int n, rc;
+
+	if (mkdir(root, 0700) == -1) {
+		dk_error_set_errno(errno, "cannot create '%s'", root);
+		return -1;
+	}
+	for (i = 0; i < pkg->nfiles; i++) {
+		f = &pkg->files[i];
+		n = snprintf(path, sizeof(path), "%s%s", root, f->path);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			dk_error_set("path too long: '%s'", f->path);
+			return -1;
+		}
+		if (f->flags & DK_RPM_DIR) {
+			if (dk_dir_make(path, 0700) == -1)
+				return -1;
+			continue;
+		}
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		rc = dk_dir_make(path, 0700);
+		*slash = '/';
+		if (rc == -1)
+			return -1;
+		if (write_file(path, f->data, f->len) == -1)
+			return -1;
+	}
+	stamp = pkg->time;
+	return nftw(root, settime, 16, FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* mkdtemp under $TMPDIR (absolute) or /tmp, with the rpm tree in it. */
+static int
+make_top(char *top, size_t size)
+{
+	static const char *const sub[] = { "BUILD", "BUILDROOT", "RPMS",
+	    "SPECS", "tmp" };
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX];
+	size_t i;
+	int n;
+
+	if (tmp == NULL || tmp[0] != '/' || strchr(tmp, '%') != NULL)
+		tmp = "/tmp";
+	n = snprintf(top, size, "%s/dkimrot-rpm.XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("temporary directory path too long");
+		return -1;
+	}
+	if (mkdtemp(top) == NULL) {
+		dk_error_set_errno(errno, "cannot create a directory in '%s'",
+		    tmp);
+		top[0] = '\0';
+		return -1;
+	}
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		if (dk_path_join(path, sizeof(path), top, sub[i]) == -1)
+			return -1;
+		if (mkdir(path, 0700) == -1) {
+			dk_error_set_errno(errno, "cannot create '%s'", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* librpmbuild: parse the spec and package the build root. */
+static int
+run_build(const char *specpath, const char *root)
+{
+	struct rpmBuildArguments_s ba;
+	rpmSpec spec = NULL;
+	rpmts ts = NULL;
+	int rc = -1;
+
+	if ((spec = rpmSpecParse(specpath, RPMSPEC_NONE, root)) == NULL) {
+		dk_error_set("cannot parse spec: %s",
+		    rpm_err[0] ? rpm_err : "unknown error");
+		goto done;
+	}
+	if ((ts = rpmtsCreate()) == NULL) {
+		dk_error_set("cannot create rpm transaction");
+		goto done;
+	}
+	memset(&ba, 0, sizeof(ba));
+	/*
+	 * INSTALL with no %install section runs nothing, but without it
+	 * rpm marks the package rpmlib(ShortCircuited), uninstallable.
+	 */
+	ba.buildAmount = RPMBUILD_INSTALL | RPMBUILD_PACKAGEBINARY;
+	ba.rootdir = "/";
+	if (rpmSpecBuild(ts, spec, &ba) != 0) {
+		dk_error_set("cannot build package: %s",
+		    rpm_err[0] ? rpm_err : "unknown error");
+		goto done;
+	}
+	rc = 0;
+done:
+	rpmtsFree(ts);
+	rpmSpecFree(spec);
+	return rc;
+}
+
+/* The built package, copied into outdir atomically with its mode. */
+static int
+publish(const char *top, const char *file, const char *outdir, mode_t mode,
+    char **out)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	char *data = NULL;
+	size_t len = 0;
+	int n, rc = -1;
+
+	n = snprintf(src, sizeof(src), "%s/RPMS/%s", top, file);
+	if (n < 0 || (size_t)n >= sizeof(src) ||
+	    dk_path_join(dst, sizeof(dst), outdir, file) == -1)
+		goto done;
+	if (dk_file_read(src, RPM_MAX_SIZE, &data, &len) != 0 ||
+	    dk_file_replace(dst, data, len, mode ? mode : 0644) != 0)
+		goto done;
+	if (out != NULL && (*out = strdup(dst)) == NULL) {
+		dk_error_set("out of memory");
+		goto done;
+	}
+	rc = 0;
+done:
+	/* A private package's payload is key material. */
+	if (data != NULL)
+		explicit_bzero(data, len);
+	free(data);
+	return rc;
+}
+
+int
+dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
+    const char *outdir, char **out)
+{
+	struct rpmenv env;
+	char top[PATH_MAX] = "", specpath[PATH_MAX], root[PATH_MAX];
+	char file[PATH_MAX];
+	char *spec = NULL;
+	int n, rc = -1, locked = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((rc = dk_rpm_spec_render(tmpl, pkg, &spec)) != 0)
+		return rc;
+	rc = -1;
+	n = snprintf(file, sizeof(file), "%s-%s-%s.noarch.rpm", pkg->name,
+	    pkg->version, pkg->release ? pkg->release : "1");
+	if (n < 0 || (size_t)n >= sizeof(file)) {
+		dk_error_set("package name too long");
+		goto done;
+	}
+	pthread_mutex_lock(&rpm_mutex);
+	locked = 1;
+	if (env_begin(&env) == -1 || make_top(top, sizeof(top)) == -1)
+		goto done;
+	n = snprintf(specpath, sizeof(specpath), "%s/SPECS/%s.spec", top,
+	    pkg->name);
+	if (n < 0 || (size_t)n >= sizeof(specpath) ||
+	    dk_path_join(root, sizeof(root), top, "BUILDROOT/root") == -1)
+		goto done;
+	if (dk_file_create(specpath, spec, strlen(spec), 0600) != 0 ||
+	    populate(root, pkg) == -1 || build_macros(top, root) == -1 ||
+	    set_sde(&env, pkg->time) == -1 || run_build(specpath, root) == -1)
+		goto done;
+	if (publish(top, file, outdir, pkg->rpm_mode, out) == -1)
+		goto done;
+	dk_log_debug("built '%s/%s'", outdir, file);
+	rc = 0;
+done:
+	if (top[0] != '\0')
+		rmtree(top);
+	if (locked) {
+		env_end(&env);
+		pthread_mutex_unlock(&rpm_mutex);
+	}
+	free(spec);
+	return rc;
+}
+
+/*
+ * librpmsign prints "FILE:" on stdout, which is for our results only;
+ * the caller holds rpm_mutex and dkimrot prints nothing meanwhile.
+ */
+static int
+quiet_stdout(int *saved)
+{
+	int null;
+
+	fflush(stdout);
+	if ((*saved = dup(STDOUT_FILENO)) == -1 ||
+	    (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
+		dk_error_set_errno(errno, "cannot redirect standard output");
+		if (*saved != -1)
+			close(*saved);
+		return -1;
+	}
+	dup2(null, STDOUT_FILENO);
+	close(null);
+	return 0;
+}
+
+static void
+restore_stdout(int saved)
+{
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
+int
+dk_rpm_sign(const char *path, const char *key)
+{
+	struct rpmSignArgs args;
+	struct rpmenv env;
+	char gpg[PATH_MAX], *keyid = NULL;
+	int rc, saved, signrc;
+
+	if ((rc = dk_gpg_key_check(key)) != 0)
+		return rc;
+	rc = -1;
+	if (dk_gpg_find(gpg, sizeof(gpg)) == -1)
+		return -1;
+	if ((keyid = strdup(key)) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&rpm_mutex);
+	if (env_begin(&env) == -1 || define("__gpg", gpg) == -1 ||
+	    define("_gpg_sign_cmd_extra_args", "--batch") == -1)
+		goto done;
+	memset(&args, 0, sizeof(args));
+	args.keyid = keyid;
+	if (quiet_stdout(&saved) == -1)
+		goto done;
+	signrc = rpmPkgSign(path, &args);
+	restore_stdout(saved);
+	if (signrc != 0) {
+		dk_error_set("cannot sign '%s' with key '%s': %s", path, key,
+		    rpm_err[0] ? rpm_err : "unknown error");
+		goto done;
+	}
+	dk_log_debug("signed '%s' with key '%s'", path, key);
+	rc = 0;
+done:
+	env_end(&env);
+	pthread_mutex_unlock(&rpm_mutex);
+	free(keyid);
+	return rc;
+}

@@ -1,0 +1,156 @@
+/*
+ * Binary RPMs built in process with librpmbuild 4.18 (the only user of
+ * librpm, librpmbuild and librpmsign), signed with librpmsign.
+ *
+ * A package is described in memory: its files (contents, mode, owner) and
+ * a few strings that fill the placeholders of a spec template
+ * (specs/NAME.spec.in, compiled in as dk_spec_NAME[] below).
+ * dk_rpm_build() renders the spec, puts the files into a private build
+ * root itself (no %install step: private keys never pass through a shell
+ * and the payload is exactly the data given), and lets librpmbuild write
+ * the package.  The output is deterministic: the same description gives
+ * the same bytes (build time, file times and the changelog date are
+ * pkg->time, the build host is "dkimrot", payload zstd level 19).
+ *
+ * Every string is validated before it reaches the spec, and escaped so
+ * that it can never expand an RPM macro, run a shell command at build
+ * time or add a spec directive; invalid input is DK_EUSAGE with a message
+ * naming the field.
+ *
+ * librpm keeps global state: the functions here serialize on one process
+ * mutex, which packaging/repo.c also takes (createrepo_c uses librpm).
+ *
+ * The two packages of DESIGN 6, as `dkimrot package` should describe them
+ * (name = template name, version = first-parent commit count, vcs = commit
+ * id, time = commit time, packager = git.author):
+ *   dkim-keys-private (dk_spec_dkim_keys_private, rpm_mode 0640,
+ *   post = mta_reload): key_dir DK_RPM_DIR 0700 key_owner:key_group, each
+ *   key 0600 key_owner:key_group without DK_RPM_CONFIG (an upgrade must
+ *   replace it and no .rpmsave copy of a secret may linger), KeyTable and
+ *   SigningTable 0644 root:root DK_RPM_CONFIG; table_dir DK_RPM_DIR 0755
+ *   only when dkimrot alone uses it.
+ *   dkim-keys-public (dk_spec_dkim_keys_public, rpm_mode 0644,
+ *   post = dns_reload): zone_dir DK_RPM_DIR 0755, one fragment per
+ *   domain 0644 root:root DK_RPM_CONFIG.
+ *   description: e.g. "Domains: example.com example.org" (wrapped).
+ * A %post makes rpm add "Requires(post): /bin/sh"; every real host has it.
+ */
+#ifndef DK_RPM_H
+#define DK_RPM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* dk_rpm_file.flags */
+#define DK_RPM_DIR	0x1	/* a directory the package owns (%dir) */
+#define DK_RPM_CONFIG	0x2	/* %config: a locally modified copy is kept
+				   as .rpmsave and ours installed.  Never
+				   "noreplace": keys and tables must be
+				   replaced on upgrade. */
+
+struct dk_rpm_file {
+	/*
+	 * Absolute install path: '/'-separated components of
+	 * [A-Za-z0-9._+-], no "." or "..", no trailing '/'.
+	 * Parent directories not listed themselves are created in the
+	 * build root but not owned by the package (/etc, /var/named).
+	 */
+	const char	*path;
+	const void	*data;		/* contents; ignored for DK_RPM_DIR */
+	size_t		 len;
+	mode_t		 mode;		/* permission bits, at most 0777 */
+	const char	*owner;		/* user name; NULL = "root" */
+	const char	*group;		/* group name; NULL = "root" */
+	unsigned	 flags;		/* DK_RPM_DIR, DK_RPM_CONFIG */
+};
+
+/*
+ * What fills a template's placeholders.  Single-line strings refuse
+ * control characters and backslashes; '%' is escaped.
+ *   @NAME@ @VERSION@ @RELEASE@ @VCS@ @PACKAGER@   the strings below
+ *   @DATE@            pkg->time as a %changelog date ("Sun Nov 22 2026")
+ *   @DKIMROT_VERSION@ the version of this program
+ *   @DESCRIPTION@     description below (may be empty)
+ *   @URL@             a whole "URL:" line, or nothing
+ *   @POST@            a whole %post section running post, or nothing
+ *   @FILES@           the %files lines, one per file
+ * Any other @UPPER_CASE@ word in a template is an error.
+ */
+struct dk_rpm_pkg {
+	const char	*name;		/* [A-Za-z0-9][A-Za-z0-9._+-]* */
+	const char	*version;	/* [A-Za-z0-9._+~^]+ */
+	const char	*release;	/* same; NULL = "1" */
+	const char	*vcs;		/* commit id: [A-Za-z0-9._:/#+-]+ */
+	const char	*packager;	/* "Name <email>"; NULL = "dkimrot
+					   <dkimrot@localhost>" */
+	const char	*url;		/* NULL or "" = no URL tag */
+	/*
+	 * Extra %description text (lines of printable text, none starting
+	 * with '%'); NULL = none.  E.g. the domains the package serves.
+	 */
+	const char	*description;
+	/*
+	 * A shell command line for %post (installs and upgrades), run as
+	 * /bin/sh -c 'post' exactly as configured; its failure prints a
+	 * warning and never fails the installation.  NULL or "" = no %post.
+	 */
+	const char	*post;
+	time_t		 time;		/* commit time: SOURCE_DATE_EPOCH */
+	mode_t		 rpm_mode;	/* mode of the .rpm written; 0 = 0644.
+					   Use 0640/0600 for private keys. */
+	const struct dk_rpm_file *files;
+	size_t		 nfiles;
+};
+
+/* The embedded templates: specs/NAME.spec.in as dk_spec_NAME (make). */
+extern const char dk_spec_dkim_keys_private[];
+extern const char dk_spec_dkim_keys_public[];
+
+/*
+ * Builds the package described by pkg from the template text into
+ * outdir/NAME-VERSION-RELEASE.noarch.rpm (the template must say
+ * "BuildArch: noarch"), replaced atomically with mode pkg->rpm_mode (a
+ * rebuild of the same input gives the same bytes).  On success *out (if
+ * out is not NULL) is that path, which the caller frees.
+ *
+ * The payload passes through a private build tree under $TMPDIR (else
+ * /tmp), mode 0700, written without fsync and removed whatever happens:
+ * point TMPDIR at a tmpfs to keep private keys off disks altogether.
+ *
+ * DK_EUSAGE for invalid input, -1 for a failed build (rpm's last error
+ * in the message; all of rpm's log goes to dk_log_debug).
+ */
+int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
+	    const char *outdir, char **out);
+
+/*
+ * Adds an OpenPGP header signature (as `rpmsign --addsign`; the header
+ * holds the payload's digest, so it covers the whole package) to the
+ * package at path, in place, with librpmsign.
+ * key is a GPG key id, fingerprint or user id of a key without a
+ * passphrase in $GNUPGHOME (or ~/.gnupg); the gpg in $PATH runs with
+ * --batch (its own complaints go to stderr).  DK_EUSAGE when
+ * dk_gpg_key_check() refuses key.  The public key to publish with the
+ * repository: dk_gpg_export() (packaging/gpg.h).
+ */
+int	dk_rpm_sign(const char *path, const char *key);
+
+/*
+ * For packaging/repo.c only, around its libcreaterepo_c calls (which use
+ * librpm): takes the process-wide librpm lock, reads rpm's configuration
+ * afresh and routes rpm's log into dk_log_debug; dk_rpm_leave() undoes
+ * all of it.  -1 (lock not held) when rpm's configuration is unreadable.
+ */
+int	dk_rpm_enter(void);
+void	dk_rpm_leave(void);
+
+/*
+ * Renders the spec text for pkg from tmpl (what dk_rpm_build() builds),
+ * for tests and for `--dry-run` style output; the caller frees *out.
+ * DK_EUSAGE when a value is invalid.  Pure: no librpm, no files.
+ */
+int	dk_rpm_spec_render(const char *tmpl, const struct dk_rpm_pkg *,
+	    char **out);
+
+#endif

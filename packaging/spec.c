@@ -1,0 +1,388 @@
+/*
+ * Spec text from a template: every value validated and escaped so that
+ * nothing in it can expand an RPM macro, run a command at build time or
+ * start a new spec section.  Pure string work, no librpm; rpm.c builds
+ * what this renders.
+ *
+ * What rpm 4.18 does with a spec line, and why the rules below hold:
+ *  - every line is macro-expanded before it is parsed: '%' must be "%%";
+ *  - after expansion a line starting with "%word" may start a section
+ *    ("%%files" in a description becomes "%files"): no line we emit
+ *    from a value may start with '%';
+ *  - while reading, "%{", "%(" and "%[" without their closing bracket
+ *    join the next lines, and '\' hides the character after it from that
+ *    count ("\%%{" counts as "%{"): values carry no '\', except in %post
+ *    where it is written so that a quote always follows it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "packaging/rpm.h"
+
+#ifndef DKIMROT_VERSION
+#define DKIMROT_VERSION "unknown"
+#endif
+
+#define DEFAULT_PACKAGER	"dkimrot <dkimrot@localhost>"
+#define NAME_MAX_LEN		64
+#define TOKEN_MAX_LEN		128
+#define USER_MAX_LEN		32
+#define PATH_MAX_LEN		1024
+
+static int
+isalnum_ascii(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
+/* [A-Za-z0-9] plus the characters in extra; max bytes. */
+static int
+check_token(const char *what, const char *s, const char *extra, size_t max)
+{
+	const char *p;
+
+	if (s == NULL || *s == '\0') {
+		dk_error_set("invalid package %s: empty", what);
+		return DK_EUSAGE;
+	}
+	if (strlen(s) > max) {
+		dk_error_set("invalid package %s: longer than %zu bytes",
+		    what, max);
+		return DK_EUSAGE;
+	}
+	for (p = s; *p != '\0'; p++) {
+		if (isalnum_ascii((unsigned char)*p) ||
+		    strchr(extra, *p) != NULL)
+			continue;
+		dk_error_set("invalid package %s '%s': only letters, digits "
+		    "and '%s' are allowed", what, s, extra);
+		return DK_EUSAGE;
+	}
+	return 0;
+}
+
+/*
+ * One line of free text (a tag value, a description line): no control
+ * characters, no '\'; '%' doubled.  UTF-8 passes (rpm checks it).
+ */
+static int
+put_text(struct dk_buf *b, const char *what, const char *s, size_t n)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || c == '\\') {
+			dk_error_set("invalid package %s: %s not allowed", what,
+			    c == '\n' ? "line break" : c == '\\' ?
+			    "backslash" : "control character");
+			return DK_EUSAGE;
+		}
+		if (dk_buf_append(b, c == '%' ? "%%" : (const char *)&s[i],
+		    c == '%' ? 2 : 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+put_description(struct dk_buf *b, const char *s)
+{
+	const char *nl, *p;
+	size_t n;
+	int rc;
+
+	while (s != NULL && *s != '\0') {
+		nl = strchr(s, '\n');
+		n = nl != NULL ? (size_t)(nl - s) : strlen(s);
+		for (p = s; p < s + n && (*p == ' ' || *p == '\t'); p++)
+			;
+		if (p < s + n && *p == '%') {
+			dk_error_set("invalid package description: a line "
+			    "starts with '%%'");
+			return DK_EUSAGE;
+		}
+		/* Tabs are fine in a description: indentation. */
+		for (p = s; p < s + n; p++) {
+			if (*p == '\t') {
+				if (dk_buf_puts(b, "\t") == -1)
+					return -1;
+			} else if ((rc = put_text(b, "description", p,
+			    1)) != 0)
+				return rc;
+		}
+		if (dk_buf_puts(b, "\n") == -1)
+			return -1;
+		s = nl != NULL ? nl + 1 : s + n;
+	}
+	return 0;
+}
+
+/*
+ * %post: the configured command, run as one unit by a shell whatever it
+ * contains (';', '&&', exit), inside single quotes; a failure warns and
+ * the script still exits 0, so a failing reload never fails the install.
+ */
+static int
+put_post(struct dk_buf *b, const char *name, const char *cmd)
+{
+	const unsigned char *p;
+
+	if (cmd == NULL || *cmd == '\0')
+		return 0;
+	if (dk_buf_puts(b, "%post\n/bin/sh -c '") == -1)
+		return -1;
+	for (p = (const unsigned char *)cmd; *p != '\0'; p++) {
+		if (*p < 0x20 || *p >= 0x7f) {
+			dk_error_set("invalid reload command '%s': only "
+			    "printable ASCII on one line is allowed", cmd);
+			return DK_EUSAGE;
+		}
+		switch (*p) {
+		case '\'':
+			if (dk_buf_puts(b, "'\\''") == -1)
+				return -1;
+			break;
+		case '\\':
+			/* Closing and reopening the quote puts a quote
+			   after every '\' (see the top of this file). */
+			if (dk_buf_puts(b, "\\''") == -1)
+				return -1;
+			break;
+		case '%':
+			if (dk_buf_puts(b, "%%") == -1)
+				return -1;
+			break;
+		default:
+			if (dk_buf_append(b, p, 1) == -1)
+				return -1;
+		}
+	}
+	if (dk_buf_printf(b, "' ||\n    echo \"%s: reload command failed "
+	    "(exit status $?); run it by hand\" >&2\nexit 0\n", name) == -1)
+		return -1;
+	return 0;
+}
+
+/* Absolute, components of [A-Za-z0-9._+-], no "." or "..". */
+static int
+check_path(const char *path)
+{
+	const char *p, *comp;
+	size_t n;
+
+	n = strlen(path);
+	if (path[0] != '/' || n < 2 || n > PATH_MAX_LEN)
+		goto bad;
+	for (comp = p = path + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			n = (size_t)(p - comp);
+			if (n == 0 || (n == 1 && comp[0] == '.') ||
+			    (n == 2 && comp[0] == '.' && comp[1] == '.'))
+				goto bad;
+			if (*p == '\0')
+				return 0;
+			comp = p + 1;
+			continue;
+		}
+		if (!isalnum_ascii((unsigned char)*p) &&
+		    strchr("._+-", *p) == NULL)
+			goto bad;
+	}
+bad:
+	dk_error_set("invalid file path '%s' in package: an absolute path "
+	    "of letters, digits and '._+-' is required", path);
+	return DK_EUSAGE;
+}
+
+static int
+check_user(const char *what, const char *s)
+{
+	if (s == NULL)
+		return 0;
+	if (check_token(what, s, "._-", USER_MAX_LEN) != 0 || s[0] == '-' ||
+	    s[0] == '.') {
+		dk_error_set("invalid file %s '%s': a user or group name is "
+		    "required", what, s);
+		return DK_EUSAGE;
+	}
+	return 0;
+}
+
+static int
+put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
+{
+	const struct dk_rpm_file *f;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < pkg->nfiles; i++) {
+		f = &pkg->files[i];
+		if ((rc = check_path(f->path)) != 0 ||
+		    (rc = check_user("owner", f->owner)) != 0 ||
+		    (rc = check_user("group", f->group)) != 0)
+			return rc;
+		if ((f->mode & ~(mode_t)0777) != 0 ||
+		    (f->flags & ~(unsigned)(DK_RPM_DIR | DK_RPM_CONFIG))) {
+			dk_error_set("invalid mode or flags for '%s' in "
+			    "package", f->path);
+			return DK_EUSAGE;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(pkg->files[j].path, f->path) == 0) {
+				dk_error_set("file '%s' listed twice in "
+				    "package", f->path);
+				return DK_EUSAGE;
+			}
+		}
+		if (dk_buf_printf(b, "%s%s%%attr(%04o,%s,%s) %s\n",
+		    f->flags & DK_RPM_DIR ? "%dir " : "",
+		    f->flags & DK_RPM_CONFIG ? "%config " : "",
+		    (unsigned)f->mode, f->owner ? f->owner : "root",
+		    f->group ? f->group : "root", f->path) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A %changelog date, "Sun Nov 22 2026", in UTC whatever the locale. */
+static int
+put_date(struct dk_buf *b, time_t t)
+{
+	static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+
+	if (t < 0 || gmtime_r(&t, &tm) == NULL) {
+		dk_error_set("invalid package time %lld", (long long)t);
+		return DK_EUSAGE;
+	}
+	return dk_buf_printf(b, "%s %s %02d %04d", days[tm.tm_wday],
+	    months[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+}
+
+enum slot { S_NAME, S_VERSION, S_RELEASE, S_VCS, S_PACKAGER, S_DATE,
+	S_DKVERSION, S_DESCRIPTION, S_URL, S_POST, S_FILES, S_COUNT };
+
+static const char *const slotnames[S_COUNT] = { "NAME", "VERSION",
+	"RELEASE", "VCS", "PACKAGER", "DATE", "DKIMROT_VERSION",
+	"DESCRIPTION", "URL", "POST", "FILES" };
+
+static int
+fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
+{
+	const char *rel = pkg->release ? pkg->release : "1";
+	const char *pk = pkg->packager ? pkg->packager : DEFAULT_PACKAGER;
+	int rc;
+
+	if ((rc = check_token("name", pkg->name, "._+-", NAME_MAX_LEN)) ||
+	    (rc = check_token("version", pkg->version, "._+~^",
+	    TOKEN_MAX_LEN)) ||
+	    (rc = check_token("release", rel, "._+~^", TOKEN_MAX_LEN)) ||
+	    (rc = check_token("vcs", pkg->vcs, "._:/#+-", TOKEN_MAX_LEN)))
+		return rc;
+	if (!isalnum_ascii((unsigned char)pkg->name[0])) {
+		dk_error_set("invalid package name '%s': must start with a "
+		    "letter or digit", pkg->name);
+		return DK_EUSAGE;
+	}
+	if (dk_buf_puts(&v[S_NAME], pkg->name) == -1 ||
+	    dk_buf_puts(&v[S_VERSION], pkg->version) == -1 ||
+	    dk_buf_puts(&v[S_RELEASE], rel) == -1 ||
+	    dk_buf_puts(&v[S_VCS], pkg->vcs) == -1 ||
+	    dk_buf_puts(&v[S_DKVERSION], DKIMROT_VERSION) == -1)
+		return -1;
+	if ((rc = put_text(&v[S_PACKAGER], "packager", pk, strlen(pk))) ||
+	    (rc = put_date(&v[S_DATE], pkg->time)) ||
+	    (rc = put_description(&v[S_DESCRIPTION], pkg->description)) ||
+	    (rc = put_post(&v[S_POST], pkg->name, pkg->post)) ||
+	    (rc = put_files(&v[S_FILES], pkg)))
+		return rc;
+	if (pkg->url != NULL && *pkg->url != '\0') {
+		if (strchr(pkg->url, ' ') != NULL) {
+			dk_error_set("invalid package url '%s': spaces not "
+			    "allowed", pkg->url);
+			return DK_EUSAGE;
+		}
+		if (dk_buf_puts(&v[S_URL], "URL:\t\t") == -1 ||
+		    (rc = put_text(&v[S_URL], "url", pkg->url,
+		    strlen(pkg->url))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The length of "WORD" when p is "@WORD@" with WORD in [A-Z_]+, else 0. */
+static size_t
+placeholder(const char *p)
+{
+	size_t n;
+
+	for (n = 1; (p[n] >= 'A' && p[n] <= 'Z') || p[n] == '_'; n++)
+		;
+	return n > 1 && p[n] == '@' ? n - 1 : 0;
+}
+
+/* Values are inserted once, never scanned again for placeholders. */
+static int
+substitute(struct dk_buf *out, const char *tmpl, struct dk_buf *v)
+{
+	const char *p;
+	size_t n, s;
+
+	for (p = tmpl; *p != '\0'; p++) {
+		if (*p != '@' || (n = placeholder(p)) == 0) {
+			if (dk_buf_append(out, p, 1) == -1)
+				return -1;
+			continue;
+		}
+		for (s = 0; s < S_COUNT; s++)
+			if (strlen(slotnames[s]) == n &&
+			    memcmp(slotnames[s], p + 1, n) == 0)
+				break;
+		if (s == S_COUNT) {
+			dk_error_set("unknown placeholder '@%.*s@' in spec "
+			    "template", (int)n, p + 1);
+			return DK_EUSAGE;
+		}
+		if (v[s].len > 0 &&
+		    dk_buf_append(out, v[s].data, v[s].len) == -1)
+			return -1;
+		p += n + 1;
+	}
+	return 0;
+}
+
+int
+dk_rpm_spec_render(const char *tmpl, const struct dk_rpm_pkg *pkg,
+    char **out)
+{
+	struct dk_buf v[S_COUNT], text = { 0 };
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	memset(v, 0, sizeof(v));
+	if ((rc = fill_slots(v, pkg)) != 0 ||
+	    (rc = substitute(&text, tmpl, v)) != 0)
+		goto done;
+	if ((*out = dk_buf_detach(&text)) == NULL) {
+		dk_error_set("out of memory");
+		rc = -1;
+		goto done;
+	}
+	rc = 0;
+done:
+	for (i = 0; i < S_COUNT; i++)
+		dk_buf_dispose(&v[i]);
+	dk_buf_dispose(&text);
+	return rc;
+}

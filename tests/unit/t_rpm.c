@@ -1,0 +1,508 @@
+/*
+ * Unit tests: spec rendering and escaping, in-process RPM builds
+ * (determinism, no build-time injection, cleanup) and repository pruning.
+ * tests/e2e/rpm.sh checks the packages with rpm, rpmlint, gpg and dnf.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "packaging/gpg.h"
+#include "packaging/repo.h"
+#include "packaging/rpm.h"
+
+#define COMMIT	"0123456789abcdef0123456789abcdef01234567"
+#define T0	1795353300	/* 2026-11-22T13:15:00Z */
+
+static char base[PATH_MAX];	/* per test run; TMPDIR is base/tmp */
+
+/* buf = a/b, asserting that it fits. */
+static char *
+join(char *buf, const char *a, const char *b)
+{
+	assert_int_equal(dk_path_join(buf, PATH_MAX, a, b), 0);
+	return buf;
+}
+
+static const struct dk_rpm_file pub_files[] = {
+	{ "/var/named/dkim", NULL, 0, 0755, "root", "named", DK_RPM_DIR },
+	{ "/var/named/dkim/example.com.zone", "x IN TXT \"v=DKIM1\"\n", 19,
+	    0644, NULL, "named", DK_RPM_CONFIG },
+};
+
+static void
+pub_pkg(struct dk_rpm_pkg *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = "dkim-keys-public";
+	p->version = "7";
+	p->vcs = COMMIT;
+	p->time = T0;
+	p->post = "rndc reload";
+	p->files = pub_files;
+	p->nfiles = 2;
+}
+
+static int
+rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	char tmp[PATH_MAX];
+
+	strcpy(base, "/tmp/t_rpm.XXXXXX");
+	if (mkdtemp(base) == NULL)
+		return -1;
+	/* dk_repo_update() reports pruned packages at info level. */
+	dk_log_set_level(DK_LOG_QUIET);
+	if (dk_path_join(tmp, sizeof(tmp), base, "tmp") == -1 ||
+	    mkdir(tmp, 0700) == -1 || setenv("TMPDIR", tmp, 1) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	nftw(base, rmentry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+/* Entries in TMPDIR: a build must leave none behind. */
+static int
+tmp_entries(void)
+{
+	char tmp[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	assert_non_null(d = opendir(join(tmp, base, "tmp")));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* An @UPPER@ word the renderer left in the text. */
+static int
+placeholder_left(const char *s)
+{
+	size_t i, n;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] != '@')
+			continue;
+		n = strspn(s + i + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+		if (n > 0 && s[i + n + 1] == '@')
+			return 1;
+	}
+	return 0;
+}
+
+static char *
+render(const char *tmpl, const struct dk_rpm_pkg *p)
+{
+	char *out = NULL;
+
+	assert_int_equal(dk_rpm_spec_render(tmpl, p, &out), 0);
+	return out;
+}
+
+static void
+test_rpm__render(void **state)
+{
+	struct dk_rpm_pkg p;
+	char *s;
+
+	pub_pkg(&p);
+	p.description = "Domains: example.com";
+	s = render(dk_spec_dkim_keys_public, &p);
+	assert_non_null(strstr(s, "\nName:\t\tdkim-keys-public\n"));
+	assert_non_null(strstr(s, "\nVersion:\t7\n"));
+	assert_non_null(strstr(s, "\nRelease:\t1\n"));
+	assert_non_null(strstr(s, "\nVCS:\t\t" COMMIT "\n"));
+	assert_non_null(strstr(s, "\nPackager:\tdkimrot <dkimrot@localhost>\n"));
+	assert_non_null(strstr(s, "\nDomains: example.com\n"));
+	assert_non_null(strstr(s, "\n%files\n"
+	    "%dir %attr(0755,root,named) /var/named/dkim\n"
+	    "%config %attr(0644,root,named) /var/named/dkim/example.com.zone\n"));
+	assert_non_null(strstr(s, "\n%post\n/bin/sh -c 'rndc reload' ||\n"));
+	assert_non_null(strstr(s, "\n* Sun Nov 22 2026 dkimrot "
+	    "<dkimrot@localhost> - 7-1\n"));
+	assert_null(strstr(s, "URL:"));
+	assert_false(placeholder_left(s));
+	free(s);
+
+	/* No reload command: no %post at all (and no /bin/sh dependency). */
+	p.post = "";
+	p.url = "https://keys.example.com/";
+	s = render(dk_spec_dkim_keys_private, &p);
+	assert_null(strstr(s, "%post"));
+	assert_non_null(strstr(s, "\nURL:\t\thttps://keys.example.com/\n"));
+	free(s);
+}
+
+static void
+test_rpm__escape(void **state)
+{
+	static const char tmpl[] = "Summary: x\n@PACKAGER@|@DESCRIPTION@|@POST@";
+	struct dk_rpm_pkg p;
+	char *s;
+
+	pub_pkg(&p);
+	p.packager = "Eve %(touch /tmp/x) %{lua: os.exit()} <e@x>";
+	p.description = "100% %{name}\n\tindented %%\n\nlast";
+	/* The configured command, exactly: quotes, $(), ;, macros, '\'. */
+	p.post = "echo 'a b' \"$(id -u)\"; kill -HUP `cat /run/x.pid` "
+	    "%{_bindir} %(id) \\%{x} it's\\";
+	s = render(tmpl, &p);
+	assert_string_equal(s, "Summary: x\n"
+	    "Eve %%(touch /tmp/x) %%{lua: os.exit()} <e@x>|"
+	    "100%% %%{name}\n\tindented %%%%\n\nlast\n|"
+	    "%post\n/bin/sh -c 'echo '\\''a b'\\'' \"$(id -u)\"; kill -HUP "
+	    "`cat /run/x.pid` %%{_bindir} %%(id) \\''%%{x} it'\\''s\\''' ||\n"
+	    "    echo \"dkim-keys-public: reload command failed (exit status "
+	    "$?); run it by hand\" >&2\nexit 0\n");
+	free(s);
+}
+
+static void
+test_rpm__reject(void **state)
+{
+	static const struct {
+		const char	*field, *value, *msg;
+	} bad[] = {
+		{ "name", "-x", "must start" },
+		{ "name", "a b", "invalid package name" },
+		{ "name", "a%{x}", "invalid package name" },
+		{ "version", "1-2", "invalid package version" },
+		{ "version", "", "empty" },
+		{ "release", "1\n", "invalid package release" },
+		{ "vcs", "abc%(id)", "invalid package vcs" },
+		{ "vcs", NULL, "empty" },
+		{ "packager", "a\nRequires: evil", "line break" },
+		{ "packager", "a \\%{x}", "backslash" },
+		{ "description", "ok\n%files\n/etc/shadow", "starts with '%'" },
+		{ "description", "ok\n  %%post", "starts with '%'" },
+		{ "description", "bell\a", "control character" },
+		{ "post", "reload\ntouch /x", "printable ASCII" },
+		{ "post", "reload\r", "printable ASCII" },
+		{ "url", "http://x/ y", "spaces" },
+		{ "url", "http://x/\n", "line break" },
+	};
+	struct dk_rpm_pkg p;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pub_pkg(&p);
+		if (strcmp(bad[i].field, "name") == 0)
+			p.name = bad[i].value;
+		else if (strcmp(bad[i].field, "version") == 0)
+			p.version = bad[i].value;
+		else if (strcmp(bad[i].field, "release") == 0)
+			p.release = bad[i].value;
+		else if (strcmp(bad[i].field, "vcs") == 0)
+			p.vcs = bad[i].value;
+		else if (strcmp(bad[i].field, "packager") == 0)
+			p.packager = bad[i].value;
+		else if (strcmp(bad[i].field, "description") == 0)
+			p.description = bad[i].value;
+		else if (strcmp(bad[i].field, "post") == 0)
+			p.post = bad[i].value;
+		else
+			p.url = bad[i].value;
+		s = (char *)"unset";
+		assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_public,
+		    &p, &s), DK_EUSAGE);
+		assert_null(s);
+		if (strstr(dk_error_last(), bad[i].msg) == NULL)
+			fail_msg("%s '%s': %s", bad[i].field, bad[i].value,
+			    dk_error_last());
+	}
+}
+
+static void
+test_rpm__reject_files(void **state)
+{
+	static const struct dk_rpm_file bad[] = {
+		{ "etc/x", "", 0, 0644, NULL, NULL, 0 },
+		{ "/", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/x/", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc//x", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/../x", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/./x", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/%(touch /tmp/M)", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/a b", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/a*", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/x\n%post", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/x", "", 0, 04755, NULL, NULL, 0 },
+		{ "/etc/x", "", 0, 0644, "root)", NULL, 0 },
+		{ "/etc/x", "", 0, 0644, NULL, "a,b", 0 },
+		{ "/etc/x", "", 0, 0644, "-x", NULL, 0 },
+		{ "/etc/x", "", 0, 0644, "%{u}", NULL, 0 },
+		{ "/etc/x", "", 0, 0644, NULL, NULL, 0x100 },
+	};
+	struct dk_rpm_file twice[2] = {
+		{ "/etc/x", "", 0, 0644, NULL, NULL, 0 },
+		{ "/etc/x", "", 0, 0600, NULL, NULL, 0 },
+	};
+	struct dk_rpm_pkg p;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pub_pkg(&p);
+		p.files = &bad[i];
+		p.nfiles = 1;
+		if (dk_rpm_spec_render(dk_spec_dkim_keys_public, &p, &s) !=
+		    DK_EUSAGE)
+			fail_msg("accepted file %zu '%s'", i, bad[i].path);
+	}
+	pub_pkg(&p);
+	p.files = twice;
+	p.nfiles = 2;
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_public, &p, &s),
+	    DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "listed twice"));
+}
+
+static void
+test_rpm__placeholders(void **state)
+{
+	struct dk_rpm_pkg p;
+	char *s;
+
+	pub_pkg(&p);
+	/* Values are not scanned again: a value "@FILES@" stays. */
+	p.description = "@FILES@ mail t@example.test @ @@ @lower@";
+	s = render("@DESCRIPTION@@NAME@", &p);
+	assert_string_equal(s, "@FILES@ mail t@example.test @ @@ @lower@\n"
+	    "dkim-keys-public");
+	free(s);
+	assert_int_equal(dk_rpm_spec_render("@NAME@ @NOPE@", &p, &s),
+	    DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "'@NOPE@'"));
+}
+
+static char *
+build(const struct dk_rpm_pkg *p, const char *sub)
+{
+	char dir[PATH_MAX], *out = NULL;
+
+	assert_int_equal(dk_dir_make(join(dir, base, sub), 0755), 0);
+	if (dk_rpm_build(dk_spec_dkim_keys_public, p, dir, &out) != 0)
+		fail_msg("build: %s", dk_error_last());
+	return out;
+}
+
+static void
+test_rpm__build_deterministic(void **state)
+{
+	struct dk_rpm_pkg p;
+	char *a, *b, *c, *da, *db, *dc;
+	size_t la, lb, lc;
+	struct stat st;
+
+	pub_pkg(&p);
+	a = build(&p, "d1");
+	sleep(1);	/* the clock must not matter */
+	b = build(&p, "d2");
+	p.time = T0 + 86400;
+	c = build(&p, "d3");
+	assert_int_equal(dk_file_read(a, DK_FILE_MAX, &da, &la), 0);
+	assert_int_equal(dk_file_read(b, DK_FILE_MAX, &db, &lb), 0);
+	assert_int_equal(dk_file_read(c, DK_FILE_MAX, &dc, &lc), 0);
+	assert_int_equal(la, lb);
+	assert_memory_equal(da, db, la);
+	assert_true(la != lc || memcmp(da, dc, la) != 0);
+	assert_int_equal(stat(a, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_non_null(strstr(a, "/d1/dkim-keys-public-7-1.noarch.rpm"));
+	assert_int_equal(tmp_entries(), 0);
+	free(a); free(b); free(c); free(da); free(db); free(dc);
+}
+
+static void
+test_rpm__build_no_injection(void **state)
+{
+	char marker[PATH_MAX], text[PATH_MAX * 3], url[PATH_MAX * 2], *out;
+	struct dk_rpm_pkg p;
+	struct stat st;
+
+	int n;
+
+	join(marker, base, "MARKER");
+	n = snprintf(text, sizeof(text), "notes: %%(touch %s) %%{lua: "
+	    "io.open('%s', 'w')} %%{expand:%%%%(touch %s)}", marker, marker,
+	    marker);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(url, sizeof(url), "https://x/%%{lua:io.open('%s','w')}",
+	    marker);
+	assert_true(n > 0 && (size_t)n < sizeof(url));
+	pub_pkg(&p);
+	p.description = text;
+	p.packager = text;
+	p.url = url;
+	p.post = text;
+	p.rpm_mode = 0600;
+	out = build(&p, "inj");
+	assert_int_equal(stat(marker, &st), -1);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	free(out);
+
+	/* The control: the same text in the (trusted) template does run. */
+	n = snprintf(text, sizeof(text), "%%global x %%(touch %s)\n%s", marker,
+	    dk_spec_dkim_keys_public);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	pub_pkg(&p);
+	assert_int_equal(dk_rpm_build(text, &p, base, &out), 0);
+	assert_int_equal(stat(marker, &st), 0);
+	free(out);
+}
+
+static void
+test_rpm__build_fails_clean(void **state)
+{
+	struct dk_rpm_pkg p;
+	char dir[PATH_MAX], *out = (char *)"unset";
+
+	assert_int_equal(dk_dir_make(join(dir, base, "fail"), 0755), 0);
+	pub_pkg(&p);
+	/* rpm refuses a spec without Summary; no file, no debris. */
+	assert_int_equal(dk_rpm_build("Name: @NAME@\nVersion: @VERSION@\n"
+	    "Release: 1\nLicense: x\n%description\nx\n%files\n@FILES@\n", &p,
+	    dir, &out), -1);
+	assert_null(out);
+	assert_non_null(strstr(dk_error_last(), "Summary"));
+	assert_int_equal(tmp_entries(), 0);
+	/* Invalid input fails before anything is created. */
+	p.version = "1%{x}";
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir, NULL),
+	    DK_EUSAGE);
+	assert_int_equal(tmp_entries(), 0);
+	/* An unwritable output directory. */
+	pub_pkg(&p);
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p,
+	    "/nonexistent/dir", NULL), -1);
+	assert_non_null(strstr(dk_error_last(), "/nonexistent/dir"));
+	assert_int_equal(tmp_entries(), 0);
+}
+
+static void
+test_rpm__sign_key_check(void **state)
+{
+	static const char *bad[] = { "", "-x", "a\"b", "a'b", "a%{x}",
+	    "a\\b", "a\nb", "a`id`", "a$(id)" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(dk_rpm_sign("/nonexistent.rpm", bad[i]),
+		    DK_EUSAGE);
+		assert_int_equal(dk_gpg_export(bad[i], "/nonexistent"),
+		    DK_EUSAGE);
+	}
+}
+
+static int
+exists(const char *dir, const char *file)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return stat(join(path, dir, file), &st) == 0;
+}
+
+static void
+test_rpm__repo_keep(void **state)
+{
+	static const char *versions[] = { "8", "9", "10", "11" };
+	char dir[PATH_MAX], md[PATH_MAX], *xml, *out;
+	struct dk_rpm_pkg p;
+	size_t i, len;
+
+	assert_int_equal(dk_dir_make(join(dir, base, "repo"), 0755), 0);
+	/* Empty: valid metadata all the same. */
+	assert_int_equal(dk_repo_update(dir, 2), 0);
+	assert_true(exists(dir, "repodata/repomd.xml"));
+	for (i = 0; i < 4; i++) {
+		pub_pkg(&p);
+		p.version = versions[i];
+		assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p,
+		    dir, &out), 0);
+		free(out);
+	}
+	p.name = "other";
+	p.version = "1";
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir, NULL),
+	    0);
+	assert_int_equal(dk_file_create(join(md, dir, DK_GPG_KEY_FILE), "k",
+	    1, 0644), 0);
+	assert_int_equal(dk_repo_update(dir, -1), DK_EUSAGE);
+	assert_int_equal(dk_repo_update(dir, 2), 0);
+	/* Numeric order: 10 and 11 are the newest, not 8 and 9. */
+	assert_false(exists(dir, "dkim-keys-public-8-1.noarch.rpm"));
+	assert_false(exists(dir, "dkim-keys-public-9-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-public-11-1.noarch.rpm"));
+	assert_true(exists(dir, "other-1-1.noarch.rpm"));
+	assert_true(exists(dir, "RPM-GPG-KEY-dkimrot"));
+	assert_false(exists(dir, ".repodata.tmp"));
+	join(md, dir, "repodata/repomd.xml");
+	assert_int_equal(dk_file_read(md, DK_FILE_MAX, &xml, &len), 0);
+	assert_non_null(strstr(xml, "<data type=\"primary\">"));
+	assert_non_null(strstr(xml, "<data type=\"filelists\">"));
+	assert_non_null(strstr(xml, "<data type=\"other\">"));
+	assert_non_null(strstr(xml, "-primary.xml.gz\"/>"));
+	free(xml);
+	/* keep 0 keeps everything; a broken package fails, repodata stays. */
+	assert_int_equal(dk_repo_update(dir, 0), 0);
+	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
+	assert_int_equal(dk_file_create(join(md, dir, "broken-1-1.noarch.rpm"),
+	    "not an rpm", 10, 0644), 0);
+	assert_int_equal(dk_repo_update(dir, 1), -1);
+	assert_non_null(strstr(dk_error_last(), "broken-1-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
+	assert_true(exists(dir, "repodata/repomd.xml"));
+	assert_false(exists(dir, ".repodata.tmp"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rpm__render),
+		cmocka_unit_test(test_rpm__escape),
+		cmocka_unit_test(test_rpm__reject),
+		cmocka_unit_test(test_rpm__reject_files),
+		cmocka_unit_test(test_rpm__placeholders),
+		cmocka_unit_test(test_rpm__build_deterministic),
+		cmocka_unit_test(test_rpm__build_no_injection),
+		cmocka_unit_test(test_rpm__build_fails_clean),
+		cmocka_unit_test(test_rpm__sign_key_check),
+		cmocka_unit_test(test_rpm__repo_keep),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
