@@ -50,10 +50,32 @@ tfmt(struct tbuf *b, time_t t)
 	return b->s;
 }
 
+/*
+ * Durations as operators write them in dkimrot.yaml: days, not weeks
+ * ("30d", "1d12h"), so a reason quotes the setting as it was written.
+ */
 static const char *
 dfmt(struct dbuf *b, long long secs)
 {
-	dk_duration_format(secs, b->s, sizeof(b->s));
+	static const struct { long long n; char u; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' }
+	};
+	size_t i, len = 0;
+	int n;
+
+	if (secs <= 0)
+		return "0s";
+	b->s[0] = '\0';
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (secs < units[i].n)
+			continue;
+		n = snprintf(b->s + len, sizeof(b->s) - len, "%lld%c",
+		    secs / units[i].n, units[i].u);
+		if (n < 0 || (size_t)n >= sizeof(b->s) - len)
+			break;	/* cannot happen: 32 bytes hold any */
+		len += (size_t)n;
+		secs %= units[i].n;
+	}
 	return b->s;
 }
 
