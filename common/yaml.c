@@ -124,8 +124,9 @@ build_children(struct builder *b, struct dk_ynode *n, int depth)
 	char msg[600];
 
 	while (!done) {
+		/* A syntax error after a key must not leak that key. */
 		if ((rc = next_event(b, &ev)) != 0)
-			return rc;
+			goto fail;
 		if (ev.type == YAML_SEQUENCE_END_EVENT ||
 		    ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
