@@ -53,7 +53,7 @@ struct dk_domain_keys {
 	struct dk_keyinfo	*keys;
 	size_t			 n;
 	size_t			 cap;
-	bool			 exists;	/* keys.yaml was there at load */
+	bool			 exists;	/* keys.yaml was read */
 };
 
 /* "pending", "active", "retiring", "retired", "revoked". */

@@ -231,8 +231,9 @@ check_keys(const struct parser *p, const struct dk_ynode *seq,
 		if (k->state != DK_STATE_ACTIVE)
 			continue;
 		if (act[k->alg] != NULL)
-			return bad(p, seq->items[i], "key '%s': a second active "
-			    "%s key (the first is '%s', line %d)", k->selector,
+			return bad(p, seq->items[i], "key '%s': a second "
+			    "active %s key (the first is '%s', line %d)",
+			    k->selector,
 			    dk_alg_name(k->alg), act[k->alg]->selector,
 			    seq->items[act[k->alg] - dk->keys]->line);
 		act[k->alg] = k;

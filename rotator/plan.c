@@ -216,7 +216,7 @@ dk_policy_apply(struct dk_domain_keys *dk, const struct dk_plan *plan)
 		    dk->domain);
 		return -1;
 	}
-	/* On a copy, so that a failure leaves the caller's keys as they were. */
+	/* On a copy: a failure leaves the caller's keys as they were. */
 	if (dk_domain_keys_dup(dk, &work) != 0)
 		return -1;
 	for (i = 0; i < plan->n; i++)

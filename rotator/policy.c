@@ -137,17 +137,21 @@ commit(struct ctx *c, struct dk_action *a)
 	return dk_plan_apply_action(c->work, a, c->now);
 }
 
-static int
+/* Nothing to do yet: sel (or the track, "") waits to become "to". */
+static int __attribute__((format(printf, 6, 7)))
 wait_for(struct ctx *c, enum dk_alg alg, const char *sel, enum dk_state to,
-    time_t at, const char *why)
+    time_t at, const char *fmt, ...)
 {
 	struct dk_action *a;
+	va_list ap;
 
-	if ((a = dk_plan_add(c->plan, DK_ACT_WAIT, alg, sel, "%s", why)) ==
-	    NULL)
+	if ((a = dk_plan_add(c->plan, DK_ACT_WAIT, alg, sel, "-")) == NULL)
 		return -1;
 	a->to = to;
 	a->at = at;
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
 	return 0;
 }
 
@@ -162,9 +166,9 @@ deactivate_others(struct ctx *c, enum dk_alg alg, const char *sel)
 		k = &c->work->keys[i];
 		if (k->alg != alg || strcmp(k->selector, sel) == 0)
 			continue;
-		if (k->state == DK_STATE_ACTIVE && commit(c, dk_plan_add(c->plan,
-		    DK_ACT_DEACTIVATE, alg, k->selector, "replaced by %s",
-		    sel)) != 0)
+		if (k->state == DK_STATE_ACTIVE && commit(c, dk_plan_add(
+		    c->plan, DK_ACT_DEACTIVATE, alg, k->selector,
+		    "replaced by %s", sel)) != 0)
 			return -1;
 		if (k->state == DK_STATE_PENDING && commit(c, dk_plan_add(
 		    c->plan, DK_ACT_DEACTIVATE, alg, k->selector,
@@ -178,7 +182,7 @@ deactivate_others(struct ctx *c, enum dk_alg alg, const char *sel)
 static int
 activate_step(struct ctx *c, enum dk_alg alg)
 {
-	char sel[DK_SELECTOR_MAX + 1], why[DK_REASON_MAX];
+	char sel[DK_SELECTOR_MAX + 1];
 	struct dk_keyinfo *k;
 	struct tbuf tb;
 	struct dbuf d1, d2;
@@ -191,21 +195,18 @@ activate_step(struct ctx *c, enum dk_alg alg)
 	memcpy(sel, k->selector, sizeof(sel));
 	pub = k->published != 0 ? k->published : k->created;
 	ready = pub + c->pol->publish_lead;
-	if (c->now < ready) {
-		say(why, "%s waits for publish_lead until %s",
-		    sel, tfmt(&tb, (time_t)ready));
+	if (c->now < ready)
 		return wait_for(c, alg, sel, DK_STATE_ACTIVE, (time_t)ready,
-		    why);
-	}
+		    "%s waits for publish_lead until %s", sel,
+		    tfmt(&tb, (time_t)ready));
 	if (c->dns_verify && k->dns == DK_DNS_UNCHECKED)
 		return dk_plan_add(c->plan, DK_ACT_NEED_DNS, alg, sel,
 		    "%s is due to sign: check that DNS serves its record",
 		    sel) == NULL ? -1 : 0;
-	if (c->dns_verify && k->dns != DK_DNS_OK) {
-		say(why, "%s waiting for DNS: not every "
-		    "name server serves its record yet", sel);
-		return wait_for(c, alg, sel, DK_STATE_ACTIVE, 0, why);
-	}
+	if (c->dns_verify && k->dns != DK_DNS_OK)
+		return wait_for(c, alg, sel, DK_STATE_ACTIVE, 0, "%s waiting "
+		    "for DNS: not every name server serves its record yet",
+		    sel);
 	if (deactivate_others(c, alg, sel) != 0)
 		return -1;
 	return commit(c, dk_plan_add(c->plan, DK_ACT_ACTIVATE, alg, sel,
@@ -259,24 +260,20 @@ generate_step(struct ctx *c, enum dk_alg alg)
 	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
 		k = &c->work->keys[i];
 		due = k->created + c->pol->rotate_every;
-		if (c->now < due) {
-			say(why, "next %s key due at %s "
-			    "(rotate_every %s after %s)", dk_alg_name(alg),
+		if (c->now < due)
+			return wait_for(c, alg, "", DK_STATE_PENDING,
+			    (time_t)due, "next %s key due at %s (rotate_every "
+			    "%s after %s)", dk_alg_name(alg),
 			    tfmt(&tb, (time_t)due),
 			    dfmt(&d1, c->pol->rotate_every), k->selector);
-			return wait_for(c, alg, "", DK_STATE_PENDING,
-			    (time_t)due, why);
-		}
-		say(why, "active key %s is %s old "
-		    "(rotate_every %s)", k->selector,
-		    dfmt(&d1, c->now - k->created),
+		say(why, "active key %s is %s old (rotate_every %s)",
+		    k->selector, dfmt(&d1, c->now - k->created),
 		    dfmt(&d2, c->pol->rotate_every));
 	} else if (has_keys(c->work, alg))
-		say(why, "no active or pending %s key",
-		    dk_alg_name(alg));
+		say(why, "no active or pending %s key", dk_alg_name(alg));
 	else
-		say(why, "first %s key of %s",
-		    dk_alg_name(alg), c->work->domain);
+		say(why, "first %s key of %s", dk_alg_name(alg),
+		    c->work->domain);
 	if (pick_selector(c, alg, sel, sizeof(sel)) != 0)
 		return -1;
 	if ((a = dk_plan_add(c->plan, DK_ACT_GENERATE, alg, sel, "%s",
@@ -308,7 +305,6 @@ drop_step(struct ctx *c, enum dk_alg alg)
 static int
 retire_revoked(struct ctx *c, const struct dk_keyinfo *k)
 {
-	char why[DK_REASON_MAX];
 	struct tbuf tb;
 	struct dbuf d1, d2;
 	long long due;
@@ -319,42 +315,35 @@ retire_revoked(struct ctx *c, const struct dk_keyinfo *k)
 		    k->selector, "revoked %s ago (drain %s)",
 		    dfmt(&d1, c->now - k->revoked),
 		    dfmt(&d2, c->pol->drain)));
-	say(why, "%s (revoked) waits for drain until %s",
-	    k->selector, tfmt(&tb, (time_t)due));
 	return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, (time_t)due,
-	    why);
+	    "%s (revoked) waits for drain until %s", k->selector,
+	    tfmt(&tb, (time_t)due));
 }
 
 /* Rule 3 for one retiring key. */
 static int
 retire_one(struct ctx *c, const struct dk_keyinfo *k, bool configured)
 {
-	char why[DK_REASON_MAX];
 	struct tbuf tb;
 	struct dbuf d1, d2, d3, d4;
-	long long until, old_at, drain_at;
+	long long until, old_at, drain_at, at;
 	int left;
 
 	/* A retiring key always has active_until; be safe if not. */
 	until = k->active_until != 0 ? k->active_until : k->created;
 	old_at = k->created + c->pol->min_age;
 	drain_at = until + c->pol->drain;
-	if (c->now < old_at || c->now < drain_at) {
-		say(why, "%s waits for %s until %s",
-		    k->selector, old_at > drain_at ? "min_age" : "drain",
-		    tfmt(&tb, (time_t)(old_at > drain_at ? old_at :
-		    drain_at)));
+	at = old_at > drain_at ? old_at : drain_at;
+	if (c->now < at)
 		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED,
-		    (time_t)(old_at > drain_at ? old_at : drain_at), why);
-	}
+		    (time_t)at, "%s waits for %s until %s", k->selector,
+		    old_at > drain_at ? "min_age" : "drain",
+		    tfmt(&tb, (time_t)at));
 	left = count_published(c->work, k->alg) - 1;
-	if (configured && left < c->pol->keep_published) {
-		say(why, "%s waits: keep_published %d %s "
-		    "keys stay published", k->selector,
-		    c->pol->keep_published, dk_alg_name(k->alg));
+	if (configured && left < c->pol->keep_published)
 		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, 0,
-		    why);
-	}
+		    "%s waits: keep_published %d %s keys stay published",
+		    k->selector, c->pol->keep_published, dk_alg_name(k->alg));
 	return commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
 	    k->selector, "%s old (min_age %s), not signing for %s (drain %s)%s",
 	    dfmt(&d1, c->now - k->created), dfmt(&d2, c->pol->min_age),
@@ -407,7 +396,6 @@ done:
 static int
 active_wait(struct ctx *c, enum dk_alg alg)
 {
-	char why[DK_REASON_MAX];
 	const struct dk_keyinfo *a, *p;
 	struct tbuf tb;
 	long long at;
@@ -418,27 +406,21 @@ active_wait(struct ctx *c, enum dk_alg alg)
 	a = &c->work->keys[i];
 	if ((i = newest(c->work, alg, DK_STATE_PENDING)) < 0) {
 		at = a->created + c->pol->rotate_every + c->pol->publish_lead;
-		say(why, "%s signs until its successor "
-		    "takes over, not before %s", a->selector,
-		    tfmt(&tb, (time_t)at));
 		return wait_for(c, alg, a->selector, DK_STATE_RETIRING,
-		    (time_t)at, why);
+		    (time_t)at, "%s signs until its successor takes over, "
+		    "not before %s", a->selector, tfmt(&tb, (time_t)at));
 	}
 	p = &c->work->keys[i];
 	at = (p->published != 0 ? p->published : p->created) +
 	    c->pol->publish_lead;
-	if (at <= c->now && c->dns_verify && p->dns != DK_DNS_OK) {
-		say(why, "%s signs until DNS serves %s",
-		    a->selector, p->selector);
+	if (at <= c->now && c->dns_verify && p->dns != DK_DNS_OK)
 		return wait_for(c, alg, a->selector, DK_STATE_RETIRING, 0,
-		    why);
-	}
+		    "%s signs until DNS serves %s", a->selector, p->selector);
 	if (at < c->now)
 		at = c->now;
-	say(why, "%s signs until %s takes over, not "
-	    "before %s", a->selector, p->selector, tfmt(&tb, (time_t)at));
 	return wait_for(c, alg, a->selector, DK_STATE_RETIRING, (time_t)at,
-	    why);
+	    "%s signs until %s takes over, not before %s", a->selector,
+	    p->selector, tfmt(&tb, (time_t)at));
 }
 
 /* Input the rules rely on: at most one active key per algorithm. */

@@ -130,8 +130,9 @@ check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
 		return -1;
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			dk_error_set("key file '%s' is missing; keys.yaml names "
-			    "it (state %s)", rel, dk_state_name(k->state));
+			dk_error_set("key file '%s' is missing; keys.yaml "
+			    "names it (state %s)", rel,
+			    dk_state_name(k->state));
 		else
 			dk_error_set_errno(errno, "cannot check key file '%s'",
 			    rel);

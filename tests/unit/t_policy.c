@@ -35,12 +35,19 @@ struct kspec {
 };
 
 /* Keys in each state, with the times that state implies. */
-#define PEND(s, a, cr)		{ s, a, DK_STATE_PENDING, cr, cr, X, X, X, X, 0 }
-#define PENDNS(s, cr, dns)	{ s, RSA, DK_STATE_PENDING, cr, cr, X, X, X, X, dns }
-#define ACT(s, a, cr)		{ s, a, DK_STATE_ACTIVE, cr, cr, (cr) + D(1), X, X, X, 0 }
-#define RING(s, a, cr, au)	{ s, a, DK_STATE_RETIRING, cr, cr, (cr) + D(1), au, X, X, 0 }
-#define RTD(s, a, cr)		{ s, a, DK_STATE_RETIRED, cr, cr, (cr) + D(1), (cr) + D(31), (cr) + D(35), X, 0 }
-#define REV(s, a, cr, rev)	{ s, a, DK_STATE_REVOKED, cr, cr, (cr) + D(1), rev, X, rev, 0 }
+#define PEND(s, a, cr) \
+	{ s, a, DK_STATE_PENDING, cr, cr, X, X, X, X, 0 }
+#define PENDNS(s, cr, dns) \
+	{ s, RSA, DK_STATE_PENDING, cr, cr, X, X, X, X, dns }
+#define ACT(s, a, cr) \
+	{ s, a, DK_STATE_ACTIVE, cr, cr, (cr) + D(1), X, X, X, 0 }
+#define RING(s, a, cr, au) \
+	{ s, a, DK_STATE_RETIRING, cr, cr, (cr) + D(1), au, X, X, 0 }
+#define RTD(s, a, cr) \
+	{ s, a, DK_STATE_RETIRED, cr, cr, (cr) + D(1), (cr) + D(31), \
+	  (cr) + D(35), X, 0 }
+#define REV(s, a, cr, rev) \
+	{ s, a, DK_STATE_REVOKED, cr, cr, (cr) + D(1), rev, X, rev, 0 }
 
 static const struct dk_policy pol_rsa = {
 	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(4), D(4), 2, 3600, false, false
@@ -319,7 +326,8 @@ static const struct pcase plan_cases[] = {
 	  NULL, NULL },
 	{ "dual: tracks rotate independently", &pol_dual, 0, false, false,
 	  { ACT("ar", RSA, -D(30)), ACT("ae", ED, -D(10)) },
-	  0, "gen 20261122131500r rsa 1024", "ed25519>pending@2026-12-12", NULL },
+	  0, "gen 20261122131500r rsa 1024", "ed25519>pending@2026-12-12",
+	  NULL },
 	{ "dual: activations independent", &pol_dual, 0, false, false,
 	  { ACT("ar", RSA, -D(31)), PEND("pr", RSA, -D(1)),
 	    ACT("ae", ED, -D(31)), PEND("pe", ED, -H(2)) },

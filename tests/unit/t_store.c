@@ -311,7 +311,8 @@ static void
 test_store__repair_orphans(void **state)
 {
 	static const char *debris[] = {
-		"keys/example.com/20261122131500.private",	/* never named */
+		/* never named */
+		"keys/example.com/20261122131500.private",
 		"keys/example.com/20261122131500.txt",
 		"keys/example.com/keys.yaml.tmp.Ab12Cd",	/* temp file */
 		"keys/example.com/20260901000000r.private",	/* retired */
@@ -393,7 +394,8 @@ snapshot(const char *dir, struct dk_buf *b)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (lstat(path, &st) == -1)
-			assert_int_equal(dk_buf_printf(b, "%s -\n", names[i]), 0);
+			assert_int_equal(dk_buf_printf(b, "%s -\n", names[i]),
+			    0);
 		else
 			assert_int_equal(dk_buf_printf(b, "%s %lld %lld.%09ld "
 			    "%o\n", names[i], (long long)st.st_size,
@@ -465,92 +467,94 @@ static const char head[] = "domain: example.com\nkeys:\n";
 	"    published: 2026-11-22T13:15:00Z\n" extra
 #define ACTIVE	"    active_from: 2026-11-23T13:15:00Z\n"
 
+static const struct {
+	const char	*body;	/* after head, unless it starts '!' */
+	const char	*err;
+} malformed[] = {
+	{ "!", "keys/example.com/keys.yaml:1:1: empty document" },
+	{ KEY("a", "rsa", "2048", "active", "    active_from: \"2026-11"),
+	  "keys/example.com/keys.yaml:9:26: found unexpected end of "
+	  "stream" },
+	{ KEY("a", "rsa", "[2048]", "pending", ""),
+	  "keys/example.com/keys.yaml:5:11: bits must be a scalar, not "
+	  "a sequence" },
+	{ KEY("a", "rsa", "2048", "pending", "    revoked: yesterday\n"),
+	  "keys/example.com/keys.yaml:9:14: revoked: invalid time "
+	  "'yesterday'" },
+	{ KEY("a", "rsa", "2048", "pending", "    retired: '@1795353300'\n"),
+	  "keys/example.com/keys.yaml:9:14: retired: invalid time" },
+	{ KEY("a", "rsa", "2048", "signing", ""),
+	  "keys/example.com/keys.yaml:6:12: unknown state 'signing'" },
+	{ KEY("a", "rsa", "2048", "pending", "")
+	  KEY("b", "rsa", "2048", "pending", "")
+	  KEY("a", "ed25519", "256", "pending", ""),
+	  "keys/example.com/keys.yaml:15:5: duplicate selector 'a' "
+	  "(first at line 3)" },
+	{ KEY("a", "rsa", "2048", "active", ACTIVE)
+	  KEY("e", "ed25519", "256", "active", ACTIVE)
+	  KEY("b", "rsa", "2048", "active", ACTIVE),
+	  "keys/example.com/keys.yaml:17:5: key 'b': a second active "
+	  "rsa key (the first is 'a', line 3)" },
+	{ KEY("a", "rsa", "2048", "active", ""),
+	  "keys/example.com/keys.yaml:3:5: key 'a': state active needs "
+	  "a time in 'active_from'" },
+	{ KEY("a", "rsa", "2048", "pending", "    colour: red\n"),
+	  "keys/example.com/keys.yaml:9:5: unknown field 'colour'" },
+	{ KEY("A", "rsa", "2048", "pending", ""),
+	  "keys/example.com/keys.yaml:3:15: selector 'A' must be lower "
+	  "case" },
+	{ KEY("../x", "rsa", "2048", "pending", ""),
+	  "keys/example.com/keys.yaml:3:15: invalid selector '../x'" },
+	{ KEY("a", "dsa", "2048", "pending", ""),
+	  "keys/example.com/keys.yaml:4:16: unknown algorithm 'dsa'" },
+	{ KEY("a", "rsa", "512", "pending", ""),
+	  "keys/example.com/keys.yaml:5:11: bits: an RSA key has 1024 "
+	  "to 4096 bits, not 512" },
+	{ KEY("a", "ed25519", "2048", "pending", ""),
+	  "keys/example.com/keys.yaml:5:11: bits: an Ed25519 key has "
+	  "256 bits, not 2048" },
+	{ "  - selector: \"a\"\n", "keys/example.com/keys.yaml:3:5: a key "
+	  "needs 'algorithm'" },
+	{ "  - just a string\n", "keys/example.com/keys.yaml:3:5: a key "
+	  "must be a mapping, not a scalar" },
+	{ "!domain: example.org\nkeys: []\n", "keys/example.com/keys."
+	  "yaml:1:9: domain 'example.org' does not match its directory "
+	  "'example.com'" },
+	{ "!domain: example.com\n", "keys/example.com/keys.yaml:1:1: "
+	  "missing 'keys'" },
+	{ "!domain: example.com\nkeys: {}\nextra: 1\n",
+	  "keys/example.com/keys.yaml:3:1: unknown field 'extra'" },
+	{ "!domain: example.com\nkeys: {}\n", "keys/example.com/keys."
+	  "yaml:2:7: keys must be a sequence, not a mapping" },
+	{ "!- a\n", "keys/example.com/keys.yaml:1:1: expected a mapping" },
+};
+
 static void
 test_store__malformed(void **state)
 {
-	static const struct {
-		const char	*body;	/* after head, unless it starts '!' */
-		const char	*err;
-	} cases[] = {
-		{ "!", "keys/example.com/keys.yaml:1:1: empty document" },
-		{ KEY("a", "rsa", "2048", "active", "    active_from: \"2026-11"),
-		  "keys/example.com/keys.yaml:9:26: found unexpected end of "
-		  "stream" },
-		{ KEY("a", "rsa", "[2048]", "pending", ""),
-		  "keys/example.com/keys.yaml:5:11: bits must be a scalar, not "
-		  "a sequence" },
-		{ KEY("a", "rsa", "2048", "pending", "    revoked: yesterday\n"),
-		  "keys/example.com/keys.yaml:9:14: revoked: invalid time "
-		  "'yesterday'" },
-		{ KEY("a", "rsa", "2048", "pending", "    retired: '@1795353300'\n"),
-		  "keys/example.com/keys.yaml:9:14: retired: invalid time" },
-		{ KEY("a", "rsa", "2048", "signing", ""),
-		  "keys/example.com/keys.yaml:6:12: unknown state 'signing'" },
-		{ KEY("a", "rsa", "2048", "pending", "")
-		  KEY("b", "rsa", "2048", "pending", "")
-		  KEY("a", "ed25519", "256", "pending", ""),
-		  "keys/example.com/keys.yaml:15:5: duplicate selector 'a' "
-		  "(first at line 3)" },
-		{ KEY("a", "rsa", "2048", "active", ACTIVE)
-		  KEY("e", "ed25519", "256", "active", ACTIVE)
-		  KEY("b", "rsa", "2048", "active", ACTIVE),
-		  "keys/example.com/keys.yaml:17:5: key 'b': a second active "
-		  "rsa key (the first is 'a', line 3)" },
-		{ KEY("a", "rsa", "2048", "active", ""),
-		  "keys/example.com/keys.yaml:3:5: key 'a': state active needs "
-		  "a time in 'active_from'" },
-		{ KEY("a", "rsa", "2048", "pending", "    colour: red\n"),
-		  "keys/example.com/keys.yaml:9:5: unknown field 'colour'" },
-		{ KEY("A", "rsa", "2048", "pending", ""),
-		  "keys/example.com/keys.yaml:3:15: selector 'A' must be lower "
-		  "case" },
-		{ KEY("../x", "rsa", "2048", "pending", ""),
-		  "keys/example.com/keys.yaml:3:15: invalid selector '../x'" },
-		{ KEY("a", "dsa", "2048", "pending", ""),
-		  "keys/example.com/keys.yaml:4:16: unknown algorithm 'dsa'" },
-		{ KEY("a", "rsa", "512", "pending", ""),
-		  "keys/example.com/keys.yaml:5:11: bits: an RSA key has 1024 "
-		  "to 4096 bits, not 512" },
-		{ KEY("a", "ed25519", "2048", "pending", ""),
-		  "keys/example.com/keys.yaml:5:11: bits: an Ed25519 key has "
-		  "256 bits, not 2048" },
-		{ "  - selector: \"a\"\n", "keys/example.com/keys.yaml:3:5: a key "
-		  "needs 'algorithm'" },
-		{ "  - just a string\n", "keys/example.com/keys.yaml:3:5: a key "
-		  "must be a mapping, not a scalar" },
-		{ "!domain: example.org\nkeys: []\n", "keys/example.com/keys."
-		  "yaml:1:9: domain 'example.org' does not match its directory "
-		  "'example.com'" },
-		{ "!domain: example.com\n", "keys/example.com/keys.yaml:1:1: "
-		  "missing 'keys'" },
-		{ "!domain: example.com\nkeys: {}\nextra: 1\n",
-		  "keys/example.com/keys.yaml:3:1: unknown field 'extra'" },
-		{ "!domain: example.com\nkeys: {}\n", "keys/example.com/keys."
-		  "yaml:2:7: keys must be a sequence, not a mapping" },
-		{ "!- a\n", "keys/example.com/keys.yaml:1:1: expected a mapping" },
-	};
 	struct dk_domain_keys *dk;
 	struct dk_buf b = { 0 };
 	char *repo = tmp_repo();
 	size_t i;
 
 	assert_int_equal(dk_store_mkdir(repo, "example.com"), 0);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		b.len = 0;
-		if (cases[i].body[0] == '!')
-			assert_int_equal(dk_buf_puts(&b, cases[i].body + 1), 0);
+		if (malformed[i].body[0] == '!')
+			assert_int_equal(dk_buf_puts(&b, malformed[i].body + 1),
+			    0);
 		else
 			assert_int_equal(dk_buf_printf(&b, "%s%s", head,
-			    cases[i].body), 0);
+			    malformed[i].body), 0);
 		put(repo, "keys/example.com/keys.yaml", b.data, 0644);
 		dk = (void *)1;
 		assert_int_equal(dk_store_load(repo, "example.com", &dk),
 		    DK_EUSAGE);
 		assert_null(dk);
-		if (strncmp(dk_error_last(), cases[i].err,
-		    strlen(cases[i].err)) != 0)
+		if (strncmp(dk_error_last(), malformed[i].err,
+		    strlen(malformed[i].err)) != 0)
 			fail_msg("case %zu: '%s', want '%s'", i,
-			    dk_error_last(), cases[i].err);
+			    dk_error_last(), malformed[i].err);
 	}
 	dk_buf_dispose(&b);
 	rm_tree(repo);
