@@ -62,9 +62,14 @@ int	dk_store_yaml_path(const char *repo, const char *domain, char *,
  * too), selectors (lower case, dk_name_selector_check), algorithms, bits
  * (RSA 1024..4096, Ed25519 256), states, RFC 3339 times (null = unset)
  * and the ones each state needs, no duplicate selector, at most one
- * active key per algorithm.  DK_EUSAGE on any of those.
+ * active key per algorithm.  DK_EUSAGE on any of those.  A file exactly
+ * as dk_store_format() writes it is read by a fast path (libyaml is too
+ * slow for 10,000 domains); any other goes through the YAML tree.
  */
 int	dk_store_parse(const char *buf, size_t len, const char *filename,
+	    const char *domain, struct dk_domain_keys **out);
+/* The same, always through the YAML tree: tests check both agree. */
+int	dk_store_parse_yaml(const char *buf, size_t len, const char *filename,
 	    const char *domain, struct dk_domain_keys **out);
 /*
  * keys.yaml's bytes for dk: a header comment, then the keys sorted by

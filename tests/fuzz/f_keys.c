@@ -1,7 +1,8 @@
 /*
  * Fuzz target: keys.yaml as the store reads it (dk_store_parse).  Beyond
- * not crashing, whatever parses must write back (dk_store_format), parse
- * again to the same keys, and write back to the same bytes.
+ * not crashing: its fast path and the YAML tree must agree; whatever
+ * parses must write back (dk_store_format), parse again to the same keys,
+ * and write back to the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,10 +45,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dk_domain_keys *dk = NULL, *again = NULL;
 	struct dk_buf b1 = { 0 }, b2 = { 0 };
+	int rc;
 
-	if (dk_store_parse((const char *)data, size,
-	    "keys/example.com/keys.yaml", NULL, &dk) != 0)
+	/* The fast path must never read what the YAML tree reads otherwise. */
+	rc = dk_store_parse((const char *)data, size,
+	    "keys/example.com/keys.yaml", NULL, &dk);
+	if (dk_store_parse_yaml((const char *)data, size,
+	    "keys/example.com/keys.yaml", NULL, &again) != rc)
+		abort();
+	if (rc != 0)
 		return 0;
+	same(dk, again);
+	dk_domain_keys_free(again);
+	again = NULL;
 	if (dk_store_format(dk, &b1) != 0 ||
 	    dk_store_parse(b1.data, b1.len, "again", dk->domain,
 	    &again) != 0)

@@ -229,6 +229,62 @@ test_store__golden(void **state)
 	dk_domain_keys_free(dk);
 }
 
+/* The fast path and the YAML tree read the same; edited files still load. */
+static void
+test_store__fast_path(void **state)
+{
+	static const char edited[] =
+	    "domain: example.com   # edited by hand\n"
+	    "keys:\n"
+	    "- {selector: '20261122131500', algorithm: rsa, bits: 2048,\n"
+	    "   state: active, created: 2026-11-22T14:15:00+01:00,\n"
+	    "   published: 2026-11-22T13:15:00.5Z,\n"
+	    "   active_from: 2026-11-23T13:15:00Z}\n";
+	struct dk_domain_keys *dk, *fast, *slow;
+	struct dk_buf b = { 0 };
+
+	dk = sample();
+	assert_int_equal(dk_store_format(dk, &b), 0);
+	assert_int_equal(dk_store_parse(b.data, b.len, "k", "example.com",
+	    &fast), 0);
+	assert_int_equal(dk_store_parse_yaml(b.data, b.len, "k", "example.com",
+	    &slow), 0);
+	assert_same_keys(fast, dk);
+	assert_same_keys(slow, dk);
+	dk_domain_keys_free(fast);
+	dk_domain_keys_free(slow);
+
+	assert_int_equal(dk_store_parse(edited, strlen(edited), "k",
+	    "example.com", &fast), 0);
+	assert_int_equal(fast->n, 1);
+	assert_int_equal(fast->keys[0].created, T0);
+	assert_int_equal(fast->keys[0].published, T0);
+	assert_int_equal(fast->keys[0].active_from, T0 + DAY);
+	b.len = 0;
+	assert_int_equal(dk_store_format(fast, &b), 0);
+	assert_string_equal(b.data, golden);
+	dk_domain_keys_free(fast);
+
+	/* Written as format writes it, but two active keys: refused. */
+	dk->keys[5].state = DK_STATE_ACTIVE;
+	dk->keys[5].active_from = T0;
+	b.len = 0;
+	assert_int_equal(dk_store_format(dk, &b), 0);
+	assert_int_equal(dk_store_parse(b.data, b.len, "k", "example.com",
+	    &fast), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "k:56:5: key "
+	    "'20261122131500r': a second active rsa key (the first is "
+	    "'20261031000000r', line 46)"));
+	/* And another domain's file. */
+	dk->keys[5].state = DK_STATE_PENDING;
+	b.len = 0;
+	assert_int_equal(dk_store_format(dk, &b), 0);
+	assert_int_equal(dk_store_parse(b.data, b.len, "k", "example.org",
+	    &fast), DK_EUSAGE);
+	dk_buf_dispose(&b);
+	dk_domain_keys_free(dk);
+}
+
 static void
 test_store__round_trip(void **state)
 {
@@ -663,6 +719,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__golden),
+		cmocka_unit_test(test_store__fast_path),
 		cmocka_unit_test(test_store__round_trip),
 		cmocka_unit_test(test_store__no_keys_yet),
 		cmocka_unit_test(test_store__repair_orphans),
