@@ -106,8 +106,8 @@ int	dk_policy_plan(const struct dk_domain_keys *,
  * of its track at once, else GENERATE a key and ACTIVATE it at once (both
  * with warn set: they sign before their record is known to be in DNS).
  * DK_ENOTFOUND for an unknown or retired selector, DK_EEXISTS when it is
- * already revoked, DK_EUSAGE for two active keys in a track.  Never refused for the clock: a compromised key must
- * stop signing.
+ * already revoked, DK_EUSAGE for two active keys in a track.  Never
+ * refused for the clock: a compromised key must stop signing.
  */
 int	dk_policy_revoke(const struct dk_domain_keys *, const char *sel,
 	    const struct dk_policy *, time_t now, struct dk_plan *out);
