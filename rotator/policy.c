@@ -1,0 +1,600 @@
+/*
+ * The lifecycle policy (DESIGN 3): (keys, policy, NOW) -> plan.  Pure: no
+ * clock, no files, no globals.  The rules are in policy.h.
+ *
+ * The planner works on a copy of the keys and applies each action to it
+ * as soon as it decides it, so that later rules see the earlier ones'
+ * outcome (a key activated now no longer counts as pending, a retirement
+ * counts against keep_published) exactly as dk_policy_apply() will.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dktime.h"
+#include "common/error.h"
+#include "rotator/policy.h"
+
+struct ctx {
+	const struct dk_policy	*pol;
+	struct dk_domain_keys	*work;
+	struct dk_plan		*plan;
+	time_t			 now;
+	bool			 dns_verify;
+};
+
+/* Text for reasons; each call site owns its buffer. */
+struct tbuf {
+	char	s[DK_TIME_LEN];
+};
+struct dbuf {
+	char	s[32];
+};
+
+/* A reason (DK_REASON_MAX bytes); one cut short is still a reason. */
+static void __attribute__((format(printf, 2, 3)))
+say(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, DK_REASON_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+tfmt(struct tbuf *b, time_t t)
+{
+	dk_time_format(t, b->s);
+	return b->s;
+}
+
+/*
+ * Durations as operators write them in dkimrot.yaml: days, not weeks
+ * ("30d", "1d12h"), so a reason quotes the setting as it was written.
+ */
+static const char *
+dfmt(struct dbuf *b, long long secs)
+{
+	static const struct { long long n; char u; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' }
+	};
+	size_t i, len = 0;
+	int n;
+
+	if (secs <= 0)
+		return "0s";
+	b->s[0] = '\0';
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (secs < units[i].n)
+			continue;
+		n = snprintf(b->s + len, sizeof(b->s) - len, "%lld%c",
+		    secs / units[i].n, units[i].u);
+		if (n < 0 || (size_t)n >= sizeof(b->s) - len)
+			break;	/* cannot happen: 32 bytes hold any */
+		len += (size_t)n;
+		secs %= units[i].n;
+	}
+	return b->s;
+}
+
+/* Newest first: later creation, then the greater selector. */
+static bool
+newer(const struct dk_keyinfo *a, const struct dk_keyinfo *b)
+{
+	if (a->created != b->created)
+		return a->created > b->created;
+	return strcmp(a->selector, b->selector) > 0;
+}
+
+/* Index of the newest key of alg in state s, or -1. */
+static long
+newest(const struct dk_domain_keys *w, enum dk_alg alg, enum dk_state s)
+{
+	long best = -1;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		if (w->keys[i].alg != alg || w->keys[i].state != s)
+			continue;
+		if (best < 0 || newer(&w->keys[i], &w->keys[best]))
+			best = (long)i;
+	}
+	return best;
+}
+
+static int
+count_published(const struct dk_domain_keys *w, enum dk_alg alg)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < w->n; i++)
+		if (w->keys[i].alg == alg &&
+		    dk_state_published(w->keys[i].state))
+			n++;
+	return n;
+}
+
+static bool
+has_keys(const struct dk_domain_keys *w, enum dk_alg alg)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->keys[i].alg == alg)
+			return true;
+	return false;
+}
+
+/* Decided: apply it to the working copy at once. */
+static int
+commit(struct ctx *c, struct dk_action *a)
+{
+	if (a == NULL)
+		return -1;
+	return dk_plan_apply_action(c->work, a, c->now);
+}
+
+/* Nothing to do yet: sel (or the track, "") waits to become "to". */
+static int __attribute__((format(printf, 6, 7)))
+wait_for(struct ctx *c, enum dk_alg alg, const char *sel, enum dk_state to,
+    time_t at, const char *fmt, ...)
+{
+	struct dk_action *a;
+	va_list ap;
+
+	if ((a = dk_plan_add(c->plan, DK_ACT_WAIT, alg, sel, "-")) == NULL)
+		return -1;
+	a->to = to;
+	a->at = at;
+	va_start(ap, fmt);
+	vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Rule 2, the other keys' side: the active and older pending keys. */
+static int
+deactivate_others(struct ctx *c, enum dk_alg alg, const char *sel)
+{
+	struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < c->work->n; i++) {
+		k = &c->work->keys[i];
+		if (k->alg != alg || strcmp(k->selector, sel) == 0)
+			continue;
+		if (k->state == DK_STATE_ACTIVE && commit(c, dk_plan_add(
+		    c->plan, DK_ACT_DEACTIVATE, alg, k->selector,
+		    "replaced by %s", sel)) != 0)
+			return -1;
+		if (k->state == DK_STATE_PENDING && commit(c, dk_plan_add(
+		    c->plan, DK_ACT_DEACTIVATE, alg, k->selector,
+		    "superseded by %s before it signed", sel)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Rule 2: the newest pending key signs once published long enough. */
+static int
+activate_step(struct ctx *c, enum dk_alg alg)
+{
+	char sel[DK_SELECTOR_MAX + 1];
+	struct dk_keyinfo *k;
+	struct tbuf tb;
+	struct dbuf d1, d2;
+	long long pub, ready;
+	long p;
+
+	if ((p = newest(c->work, alg, DK_STATE_PENDING)) < 0)
+		return 0;
+	k = &c->work->keys[p];
+	memcpy(sel, k->selector, sizeof(sel));
+	pub = k->published != 0 ? k->published : k->created;
+	ready = pub + c->pol->publish_lead;
+	if (c->now < ready)
+		return wait_for(c, alg, sel, DK_STATE_ACTIVE, (time_t)ready,
+		    "%s waits for publish_lead until %s", sel,
+		    tfmt(&tb, (time_t)ready));
+	if (c->dns_verify && k->dns == DK_DNS_UNCHECKED)
+		return dk_plan_add(c->plan, DK_ACT_NEED_DNS, alg, sel,
+		    "%s is due to sign: check that DNS serves its record",
+		    sel) == NULL ? -1 : 0;
+	if (c->dns_verify && k->dns != DK_DNS_OK)
+		return wait_for(c, alg, sel, DK_STATE_ACTIVE, 0, "%s waiting "
+		    "for DNS: not every name server serves its record yet",
+		    sel);
+	if (deactivate_others(c, alg, sel) != 0)
+		return -1;
+	return commit(c, dk_plan_add(c->plan, DK_ACT_ACTIVATE, alg, sel,
+	    "published %s ago (publish_lead %s)%s",
+	    dfmt(&d1, c->now - pub), dfmt(&d2, c->pol->publish_lead),
+	    c->dns_verify ? ", served by DNS" : ""));
+}
+
+/* Rule 1: a name from the clock; on a clash the name's time moves on. */
+static int
+pick_selector(struct ctx *c, enum dk_alg alg, char *sel, size_t size)
+{
+	char ts[DK_SELECTOR_TIME_LEN];
+	bool suffix;
+	size_t tries;
+	time_t t;
+	int n;
+
+	suffix = __builtin_popcount(c->pol->algorithms) > 1;
+	for (tries = 0, t = c->now; tries <= c->work->n; tries++, t++) {
+		dk_time_selector(t, ts);
+		if (suffix)
+			n = snprintf(sel, size, "%s%c", ts, dk_alg_suffix(alg));
+		else
+			n = snprintf(sel, size, "%s", ts);
+		if (n < 0 || (size_t)n >= size) {
+			dk_error_set("selector too long");
+			return -1;
+		}
+		if (dk_domain_keys_find(c->work, sel) == NULL)
+			return 0;
+	}
+	dk_error_set("cannot find a free selector for %s", c->work->domain);
+	return -1;
+}
+
+/* Rule 1: a pending successor once the active key is rotate_every old. */
+static int
+generate_step(struct ctx *c, enum dk_alg alg)
+{
+	char sel[DK_SELECTOR_MAX + 1], why[DK_REASON_MAX];
+	const struct dk_keyinfo *k;
+	struct dk_action *a;
+	struct tbuf tb;
+	struct dbuf d1, d2;
+	long long due;
+	long i;
+
+	if (newest(c->work, alg, DK_STATE_PENDING) >= 0)
+		return 0;
+	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
+		k = &c->work->keys[i];
+		due = k->created + c->pol->rotate_every;
+		if (c->now < due)
+			return wait_for(c, alg, "", DK_STATE_PENDING,
+			    (time_t)due, "next %s key due at %s (rotate_every "
+			    "%s after %s)", dk_alg_name(alg),
+			    tfmt(&tb, (time_t)due),
+			    dfmt(&d1, c->pol->rotate_every), k->selector);
+		say(why, "active key %s is %s old (rotate_every %s)",
+		    k->selector, dfmt(&d1, c->now - k->created),
+		    dfmt(&d2, c->pol->rotate_every));
+	} else if (has_keys(c->work, alg))
+		say(why, "no active or pending %s key", dk_alg_name(alg));
+	else
+		say(why, "first %s key of %s", dk_alg_name(alg),
+		    c->work->domain);
+	if (pick_selector(c, alg, sel, sizeof(sel)) != 0)
+		return -1;
+	if ((a = dk_plan_add(c->plan, DK_ACT_GENERATE, alg, sel, "%s",
+	    why)) == NULL)
+		return -1;
+	a->bits = alg == DK_ALG_RSA ? c->pol->rsa_bits : 256;
+	return commit(c, a);
+}
+
+/* Rule 5: an algorithm gone from the configuration stops signing. */
+static int
+drop_step(struct ctx *c, enum dk_alg alg)
+{
+	struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < c->work->n; i++) {
+		k = &c->work->keys[i];
+		if (k->alg != alg || (k->state != DK_STATE_ACTIVE &&
+		    k->state != DK_STATE_PENDING))
+			continue;
+		if (commit(c, dk_plan_add(c->plan, DK_ACT_DEACTIVATE, alg,
+		    k->selector, "algorithm no longer configured")) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+retire_revoked(struct ctx *c, const struct dk_keyinfo *k)
+{
+	struct tbuf tb;
+	struct dbuf d1, d2;
+	long long due;
+
+	due = k->revoked + c->pol->drain;
+	if (c->now >= due)
+		return commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
+		    k->selector, "revoked %s ago (drain %s)",
+		    dfmt(&d1, c->now - k->revoked),
+		    dfmt(&d2, c->pol->drain)));
+	return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, (time_t)due,
+	    "%s (revoked) waits for drain until %s", k->selector,
+	    tfmt(&tb, (time_t)due));
+}
+
+/* Rule 3 for one retiring key. */
+static int
+retire_one(struct ctx *c, const struct dk_keyinfo *k, bool configured)
+{
+	struct tbuf tb;
+	struct dbuf d1, d2, d3, d4;
+	long long until, old_at, drain_at, at;
+	int left;
+
+	/* A retiring key always has active_until; be safe if not. */
+	until = k->active_until != 0 ? k->active_until : k->created;
+	old_at = k->created + c->pol->min_age;
+	drain_at = until + c->pol->drain;
+	at = old_at > drain_at ? old_at : drain_at;
+	if (c->now < at)
+		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED,
+		    (time_t)at, "%s waits for %s until %s", k->selector,
+		    old_at > drain_at ? "min_age" : "drain",
+		    tfmt(&tb, (time_t)at));
+	left = count_published(c->work, k->alg) - 1;
+	if (configured && left < c->pol->keep_published)
+		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, 0,
+		    "%s waits: keep_published %d %s keys stay published",
+		    k->selector, c->pol->keep_published, dk_alg_name(k->alg));
+	return commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
+	    k->selector, "%s old (min_age %s), not signing for %s (drain %s)%s",
+	    dfmt(&d1, c->now - k->created), dfmt(&d2, c->pol->min_age),
+	    dfmt(&d3, c->now - until), dfmt(&d4, c->pol->drain),
+	    configured ? "" : "; algorithm no longer configured"));
+}
+
+static int
+by_age(const void *a, const void *b)
+{
+	const struct dk_keyinfo *x = *(const struct dk_keyinfo *const *)a;
+	const struct dk_keyinfo *y = *(const struct dk_keyinfo *const *)b;
+
+	return newer(x, y) ? 1 : newer(y, x) ? -1 : 0;
+}
+
+/* Rule 3, oldest first: the newest keys are the ones kept published. */
+static int
+retire_step(struct ctx *c, enum dk_alg alg, bool configured)
+{
+	struct dk_keyinfo **ks, *k;
+	size_t i, n = 0;
+	int rc = -1;
+
+	/* No GENERATE below: the keys array stays where it is. */
+	if ((ks = calloc(c->work->n + 1, sizeof(*ks))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	for (i = 0; i < c->work->n; i++) {
+		k = &c->work->keys[i];
+		if (k->alg == alg && (k->state == DK_STATE_RETIRING ||
+		    k->state == DK_STATE_REVOKED))
+			ks[n++] = k;
+	}
+	qsort(ks, n, sizeof(*ks), by_age);
+	for (i = 0; i < n; i++) {
+		if (ks[i]->state == DK_STATE_REVOKED ?
+		    retire_revoked(c, ks[i]) != 0 :
+		    retire_one(c, ks[i], configured) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	free(ks);
+	return rc;
+}
+
+/* For status: when the active key may hand over to its successor. */
+static int
+active_wait(struct ctx *c, enum dk_alg alg)
+{
+	const struct dk_keyinfo *a, *p;
+	struct tbuf tb;
+	long long at;
+	long i;
+
+	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) < 0)
+		return 0;
+	a = &c->work->keys[i];
+	if ((i = newest(c->work, alg, DK_STATE_PENDING)) < 0) {
+		at = a->created + c->pol->rotate_every + c->pol->publish_lead;
+		return wait_for(c, alg, a->selector, DK_STATE_RETIRING,
+		    (time_t)at, "%s signs until its successor takes over, "
+		    "not before %s", a->selector, tfmt(&tb, (time_t)at));
+	}
+	p = &c->work->keys[i];
+	at = (p->published != 0 ? p->published : p->created) +
+	    c->pol->publish_lead;
+	if (at <= c->now && c->dns_verify && p->dns != DK_DNS_OK)
+		return wait_for(c, alg, a->selector, DK_STATE_RETIRING, 0,
+		    "%s signs until DNS serves %s", a->selector, p->selector);
+	if (at < c->now)
+		at = c->now;
+	return wait_for(c, alg, a->selector, DK_STATE_RETIRING, (time_t)at,
+	    "%s signs until %s takes over, not before %s", a->selector,
+	    p->selector, tfmt(&tb, (time_t)at));
+}
+
+/* Input the rules rely on: at most one active key per algorithm. */
+static int
+check_input(const struct dk_domain_keys *dk)
+{
+	const struct dk_keyinfo *act[DK_ALG_COUNT] = { NULL };
+	const struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		if ((unsigned)k->alg >= DK_ALG_COUNT) {
+			dk_error_set("key '%s' of %s has an unknown algorithm",
+			    k->selector, dk->domain);
+			return DK_EUSAGE;
+		}
+		if (k->state != DK_STATE_ACTIVE)
+			continue;
+		if (act[k->alg] != NULL) {
+			dk_error_set("two active %s keys in %s: '%s' and '%s'",
+			    dk_alg_name(k->alg), dk->domain,
+			    act[k->alg]->selector, k->selector);
+			return DK_EUSAGE;
+		}
+		act[k->alg] = k;
+	}
+	return 0;
+}
+
+static int
+start(const struct dk_domain_keys *dk, time_t now, struct dk_plan *out,
+    struct dk_domain_keys **work)
+{
+	dk_plan_dispose(out);
+	memcpy(out->domain, dk->domain, sizeof(out->domain));
+	out->now = now;
+	return dk_domain_keys_dup(dk, work);
+}
+
+int
+dk_policy_plan(const struct dk_domain_keys *dk, const struct dk_policy *pol,
+    bool dns_verify, time_t now, bool force, struct dk_plan *out)
+{
+	struct ctx c = { pol, NULL, out, now, dns_verify };
+	struct tbuf t1, t2;
+	time_t latest;
+	bool configured;
+	int a, rc;
+
+	dk_plan_dispose(out);
+	/* Rule 4: ages computed from a clock that went back lie. */
+	latest = dk_domain_keys_latest(dk);
+	if (now < latest && !force) {
+		dk_error_set("clock went back: %s is earlier than the last "
+		    "recorded event %s for %s; use --force", tfmt(&t1, now),
+		    tfmt(&t2, latest), dk->domain);
+		return DK_EUSAGE;
+	}
+	if ((rc = check_input(dk)) != 0)
+		return rc;
+	if (start(dk, now, out, &c.work) != 0)
+		return -1;
+	rc = -1;
+	for (a = 0; a < DK_ALG_COUNT; a++) {
+		configured = (pol->algorithms & DK_ALG_BIT(a)) != 0;
+		if (!configured && !has_keys(c.work, (enum dk_alg)a))
+			continue;
+		if (configured) {
+			if (activate_step(&c, (enum dk_alg)a) != 0 ||
+			    generate_step(&c, (enum dk_alg)a) != 0)
+				goto done;
+		} else if (drop_step(&c, (enum dk_alg)a) != 0)
+			goto done;
+		if (retire_step(&c, (enum dk_alg)a, configured) != 0)
+			goto done;
+		if (configured && active_wait(&c, (enum dk_alg)a) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	dk_domain_keys_free(c.work);
+	if (rc != 0)
+		dk_plan_dispose(out);
+	return rc;
+}
+
+/* Rule 6: the revoked active key's track gets a signing key at once. */
+static int
+replace_revoked(struct ctx *c, enum dk_alg alg, const char *old)
+{
+	char sel[DK_SELECTOR_MAX + 1];
+	struct dk_action *a;
+	struct dbuf d1, d2;
+	long long ago;
+	long p;
+
+	if ((p = newest(c->work, alg, DK_STATE_PENDING)) >= 0) {
+		memcpy(sel, c->work->keys[p].selector, sizeof(sel));
+		ago = c->now - c->work->keys[p].published;
+		if (deactivate_others(c, alg, sel) != 0 ||
+		    (a = dk_plan_add(c->plan, DK_ACT_ACTIVATE, alg, sel,
+		    "activated early: replaces revoked %s; published %s ago "
+		    "(publish_lead %s), DNS not checked", old, dfmt(&d1, ago),
+		    dfmt(&d2, c->pol->publish_lead))) == NULL)
+			return -1;
+		a->warn = true;
+		return commit(c, a);
+	}
+	if (pick_selector(c, alg, sel, sizeof(sel)) != 0 ||
+	    (a = dk_plan_add(c->plan, DK_ACT_GENERATE, alg, sel,
+	    "replaces revoked %s", old)) == NULL)
+		return -1;
+	a->bits = alg == DK_ALG_RSA ? c->pol->rsa_bits : 256;
+	if (commit(c, a) != 0 || (a = dk_plan_add(c->plan, DK_ACT_ACTIVATE,
+	    alg, sel, "activated at once: replaces revoked %s; mail it signs "
+	    "fails verification until its record is in DNS", old)) == NULL)
+		return -1;
+	a->warn = true;
+	return commit(c, a);
+}
+
+int
+dk_policy_revoke(const struct dk_domain_keys *dk, const char *sel,
+    const struct dk_policy *pol, time_t now, struct dk_plan *out)
+{
+	struct ctx c = { pol, NULL, out, now, false };
+	const struct dk_keyinfo *k;
+	struct dk_action *a;
+	enum dk_alg alg;
+	bool was_active, configured;
+	int rc = -1;
+
+	dk_plan_dispose(out);
+	if ((k = dk_domain_keys_find(dk, sel)) == NULL) {
+		dk_error_set("cannot revoke key '%s': %s has no such key", sel,
+		    dk->domain);
+		return DK_ENOTFOUND;
+	}
+	if (k->state == DK_STATE_RETIRED) {
+		dk_error_set("cannot revoke key '%s' of %s: it is retired and "
+		    "no longer published", sel, dk->domain);
+		return DK_ENOTFOUND;
+	}
+	if (k->state == DK_STATE_REVOKED) {
+		dk_error_set("key '%s' of %s is already revoked", sel,
+		    dk->domain);
+		return DK_EEXISTS;
+	}
+	if (check_input(dk) != 0)
+		return DK_EUSAGE;
+	alg = k->alg;
+	was_active = k->state == DK_STATE_ACTIVE;
+	configured = (pol->algorithms & DK_ALG_BIT(alg)) != 0;
+	if (start(dk, now, out, &c.work) != 0)
+		return -1;
+	/* RFC 6376 3.6.1: an empty p= tells verifiers the key is revoked. */
+	if ((a = dk_plan_add(out, DK_ACT_REVOKE, alg, sel,
+	    "revoked by the operator")) == NULL)
+		goto done;
+	if (was_active && !configured) {
+		a->warn = true;
+		say(a->reason, "revoked by the "
+		    "operator; no %s key signs for %s now (algorithm no longer "
+		    "configured)", dk_alg_name(alg), dk->domain);
+	}
+	if (commit(&c, a) != 0)
+		goto done;
+	if (was_active && configured && replace_revoked(&c, alg, sel) != 0)
+		goto done;
+	rc = 0;
+done:
+	dk_domain_keys_free(c.work);
+	if (rc != 0)
+		dk_plan_dispose(out);
+	return rc;
+}

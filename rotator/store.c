@@ -1,0 +1,566 @@
+/*
+ * The key repository's files (DESIGN 3): keys/DOMAIN/{SEL.private,
+ * SEL.txt,keys.yaml}.  keys.yaml is the truth; files it does not need
+ * are debris, files it needs but are missing stop the domain.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "rotator/store.h"
+
+#define MODE_DIR	0700
+#define MODE_PRIVATE	0600
+#define MODE_PUBLIC	0644
+
+/* A name becomes a path: it must be a valid, lower-case domain. */
+static int
+check_domain(const char *domain)
+{
+	const char *s;
+
+	if (dk_name_domain_check(domain) != 0)
+		return DK_EUSAGE;
+	for (s = domain; *s != '\0'; s++) {
+		if (*s >= 'A' && *s <= 'Z') {
+			dk_error_set("invalid domain '%s': not lower case",
+			    domain);
+			return DK_EUSAGE;
+		}
+	}
+	return 0;
+}
+
+/* "keys/DOMAIN/NAME" (name NULL: "keys/DOMAIN"), relative to the repo. */
+static int
+rel_path(char *buf, size_t size, const char *domain, const char *name)
+{
+	int n;
+
+	if (name == NULL)
+		n = snprintf(buf, size, "%s/%s", DK_STORE_KEYS_DIR, domain);
+	else
+		n = snprintf(buf, size, "%s/%s/%s", DK_STORE_KEYS_DIR, domain,
+		    name);
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("path too long: '%s/%s/%s'", DK_STORE_KEYS_DIR,
+		    domain, name != NULL ? name : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+full_path(char *buf, size_t size, const char *repo, const char *rel)
+{
+	return dk_path_join(buf, size, repo != NULL ? repo : "", rel);
+}
+
+int
+dk_store_domain_path(const char *repo, const char *domain, char *buf,
+    size_t size)
+{
+	char rel[PATH_MAX];
+
+	if (rel_path(rel, sizeof(rel), domain, NULL) != 0)
+		return -1;
+	return full_path(buf, size, repo, rel);
+}
+
+int
+dk_store_key_path(const char *repo, const char *domain, const char *sel,
+    const char *ext, char *buf, size_t size)
+{
+	char name[DK_SELECTOR_MAX + 32], rel[PATH_MAX];
+	int n;
+
+	n = snprintf(name, sizeof(name), "%s.%s", sel, ext);
+	if (n < 0 || (size_t)n >= sizeof(name)) {
+		dk_error_set("path too long: '%s.%s'", sel, ext);
+		return -1;
+	}
+	if (rel_path(rel, sizeof(rel), domain, name) != 0)
+		return -1;
+	return full_path(buf, size, repo, rel);
+}
+
+int
+dk_store_yaml_path(const char *repo, const char *domain, char *buf,
+    size_t size)
+{
+	char rel[PATH_MAX];
+
+	if (rel_path(rel, sizeof(rel), domain, DK_STORE_YAML) != 0)
+		return -1;
+	return full_path(buf, size, repo, rel);
+}
+
+/* Which files a key in state s has in the tree. */
+static unsigned
+needs(enum dk_state s)
+{
+	if (dk_state_published(s))
+		return DK_STORE_PRIVATE | DK_STORE_TXT;
+	if (s == DK_STATE_REVOKED)
+		return DK_STORE_TXT;
+	return 0;
+}
+
+static int
+check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
+    const char *ext)
+{
+	char name[DK_SELECTOR_MAX + 16], rel[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+
+	/* Cannot truncate: selector[] holds at most DK_SELECTOR_MAX. */
+	snprintf(name, sizeof(name), "%s.%s", k->selector, ext);
+	if (rel_path(rel, sizeof(rel), domain, name) != 0 ||
+	    full_path(path, sizeof(path), repo, rel) != 0)
+		return -1;
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			dk_error_set("key file '%s' is missing; keys.yaml "
+			    "names it (state %s)", rel,
+			    dk_state_name(k->state));
+		else
+			dk_error_set_errno(errno, "cannot check key file '%s'",
+			    rel);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		dk_error_set("key file '%s' is not a regular file; keys.yaml "
+		    "names it (state %s)", rel, dk_state_name(k->state));
+		return -1;
+	}
+	return 0;
+}
+
+/* DESIGN 3: a keys.yaml entry whose files are missing stops the domain. */
+static int
+check_files(const char *repo, const struct dk_domain_keys *dk)
+{
+	const struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		if ((needs(k->state) & DK_STORE_PRIVATE) &&
+		    check_file(repo, dk->domain, k, "private") != 0)
+			return -1;
+		if ((needs(k->state) & DK_STORE_TXT) &&
+		    check_file(repo, dk->domain, k, "txt") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+dk_store_load(const char *repo, const char *domain,
+    struct dk_domain_keys **out)
+{
+	char rel[PATH_MAX], path[PATH_MAX], *buf = NULL;
+	struct dk_domain_keys *dk = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_domain(domain)) != 0)
+		return rc;
+	if (rel_path(rel, sizeof(rel), domain, DK_STORE_YAML) != 0 ||
+	    full_path(path, sizeof(path), repo, rel) != 0)
+		return -1;
+	rc = dk_file_read(path, DK_FILE_MAX, &buf, &len);
+	if (rc == DK_ENOTFOUND)
+		return dk_domain_keys_new(domain, out);
+	if (rc != 0)
+		return rc;
+	rc = dk_store_parse(buf, len, rel, domain, &dk);
+	free(buf);
+	if (rc != 0)
+		return rc;
+	dk->exists = true;
+	if (check_files(repo, dk) != 0) {
+		dk_domain_keys_free(dk);
+		return -1;
+	}
+	*out = dk;
+	return 0;
+}
+
+/* chmod only when needed: an unchanged file keeps its ctime. */
+static int
+set_mode(const char *path, mode_t mode, bool missing_ok)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1) {
+		if (missing_ok && errno == ENOENT)
+			return 0;
+		dk_error_set_errno(errno, "cannot check '%s'", path);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) == -1) {
+		dk_error_set_errno(errno, "cannot set the mode of '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_store_mkdir(const char *repo, const char *domain)
+{
+	char keys[PATH_MAX], dir[PATH_MAX];
+	int rc;
+
+	if ((rc = check_domain(domain)) != 0)
+		return rc;
+	if (full_path(keys, sizeof(keys), repo, DK_STORE_KEYS_DIR) != 0 ||
+	    dk_store_domain_path(repo, domain, dir, sizeof(dir)) != 0)
+		return -1;
+	if (dk_dir_make(dir, MODE_DIR) != 0 ||
+	    set_mode(keys, MODE_DIR, false) != 0 ||
+	    set_mode(dir, MODE_DIR, false) != 0)
+		return -1;
+	return 0;
+}
+
+int
+dk_store_save(const char *repo, const struct dk_domain_keys *dk)
+{
+	struct dk_buf b = { 0 };
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = dk_store_format(dk, &b)) != 0)
+		goto done;
+	rc = -1;
+	if (dk_store_mkdir(repo, dk->domain) != 0 ||
+	    dk_store_yaml_path(repo, dk->domain, path, sizeof(path)) != 0 ||
+	    dk_file_replace(path, b.data, b.len, MODE_PUBLIC) != 0)
+		goto done;
+	rc = 0;
+done:
+	dk_buf_dispose(&b);
+	return rc;
+}
+
+int
+dk_store_remove_key_files(const char *repo, const char *domain,
+    const char *sel, unsigned which)
+{
+	static const struct { unsigned bit; const char *ext; } files[] = {
+		{ DK_STORE_PRIVATE, "private" }, { DK_STORE_TXT, "txt" } };
+	char path[PATH_MAX];
+	size_t i;
+	int rc;
+
+	if ((rc = check_domain(domain)) != 0 ||
+	    (rc = dk_name_selector_check(sel)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!(which & files[i].bit))
+			continue;
+		if (dk_store_key_path(repo, domain, sel, files[i].ext, path,
+		    sizeof(path)) != 0)
+			return -1;
+		if (unlink(path) == -1 && errno != ENOENT) {
+			dk_error_set_errno(errno, "cannot remove '%s'", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+dk_store_list_free(char **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static int
+by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends a copy of s to a growing list. */
+static int
+list_add(char ***list, size_t *n, size_t *cap, const char *s)
+{
+	char **p;
+	size_t ncap;
+
+	if (*n == *cap) {
+		ncap = *cap ? *cap * 2 : 16;
+		if ((p = realloc(*list, ncap * sizeof(*p))) == NULL)
+			goto oom;
+		*list = p;
+		*cap = ncap;
+	}
+	if (((*list)[*n] = strdup(s)) == NULL)
+		goto oom;
+	(*n)++;
+	return 0;
+oom:
+	dk_error_set("out of memory");
+	return -1;
+}
+
+static bool
+is_dir(DIR *d, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode);
+}
+
+int
+dk_store_domains(const char *repo, char ***out, size_t *nout)
+{
+	char path[PATH_MAX], **list = NULL;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	int rc = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if (full_path(path, sizeof(path), repo, DK_STORE_KEYS_DIR) != 0)
+		return -1;
+	if ((d = opendir(path)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		dk_error_set_errno(errno, "cannot read directory '%s'", path);
+		return -1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!is_dir(d, de) || check_domain(de->d_name) != 0) {
+			dk_error_set("unexpected entry '%s/%s': %s holds only "
+			    "directories named by lower-case domains",
+			    DK_STORE_KEYS_DIR, de->d_name, DK_STORE_KEYS_DIR);
+			rc = DK_EUSAGE;
+			goto done;
+		}
+		if (list_add(&list, &n, &cap, de->d_name) != 0)
+			goto done;
+	}
+	if (errno != 0) {
+		dk_error_set_errno(errno, "cannot read directory '%s'", path);
+		goto done;
+	}
+	if (n > 0)
+		qsort(list, n, sizeof(*list), by_string);
+	*out = list;
+	*nout = n;
+	list = NULL;
+	rc = 0;
+done:
+	dk_store_list_free(list, n);
+	closedir(d);
+	return rc;
+}
+
+/* A file keys.yaml says must be there, with its mode. */
+struct keep {
+	char	name[DK_SELECTOR_MAX + 16];
+	mode_t	mode;
+};
+
+static int
+by_keep(const void *a, const void *b)
+{
+	return strcmp(((const struct keep *)a)->name,
+	    ((const struct keep *)b)->name);
+}
+
+static struct keep *
+keep_list(const struct dk_domain_keys *dk, size_t *nout)
+{
+	struct keep *keep;
+	size_t i, n = 0;
+	unsigned f;
+
+	/* No snprintf below can truncate: selector[] is DK_SELECTOR_MAX. */
+	if ((keep = calloc(2 * dk->n + 1, sizeof(*keep))) == NULL) {
+		dk_error_set("out of memory");
+		return NULL;
+	}
+	snprintf(keep[n].name, sizeof(keep[n].name), "%s", DK_STORE_YAML);
+	keep[n++].mode = MODE_PUBLIC;
+	for (i = 0; i < dk->n; i++) {
+		f = needs(dk->keys[i].state);
+		if (f & DK_STORE_PRIVATE) {
+			snprintf(keep[n].name, sizeof(keep[n].name),
+			    "%s.private", dk->keys[i].selector);
+			keep[n++].mode = MODE_PRIVATE;
+		}
+		if (f & DK_STORE_TXT) {
+			snprintf(keep[n].name, sizeof(keep[n].name), "%s.txt",
+			    dk->keys[i].selector);
+			keep[n++].mode = MODE_PUBLIC;
+		}
+	}
+	qsort(keep, n, sizeof(*keep), by_keep);
+	*nout = n;
+	return keep;
+}
+
+static const struct keep *
+kept(const struct keep *keep, size_t n, const char *name)
+{
+	struct keep probe;
+
+	if (strlen(name) >= sizeof(probe.name))
+		return NULL;
+	memcpy(probe.name, name, strlen(name) + 1);
+	return bsearch(&probe, keep, n, sizeof(*keep), by_keep);
+}
+
+/*
+ * Looks at everything first and changes nothing if something is wrong;
+ * then sets modes and removes debris.
+ */
+static int
+scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
+    char ***chmods, size_t *nchmod, char ***gone, size_t *ngone)
+{
+	size_t capc = 0, capg = 0;
+	const struct keep *k;
+	struct dirent *de;
+	struct stat st;
+
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1) {
+			dk_error_set_errno(errno, "cannot check '%s/%s/%s'",
+			    DK_STORE_KEYS_DIR, domain, de->d_name);
+			return -1;
+		}
+		if ((k = kept(keep, nkeep, de->d_name)) != NULL) {
+			if (!S_ISREG(st.st_mode)) {
+				dk_error_set("'%s/%s/%s' is not a regular file",
+				    DK_STORE_KEYS_DIR, domain, de->d_name);
+				return -1;
+			}
+			if ((st.st_mode & 07777) != k->mode &&
+			    list_add(chmods, nchmod, &capc, de->d_name) != 0)
+				return -1;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			dk_error_set("unexpected directory '%s/%s/%s'",
+			    DK_STORE_KEYS_DIR, domain, de->d_name);
+			return -1;
+		}
+		if (list_add(gone, ngone, &capg, de->d_name) != 0)
+			return -1;
+	}
+	if (errno != 0) {
+		dk_error_set_errno(errno, "cannot read directory '%s/%s'",
+		    DK_STORE_KEYS_DIR, domain);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fix(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
+    char **chmods, size_t nchmod, char **gone, size_t ngone,
+    char ***removed, size_t *nremoved)
+{
+	char rel[PATH_MAX];
+	size_t i, cap = 0;
+
+	for (i = 0; i < nchmod; i++) {
+		if (fchmodat(dirfd(d), chmods[i], kept(keep, nkeep,
+		    chmods[i])->mode, 0) == -1) {
+			dk_error_set_errno(errno, "cannot set the mode of "
+			    "'%s/%s/%s'", DK_STORE_KEYS_DIR, domain, chmods[i]);
+			return -1;
+		}
+	}
+	for (i = 0; i < ngone; i++) {
+		if (rel_path(rel, sizeof(rel), domain, gone[i]) != 0)
+			return -1;
+		if (unlinkat(dirfd(d), gone[i], 0) == -1) {
+			dk_error_set_errno(errno, "cannot remove '%s'", rel);
+			return -1;
+		}
+		if (list_add(removed, nremoved, &cap, rel) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
+    char ***removed, size_t *nremoved)
+{
+	char keys[PATH_MAX], dir[PATH_MAX], **chmods = NULL, **gone = NULL;
+	struct keep *keep = NULL;
+	size_t nkeep = 0, nchmod = 0, ngone = 0;
+	DIR *d = NULL;
+	int rc;
+
+	*removed = NULL;
+	*nremoved = 0;
+	if ((rc = check_domain(dk->domain)) != 0)
+		return rc;
+	rc = -1;
+	if (full_path(keys, sizeof(keys), repo, DK_STORE_KEYS_DIR) != 0 ||
+	    dk_store_domain_path(repo, dk->domain, dir, sizeof(dir)) != 0)
+		return -1;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return set_mode(keys, MODE_DIR, true);
+		dk_error_set_errno(errno, "cannot read directory '%s'", dir);
+		return -1;
+	}
+	if ((keep = keep_list(dk, &nkeep)) == NULL ||
+	    scan(d, dk->domain, keep, nkeep, &chmods, &nchmod, &gone,
+	    &ngone) != 0)
+		goto done;
+	if (set_mode(keys, MODE_DIR, false) != 0 ||
+	    set_mode(dir, MODE_DIR, false) != 0 ||
+	    fix(d, dk->domain, keep, nkeep, chmods, nchmod, gone, ngone,
+	    removed, nremoved) != 0)
+		goto done;
+	/* Debris gone for good, so the next run does not see it again. */
+	if (ngone > 0 && dk_dir_sync(dir) != 0)
+		goto done;
+	rc = 0;
+done:
+	if (*nremoved > 1)
+		qsort(*removed, *nremoved, sizeof(**removed), by_string);
+	dk_store_list_free(chmods, nchmod);
+	dk_store_list_free(gone, ngone);
+	free(keep);
+	closedir(d);
+	return rc;
+}

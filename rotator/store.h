@@ -1,0 +1,121 @@
+/*
+ * The key repository's files (DESIGN 3), relative to the repository root
+ * given to every function (NULL or "" = the current directory):
+ *
+ *   keys/                       0700
+ *   keys/DOMAIN/                0700
+ *   keys/DOMAIN/SEL.private     0600  published keys only
+ *   keys/DOMAIN/SEL.txt         0644  published and revoked keys
+ *   keys/DOMAIN/keys.yaml       0644  the single source of truth
+ *
+ * The store neither generates nor reads keys; keygen writes the key files
+ * at the paths dk_store_key_path() gives.  keys.yaml is written last, so a
+ * run that changes a domain goes:
+ *
+ *   dk_store_load          (refuses a domain whose files are missing)
+ *   dk_store_repair        (drops debris of an interrupted run, fixes modes)
+ *   dk_policy_plan ...     (rotator/policy.h)
+ *   write the files the new state needs: SEL.private and SEL.txt of every
+ *     GENERATEd key (dk_store_mkdir first), the p= empty SEL.txt of a
+ *     REVOKEd key (dk_file_replace, 0644)
+ *   dk_policy_apply, dk_store_save
+ *   dk_store_repair        (removes what the new state no longer needs:
+ *                           files of retired keys, .private of revoked keys;
+ *                           its list is what git must stage as removed)
+ *
+ * A crash before the save leaves files keys.yaml does not name: the next
+ * repair removes them.  A crash after it leaves files keys.yaml no longer
+ * needs: the same.  Nothing here fsyncs on the read path.
+ */
+#ifndef DK_STORE_H
+#define DK_STORE_H
+
+#include <stddef.h>
+
+#include "rotator/keys.h"
+
+struct dk_buf;
+
+#define DK_STORE_KEYS_DIR	"keys"
+#define DK_STORE_YAML		"keys.yaml"
+
+/* Which files dk_store_remove_key_files() removes. */
+#define DK_STORE_PRIVATE	0x1
+#define DK_STORE_TXT		0x2
+
+/*
+ * Paths: repo/keys/DOMAIN, repo/keys/DOMAIN/SEL.EXT (ext "private" or
+ * "txt"), repo/keys/DOMAIN/keys.yaml.  -1 when buf is too small.  Names
+ * are not validated here: load, the policy and the CLI do that.
+ */
+int	dk_store_domain_path(const char *repo, const char *domain, char *,
+	    size_t);
+int	dk_store_key_path(const char *repo, const char *domain,
+	    const char *sel, const char *ext, char *, size_t);
+int	dk_store_yaml_path(const char *repo, const char *domain, char *,
+	    size_t);
+
+/*
+ * Parses and validates a keys.yaml document; filename only names it in
+ * messages ("keys/example.com/keys.yaml:LINE:COL: ...").  domain, unless
+ * NULL, must match the document's.  Checks: the schema (unknown fields
+ * too), selectors (lower case, dk_name_selector_check), algorithms, bits
+ * (RSA 1024..4096, Ed25519 256), states, RFC 3339 times (null = unset)
+ * and the ones each state needs, no duplicate selector, at most one
+ * active key per algorithm.  DK_EUSAGE on any of those.  A file exactly
+ * as dk_store_format() writes it is read by a fast path (libyaml is too
+ * slow for 10,000 domains); any other goes through the YAML tree.
+ */
+int	dk_store_parse(const char *buf, size_t len, const char *filename,
+	    const char *domain, struct dk_domain_keys **out);
+/* The same, always through the YAML tree: tests check both agree. */
+int	dk_store_parse_yaml(const char *buf, size_t len, const char *filename,
+	    const char *domain, struct dk_domain_keys **out);
+/*
+ * keys.yaml's bytes for dk: a header comment, then the keys sorted by
+ * creation time and selector, so the same keys give the same bytes.
+ * DK_EUSAGE when dk holds something dk_store_parse() would refuse.
+ */
+int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
+
+/*
+ * Loads keys/DOMAIN/keys.yaml.  No keys.yaml: a domain without keys
+ * (exists = false) and 0.  Then checks that each published key has its
+ * .private and .txt and each revoked key its .txt, as regular files: if
+ * not, -1 with "key file 'keys/D/S.private' is missing; keys.yaml names
+ * it (state active)" and nothing touched.  DK_EUSAGE for an invalid
+ * domain name or a keys.yaml dk_store_parse() refuses.
+ */
+int	dk_store_load(const char *repo, const char *domain,
+	    struct dk_domain_keys **out);
+/* Creates keys/ and keys/DOMAIN/ as needed, both 0700. */
+int	dk_store_mkdir(const char *repo, const char *domain);
+/* Writes keys/DOMAIN/keys.yaml atomically (mkdir as needed), 0644. */
+int	dk_store_save(const char *repo, const struct dk_domain_keys *);
+/*
+ * Removes from keys/DOMAIN/ every entry that is neither keys.yaml nor a
+ * file dk's keys need (see the layout above): debris of an interrupted
+ * run, temporary files, files of retired keys, .private of revoked keys.
+ * Sets modes: keys/ and keys/DOMAIN/ 0700, .private 0600, .txt and
+ * keys.yaml 0644 (git does not keep modes).  *removed (sorted, paths
+ * relative to repo: "keys/D/S.private") is the caller's to free with
+ * dk_store_list_free(); it may be set even on error.  A subdirectory, or
+ * a needed file that is not a regular file, is an error (-1).
+ */
+int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
+	    char ***removed, size_t *nremoved);
+/*
+ * Removes SEL.private and/or SEL.txt (DK_STORE_PRIVATE|DK_STORE_TXT) of
+ * a key; a file already gone is fine.
+ */
+int	dk_store_remove_key_files(const char *repo, const char *domain,
+	    const char *sel, unsigned which);
+/*
+ * The domains with a directory under keys/, sorted.  No keys/: none.  An
+ * entry that is not a directory named by a valid lower-case domain is an
+ * error (DK_EUSAGE), not skipped.
+ */
+int	dk_store_domains(const char *repo, char ***out, size_t *n);
+void	dk_store_list_free(char **, size_t);
+
+#endif

@@ -1,0 +1,752 @@
+/*
+ * Unit tests: the lifecycle policy (DESIGN 3).  Table-driven: each case is
+ * the keys of a domain, a policy and NOW, and the plan it must give.
+ * Times are offsets from T0 = 2026-11-22T13:15:00Z.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dktime.h"
+#include "common/error.h"
+#include "rotator/policy.h"
+
+#define T0	1795353300LL	/* 2026-11-22T13:15:00Z */
+#define H(n)	((long long)((n) * 3600))
+#define D(n)	((long long)((n) * 86400))
+#define X	LLONG_MIN	/* unset */
+
+#define RSA	DK_ALG_RSA
+#define ED	DK_ALG_ED25519
+
+struct kspec {
+	const char	*sel;
+	enum dk_alg	 alg;
+	enum dk_state	 st;
+	long long	 cr, pub, af, au, ret, rev;
+	enum dk_dns	 dns;
+};
+
+/* Keys in each state, with the times that state implies. */
+#define PEND(s, a, cr) \
+	{ s, a, DK_STATE_PENDING, cr, cr, X, X, X, X, 0 }
+#define PENDNS(s, cr, dns) \
+	{ s, RSA, DK_STATE_PENDING, cr, cr, X, X, X, X, dns }
+#define ACT(s, a, cr) \
+	{ s, a, DK_STATE_ACTIVE, cr, cr, (cr) + D(1), X, X, X, 0 }
+#define RING(s, a, cr, au) \
+	{ s, a, DK_STATE_RETIRING, cr, cr, (cr) + D(1), au, X, X, 0 }
+#define RTD(s, a, cr) \
+	{ s, a, DK_STATE_RETIRED, cr, cr, (cr) + D(1), (cr) + D(31), \
+	  (cr) + D(35), X, 0 }
+#define REV(s, a, cr, rev) \
+	{ s, a, DK_STATE_REVOKED, cr, cr, (cr) + D(1), rev, X, rev, 0 }
+
+static const struct dk_policy pol_rsa = {
+	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(4), D(4), 2, 3600, false, false
+};
+static const struct dk_policy pol_ed = {
+	DK_ALG_BIT(ED), 2048, D(30), D(1), D(4), D(4), 2, 3600, false, false
+};
+static const struct dk_policy pol_dual = {
+	DK_ALG_BIT(RSA) | DK_ALG_BIT(ED), 1024, D(30), D(1), D(4), D(4), 2,
+	3600, false, false
+};
+static const struct dk_policy pol_keep3 = {
+	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(4), D(4), 3, 3600, false, false
+};
+static const struct dk_policy pol_minage10 = {
+	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(10), D(4), 2, 3600, false, false
+};
+static const struct dk_policy pol_week = {
+	DK_ALG_BIT(RSA), 2048, D(7), D(2), D(4), D(6), 2, 3600, false, false
+};
+static const struct dk_policy pol_nolead = {
+	DK_ALG_BIT(RSA), 2048, D(30), 0, D(4), D(4), 2, 3600, false, false
+};
+
+static time_t
+abs_time(long long off)
+{
+	return off == X ? 0 : (time_t)(T0 + off);
+}
+
+static struct dk_domain_keys *
+make_keys(const struct kspec *ks)
+{
+	struct dk_domain_keys *dk;
+	struct dk_keyinfo k;
+
+	assert_int_equal(dk_domain_keys_new("example.com", &dk), 0);
+	for (; ks->sel != NULL; ks++) {
+		memset(&k, 0, sizeof(k));
+		snprintf(k.selector, sizeof(k.selector), "%s", ks->sel);
+		k.alg = ks->alg;
+		k.bits = ks->alg == RSA ? 2048 : 256;
+		k.state = ks->st;
+		k.created = abs_time(ks->cr);
+		k.published = abs_time(ks->pub);
+		k.active_from = abs_time(ks->af);
+		k.active_until = abs_time(ks->au);
+		k.retired = abs_time(ks->ret);
+		k.revoked = abs_time(ks->rev);
+		k.dns = ks->dns;
+		assert_int_equal(dk_domain_keys_add(dk, &k), 0);
+	}
+	return dk;
+}
+
+/*
+ * "gen SEL ALG BITS; act SEL; deact SEL; retire SEL; revoke SEL; dns
+ * SEL", "!" after a warning; the WAITs apart as "SEL>STATE@TIME".
+ */
+static void
+render(const struct dk_plan *p, char *out, size_t size, char *waits,
+    size_t wsize)
+{
+	static const char *abbr[] = { "gen", "act", "deact", "retire",
+	    "revoke", "dns", "wait" };
+	const struct dk_action *a;
+	char t[DK_TIME_LEN];
+	size_t i, n = 0, w = 0;
+
+	out[0] = waits[0] = '\0';
+	for (i = 0; i < p->n; i++) {
+		a = &p->actions[i];
+		assert_true(a->reason[0] != '\0');
+		if (a->type == DK_ACT_WAIT) {
+			if (a->at != 0)
+				dk_time_format(a->at, t);
+			else
+				snprintf(t, sizeof(t), "-");
+			w += snprintf(waits + w, wsize - w, "%s%s>%s@%s",
+			    w ? " " : "", a->selector[0] ? a->selector :
+			    dk_alg_name(a->alg), dk_state_name(a->to), t);
+			assert_true(w < wsize);
+			continue;
+		}
+		n += snprintf(out + n, size - n, "%s%s %s", n ? "; " : "",
+		    abbr[a->type], a->selector);
+		if (a->type == DK_ACT_GENERATE)
+			n += snprintf(out + n, size - n, " %s %d",
+			    dk_alg_name(a->alg), a->bits);
+		if (a->warn)
+			n += snprintf(out + n, size - n, "!");
+		assert_true(n < size);
+	}
+}
+
+static bool
+some_reason(const struct dk_plan *p, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (strstr(p->actions[i].reason, s) != NULL)
+			return true;
+	return false;
+}
+
+/* Whatever a plan says, applying it keeps the lifecycle's invariants. */
+static void
+check_applies(const struct dk_domain_keys *dk, const struct dk_plan *p)
+{
+	struct dk_domain_keys *copy;
+	int active[DK_ALG_COUNT] = { 0 };
+	size_t i;
+
+	assert_int_equal(dk_domain_keys_dup(dk, &copy), 0);
+	if (dk_policy_apply(copy, p) != 0)
+		fail_msg("plan does not apply: %s", dk_error_last());
+	for (i = 0; i < copy->n; i++)
+		if (copy->keys[i].state == DK_STATE_ACTIVE)
+			active[copy->keys[i].alg]++;
+	for (i = 0; i < DK_ALG_COUNT; i++)
+		assert_true(active[i] <= 1);
+	dk_domain_keys_free(copy);
+}
+
+struct pcase {
+	const char		*name;
+	const struct dk_policy	*pol;
+	long long		 now;
+	bool			 dns_verify;
+	bool			 force;
+	struct kspec		 keys[6];
+	int			 rc;
+	const char		*want;	/* actions but WAITs */
+	const char		*wait;	/* a substring of the WAITs, or NULL */
+	const char		*reason; /* a substring of some reason/error */
+};
+
+static const struct pcase plan_cases[] = {
+	/* Rule 1: new keys. */
+	{ "first key of a new domain", &pol_rsa, 0, false, false, { { 0 } },
+	  0, "gen 20261122131500 rsa 2048", "", "first rsa key of "
+	  "example.com" },
+	{ "rotation not due", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(29)) },
+	  0, "", "rsa>pending@2026-11-23T13:15:00Z "
+	  "a>retiring@2026-11-24T13:15:00Z", "rotate_every 30d after a" },
+	{ "rotation due", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(30)) },
+	  0, "gen 20261122131500 rsa 2048", NULL, "a is 30d old" },
+	{ "no rotation while a key is pending", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(40)), PEND("p", RSA, -H(12)) },
+	  0, "", "p>active@2026-11-23T01:15:00Z", NULL },
+	{ "no active key left", &pol_rsa, D(100), false, false,
+	  { RTD("a", RSA, 0), REV("b", RSA, D(30), D(50)) },
+	  0, "gen 20270302131500 rsa 2048; retire b", NULL,
+	  "no active or pending rsa key" },
+	{ "selector clash moves the name on", &pol_rsa, 0, false, false,
+	  { RTD("20261122131500", RSA, -D(90)),
+	    RTD("20261122131501", RSA, -D(60)) },
+	  0, "gen 20261122131502 rsa 2048", NULL, NULL },
+	{ "a new key never signs in the plan that makes it", &pol_nolead, 0,
+	  false, false, { { 0 } }, 0, "gen 20261122131500 rsa 2048", NULL,
+	  NULL },
+
+	/* Rule 2: activation. */
+	{ "publish_lead not passed", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(20)), PEND("p", RSA, -H(23)) },
+	  0, "", "p>active@2026-11-22T14:15:00Z",
+	  "p waits for publish_lead until 2026-11-22T14:15:00Z" },
+	{ "publish_lead passed", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)) },
+	  0, "deact a; act p", "rsa>pending@2026-12-21T13:15:00Z", NULL },
+	{ "first key signs after publish_lead", &pol_rsa, 0, false, false,
+	  { PEND("p", RSA, -D(2)) },
+	  0, "act p", "p>retiring@2026-12-21T13:15:00Z", NULL },
+	{ "older pending keys retire unused", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(40)), PEND("p1", RSA, -D(3)),
+	    PEND("p2", RSA, -D(2)) },
+	  0, "deact a; deact p1; act p2", NULL, "before it signed" },
+	{ "newest pending by creation, then selector", &pol_rsa, 0, false,
+	  false, { PEND("b", RSA, -D(2)), PEND("c", RSA, -D(2)),
+	    PEND("a", RSA, -D(3)) },
+	  0, "deact b; deact a; act c", NULL, NULL },
+	{ "DNS not checked yet", &pol_rsa, 0, true, false,
+	  { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_UNCHECKED) },
+	  0, "dns p", "a>retiring@-", NULL },
+	{ "DNS missing", &pol_rsa, 0, true, false,
+	  { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_MISSING) },
+	  0, "", "p>active@-", "p waiting for DNS" },
+	{ "DNS ok", &pol_rsa, 0, true, false,
+	  { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_OK) },
+	  0, "deact a; act p", NULL, "served by DNS" },
+	{ "DNS not asked before publish_lead", &pol_rsa, 0, true, false,
+	  { ACT("a", RSA, -D(31)), PENDNS("p", -H(1), DK_DNS_UNCHECKED) },
+	  0, "", "p>active@2026-11-23T12:15:00Z", NULL },
+
+	/* Rule 3: retirement. */
+	{ "retire: old, drained, enough published", &pol_rsa, 0, false, false,
+	  { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) },
+	  0, "retire r", NULL, "not signing for 9d (drain 4d)" },
+	{ "retire blocked by min_age", &pol_minage10, 0, false, false,
+	  { RING("r", RSA, -D(8), -D(5)), ACT("a", RSA, -D(6)),
+	    PEND("p", RSA, -H(1)) },
+	  0, "", "r>retired@2026-11-24T13:15:00Z", "r waits for min_age" },
+	{ "retire blocked by drain", &pol_rsa, 0, false, false,
+	  { RING("r", RSA, -D(40), -D(3)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) },
+	  0, "", "r>retired@2026-11-23T13:15:00Z", "r waits for drain" },
+	{ "retire blocked by keep_published", &pol_rsa, 0, false, false,
+	  { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)) },
+	  0, "", "r>retired@-", "keep_published 2" },
+	{ "keep_published 3", &pol_keep3, 0, false, false,
+	  { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) },
+	  0, "", "r>retired@-", "keep_published 3" },
+	{ "oldest retiring key goes first", &pol_rsa, 0, false, false,
+	  { RING("r2", RSA, -D(40), -D(10)), RING("r1", RSA, -D(70), -D(40)),
+	    ACT("a", RSA, -D(10)) },
+	  0, "retire r1", "r2>retired@-", NULL },
+	{ "revoked key retires after drain", &pol_rsa, 0, false, false,
+	  { REV("v", RSA, -D(20), -D(4)), ACT("a", RSA, -D(10)) },
+	  0, "retire v", NULL, "revoked 4d ago" },
+	{ "revoked key waits for drain", &pol_rsa, 0, false, false,
+	  { REV("v", RSA, -D(20), -D(1)), ACT("a", RSA, -D(10)) },
+	  0, "", "v>retired@2026-11-25T13:15:00Z", NULL },
+	{ "revoked keys do not count as published", &pol_rsa, 0, false,
+	  false, { REV("v", RSA, -D(20), -H(1)), ACT("a", RSA, -D(10)),
+	    RING("r", RSA, -D(40), -D(10)) },
+	  0, "", "r>retired@-", NULL },
+	{ "a rotation and a retirement in one run", &pol_rsa, 0, false, false,
+	  { RING("r", RSA, -D(60), -D(29)), ACT("a", RSA, -D(30)) },
+	  0, "gen 20261122131500 rsa 2048; retire r", NULL, NULL },
+
+	/* Rule 4: the clock. */
+	{ "clock went back", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), H(2)) },
+	  DK_EUSAGE, "", NULL, "clock went back: 2026-11-22T13:15:00Z is "
+	  "earlier than the last recorded event 2026-11-22T15:15:00Z for "
+	  "example.com; use --force" },
+	{ "clock went back, forced", &pol_rsa, 0, false, true,
+	  { ACT("a", RSA, -D(40)), REV("v", RSA, -D(50), H(2)) },
+	  0, "gen 20261122131500 rsa 2048", "v>retired@2026-11-26T15:15:00Z",
+	  NULL },
+
+	/* Rule 5: configuration changes. */
+	{ "algorithm removed", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(10)), ACT("e", ED, -D(10)), PEND("ep", ED, -H(1)),
+	    RING("er", ED, -D(40), -D(9)) },
+	  0, "deact e; deact ep; retire er", "e>retired@2026-11-26T13:15:00Z",
+	  "algorithm no longer configured" },
+	{ "removed algorithm: last key retires", &pol_ed, 0, false, false,
+	  { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(9)) },
+	  0, "retire r", NULL, "; algorithm no longer configured" },
+	{ "removed algorithm still drains", &pol_ed, 0, false, false,
+	  { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(1)) },
+	  0, "", "r>retired@2026-11-25T13:15:00Z", NULL },
+	{ "algorithm added", &pol_dual, 0, false, false,
+	  { ACT("a", RSA, -D(10)) },
+	  0, "gen 20261122131500e ed25519 256", NULL, "first ed25519 key" },
+	{ "rotate_every shortened", &pol_week, 0, false, false,
+	  { ACT("a", RSA, -D(10)) },
+	  0, "gen 20261122131500 rsa 2048", NULL, "rotate_every 7d" },
+	{ "publish_lead lengthened", &pol_week, 0, false, false,
+	  { ACT("a", RSA, -D(3)), PEND("p", RSA, -D(1)) },
+	  0, "", "p>active@2026-11-23T13:15:00Z", NULL },
+	{ "drain lengthened", &pol_week, 0, false, false,
+	  { RING("r", RSA, -D(40), -D(5)), ACT("a", RSA, -D(3)),
+	    PEND("p", RSA, -H(1)) },
+	  0, "", "r>retired@2026-11-23T13:15:00Z", NULL },
+
+	/* Dual algorithms: each track on its own. */
+	{ "dual: first run", &pol_dual, 0, false, false, { { 0 } },
+	  0, "gen 20261122131500r rsa 1024; gen 20261122131500e ed25519 256",
+	  NULL, NULL },
+	{ "dual: tracks rotate independently", &pol_dual, 0, false, false,
+	  { ACT("ar", RSA, -D(30)), ACT("ae", ED, -D(10)) },
+	  0, "gen 20261122131500r rsa 1024", "ed25519>pending@2026-12-12",
+	  NULL },
+	{ "dual: activations independent", &pol_dual, 0, false, false,
+	  { ACT("ar", RSA, -D(31)), PEND("pr", RSA, -D(1)),
+	    ACT("ae", ED, -D(31)), PEND("pe", ED, -H(2)) },
+	  0, "deact ar; act pr", "pe>active@", NULL },
+	{ "dual: keep_published per track", &pol_dual, 0, false, false,
+	  { ACT("ar", RSA, -D(10)), PEND("pr", RSA, -H(1)),
+	    RING("re", ED, -D(40), -D(9)), ACT("ae", ED, -D(10)) },
+	  0, "", "re>retired@-", NULL },
+	{ "two active keys refused", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(10)), ACT("b", RSA, -D(5)) },
+	  DK_EUSAGE, "", NULL, "two active rsa keys in example.com" },
+};
+
+static void
+test_policy__plan_table(void **state)
+{
+	char got[1024], waits[2048];
+	const struct pcase *c;
+	struct dk_domain_keys *dk;
+	struct dk_plan plan = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
+		c = &plan_cases[i];
+		dk = make_keys(c->keys);
+		dk_error_clear();
+		rc = dk_policy_plan(dk, c->pol, c->dns_verify,
+		    abs_time(c->now), c->force, &plan);
+		if (rc != c->rc)
+			fail_msg("%s: rc %d, want %d (%s)", c->name, rc, c->rc,
+			    dk_error_last());
+		if (rc != 0) {
+			assert_int_equal(plan.n, 0);
+			if (strstr(dk_error_last(), c->reason) == NULL)
+				fail_msg("%s: error '%s'", c->name,
+				    dk_error_last());
+			dk_domain_keys_free(dk);
+			continue;
+		}
+		render(&plan, got, sizeof(got), waits, sizeof(waits));
+		if (strcmp(got, c->want) != 0)
+			fail_msg("%s: plan '%s', want '%s'", c->name, got,
+			    c->want);
+		if (c->wait != NULL && strstr(waits, c->wait) == NULL)
+			fail_msg("%s: waits '%s', want '%s'", c->name, waits,
+			    c->wait);
+		if (c->reason != NULL && !some_reason(&plan, c->reason))
+			fail_msg("%s: no reason says '%s'", c->name,
+			    c->reason);
+		assert_int_equal(dk_plan_has_changes(&plan), got[0] != '\0' &&
+		    strncmp(got, "dns ", 4) != 0);
+		check_applies(dk, &plan);
+		dk_domain_keys_free(dk);
+	}
+	dk_plan_dispose(&plan);
+}
+
+struct rcase {
+	const char		*name;
+	const struct dk_policy	*pol;
+	struct kspec		 keys[6];
+	const char		*sel;
+	int			 rc;
+	const char		*want;
+	const char		*reason;
+};
+
+static const struct rcase revoke_cases[] = {
+	{ "active with a pending successor", &pol_rsa,
+	  { ACT("a", RSA, -D(31)), PEND("p", RSA, -H(2)) }, "a",
+	  0, "revoke a; act p!", "activated early: replaces revoked a" },
+	{ "active with two pending keys", &pol_rsa,
+	  { ACT("a", RSA, -D(31)), PEND("p1", RSA, -D(2)),
+	    PEND("p2", RSA, -H(2)) }, "a",
+	  0, "revoke a; deact p1; act p2!", NULL },
+	{ "active without a successor", &pol_rsa,
+	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), -D(11)) }, "a",
+	  0, "revoke a; gen 20261122131500 rsa 2048; act 20261122131500!",
+	  "activated at once" },
+	{ "active, new name clashes", &pol_rsa,
+	  { ACT("20261122131500", RSA, -D(10)) }, "20261122131500",
+	  0, "revoke 20261122131500; gen 20261122131501 rsa 2048; "
+	  "act 20261122131501!", NULL },
+	{ "dual: only the revoked key's track", &pol_dual,
+	  { ACT("ar", RSA, -D(10)), ACT("ae", ED, -D(10)) }, "ae",
+	  0, "revoke ae; gen 20261122131500e ed25519 256; "
+	  "act 20261122131500e!", NULL },
+	{ "active of an algorithm no longer configured", &pol_rsa,
+	  { ACT("a", RSA, -D(10)), ACT("e", ED, -D(10)) }, "e",
+	  0, "revoke e!", "no ed25519 key signs" },
+	{ "retiring", &pol_rsa,
+	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), -D(9)) }, "r",
+	  0, "revoke r", NULL },
+	{ "pending", &pol_rsa,
+	  { ACT("a", RSA, -D(10)), PEND("p", RSA, -H(1)) }, "p",
+	  0, "revoke p", NULL },
+	{ "unknown", &pol_rsa, { ACT("a", RSA, -D(10)) }, "zz",
+	  DK_ENOTFOUND, "", "cannot revoke key 'zz': example.com has no such "
+	  "key" },
+	{ "retired", &pol_rsa,
+	  { ACT("a", RSA, -D(10)), RTD("old", RSA, -D(90)) }, "old",
+	  DK_ENOTFOUND, "", "it is retired and no longer published" },
+	{ "already revoked", &pol_rsa,
+	  { ACT("a", RSA, -D(10)), REV("v", RSA, -D(20), -D(1)) }, "v",
+	  DK_EEXISTS, "", "already revoked" },
+};
+
+static void
+test_policy__revoke_table(void **state)
+{
+	char got[1024], waits[1024];
+	const struct rcase *c;
+	struct dk_domain_keys *dk;
+	struct dk_plan plan = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(revoke_cases) / sizeof(revoke_cases[0]); i++) {
+		c = &revoke_cases[i];
+		dk = make_keys(c->keys);
+		rc = dk_policy_revoke(dk, c->sel, c->pol, (time_t)T0, &plan);
+		if (rc != c->rc)
+			fail_msg("%s: rc %d, want %d (%s)", c->name, rc, c->rc,
+			    dk_error_last());
+		if (rc != 0) {
+			if (strstr(dk_error_last(), c->reason) == NULL)
+				fail_msg("%s: error '%s'", c->name,
+				    dk_error_last());
+			dk_domain_keys_free(dk);
+			continue;
+		}
+		render(&plan, got, sizeof(got), waits, sizeof(waits));
+		if (strcmp(got, c->want) != 0)
+			fail_msg("%s: plan '%s', want '%s'", c->name, got,
+			    c->want);
+		assert_string_equal(waits, "");
+		if (c->reason != NULL && !some_reason(&plan, c->reason))
+			fail_msg("%s: no reason says '%s'", c->name,
+			    c->reason);
+		check_applies(dk, &plan);
+		dk_domain_keys_free(dk);
+	}
+	dk_plan_dispose(&plan);
+}
+
+static void
+test_policy__apply_times(void **state)
+{
+	static const struct kspec ks[] = {
+		ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)),
+		RING("r", RSA, -D(60), -D(29)), { 0 }
+	};
+	struct dk_domain_keys *dk = make_keys(ks);
+	struct dk_plan plan = { 0 };
+	const struct dk_action *w;
+	struct dk_keyinfo *k;
+
+	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false, (time_t)T0,
+	    false, &plan), 0);
+	assert_int_equal(dk_policy_apply(dk, &plan), 0);
+	k = dk_domain_keys_find(dk, "a");
+	assert_int_equal(k->state, DK_STATE_RETIRING);
+	assert_int_equal(k->active_until, T0);
+	assert_int_equal(k->active_from, T0 - D(30));
+	k = dk_domain_keys_find(dk, "p");
+	assert_int_equal(k->state, DK_STATE_ACTIVE);
+	assert_int_equal(k->active_from, T0);
+	k = dk_domain_keys_find(dk, "r");
+	assert_int_equal(k->state, DK_STATE_RETIRED);
+	assert_int_equal(k->retired, T0);
+	assert_int_equal(k->active_until, T0 - D(29));
+
+	/* status: the track's next key and the active key's hand-over */
+	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false, (time_t)T0,
+	    false, &plan), 0);
+	assert_false(dk_plan_has_changes(&plan));
+	assert_non_null(w = dk_plan_find(&plan, DK_ACT_WAIT, RSA, ""));
+	assert_int_equal(w->at, T0 + D(29));
+	assert_non_null(w = dk_plan_find(&plan, DK_ACT_WAIT, RSA, "p"));
+	assert_int_equal(w->to, DK_STATE_RETIRING);
+	assert_int_equal(w->at, T0 + D(30));
+	assert_non_null(w = dk_plan_find(&plan, DK_ACT_WAIT, RSA, "a"));
+	assert_int_equal(w->to, DK_STATE_RETIRED);
+	assert_int_equal(w->at, T0 + D(4));
+	assert_null(dk_plan_find(&plan, DK_ACT_WAIT, ED, ""));
+
+	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false,
+	    (time_t)(T0 + D(29)), false, &plan), 0);
+	assert_int_equal(dk_policy_apply(dk, &plan), 0);
+	k = dk_domain_keys_find(dk, "20261221131500");
+	assert_non_null(k);
+	assert_int_equal(k->state, DK_STATE_PENDING);
+	assert_int_equal(k->created, T0 + D(29));
+	assert_int_equal(k->published, T0 + D(29));
+	assert_int_equal(k->bits, 2048);
+	assert_int_equal(k->active_from, 0);
+	dk_plan_dispose(&plan);
+	dk_domain_keys_free(dk);
+}
+
+/* A plan that no longer fits the keys is refused whole. */
+static void
+test_policy__apply_refuses(void **state)
+{
+	static const struct kspec ks[] = {
+		ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)),
+		RTD("old", RSA, -D(90)), { 0 }
+	};
+	static const struct {
+		enum dk_act	 type;
+		const char	*sel;
+		const char	*err;
+	} bad[] = {
+		{ DK_ACT_ACTIVATE, "old", "cannot activate key 'old' of "
+		  "example.com: it is retired" },
+		{ DK_ACT_RETIRE, "a", "cannot retire key 'a' of example.com: "
+		  "it is active" },
+		{ DK_ACT_ACTIVATE, "p", "cannot activate key 'p' of "
+		  "example.com: 'a' is still active" },
+		{ DK_ACT_GENERATE, "a", "the selector exists" },
+		{ DK_ACT_GENERATE, "../x", "invalid selector" },
+		{ DK_ACT_DEACTIVATE, "zz", "no such key" },
+		{ DK_ACT_REVOKE, "old", "it is retired" },
+	};
+	struct dk_domain_keys *dk = make_keys(ks), *before;
+	struct dk_plan plan = { 0 }, rev = { 0 };
+	size_t i;
+
+	assert_int_equal(dk_domain_keys_dup(dk, &before), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dk_plan_dispose(&plan);
+		snprintf(plan.domain, sizeof(plan.domain), "example.com");
+		plan.now = (time_t)T0;
+		/* A valid first action, so that all-or-nothing shows. */
+		assert_non_null(dk_plan_add(&plan, DK_ACT_GENERATE, RSA,
+		    "fresh", "x"));
+		assert_non_null(dk_plan_add(&plan, bad[i].type, RSA,
+		    bad[i].sel, "x"));
+		assert_int_equal(dk_policy_apply(dk, &plan), -1);
+		if (strstr(dk_error_last(), bad[i].err) == NULL)
+			fail_msg("case %zu: '%s'", i, dk_error_last());
+		assert_int_equal(dk->n, before->n);
+		assert_memory_equal(dk->keys, before->keys,
+		    dk->n * sizeof(*dk->keys));
+	}
+	/* Stale: p was revoked since the plan was made. */
+	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false, (time_t)T0,
+	    false, &plan), 0);
+	assert_int_equal(dk_policy_revoke(dk, "p", &pol_rsa, (time_t)T0, &rev),
+	    0);
+	assert_int_equal(dk_policy_apply(dk, &rev), 0);
+	assert_int_equal(dk_policy_apply(dk, &plan), -1);
+	assert_non_null(strstr(dk_error_last(), "it is revoked"));
+	/* Another domain's plan. */
+	snprintf(plan.domain, sizeof(plan.domain), "example.org");
+	assert_int_equal(dk_policy_apply(dk, &plan), -1);
+	assert_non_null(strstr(dk_error_last(), "for example.org to "
+	    "example.com"));
+	dk_plan_dispose(&rev);
+	dk_plan_dispose(&plan);
+	dk_domain_keys_free(before);
+	dk_domain_keys_free(dk);
+}
+
+struct sim {
+	const struct dk_policy	*pol;
+	bool			 dns_verify;
+	long long		 dns_delay;	/* a record shows this late */
+	long long		 days;
+};
+
+static void
+sim_dns(struct dk_domain_keys *dk, const struct dk_plan *p, time_t now,
+    long long delay)
+{
+	struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->actions[i].type != DK_ACT_NEED_DNS)
+			continue;
+		assert_non_null(k = dk_domain_keys_find(dk,
+		    p->actions[i].selector));
+		k->dns = now - k->published >= delay ? DK_DNS_OK :
+		    DK_DNS_MISSING;
+	}
+}
+
+/* What a retirement needs, checked on the keys before the plan applies. */
+static void
+sim_check_retires(const struct dk_domain_keys *dk, const struct dk_plan *p,
+    const struct sim *s, int *gens, int *retired)
+{
+	const struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->actions[i].type == DK_ACT_GENERATE)
+			gens[p->actions[i].alg]++;
+		if (p->actions[i].type != DK_ACT_RETIRE)
+			continue;
+		k = dk_domain_keys_find(dk, p->actions[i].selector);
+		assert_int_equal(k->state, DK_STATE_RETIRING);
+		assert_true(p->now - k->created >= s->pol->min_age);
+		assert_true(p->now - k->active_until >= s->pol->drain);
+		retired[k->alg]++;
+	}
+}
+
+static void
+sim_check_state(const struct dk_domain_keys *dk, const struct sim *s,
+    time_t now, bool *full, bool *signing)
+{
+	const struct dk_keyinfo *k;
+	int pub[DK_ALG_COUNT] = { 0 }, act[DK_ALG_COUNT] = { 0 };
+	long long late;
+	size_t i;
+	int a;
+
+	late = s->pol->publish_lead > s->dns_delay ? s->pol->publish_lead :
+	    s->dns_delay;
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		pub[k->alg] += dk_state_published(k->state);
+		if (k->state != DK_STATE_ACTIVE)
+			continue;
+		act[k->alg]++;
+		/* Never signs before its record had time to show. */
+		assert_true(k->active_from - k->published >=
+		    s->pol->publish_lead);
+		if (s->dns_verify)
+			assert_true(k->active_from - k->published >=
+			    s->dns_delay);
+		/* And is replaced in time: the rotation really happens. */
+		assert_true(now - k->created <= s->pol->rotate_every + late +
+		    2 * H(6));
+	}
+	for (a = 0; a < DK_ALG_COUNT; a++) {
+		if (!(s->pol->algorithms & DK_ALG_BIT(a)))
+			continue;
+		if (pub[a] >= s->pol->keep_published)
+			full[a] = true;
+		if (full[a])
+			assert_true(pub[a] >= s->pol->keep_published);
+		if (act[a] > 0)
+			signing[a] = true;
+		if (signing[a])
+			assert_int_equal(act[a], 1);
+		assert_true(pub[a] <= s->pol->keep_published + 2);
+	}
+}
+
+static void
+simulate(const struct sim *s)
+{
+	struct dk_domain_keys *dk;
+	struct dk_plan plan = { 0 };
+	bool full[DK_ALG_COUNT] = { 0 }, signing[DK_ALG_COUNT] = { 0 };
+	int gens[DK_ALG_COUNT] = { 0 }, retired[DK_ALG_COUNT] = { 0 }, a;
+	time_t now;
+	size_t i;
+
+	assert_int_equal(dk_domain_keys_new("example.com", &dk), 0);
+	for (now = (time_t)T0; now <= (time_t)(T0 + D(s->days)); now += H(6)) {
+		assert_int_equal(dk_policy_plan(dk, s->pol, s->dns_verify, now,
+		    false, &plan), 0);
+		sim_dns(dk, &plan, now, s->dns_delay);
+		assert_int_equal(dk_policy_plan(dk, s->pol, s->dns_verify, now,
+		    false, &plan), 0);
+		for (i = 0; i < plan.n; i++)
+			assert_int_not_equal(plan.actions[i].type,
+			    DK_ACT_NEED_DNS);
+		sim_check_retires(dk, &plan, s, gens, retired);
+		assert_int_equal(dk_policy_apply(dk, &plan), 0);
+		/* DNS answers are not kept from one run to the next. */
+		for (i = 0; i < dk->n; i++)
+			dk->keys[i].dns = DK_DNS_UNCHECKED;
+		sim_check_state(dk, s, now, full, signing);
+	}
+	for (a = 0; a < DK_ALG_COUNT; a++) {
+		if (!(s->pol->algorithms & DK_ALG_BIT(a)))
+			continue;
+		assert_true(full[a] && signing[a]);
+		assert_true(gens[a] >= s->days * 86400 / (s->pol->rotate_every +
+		    s->dns_delay + H(12)));
+		assert_true(gens[a] <= s->days * 86400 / s->pol->rotate_every +
+		    1);
+		assert_true(retired[a] >= gens[a] - s->pol->keep_published - 1);
+	}
+	dk_plan_dispose(&plan);
+	dk_domain_keys_free(dk);
+}
+
+static void
+test_policy__simulate(void **state)
+{
+	static const struct sim sims[] = {
+		{ &pol_dual, true, H(30), 400 },
+		{ &pol_rsa, false, 0, 400 },
+		{ &pol_week, true, H(7), 400 },
+		{ &pol_keep3, false, 0, 400 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(sims) / sizeof(sims[0]); i++)
+		simulate(&sims[i]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_policy__plan_table),
+		cmocka_unit_test(test_policy__revoke_table),
+		cmocka_unit_test(test_policy__apply_times),
+		cmocka_unit_test(test_policy__apply_refuses),
+		cmocka_unit_test(test_policy__simulate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
