@@ -58,11 +58,13 @@ usage(FILE *f)
 	    "  -h, --help              this text\n");
 }
 
+/* "what: ARG; see 'dkimrot keygen --help'", as dkimrot.c words it. */
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *what, const char *arg)
 {
-	dk_log_error(fmt, arg);
-	fprintf(stderr, "see 'dkimrot keygen --help'\n");
+	dk_log_error("%s%s%s%s; see 'dkimrot keygen --help'", what,
+	    arg != NULL ? " '" : "", arg != NULL ? arg : "",
+	    arg != NULL ? "'" : "");
 	return DK_EXIT_USAGE;
 }
 
@@ -84,7 +86,10 @@ parse_bits(const char *s, int *out)
 	return 0;
 }
 
-/* Options into a; an enum dk_exit other than 0 means stop with it. */
+/*
+ * Options into a.  0: go on; -1: help was printed; else the enum dk_exit
+ * to stop with.
+ */
 static int
 parse_args(int argc, char **argv, struct keygen_args *a)
 {
@@ -133,25 +138,27 @@ parse_args(int argc, char **argv, struct keygen_args *a)
 			a->opts.testmode = true;
 			break;
 		case ':':
-			return usage_error("option '%s' needs a value",
+			return usage_error("missing value for option",
 			    argv[optind - 1]);
 		default:
 			/* GNU getopt: optopt is 0 for an unknown long option. */
 			if (optopt != 0) {
 				snprintf(opt, sizeof(opt), "-%c", optopt);
-				return usage_error("unknown option '%s'", opt);
+				return usage_error("unknown option", opt);
 			}
-			return usage_error("unknown option '%s'",
+			return usage_error("unknown option",
 			    argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return usage_error("unexpected argument", argv[optind]);
 	if (a->domain == NULL)
-		return usage_error("%s", "missing domain: keygen -d DOMAIN");
+		return usage_error("missing domain (-d DOMAIN)", NULL);
 	return 0;
 bad:
-	return usage_error("%s", dk_error_last());
+	/* A bad value says what is expected; no need for the usage hint. */
+	dk_log_error("%s", dk_error_last());
+	return DK_EXIT_USAGE;
 }
 
 /* The checks on values, before anything touches the file system. */
