@@ -80,7 +80,9 @@ int		 dk_record_zone(const char *owner, unsigned ttl,
 /*
  * Splits value into character-strings of at most DK_TXT_CHUNK bytes, cut
  * where opendkim-genkey cuts: the tags before p=, then p= and 250 bytes,
- * then 250 bytes per string.  Joined, they are value again.
+ * then 250 bytes per string.  Joined, they are value again.  (Where the
+ * key data is a multiple of 250 bytes opendkim-genkey adds an empty
+ * string; this does not.)
  */
 int		 dk_txt_split(const char *, char ***, size_t *);
 void		 dk_txt_split_free(char **, size_t);
@@ -104,7 +106,12 @@ struct dk_record {
  */
 int		 dk_record_parse(const char *, size_t, struct dk_record *);
 void		 dk_record_dispose(struct dk_record *);
-/* 0 when p= is the public half of key and k= its type, else DK_EMISMATCH. */
+/*
+ * 0 when p= (decoded: SubjectPublicKeyInfo or RSAPublicKey DER for rsa,
+ * the raw 32 bytes for ed25519) is the public half of key and k= its
+ * type; DK_EMISMATCH with the reason otherwise (revoked records too);
+ * -1 if OpenSSL fails.
+ */
 int		 dk_key_matches_record(const struct dk_key *,
 		    const struct dk_record *);
 

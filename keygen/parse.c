@@ -123,18 +123,23 @@ tagcmp(const void *a, const void *b)
 	return (x->len > y->len) - (x->len < y->len);
 }
 
+/*
+ * The message fmt with (at most SHOW bytes of) the input quoted in it;
+ * bytes that are not printable ASCII show as '?', since they came from
+ * DNS and go to a terminal.
+ */
 static int
 bad(const char *fmt, const char *s, size_t n)
 {
 	char show[SHOW + 4];
+	size_t i, m = n > SHOW ? SHOW : n;
 
-	if (n > SHOW) {
-		memcpy(show, s, SHOW);
-		memcpy(show + SHOW, "...", 4);
-	} else {
-		memcpy(show, s, n);
-		show[n] = '\0';
-	}
+	for (i = 0; i < m; i++)
+		show[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n > SHOW)
+		memcpy(show + m, "...", 4);
+	else
+		show[m] = '\0';
 	dk_error_set(fmt, show);
 	return DK_EUSAGE;
 }
@@ -155,6 +160,30 @@ squeeze(const char *v, size_t n)
 	return s;
 }
 
+/* Where the value of a one-letter tag we know goes, or NULL. */
+static char **
+slot_of(struct dk_record *r, char name)
+{
+	switch (name) {
+	case 'v':
+		return &r->v;
+	case 'h':
+		return &r->h;
+	case 'k':
+		return &r->k;
+	case 'n':
+		return &r->n;
+	case 'p':
+		return &r->p;
+	case 's':
+		return &r->s;
+	case 't':
+		return &r->t;
+	default:
+		return NULL;
+	}
+}
+
 /* Keeps the value of a tag we know; 0 for tags we ignore. */
 static int
 keep(struct dk_record *r, const char *name, size_t nlen, const char *v,
@@ -162,18 +191,8 @@ keep(struct dk_record *r, const char *name, size_t nlen, const char *v,
 {
 	char **slot;
 
-	if (nlen != 1)
+	if (nlen != 1 || (slot = slot_of(r, name[0])) == NULL)
 		return 0;
-	switch (name[0]) {
-	case 'v': slot = &r->v; break;
-	case 'h': slot = &r->h; break;
-	case 'k': slot = &r->k; break;
-	case 'n': slot = &r->n; break;
-	case 'p': slot = &r->p; break;
-	case 's': slot = &r->s; break;
-	case 't': slot = &r->t; break;
-	default: return 0;
-	}
 	/* Unknown tags are checked for duplicates later, all at once. */
 	if (*slot != NULL)
 		return bad("invalid key record: duplicate tag '%s'", name, 1);
@@ -254,8 +273,8 @@ int
 dk_record_parse(const char *buf, size_t len, struct dk_record *r)
 {
 	struct tag *tags = NULL, first;
-	size_t i = 0, ntags = 0, vlen, k;
-	const char *val;
+	size_t i = 0, ntags = 0, vlen = 0, k;
+	const char *val = NULL;
 	int rc = DK_EUSAGE;
 
 	memset(r, 0, sizeof(*r));

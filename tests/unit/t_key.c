@@ -294,6 +294,8 @@ test_key__parse_bad(void **state)
 		    "';'" },
 		{ "=QUJD", "invalid key record: expected a tag name at "
 		    "'=QUJD'" },
+		{ "\033[2Jx=1; p=QUJD", "invalid key record: expected a tag "
+		    "name at '?[2Jx=1; p=QUJD'" },
 		{ "p QUJD", "invalid key record: tag 'p' has no '='" },
 		{ "p=QUJD; n=caf\xc3\xa9", "invalid key record: invalid "
 		    "character in the value of tag 'n'" },
