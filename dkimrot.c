@@ -22,6 +22,7 @@ static const struct command {
 	const char	*summary;
 } commands[] = {
 	{ "help",	cmd_help,	"this list, or a command's usage" },
+	{ "keygen",	cmd_keygen,	"one key pair, opendkim-genkey compatible" },
 };
 
 static void

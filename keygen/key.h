@@ -18,11 +18,20 @@ struct dk_buf;
 
 struct dk_key;
 
+/*
+ * DK_EUSAGE with "rsa key size must be from 1024 to 4096 bits, not N"
+ * unless DK_RSA_MIN_BITS <= bits <= DK_RSA_MAX_BITS.
+ */
+int		 dk_key_check_bits(int);
 /* A new key pair.  bits is ignored for Ed25519.  DK_EUSAGE for bad bits. */
 int		 dk_key_generate(struct dk_key **, enum dk_alg, int);
 /*
  * A private key from PEM text: PKCS#8 ("PRIVATE KEY") or PKCS#1
- * ("RSA PRIVATE KEY", as opendkim-genkey writes).  name is for messages.
+ * ("RSA PRIVATE KEY", as opendkim-genkey writes with OpenSSL 1.x).  name
+ * is for messages.  DK_EUSAGE (message naming name) for anything else:
+ * other PEM types, corrupted PEM, encrypted keys, key types other than
+ * RSA and Ed25519, RSA sizes outside 1024..4096.  dk_key_load() also
+ * returns DK_ENOTFOUND for a missing file; it wipes what it read.
  */
 int		 dk_key_load_pem(struct dk_key **, const char *, size_t,
 		    const char *);
@@ -43,7 +52,11 @@ struct dk_record_opts {
 	bool	revoked;	/* p= empty (RFC 6376 3.6.1) */
 };
 
-/* "v=DKIM1; h=sha256; k=rsa; p=..." */
+/*
+ * RSA: "v=DKIM1; h=sha256; k=rsa; p=..." (opendkim-genkey's order);
+ * Ed25519: "v=DKIM1; k=ed25519; p=..." (RFC 8463 3).  Options come
+ * before p= as "t=y; s=email; ".  opts may be NULL.
+ */
 int		 dk_record_value(const struct dk_key *,
 		    const struct dk_record_opts *, char **);
 /*
@@ -57,12 +70,20 @@ int		 dk_record_value_revoked(enum dk_alg,
  *   SEL._domainkey\tIN\tTXT\t( "v=DKIM1; h=sha256; k=rsa; "\n\t  "p=..." )  ; ----- DKIM key SEL for DOMAIN\n
  * Every character-string at most 255 bytes.  owner is written as given
  * (relative "SEL._domainkey" or absolute "SEL._domainkey.DOMAIN."); ttl 0
- * means no TTL field.
+ * means no TTL field; domain NULL means no comment.  Owner, selector and
+ * domain must be [A-Za-z0-9._-] (DK_EUSAGE otherwise); the strings are
+ * quoted with RFC 1035 escapes.
  */
 int		 dk_record_zone(const char *owner, unsigned ttl,
 		    const char *value, const char *sel, const char *domain,
 		    char **);
-/* Splits value into character-strings of at most DK_TXT_CHUNK bytes. */
+/*
+ * Splits value into character-strings of at most DK_TXT_CHUNK bytes, cut
+ * where opendkim-genkey cuts: the tags before p=, then p= and 250 bytes,
+ * then 250 bytes per string.  Joined, they are value again.  (Where the
+ * key data is a multiple of 250 bytes opendkim-genkey adds an empty
+ * string; this does not.)
+ */
 int		 dk_txt_split(const char *, char ***, size_t *);
 void		 dk_txt_split_free(char **, size_t);
 
@@ -77,10 +98,20 @@ struct dk_record {
 	char	*t;
 };
 
-/* DK_EUSAGE with a message naming the problem when malformed. */
+/*
+ * RFC 6376 3.2 tag list: folding whitespace, unknown tags ignored, a
+ * duplicate tag, a v= not first or not "DKIM1", a missing p= or a p=
+ * that is not base64 are errors.  DK_EUSAGE with a message naming the
+ * problem when malformed.  Values keep their inner whitespace.
+ */
 int		 dk_record_parse(const char *, size_t, struct dk_record *);
 void		 dk_record_dispose(struct dk_record *);
-/* 0 when p= is the public half of key and k= its type, else DK_EMISMATCH. */
+/*
+ * 0 when p= (decoded: SubjectPublicKeyInfo or RSAPublicKey DER for rsa,
+ * the raw 32 bytes for ed25519) is the public half of key and k= its
+ * type; DK_EMISMATCH with the reason otherwise (revoked records too);
+ * -1 if OpenSSL fails.
+ */
 int		 dk_key_matches_record(const struct dk_key *,
 		    const struct dk_record *);
 

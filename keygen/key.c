@@ -1,0 +1,421 @@
+/*
+ * Key pairs through OpenSSL 3's EVP interface: generation, PKCS#8 PEM out,
+ * PKCS#8 or PKCS#1 PEM in, and the public half as DKIM publishes it.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "keygen/key.h"
+#include "keygen/ossl.h"
+
+/* A private key file is a few kilobytes; refuse anything absurd. */
+#define KEY_FILE_MAX	(64u * 1024)
+
+struct dk_key {
+	EVP_PKEY	*pkey;
+	enum dk_alg	 alg;
+};
+
+void
+dk_error_set_ossl(const char *fmt, ...)
+{
+	char ctx[768], num[128];
+	const char *reason, *data = NULL;
+	unsigned long e;
+	va_list ap;
+	int n, flags = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	/* A cut context still says what failed; the buffer has no more room. */
+	if (n < 0)
+		ctx[0] = '\0';
+	/*
+	 * The oldest entry is where the failure started (a bad base64
+	 * character); later ones only say which callers gave up.
+	 */
+	if ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) == 0) {
+		dk_error_set("%s: unknown OpenSSL error", ctx);
+		return;
+	}
+	if ((reason = ERR_reason_error_string(e)) == NULL) {
+		ERR_error_string_n(e, num, sizeof(num));
+		reason = num;
+	}
+	/* The detail OpenSSL 3 attaches says more than the reason alone. */
+	if ((flags & ERR_TXT_STRING) && data != NULL && data[0] != '\0')
+		dk_error_set("%s: %s (%s)", ctx, reason, data);
+	else
+		dk_error_set("%s: %s", ctx, reason);
+	ERR_clear_error();
+}
+
+EVP_PKEY *
+dk_key_pkey(const struct dk_key *key)
+{
+	return key->pkey;
+}
+
+int
+dk_key_check_bits(int bits)
+{
+	if (bits < DK_RSA_MIN_BITS || bits > DK_RSA_MAX_BITS) {
+		dk_error_set("rsa key size must be from %d to %d bits, not %d",
+		    DK_RSA_MIN_BITS, DK_RSA_MAX_BITS, bits);
+		return DK_EUSAGE;
+	}
+	return 0;
+}
+
+static int
+new_key(struct dk_key **out, EVP_PKEY *pkey, enum dk_alg alg)
+{
+	struct dk_key *key;
+
+	if ((key = calloc(1, sizeof(*key))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	key->pkey = pkey;
+	key->alg = alg;
+	*out = key;
+	return 0;
+}
+
+/* RFC 8301 3.2: 1024..4096 bits; e = 65537 as everyone uses. */
+static int
+rsa_params(EVP_PKEY_CTX *ctx, int bits)
+{
+	BIGNUM *e;
+	int rc = -1;
+
+	if ((e = BN_new()) == NULL || BN_set_word(e, RSA_F4) != 1) {
+		dk_error_set_ossl("cannot generate rsa key");
+		goto done;
+	}
+	if (EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) <= 0 ||
+	    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, e) <= 0) {
+		dk_error_set_ossl("cannot generate %d-bit rsa key", bits);
+		goto done;
+	}
+	rc = 0;
+done:
+	BN_free(e);
+	return rc;
+}
+
+int
+dk_key_generate(struct dk_key **out, enum dk_alg alg, int bits)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pkey = NULL;
+	const char *type;
+	int rc = -1;
+
+	*out = NULL;
+	switch (alg) {
+	case DK_ALG_RSA:
+		if ((rc = dk_key_check_bits(bits)) != 0)
+			return rc;
+		rc = -1;
+		type = "RSA";
+		break;
+	case DK_ALG_ED25519:
+		type = "ED25519";
+		break;
+	default:
+		dk_error_set("cannot generate key: unknown algorithm %d",
+		    (int)alg);
+		return DK_EUSAGE;
+	}
+	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
+	    EVP_PKEY_keygen_init(ctx) != 1) {
+		dk_error_set_ossl("cannot generate %s key", dk_alg_name(alg));
+		goto done;
+	}
+	if (alg == DK_ALG_RSA && rsa_params(ctx, bits) == -1)
+		goto done;
+	if (EVP_PKEY_generate(ctx, &pkey) != 1) {
+		dk_error_set_ossl("cannot generate %s key", dk_alg_name(alg));
+		goto done;
+	}
+	if (new_key(out, pkey, alg) == -1)
+		goto done;
+	pkey = NULL;
+	rc = 0;
+done:
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * The label of the first PEM block ("PRIVATE KEY", "PUBLIC KEY", ...)
+ * into type.  -1 if there is no well-formed BEGIN line.
+ */
+static int
+pem_label(const char *buf, size_t len, char *type, size_t size)
+{
+	static const char begin[] = "-----BEGIN ";
+	const char *p = buf, *end = buf + len, *lab, *q;
+	size_t n;
+
+	while (p < end) {
+		if ((size_t)(end - p) > sizeof(begin) - 1 &&
+		    memcmp(p, begin, sizeof(begin) - 1) == 0) {
+			lab = p + sizeof(begin) - 1;
+			for (q = lab; q < end && *q != '-' && *q != '\n'; q++)
+				;
+			if (end - q < 5 || memcmp(q, "-----", 5) != 0)
+				return -1;
+			if ((n = (size_t)(q - lab)) == 0 || n >= size)
+				return -1;
+			memcpy(type, lab, n);
+			type[n] = '\0';
+			return 0;
+		}
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return -1;
+}
+
+/* Never prompt: an encrypted key fails, and we say so. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	*(int *)arg = 1;
+	return -1;
+}
+
+/* What we accept once OpenSSL has decoded a key. */
+static int
+check_loaded(EVP_PKEY *pkey, enum dk_alg *alg, const char *name)
+{
+	int rc;
+
+	if (EVP_PKEY_is_a(pkey, "RSA")) {
+		*alg = DK_ALG_RSA;
+		if ((rc = dk_key_check_bits(EVP_PKEY_get_bits(pkey))) != 0) {
+			dk_error_prefix("cannot load key '%s'", name);
+			return rc;
+		}
+		return 0;
+	}
+	if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		*alg = DK_ALG_ED25519;
+		return 0;
+	}
+	dk_error_set("cannot load key '%s': unsupported key type '%s' "
+	    "(expected rsa or ed25519)", name, EVP_PKEY_get0_type_name(pkey));
+	return DK_EUSAGE;
+}
+
+int
+dk_key_load_pem(struct dk_key **out, const char *buf, size_t len,
+    const char *name)
+{
+	EVP_PKEY *pkey = NULL;
+	enum dk_alg alg;
+	char label[64];
+	BIO *bio = NULL;
+	int asked = 0, rc = DK_EUSAGE;
+
+	*out = NULL;
+	if (len > KEY_FILE_MAX) {
+		dk_error_set("cannot load key '%s': larger than %u bytes",
+		    name, KEY_FILE_MAX);
+		return DK_EUSAGE;
+	}
+	if (pem_label(buf, len, label, sizeof(label)) == -1) {
+		dk_error_set("cannot load key '%s': not a PEM file", name);
+		return DK_EUSAGE;
+	}
+	/* PKCS#8, and PKCS#1 as older opendkim-genkey (openssl 1.x) wrote. */
+	if (strcmp(label, "PRIVATE KEY") != 0 &&
+	    strcmp(label, "RSA PRIVATE KEY") != 0) {
+		dk_error_set("cannot load key '%s': unsupported PEM type '%s' "
+		    "(expected 'PRIVATE KEY' or 'RSA PRIVATE KEY')", name,
+		    label);
+		return DK_EUSAGE;
+	}
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		dk_error_set_ossl("cannot load key '%s'", name);
+		rc = -1;
+		goto done;
+	}
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
+	if (pkey == NULL) {
+		if (asked) {
+			ERR_clear_error();
+			dk_error_set("cannot load key '%s': encrypted keys are "
+			    "not supported", name);
+		} else
+			dk_error_set_ossl("cannot load key '%s': not a valid "
+			    "PEM private key", name);
+		goto done;
+	}
+	if ((rc = check_loaded(pkey, &alg, name)) != 0)
+		goto done;
+	rc = -1;
+	if (new_key(out, pkey, alg) == -1)
+		goto done;
+	pkey = NULL;
+	rc = 0;
+done:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return rc;
+}
+
+int
+dk_key_load(struct dk_key **out, const char *path)
+{
+	size_t len;
+	char *buf;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_file_read(path, KEY_FILE_MAX, &buf, &len)) != 0) {
+		/* dk_file_read names the path already. */
+		dk_error_prefix("cannot load key");
+		return rc;
+	}
+	rc = dk_key_load_pem(out, buf, len, path);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+int
+dk_key_to_pem(const struct dk_key *key, struct dk_buf *out)
+{
+	BIO *bio = NULL;
+	char *data;
+	long n;
+	int rc = -1;
+
+	/* A secure-memory BIO is cleared when freed: no copy stays behind. */
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PKCS8PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL,
+	    NULL) != 1) {
+		dk_error_set_ossl("cannot encode %s private key",
+		    dk_alg_name(key->alg));
+		goto done;
+	}
+	if ((n = BIO_get_mem_data(bio, &data)) <= 0) {
+		dk_error_set_ossl("cannot encode %s private key",
+		    dk_alg_name(key->alg));
+		goto done;
+	}
+	if (dk_buf_append(out, data, (size_t)n) == -1)
+		goto done;
+	rc = 0;
+done:
+	BIO_free(bio);
+	return rc;
+}
+
+int
+dk_key_write(const struct dk_key *key, const char *path)
+{
+	struct dk_buf pem = { 0 };
+	int rc;
+
+	if ((rc = dk_key_to_pem(key, &pem)) != 0)
+		return rc;
+	rc = dk_file_create(path, pem.data, pem.len, 0600);
+	dk_buf_wipe(&pem);
+	return rc;
+}
+
+void
+dk_key_free(struct dk_key *key)
+{
+	if (key == NULL)
+		return;
+	/* EVP_PKEY_free clears the private components. */
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+enum dk_alg
+dk_key_alg(const struct dk_key *key)
+{
+	return key->alg;
+}
+
+int
+dk_key_bits(const struct dk_key *key)
+{
+	/* EVP_PKEY_get_bits says 253 for Ed25519; DKIM tools say 256. */
+	if (key->alg == DK_ALG_ED25519)
+		return 256;
+	return EVP_PKEY_get_bits(key->pkey);
+}
+
+int
+dk_key_public_b64(const struct dk_key *key, char **out)
+{
+	unsigned char raw[64], *der = NULL;
+	size_t rawlen = sizeof(raw);
+	int n, rc = -1;
+
+	*out = NULL;
+	if (key->alg == DK_ALG_ED25519) {
+		/* RFC 8463 4.2: the raw 32-byte key, no ASN.1 around it. */
+		if (EVP_PKEY_get_raw_public_key(key->pkey, raw, &rawlen) != 1) {
+			dk_error_set_ossl("cannot encode ed25519 public key");
+			return -1;
+		}
+		return dk_b64_encode(raw, rawlen, out);
+	}
+	/* RFC 6376 3.6.1 in practice: DER SubjectPublicKeyInfo. */
+	if ((n = i2d_PUBKEY(key->pkey, &der)) <= 0) {
+		dk_error_set_ossl("cannot encode rsa public key");
+		goto done;
+	}
+	rc = dk_b64_encode(der, (size_t)n, out);
+done:
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+dk_b64_encode(const unsigned char *in, size_t n, char **out)
+{
+	size_t need;
+	char *s;
+
+	*out = NULL;
+	if (n > INT_MAX / 2) {
+		dk_error_set("cannot encode base64: input too large");
+		return -1;
+	}
+	need = (n + 2) / 3 * 4 + 1;
+	if ((s = malloc(need)) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	/* No line breaks, NUL-terminated; the length is known already. */
+	EVP_EncodeBlock((unsigned char *)s, in, (int)n);
+	*out = s;
+	return 0;
+}
