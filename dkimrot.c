@@ -22,7 +22,14 @@ static const struct command {
 	const char	*summary;
 } commands[] = {
 	{ "help",	cmd_help,	"this list, or a command's usage" },
+	{ "hook",	cmd_hook,	"install the post-commit hook" },
+	{ "import",	cmd_import,	"adopt an existing key" },
+	{ "init",	cmd_init,	"create a key repository" },
 	{ "keygen",	cmd_keygen,	"one key pair, opendkim-genkey compatible" },
+	{ "package",	cmd_package,	"build both RPMs of a commit" },
+	{ "revoke",	cmd_revoke,	"revoke a compromised key" },
+	{ "rotate",	cmd_rotate,	"apply the rotation policy, commit" },
+	{ "status",	cmd_status,	"keys, states, next transitions" },
 };
 
 static void

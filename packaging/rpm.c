@@ -551,3 +551,49 @@ done:
 	free(keyid);
 	return rc;
 }
+
+int
+dk_rpm_query_vcs(const char *path, char *out, size_t size)
+{
+	const char *vcs;
+	Header h = NULL;
+	rpmts ts = NULL;
+	FD_t fd = NULL;
+	rpmRC r;
+	int rc = -1;
+
+	out[0] = '\0';
+	if (dk_rpm_enter() != 0)
+		return -1;
+	fd = Fopen(path, "r.ufdio");
+	if (fd == NULL || Ferror(fd)) {
+		dk_error_set("cannot read package '%s': %s", path,
+		    fd != NULL ? Fstrerror(fd) : "cannot open");
+		goto done;
+	}
+	if ((ts = rpmtsCreate()) == NULL) {
+		dk_error_set("out of memory");
+		goto done;
+	}
+	/* Only the header is wanted; signatures are rpm -K's business. */
+	rpmtsSetVSFlags(ts, RPMVSF_MASK_NOSIGNATURES);
+	r = rpmReadPackageFile(ts, fd, path, &h);
+	if (r != RPMRC_OK && r != RPMRC_NOTTRUSTED && r != RPMRC_NOKEY) {
+		dk_error_set("cannot read package '%s'", path);
+		goto done;
+	}
+	vcs = headerGetString(h, RPMTAG_VCS);
+	if (vcs == NULL || strlen(vcs) >= size) {
+		dk_error_set("package '%s' has no usable VCS tag", path);
+		goto done;
+	}
+	memcpy(out, vcs, strlen(vcs) + 1);
+	rc = 0;
+done:
+	headerFree(h);
+	rpmtsFree(ts);
+	if (fd != NULL)
+		Fclose(fd);
+	dk_rpm_leave();
+	return rc;
+}

@@ -137,6 +137,13 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
 int	dk_rpm_sign(const char *path, const char *key);
 
 /*
+ * The VCS tag (the commit id) of the package at path, into out; -1 when
+ * it cannot be read or has none.  `package` uses it to skip a commit
+ * already built.
+ */
+int	dk_rpm_query_vcs(const char *path, char *out, size_t size);
+
+/*
  * For packaging/repo.c only, around its libcreaterepo_c calls (which use
  * librpm): takes the process-wide librpm lock, reads rpm's configuration
  * afresh and routes rpm's log into dk_log_debug; dk_rpm_leave() undoes
