@@ -1,0 +1,243 @@
+/*
+ * dkimrot init: a new key repository (DESIGN 5): git init, dkimrot.yaml,
+ * .gitignore for the package output, the post-commit hook, first commit.
+ * dkimrot hook install: (re)install the hook in an existing repository.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cli.h"
+#include "common/dktime.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "common/name.h"
+#include "common/strlist.h"
+#include "rotator/git.h"
+#include "rotator/keyrepo.h"
+
+/*
+ * The hook calls the binary that installed it by absolute path, so the
+ * repository keeps working whatever PATH cron or git hands it (DESIGN 5).
+ * Hooks run from the top of the work tree.  The log stays in .git/, out
+ * of the work tree and of every commit.
+ */
+static int
+hook_script(struct dk_buf *b)
+{
+	const char *self = dk_cli_self(), *p;
+
+	for (p = self; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\n') {
+			dk_error_set("cannot install a hook for a binary "
+			    "whose path holds a quote or newline: '%s'", self);
+			return -1;
+		}
+	}
+	return dk_buf_printf(b,
+	    "#!/bin/sh\n"
+	    "# Installed by dkimrot: builds the RPMs of each new commit.\n"
+	    "# dkimrot runs this itself after its own commits (libgit2 runs "
+	    "no hooks).\n"
+	    "'%s' -C . package --rev HEAD --wait 600 \\\n"
+	    "    >>.git/dkimrot-package.log 2>&1\n"
+	    "rc=$?\n"
+	    "# libgit2 never packs loose objects; let git do it now and "
+	    "then.\n"
+	    "if command -v git >/dev/null 2>&1; then\n"
+	    "\tgit gc --auto --quiet >/dev/null 2>&1\n"
+	    "fi\n"
+	    "exit $rc\n", self);
+}
+
+static int
+install_hook(struct dk_git *g)
+{
+	struct dk_buf b = { 0 };
+	int rc;
+
+	if ((rc = hook_script(&b)) == 0)
+		rc = dk_git_install_hook(g, "post-commit", b.data);
+	dk_buf_dispose(&b);
+	return rc;
+}
+
+static void
+init_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dkimrot [-C REPO] init [--domain DOMAIN]...\n"
+	    "\n"
+	    "Creates a key repository at REPO (made if missing): git init, "
+	    "dkimrot.yaml\n"
+	    "listing the domains, .gitignore for the package output, the "
+	    "post-commit\n"
+	    "hook that builds the RPMs, and a first commit.  Keys come with "
+	    "the first\n"
+	    "'dkimrot rotate'.\n"
+	    "\n"
+	    "  -d, --domain D    a domain to sign for (repeatable)\n");
+}
+
+static int
+write_new(const char *repo, const char *name, const char *text,
+    struct dk_strlist *paths)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (dk_path_join(path, sizeof(path), repo, name) != 0)
+		return -1;
+	rc = dk_file_create(path, text, strlen(text), 0644);
+	if (rc != 0)
+		return rc;
+	return dk_strlist_add(paths, name);
+}
+
+static int
+init_repo(const char *repo, struct dk_strlist *domains)
+{
+	struct dk_strlist paths = { 0 };
+	struct dk_config *cfg = NULL;
+	struct dk_buf ignore = { 0 };
+	struct dk_git *g = NULL;
+	char *yaml = NULL, id[DK_GIT_ID_LEN];
+	int rc;
+
+	if ((rc = dk_git_init(&g, repo)) != 0) {
+		if (rc == DK_EEXISTS)
+			dk_error_set("'%s' is already a git repository; "
+			    "'dkimrot init' makes new ones only", repo);
+		return rc;
+	}
+	if ((rc = dk_config_template((const char *const *)domains->v,
+	    domains->n, &yaml)) != 0)
+		goto done;
+	if ((rc = dk_config_parse(yaml, strlen(yaml), DK_CONFIG_FILE,
+	    &cfg)) != 0)
+		goto done;
+	if ((rc = write_new(repo, DK_CONFIG_FILE, yaml, &paths)) != 0)
+		goto done;
+	/* The packages are built from commits, never committed. */
+	if ((rc = dk_buf_printf(&ignore, "/%s/\n*.tmp.*\n",
+	    cfg->packaging.output)) != 0)
+		goto done;
+	if ((rc = write_new(repo, ".gitignore", ignore.data, &paths)) != 0)
+		goto done;
+	if ((rc = install_hook(g)) != 0)
+		goto done;
+	rc = dk_git_commit(g, (const char *const *)paths.v, paths.n,
+	    cfg->git_name, cfg->git_email, dk_clock_now(),
+	    "dkimrot init\n\nA new DKIM key repository.", id);
+	if (rc == DK_GIT_UNCHANGED)
+		rc = 0;
+done:
+	dk_strlist_dispose(&paths);
+	dk_buf_dispose(&ignore);
+	dk_config_free(cfg);
+	free(yaml);
+	dk_git_free(g);
+	return rc;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "domain",	required_argument,	NULL, 'd' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct dk_strlist domains = { 0 };
+	int ch, rc = DK_EXIT_USAGE;
+
+	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (dk_name_domain(optarg) != 0) {
+				dk_log_error("%s", dk_error_last());
+				goto done;
+			}
+			if (dk_strlist_has(&domains, optarg)) {
+				dk_log_error("domain '%s' given twice", optarg);
+				goto done;
+			}
+			if (dk_strlist_add(&domains, optarg) != 0) {
+				rc = DK_EXIT_FAIL;
+				goto done;
+			}
+			break;
+		case 'h':
+			init_usage(stdout);
+			rc = DK_EXIT_OK;
+			goto done;
+		default:
+			init_usage(stderr);
+			goto done;
+		}
+	}
+	if (optind != argc) {
+		init_usage(stderr);
+		goto done;
+	}
+	if ((rc = init_repo(dk_cli_repo(), &domains)) != 0) {
+		dk_log_error("%s", dk_error_last());
+		rc = dk_error_exit(rc);
+		goto done;
+	}
+	printf("initialized key repository '%s' with %zu domain%s\n",
+	    dk_cli_repo(), domains.n, domains.n == 1 ? "" : "s");
+	rc = DK_EXIT_OK;
+done:
+	dk_strlist_dispose(&domains);
+	return rc;
+}
+
+static void
+hook_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dkimrot [-C REPO] hook install\n"
+	    "\n"
+	    "Installs (or replaces) the post-commit hook of the key "
+	    "repository: after\n"
+	    "every commit it runs this dkimrot binary's 'package', logging to "
+	    ".git/dkimrot-package.log.\n");
+}
+
+int
+cmd_hook(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct dk_git *g = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			hook_usage(stdout);
+			return DK_EXIT_OK;
+		}
+		hook_usage(stderr);
+		return DK_EXIT_USAGE;
+	}
+	if (optind + 1 != argc || strcmp(argv[optind], "install") != 0) {
+		hook_usage(stderr);
+		return DK_EXIT_USAGE;
+	}
+	if ((rc = dk_git_open(&g, dk_cli_repo())) == 0)
+		rc = install_hook(g);
+	dk_git_free(g);
+	if (rc != 0) {
+		dk_log_error("%s", dk_error_last());
+		return dk_error_exit(rc);
+	}
+	printf("installed post-commit hook running '%s'\n", dk_cli_self());
+	return DK_EXIT_OK;
+}

@@ -1,0 +1,288 @@
+/*
+ * dkimrot status: every configured domain's keys, their states and ages,
+ * and when each may next change (the policy's plan at NOW, DESIGN 3).
+ * Reads only; takes no lock.  --json: the schema of DESIGN 5, extended
+ * with "age" and "next" (documented in dkimrot(1)).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/dktime.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/name.h"
+#include "common/strlist.h"
+#include "rotator/policy.h"
+#include "rotator/keyrepo.h"
+#include "rotator/store.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dkimrot status [--json] [--domain DOMAIN]...\n"
+	    "\n"
+	    "Shows every configured domain's keys, their states and ages, "
+	    "and when each\n"
+	    "may next change at NOW (--now).  Changes nothing.\n"
+	    "\n"
+	    "  -j, --json        machine-readable (schema in dkimrot(1))\n"
+	    "  -d, --domain D    only this domain (repeatable)\n");
+}
+
+/* JSON string for our own text: names are validated, reasons are ours. */
+static void
+jstr(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+jtime(time_t t)
+{
+	char buf[DK_TIME_LEN];
+
+	if (t == 0) {
+		fputs("null", stdout);
+		return;
+	}
+	dk_time_format(t, buf);
+	printf("\"%s\"", buf);
+}
+
+/* What happens next to key sel: an action due now, or the plan's WAIT. */
+static const struct dk_action *
+next_for(const struct dk_plan *plan, const struct dk_keyinfo *k)
+{
+	const struct dk_action *a;
+	size_t i;
+
+	for (i = 0; i < plan->n; i++) {
+		a = &plan->actions[i];
+		if (a->type != DK_ACT_WAIT && a->type != DK_ACT_GENERATE &&
+		    a->alg == k->alg && strcmp(a->selector, k->selector) == 0)
+			return a;
+	}
+	return dk_plan_find(plan, DK_ACT_WAIT, k->alg, k->selector);
+}
+
+static const char *
+target(const struct dk_action *a)
+{
+	switch (a->type) {
+	case DK_ACT_ACTIVATE:
+		return "active";
+	case DK_ACT_DEACTIVATE:
+		return "retiring";
+	case DK_ACT_RETIRE:
+		return "retired";
+	case DK_ACT_REVOKE:
+		return "revoked";
+	case DK_ACT_NEED_DNS:
+		return "active";
+	default:
+		return dk_state_name(a->to);
+	}
+}
+
+static void
+json_next(const struct dk_action *a, time_t now)
+{
+	if (a == NULL) {
+		fputs("null", stdout);
+		return;
+	}
+	printf("{\"state\": ");
+	jstr(target(a));
+	printf(", \"at\": ");
+	jtime(a->type == DK_ACT_WAIT ? a->at : now);
+	printf(", \"reason\": ");
+	jstr(a->reason);
+	putchar('}');
+}
+
+static void
+json_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    time_t now, int first)
+{
+	const struct dk_keyinfo *k;
+	size_t i;
+
+	printf("%s\n  {\"domain\": ", first ? "" : ",");
+	jstr(dk->domain);
+	printf(", \"keys\": [");
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		printf("%s\n    {\"selector\": ", i ? "," : "");
+		jstr(k->selector);
+		printf(", \"algorithm\": \"%s\", \"bits\": %d, \"state\": "
+		    "\"%s\", \"created\": ", dk_alg_name(k->alg), k->bits,
+		    dk_state_name(k->state));
+		jtime(k->created);
+		printf(", \"published\": ");
+		jtime(k->published);
+		printf(", \"active_from\": ");
+		jtime(k->active_from);
+		printf(", \"active_until\": ");
+		jtime(k->active_until);
+		printf(", \"retired\": ");
+		jtime(k->retired);
+		printf(", \"revoked\": ");
+		jtime(k->revoked);
+		printf(", \"age\": %lld, \"next\": ",
+		    (long long)(now - k->created));
+		json_next(k->state == DK_STATE_RETIRED ? NULL :
+		    next_for(plan, k), now);
+		putchar('}');
+	}
+	printf("%s]}", dk->n ? "\n  " : "");
+}
+
+static void
+text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    time_t now)
+{
+	const struct dk_action *a;
+	const struct dk_keyinfo *k;
+	char age[32], at[DK_TIME_LEN];
+	size_t i;
+
+	printf("%s\n", dk->domain);
+	if (dk->n == 0)
+		printf("  no keys yet\n");
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		dk_duration_format(now - k->created, age, sizeof(age));
+		printf("  %-16s %-7s %4d  %-8s age %-8s", k->selector,
+		    dk_alg_name(k->alg), k->bits, dk_state_name(k->state),
+		    age);
+		a = k->state == DK_STATE_RETIRED ? NULL : next_for(plan, k);
+		if (a == NULL)
+			printf("\n");
+		else if (a->type != DK_ACT_WAIT || a->at == 0 || a->at <= now)
+			printf("  -> %s: %s\n", target(a), a->reason);
+		else {
+			dk_time_format(a->at, at);
+			printf("  -> %s at %s\n", target(a), at);
+		}
+	}
+	for (i = 0; i < plan->n; i++) {
+		a = &plan->actions[i];
+		if (a->type == DK_ACT_GENERATE)
+			printf("  next key: due now (%s)\n", a->reason);
+		else if (a->type == DK_ACT_WAIT && a->selector[0] == '\0' &&
+		    a->at != 0) {
+			dk_time_format(a->at, at);
+			printf("  next %s key: %s\n", dk_alg_name(a->alg), at);
+		}
+	}
+}
+
+static int
+show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
+{
+	const struct dk_domain_conf *dc;
+	struct dk_domain_keys *dk = NULL;
+	struct dk_plan plan = { 0 };
+	size_t i, n = only->n ? only->n : r->cfg->ndomains;
+	char t[DK_TIME_LEN];
+	int rc, failed = 0;
+
+	if (json) {
+		dk_time_format(now, t);
+		printf("{\"now\": \"%s\",\n \"domains\": [", t);
+	}
+	for (i = 0; i < n; i++) {
+		dc = only->n ? dk_config_domain(r->cfg, only->v[i]) :
+		    &r->cfg->domains[i];
+		if (dc == NULL) {
+			dk_log_error("domain '%s' is not in %s", only->v[i],
+			    DK_CONFIG_FILE);
+			failed = DK_EXIT_USAGE;
+			continue;
+		}
+		rc = dk_store_load(r->path, dc->name, &dk);
+		/* Planned with DNS unchecked: status asks no name server. */
+		if (rc == 0)
+			rc = dk_policy_plan(dk, &dc->policy, false, now, true,
+			    &plan);
+		if (rc != 0) {
+			dk_log_error("%s: %s", dc->name, dk_error_last());
+			failed = failed ? failed : DK_EXIT_FAIL;
+		} else if (json)
+			json_domain(dk, &plan, now, i == 0);
+		else
+			text_domain(dk, &plan, now);
+		dk_plan_dispose(&plan);
+		dk_domain_keys_free(dk);
+		dk = NULL;
+	}
+	if (json)
+		printf("\n ]}\n");
+	return failed;
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "domain",	required_argument,	NULL, 'd' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct dk_strlist only = { 0 };
+	struct dk_keyrepo r;
+	int ch, json = 0, rc = DK_EXIT_USAGE;
+
+	while ((ch = getopt_long(argc, argv, "d:hj", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (dk_name_domain(optarg) != 0) {
+				dk_log_error("%s", dk_error_last());
+				goto done;
+			}
+			if (dk_strlist_add(&only, optarg) != 0) {
+				rc = DK_EXIT_FAIL;
+				goto done;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			rc = DK_EXIT_OK;
+			goto done;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			usage(stderr);
+			goto done;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		goto done;
+	}
+	if ((rc = dk_keyrepo_open(&r, dk_cli_repo(), DK_KEYREPO_CONFIG, 0)) != 0) {
+		dk_log_error("%s", dk_error_last());
+		rc = dk_error_exit(rc);
+		goto done;
+	}
+	rc = show(&r, &only, json, dk_clock_now());
+	dk_keyrepo_dispose(&r);
+done:
+	dk_strlist_dispose(&only);
+	return rc;
+}

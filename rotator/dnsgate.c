@@ -1,0 +1,78 @@
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check/dns.h"
+#include "common/error.h"
+#include "keygen/key.h"
+#include "rotator/dnsgate.h"
+#include "rotator/store.h"
+
+#define DNSGATE_TIMEOUT_MS	3000
+
+/* 1 when some RR of the answer is the key's record, else 0. */
+static int
+served(const struct dk_dns_answer *ans, const struct dk_key *key)
+{
+	struct dk_record rec;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < ans->nrrs; i++) {
+		if (dk_record_parse(ans->rrs[i].data, ans->rrs[i].len,
+		    &rec) != 0)
+			continue;
+		ok = dk_key_matches_record(key, &rec) == 0;
+		dk_record_dispose(&rec);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+int
+dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
+    const char *domain, struct dk_keyinfo *k, char *why, size_t whylen)
+{
+	struct dk_dns_answer ans;
+	struct dk_key *key = NULL;
+	char path[PATH_MAX], qname[DK_SELECTOR_MAX + DK_DOMAIN_MAX + 16];
+	size_t i;
+	int n, rc;
+
+	why[0] = '\0';
+	n = snprintf(qname, sizeof(qname), "%s._domainkey.%s", k->selector,
+	    domain);
+	if (n < 0 || (size_t)n >= sizeof(qname)) {
+		dk_error_set("name too long: '%s._domainkey.%s'", k->selector,
+		    domain);
+		return -1;
+	}
+	if (dk_store_key_path(repo, domain, k->selector, "private", path,
+	    sizeof(path)) != 0 || (rc = dk_key_load(&key, path)) != 0)
+		return -1;
+	k->dns = DK_DNS_OK;
+	for (i = 0; i < cfg->nnameservers; i++) {
+		memset(&ans, 0, sizeof(ans));
+		rc = dk_dns_txt(cfg->nameservers[i], qname, DNSGATE_TIMEOUT_MS,
+		    &ans);
+		if (rc == DK_ENOTFOUND) {
+			snprintf(why, whylen, "name server %s has no TXT "
+			    "record '%s'", cfg->nameservers[i], qname);
+			k->dns = DK_DNS_MISSING;
+		} else if (rc != 0) {
+			dk_key_free(key);
+			return rc;
+		} else if (!served(&ans, key)) {
+			snprintf(why, whylen, "name server %s serves '%s' "
+			    "without this key's p=", cfg->nameservers[i],
+			    qname);
+			k->dns = DK_DNS_MISSING;
+		}
+		dk_dns_answer_dispose(&ans);
+		if (k->dns == DK_DNS_MISSING)
+			break;
+	}
+	dk_key_free(key);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/*
+ * DNS-gated activation (DESIGN 3 rule 2): before a pending key signs,
+ * every configured name server must serve its record with the matching
+ * public key.
+ */
+#ifndef DK_DNSGATE_H
+#define DK_DNSGATE_H
+
+#include "common/config.h"
+#include "rotator/keys.h"
+
+/*
+ * Looks k up on every name server of cfg and sets k->dns: DK_DNS_OK when
+ * all serve a record whose p= matches the key in repo, else
+ * DK_DNS_MISSING, with *why saying which server lacks what.  DK_ETEMP
+ * when a server does not answer: activation must not happen silently.
+ */
+int	dk_dnsgate_check(const struct dk_config *, const char *,
+	    const char *, struct dk_keyinfo *, char *, size_t);
+
+#endif

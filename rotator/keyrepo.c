@@ -1,0 +1,268 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/lock.h"
+#include "common/log.h"
+#include "keygen/key.h"
+#include "rotator/git.h"
+#include "rotator/keyrepo.h"
+#include "rotator/store.h"
+
+int
+dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags, int wait)
+{
+	char cfgpath[PATH_MAX];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	if ((rc = dk_git_open(&r->git, path)) != 0)
+		goto fail;
+	if ((rc = dk_git_check_state(r->git)) != 0)
+		goto fail;
+	if ((flags & DK_KEYREPO_LOCK) &&
+	    (rc = dk_lock_acquire(path, wait, &r->lock)) != 0)
+		goto fail;
+	if (flags & DK_KEYREPO_CONFIG) {
+		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
+		    DK_CONFIG_FILE)) != 0)
+			goto fail;
+		if ((rc = dk_config_load(cfgpath, &r->cfg)) != 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	dk_keyrepo_dispose(r);
+	return rc;
+}
+
+void
+dk_keyrepo_dispose(struct dk_keyrepo *r)
+{
+	dk_lock_release(r->lock);
+	dk_config_free(r->cfg);
+	dk_git_free(r->git);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *msg,
+    time_t now, bool *committed)
+{
+	char id[DK_GIT_ID_LEN];
+	int rc, status;
+
+	*committed = false;
+	if (paths->n == 0)
+		return 0;
+	dk_strlist_uniq(paths);
+	rc = dk_git_commit(r->git, (const char *const *)paths->v, paths->n,
+	    r->cfg->git_name, r->cfg->git_email, now, msg, id);
+	if (rc == DK_GIT_UNCHANGED)
+		return 0;
+	if (rc != 0)
+		return rc;
+	*committed = true;
+	dk_log_info("committed %.12s", id);
+	/*
+	 * The hook packages the commit and takes the lock itself: let go of
+	 * ours first.  Another run may commit in between; the hook builds
+	 * the commit it is given, so that is harmless.
+	 */
+	dk_lock_release(r->lock);
+	r->lock = NULL;
+	rc = dk_git_run_hook(r->git, "post-commit", &status);
+	if (rc == 0 && status != 0)
+		dk_log_warn("post-commit hook failed (exit %d); the commit "
+		    "stands; see .git/dkimrot-package.log", status);
+	else if (rc == -1)
+		dk_log_warn("%s", dk_error_last());
+	return 0;
+}
+
+static int
+relpath(char *buf, size_t size, const char *domain, const char *sel,
+    const char *ext)
+{
+	return dk_store_key_path(NULL, domain, sel, ext, buf, size);
+}
+
+static void
+record_opts(const struct dk_policy *pol, struct dk_record_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->restrict_email = pol->restrict_email;
+	o->testmode = pol->testmode;
+}
+
+static int
+write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
+    const char *value, struct dk_strlist *paths)
+{
+	char owner[DK_SELECTOR_MAX + 16], path[PATH_MAX], rel[PATH_MAX];
+	char *zone = NULL;
+	int n, rc = -1;
+
+	n = snprintf(owner, sizeof(owner), "%s._domainkey", sel);
+	if (n < 0 || (size_t)n >= sizeof(owner)) {
+		dk_error_set("selector too long: '%s'", sel);
+		return -1;
+	}
+	if (dk_store_key_path(r->path, domain, sel, "txt", path,
+	    sizeof(path)) != 0 ||
+	    relpath(rel, sizeof(rel), domain, sel, "txt") != 0)
+		return -1;
+	if (dk_record_zone(owner, 0, value, sel, domain, &zone) != 0)
+		goto done;
+	if (dk_file_replace(path, zone, strlen(zone), 0644) != 0)
+		goto done;
+	rc = dk_strlist_add(paths, rel);
+done:
+	free(zone);
+	return rc;
+}
+
+int
+dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
+    const struct dk_key *key, const struct dk_policy *pol,
+    struct dk_strlist *paths)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+	struct dk_record_opts o;
+	char *value = NULL;
+	int rc = -1;
+
+	if (dk_store_mkdir(r->path, domain) != 0 ||
+	    dk_store_key_path(r->path, domain, sel, "private", path,
+	    sizeof(path)) != 0 ||
+	    relpath(rel, sizeof(rel), domain, sel, "private") != 0)
+		return -1;
+	record_opts(pol, &o);
+	if (dk_record_value(key, &o, &value) != 0)
+		return -1;
+	if ((rc = dk_key_write(key, path)) != 0)
+		goto done;
+	if ((rc = write_txt(r, domain, sel, value, paths)) != 0) {
+		unlink(path);
+		goto done;
+	}
+	rc = dk_strlist_add(paths, rel);
+done:
+	free(value);
+	return rc;
+}
+
+int
+dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
+    const struct dk_keyinfo *k, const struct dk_policy *pol,
+    struct dk_strlist *paths)
+{
+	struct dk_record_opts o;
+	char *value = NULL;
+	int rc;
+
+	record_opts(pol, &o);
+	o.revoked = true;
+	if (dk_record_value_revoked(k->alg, &o, &value) != 0)
+		return -1;
+	rc = write_txt(r, domain, k->selector, value, paths);
+	free(value);
+	return rc;
+}
+
+static int
+add_removed(struct dk_strlist *paths, char **removed, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dk_log_debug("removed '%s'", removed[i]);
+		if (dk_strlist_add(paths, removed[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * A keys.yaml that HEAD has but the work tree lacks was deleted by
+ * someone: repairing would then remove every key file of the domain as
+ * debris.  Refuse instead.
+ */
+static int
+committed_yaml(struct dk_keyrepo *r, const char *domain)
+{
+	char id[DK_GIT_ID_LEN], path[PATH_MAX], *buf = NULL;
+	bool unborn;
+	int rc;
+
+	if ((rc = dk_git_head(r->git, id, &unborn)) != 0)
+		return rc;
+	if (unborn ||
+	    dk_store_yaml_path(NULL, domain, path, sizeof(path)) != 0)
+		return unborn ? 0 : -1;
+	rc = dk_git_read_file(r->git, id, path, &buf, NULL);
+	free(buf);
+	if (rc == DK_ENOTFOUND)
+		return 0;
+	if (rc == 0)
+		dk_error_set("'%s' is missing but committed; restore it "
+		    "('git checkout -- %s') before rotating", path, path);
+	return -1;
+}
+
+int
+dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
+    struct dk_domain_keys **out, struct dk_strlist *paths)
+{
+	struct dk_domain_keys *dk = NULL;
+	char **removed = NULL;
+	size_t nremoved = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = dk_store_load(r->path, domain, &dk)) != 0)
+		return rc;
+	if (!dk->exists && (rc = committed_yaml(r, domain)) != 0) {
+		dk_domain_keys_free(dk);
+		return rc;
+	}
+	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
+	if (nremoved > 0 && dk_log_level() >= 1)
+		dk_log_info("%s: removed %zu file%s no keys.yaml names "
+		    "(left by an interrupted run)", domain, nremoved,
+		    nremoved == 1 ? "" : "s");
+	if (rc == 0)
+		rc = add_removed(paths, removed, nremoved);
+	dk_store_list_free(removed, nremoved);
+	if (rc != 0) {
+		dk_domain_keys_free(dk);
+		return rc;
+	}
+	*out = dk;
+	return 0;
+}
+
+int
+dk_keyrepo_save_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
+    struct dk_strlist *paths)
+{
+	char rel[PATH_MAX], **removed = NULL;
+	size_t nremoved = 0;
+	int rc;
+
+	if ((rc = dk_store_save(r->path, dk)) != 0)
+		return rc;
+	if (dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0 ||
+	    dk_strlist_add(paths, rel) != 0)
+		return -1;
+	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
+	if (rc == 0)
+		rc = add_removed(paths, removed, nremoved);
+	dk_store_list_free(removed, nremoved);
+	return rc;
+}

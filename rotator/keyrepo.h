@@ -1,0 +1,76 @@
+/*
+ * What every command that changes the key repository does around its
+ * own work: open the git repository and refuse odd states, take the
+ * lock, read dkimrot.yaml from the work tree; at the end commit exactly
+ * the paths it touched, let go of the lock and run the post-commit hook
+ * (libgit2 runs none, DESIGN 5).
+ */
+#ifndef DK_KEYREPO_H
+#define DK_KEYREPO_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/strlist.h"
+#include "rotator/keys.h"
+
+struct dk_git;
+struct dk_key;
+struct dk_lock;
+
+#define DK_CONFIG_FILE	"dkimrot.yaml"
+
+struct dk_keyrepo {
+	const char	*path;
+	struct dk_git	*git;
+	struct dk_config *cfg;
+	struct dk_lock	*lock;
+};
+
+/* Flags for dk_keyrepo_open(). */
+#define DK_KEYREPO_LOCK	0x1	/* take the lock (changing commands) */
+#define DK_KEYREPO_CONFIG	0x2	/* read dkimrot.yaml from the work tree */
+
+/*
+ * Opens the repository at path.  With DK_KEYREPO_LOCK, waits up to wait
+ * seconds for the lock (DK_ELOCKED after that).  Refuses a merge in
+ * progress or a detached HEAD.  DK_EUSAGE for a bad configuration.
+ */
+int	dk_keyrepo_open(struct dk_keyrepo *, const char *, unsigned, int);
+void	dk_keyrepo_dispose(struct dk_keyrepo *);
+/*
+ * Commits paths (sorted, deduplicated first) with message at now, lets
+ * go of the lock and runs the post-commit hook, whose failure is only a
+ * warning: the commit stands.  *committed tells whether a commit was
+ * made (false: the tree did not change).  With no paths, nothing happens.
+ */
+int	dk_keyrepo_commit(struct dk_keyrepo *, struct dk_strlist *, const char *,
+	    time_t, bool *);
+
+/*
+ * Writes a new key's files: keys/DOMAIN/SEL.private (0600, exclusive)
+ * and SEL.txt (opendkim-genkey form), adding both paths (relative to the
+ * repository) to paths.  On failure nothing of the key is left behind.
+ */
+int	dk_keyrepo_write_key(struct dk_keyrepo *, const char *, const char *,
+	    const struct dk_key *, const struct dk_policy *,
+	    struct dk_strlist *);
+/* Rewrites SEL.txt as a revoked record (p= empty, RFC 6376 3.6.1). */
+int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
+	    const struct dk_keyinfo *, const struct dk_policy *,
+	    struct dk_strlist *);
+/*
+ * Saves keys.yaml, then lets the store remove what the new state no
+ * longer needs; every path written or removed goes to paths.
+ */
+int	dk_keyrepo_save_domain(struct dk_keyrepo *, const struct dk_domain_keys *,
+	    struct dk_strlist *);
+/*
+ * Loads a domain and repairs it (orphans removed, modes set), adding the
+ * removed paths to paths.
+ */
+int	dk_keyrepo_load_domain(struct dk_keyrepo *, const char *,
+	    struct dk_domain_keys **, struct dk_strlist *);
+
+#endif

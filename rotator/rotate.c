@@ -1,0 +1,363 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/dktime.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/strlist.h"
+#include "keygen/batch.h"
+#include "keygen/key.h"
+#include "rotator/dnsgate.h"
+#include "rotator/policy.h"
+#include "rotator/keyrepo.h"
+#include "rotator/rotate.h"
+#include "rotator/store.h"
+
+struct job {
+	const struct dk_domain_conf *dc;
+	struct dk_domain_keys	*dk;
+	struct dk_plan		 plan;
+	size_t			 req;	/* first key request of this domain */
+	int			 rc;	/* 0, or why this domain failed */
+};
+
+/*
+ * Plans one domain.  Where activation waits for DNS, asks the name
+ * servers and plans again with what they said.
+ */
+static int
+plan_domain(struct dk_keyrepo *r, struct job *j, const struct dk_rotate_opts *o,
+    time_t now, struct dk_strlist *paths)
+{
+	const struct dk_action *a;
+	struct dk_keyinfo *k;
+	char why[512];
+	size_t i;
+	int rc, asked = 0;
+
+	if (o->dry_run)
+		rc = dk_store_load(r->path, j->dc->name, &j->dk);
+	else
+		rc = dk_keyrepo_load_domain(r, j->dc->name, &j->dk, paths);
+	if (rc != 0)
+		return rc;
+	for (;;) {
+		rc = dk_policy_plan(j->dk, &j->dc->policy, r->cfg->dns_verify,
+		    now, o->force, &j->plan);
+		if (rc != 0 || asked)
+			return rc;
+		for (i = 0; i < j->plan.n; i++) {
+			a = &j->plan.actions[i];
+			if (a->type != DK_ACT_NEED_DNS)
+				continue;
+			k = dk_domain_keys_find(j->dk, a->selector);
+			if (k == NULL)
+				continue;
+			rc = dk_dnsgate_check(r->cfg, r->path, j->dk->domain,
+			    k, why, sizeof(why));
+			if (rc != 0)
+				return rc;
+			if (k->dns != DK_DNS_OK)
+				dk_log_info("%s: %s waits for DNS: %s",
+				    j->dk->domain, k->selector, why);
+			asked = 1;
+		}
+		if (!asked)
+			return 0;
+	}
+}
+
+static const char *
+state_of(const struct dk_domain_keys *dk, const char *sel)
+{
+	const struct dk_keyinfo *k = dk_domain_keys_find(dk, sel);
+
+	return k != NULL ? dk_state_name(k->state) : "?";
+}
+
+/* "+SEL pending (rsa 2048); SEL active -> retiring" */
+int
+dk_rotate_describe(const struct dk_domain_keys *dk,
+    const struct dk_plan *plan, struct dk_buf *line)
+{
+	const struct dk_action *a;
+	const char *to;
+	size_t i;
+	int rc = 0, n = 0;
+
+	for (i = 0; i < plan->n && rc == 0; i++) {
+		a = &plan->actions[i];
+		to = NULL;
+		switch (a->type) {
+		case DK_ACT_GENERATE:
+			rc = dk_buf_printf(line, "%s+%s pending (%s %d)",
+			    n++ ? "; " : "", a->selector, dk_alg_name(a->alg),
+			    a->bits);
+			continue;
+		case DK_ACT_ACTIVATE:
+			to = "active";
+			break;
+		case DK_ACT_DEACTIVATE:
+			to = "retiring";
+			break;
+		case DK_ACT_RETIRE:
+			to = "retired";
+			break;
+		case DK_ACT_REVOKE:
+			to = "revoked";
+			break;
+		default:
+			continue;
+		}
+		rc = dk_buf_printf(line, "%s%s %s -> %s", n++ ? "; " : "",
+		    a->selector, state_of(dk, a->selector), to);
+	}
+	return rc;
+}
+
+int
+dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
+    const struct dk_policy *pol, const struct dk_plan *plan,
+    struct dk_keyreq *reqs, struct dk_strlist *paths)
+{
+	struct dk_strlist mine = { 0 };
+	const struct dk_action *a;
+	const struct dk_keyinfo *k;
+	size_t i, req = 0;
+	int rc = -1;
+
+	for (i = 0; i < plan->n; i++) {
+		a = &plan->actions[i];
+		if (a->type == DK_ACT_GENERATE) {
+			if (dk_keyrepo_write_key(r, dk->domain, a->selector,
+			    reqs[req++].key, pol, &mine) != 0)
+				goto done;
+		} else if (a->type == DK_ACT_REVOKE) {
+			if ((k = dk_domain_keys_find(dk, a->selector)) ==
+			    NULL || dk_keyrepo_write_revoked(r, dk->domain, k, pol,
+			    &mine) != 0)
+				goto done;
+		}
+		if (a->warn)
+			dk_log_warn("%s: %s", dk->domain, a->reason);
+	}
+	if (dk_policy_apply(dk, plan) != 0 ||
+	    dk_keyrepo_save_domain(r, dk, &mine) != 0)
+		goto done;
+	for (i = 0; i < mine.n; i++)
+		if (dk_strlist_add(paths, mine.v[i]) != 0)
+			goto done;
+	rc = 0;
+done:
+	/*
+	 * Keys written for a domain whose keys.yaml was not saved would be
+	 * orphans; remove them now rather than leave them for the next run.
+	 */
+	if (rc != 0) {
+		for (i = 0; i < plan->n; i++) {
+			a = &plan->actions[i];
+			if (a->type == DK_ACT_GENERATE)
+				dk_store_remove_key_files(r->path, dk->domain,
+				    a->selector,
+				    DK_STORE_PRIVATE | DK_STORE_TXT);
+		}
+	}
+	dk_strlist_dispose(&mine);
+	return rc;
+}
+
+/* Key requests for every GENERATE of every planned domain. */
+static int
+collect_requests(struct job *jobs, size_t n, struct dk_keyreq **out,
+    size_t *nout)
+{
+	struct dk_keyreq *reqs = NULL, *p;
+	size_t i, k, cap = 0, count = 0;
+
+	for (i = 0; i < n; i++) {
+		jobs[i].req = count;
+		if (jobs[i].rc != 0)
+			continue;
+		for (k = 0; k < jobs[i].plan.n; k++) {
+			if (jobs[i].plan.actions[k].type != DK_ACT_GENERATE)
+				continue;
+			if (count == cap) {
+				cap = cap ? cap * 2 : 16;
+				p = realloc(reqs, cap * sizeof(*reqs));
+				if (p == NULL) {
+					free(reqs);
+					dk_error_set("out of memory");
+					return -1;
+				}
+				reqs = p;
+			}
+			memset(&reqs[count], 0, sizeof(reqs[count]));
+			reqs[count].alg = jobs[i].plan.actions[k].alg;
+			reqs[count].bits = jobs[i].plan.actions[k].bits;
+			count++;
+		}
+	}
+	*out = reqs;
+	*nout = count;
+	return 0;
+}
+
+/* Domains to visit: the ones asked for (each must be configured), or all. */
+static int
+select_jobs(const struct dk_config *cfg, const struct dk_strlist *only,
+    struct job **out, size_t *nout)
+{
+	const struct dk_domain_conf *dc;
+	struct job *jobs;
+	size_t i, n = only->n ? only->n : cfg->ndomains;
+
+	if ((jobs = calloc(n ? n : 1, sizeof(*jobs))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		dc = only->n ? dk_config_domain(cfg, only->v[i]) :
+		    &cfg->domains[i];
+		if (dc == NULL) {
+			dk_error_set("domain '%s' is not in %s", only->v[i],
+			    DK_CONFIG_FILE);
+			free(jobs);
+			return DK_EUSAGE;
+		}
+		jobs[i].dc = dc;
+	}
+	*out = jobs;
+	*nout = n;
+	return 0;
+}
+
+/* Key directories of domains the configuration no longer lists. */
+static void
+warn_unconfigured(struct dk_keyrepo *r)
+{
+	char **names = NULL;
+	size_t i, n = 0;
+
+	if (dk_store_domains(r->path, &names, &n) != 0) {
+		dk_log_warn("%s", dk_error_last());
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (dk_config_domain(r->cfg, names[i]) == NULL)
+			dk_log_warn("%s: has keys but is not in %s; its keys "
+			    "are left as they are", names[i], DK_CONFIG_FILE);
+	dk_store_list_free(names, n);
+}
+
+static int
+finish(struct dk_keyrepo *r, const struct dk_rotate_opts *o, time_t now,
+    struct dk_strlist *paths, struct dk_buf *msg)
+{
+	char t[DK_TIME_LEN];
+	struct dk_buf full = { 0 };
+	bool committed;
+	int rc;
+
+	if (o->dry_run || o->no_commit || paths->n == 0)
+		return 0;
+	dk_time_format(now, t);
+	if (dk_buf_printf(&full, "dkimrot rotate at %s\n\n%s", t,
+	    msg->len ? msg->data : "repaired the key store\n") != 0)
+		return -1;
+	rc = dk_keyrepo_commit(r, paths, full.data, now, &committed);
+	dk_buf_dispose(&full);
+	return rc;
+}
+
+int
+dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
+{
+	struct dk_strlist paths = { 0 };
+	struct dk_buf msg = { 0 }, line = { 0 };
+	struct dk_keyreq *reqs = NULL;
+	struct dk_keyrepo r;
+	struct job *jobs = NULL;
+	size_t i, n = 0, nreq = 0;
+	int rc, failed = 0, temp = 0;
+
+	rc = dk_keyrepo_open(&r, repo, DK_KEYREPO_CONFIG |
+	    (o->dry_run ? 0 : DK_KEYREPO_LOCK), o->wait);
+	if (rc != 0) {
+		dk_log_error("%s", dk_error_last());
+		return dk_error_exit(rc);
+	}
+	if ((rc = select_jobs(r.cfg, o->only, &jobs, &n)) != 0) {
+		dk_log_error("%s", dk_error_last());
+		dk_keyrepo_dispose(&r);
+		return dk_error_exit(rc);
+	}
+	if (o->only->n == 0)
+		warn_unconfigured(&r);
+	for (i = 0; i < n; i++) {
+		jobs[i].rc = plan_domain(&r, &jobs[i], o, now, &paths);
+		if (jobs[i].rc != 0)
+			dk_log_error("%s: %s", jobs[i].dc->name,
+			    dk_error_last());
+	}
+	if (!o->dry_run) {
+		if (collect_requests(jobs, n, &reqs, &nreq) != 0)
+			goto fail;
+		/* Failures are per key: their domains fail below. */
+		dk_key_generate_batch(reqs, nreq, 0, true);
+	}
+	for (i = 0; i < n; i++) {
+		if (jobs[i].rc != 0 || !dk_plan_has_changes(&jobs[i].plan))
+			continue;
+		line.len = 0;
+		if (dk_buf_printf(&line, "%s: ", jobs[i].dc->name) != 0 ||
+		    dk_rotate_describe(jobs[i].dk, &jobs[i].plan, &line) != 0)
+			goto fail;
+		if (!o->dry_run) {
+			jobs[i].rc = dk_rotate_apply(&r, jobs[i].dk,
+			    &jobs[i].dc->policy, &jobs[i].plan,
+			    reqs + jobs[i].req, &paths);
+			if (jobs[i].rc != 0) {
+				dk_log_error("%s: %s", jobs[i].dc->name,
+				    dk_error_last());
+				continue;
+			}
+		}
+		printf("%s\n", line.data);
+		if (dk_buf_printf(&msg, "%s\n", line.data) != 0)
+			goto fail;
+	}
+	if (finish(&r, o, now, &paths, &msg) != 0) {
+		dk_log_error("%s", dk_error_last());
+		failed = 1;
+	}
+	if (o->dry_run)
+		dk_log_info("dry run: nothing was changed");
+	goto out;
+fail:
+	dk_log_error("%s", dk_error_last());
+	failed = 1;
+out:
+	for (i = 0; i < n; i++) {
+		if (jobs[i].rc == DK_ETEMP || jobs[i].rc == DK_ELOCKED)
+			temp = 1;
+		else if (jobs[i].rc != 0)
+			failed = 1;
+		dk_plan_dispose(&jobs[i].plan);
+		dk_domain_keys_free(jobs[i].dk);
+	}
+	for (i = 0; i < nreq; i++)
+		dk_key_free(reqs[i].key);
+	free(reqs);
+	free(jobs);
+	dk_buf_dispose(&line);
+	dk_buf_dispose(&msg);
+	dk_strlist_dispose(&paths);
+	dk_keyrepo_dispose(&r);
+	if (failed)
+		return DK_EXIT_FAIL;
+	return temp ? DK_EXIT_TEMP : DK_EXIT_OK;
+}
