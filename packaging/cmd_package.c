@@ -1,0 +1,230 @@
+/*
+ * dkimrot package: both RPMs of one commit (DESIGN 6), then the yum
+ * repository's metadata.  Everything, dkimrot.yaml included, is read
+ * from the commit through libgit2, never from the work tree, so the
+ * packages always equal a commit.  Run by the post-commit hook.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/config.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/lock.h"
+#include "common/log.h"
+#include "packaging/gpg.h"
+#include "packaging/render.h"
+#include "packaging/repo.h"
+#include "packaging/rpm.h"
+#include "rotator/git.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dkimrot package [--rev REV] [--output DIR] "
+	    "[--wait SECONDS]\n"
+	    "\n"
+	    "Builds dkim-keys-private (keys, KeyTable, SigningTable) and "
+	    "dkim-keys-public\n"
+	    "(zone fragments) from one commit of the key repository, "
+	    "Version = the\n"
+	    "number of first-parent commits, and updates the yum "
+	    "repository's metadata.\n"
+	    "Reads the commit only, never the work tree.  A commit already "
+	    "built is\n"
+	    "not built again.\n"
+	    "\n"
+	    "  -r, --rev REV     the commit (default HEAD)\n"
+	    "  -o, --output DIR  the yum repository (default: "
+	    "packaging.output)\n"
+	    "  -w, --wait SECS   wait that long for the repository lock "
+	    "(default 0)\n");
+}
+
+/* DIR/NAME-VERSION-1.noarch.rpm */
+static int
+rpm_path(char *buf, size_t size, const char *dir, const char *name,
+    size_t version)
+{
+	int n;
+
+	n = snprintf(buf, size, "%s/%s-%zu-1.noarch.rpm", dir, name, version);
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("path too long: '%s'", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* Both packages of this version exist and name this commit. */
+static int
+built(const char *dir, const struct dk_render *r)
+{
+	static const char *names[] = { "dkim-keys-private",
+	    "dkim-keys-public" };
+	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (rpm_path(path, sizeof(path), dir, names[i],
+		    r->version) != 0 || access(path, R_OK) != 0)
+			return 0;
+		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0 ||
+		    strcmp(vcs, r->commit) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+build_one(const struct dk_render *r, const char *tmpl, const char *name,
+    int private, const char *dir)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	struct dk_rpm_pkg pkg;
+	char version[32], *out = NULL;
+	int rc;
+
+	snprintf(version, sizeof(version), "%zu", r->version);
+	memset(&pkg, 0, sizeof(pkg));
+	pkg.name = name;
+	pkg.version = version;
+	pkg.release = "1";
+	pkg.vcs = r->commit;
+	pkg.packager = r->cfg->git_author;
+	pkg.description = r->description;
+	pkg.post = private ? pc->mta_reload : pc->dns_reload;
+	pkg.time = r->time;
+	pkg.rpm_mode = private ? 0640 : 0644;
+	pkg.files = private ? r->priv : r->pub;
+	pkg.nfiles = private ? r->npriv : r->npub;
+	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
+		return rc;
+	if (pc->sign_key != NULL && pc->sign_key[0] != '\0')
+		rc = dk_rpm_sign(out, pc->sign_key);
+	if (rc == 0)
+		printf("%s\n", out);
+	free(out);
+	return rc;
+}
+
+static int
+output_dir(const char *repo, const char *opt, const struct dk_config *cfg,
+    char *buf, size_t size)
+{
+	const char *dir = opt != NULL ? opt : cfg->packaging.output;
+
+	if (dir[0] == '/' || opt != NULL) {
+		if (snprintf(buf, size, "%s", dir) >= (int)size) {
+			dk_error_set("path too long: '%s'", dir);
+			return -1;
+		}
+	} else if (dk_path_join(buf, size, repo, dir) != 0)
+		return -1;
+	/* It holds the private package: not for everyone's eyes. */
+	return dk_dir_make(buf, 0750);
+}
+
+static int
+package(struct dk_git *g, const char *rev, const char *opt_out)
+{
+	const struct dk_packaging_conf *pc;
+	struct dk_render *r = NULL;
+	char id[DK_GIT_ID_LEN], dir[PATH_MAX], key[PATH_MAX];
+	int rc;
+
+	if ((rc = dk_git_resolve(g, rev, id)) != 0)
+		return rc;
+	if ((rc = dk_render_commit(g, id, &r)) != 0)
+		return rc;
+	pc = &r->cfg->packaging;
+	if ((rc = output_dir(dk_git_workdir(g), opt_out, r->cfg, dir,
+	    sizeof(dir))) != 0)
+		goto done;
+	if (built(dir, r)) {
+		dk_log_info("commit %.12s is already built (version %zu)", id,
+		    r->version);
+		goto done;
+	}
+	if ((rc = build_one(r, dk_spec_dkim_keys_private,
+	    "dkim-keys-private", 1, dir)) != 0 ||
+	    (rc = build_one(r, dk_spec_dkim_keys_public, "dkim-keys-public",
+	    0, dir)) != 0)
+		goto done;
+	if (pc->sign_key != NULL && pc->sign_key[0] != '\0') {
+		if ((rc = dk_path_join(key, sizeof(key), dir,
+		    "RPM-GPG-KEY-dkimrot")) != 0 ||
+		    (rc = dk_gpg_export(pc->sign_key, key)) != 0)
+			goto done;
+	}
+	rc = dk_repo_update(dir, pc->keep_builds);
+done:
+	dk_render_free(r);
+	return rc;
+}
+
+int
+cmd_package(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "rev",	required_argument,	NULL, 'r' },
+		{ "wait",	required_argument,	NULL, 'w' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	const char *rev = "HEAD", *out = NULL;
+	struct dk_lock *lock = NULL;
+	struct dk_git *g = NULL;
+	char *end;
+	long w;
+	int ch, rc, wait = 0;
+
+	while ((ch = getopt_long(argc, argv, "ho:r:w:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return DK_EXIT_OK;
+		case 'o':
+			out = optarg;
+			break;
+		case 'r':
+			rev = optarg;
+			break;
+		case 'w':
+			w = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || w < 0 ||
+			    w > 86400) {
+				dk_log_error("invalid --wait '%s': expected "
+				    "seconds from 0 to 86400", optarg);
+				return DK_EXIT_USAGE;
+			}
+			wait = (int)w;
+			break;
+		default:
+			usage(stderr);
+			return DK_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return DK_EXIT_USAGE;
+	}
+	if ((rc = dk_git_open(&g, dk_cli_repo())) == 0 &&
+	    (rc = dk_lock_acquire(dk_cli_repo(), wait, &lock)) == 0)
+		rc = package(g, rev, out);
+	if (rc != 0)
+		dk_log_error("%s", dk_error_last());
+	dk_lock_release(lock);
+	dk_git_free(g);
+	return dk_error_exit(rc);
+}

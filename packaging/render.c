@@ -1,0 +1,409 @@
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "keygen/key.h"
+#include "packaging/render.h"
+#include "rotator/keys.h"
+#include "rotator/store.h"
+
+#define DESC_DOMAINS	20	/* domains named in %description */
+
+static void
+wipe_free(char *p, size_t n)
+{
+	volatile char *v = p;
+
+	if (p == NULL)
+		return;
+	while (n--)
+		*v++ = 0;
+	free(p);
+}
+
+/* Takes ownership of buf (len bytes; wiped when freed if secret). */
+static int
+keep(struct dk_render *r, char *buf, size_t len, bool secret)
+{
+	struct dk_render_buf *p;
+	size_t cap;
+
+	if (r->nbufs == r->capbufs) {
+		cap = r->capbufs ? r->capbufs * 2 : 64;
+		if ((p = realloc(r->bufs, cap * sizeof(*p))) == NULL) {
+			if (secret)
+				wipe_free(buf, len);
+			else
+				free(buf);
+			dk_error_set("out of memory");
+			return -1;
+		}
+		r->bufs = p;
+		r->capbufs = cap;
+	}
+	r->bufs[r->nbufs].p = buf;
+	r->bufs[r->nbufs].len = len;
+	r->bufs[r->nbufs].secret = secret;
+	r->nbufs++;
+	return 0;
+}
+
+static struct dk_rpm_file *
+add_file(struct dk_render *r, int private, const char *path, size_t plen)
+{
+	struct dk_rpm_file **v = private ? &r->priv : &r->pub, *p;
+	size_t *n = private ? &r->npriv : &r->npub;
+	size_t *cap = private ? &r->cappriv : &r->cappub, ncap;
+	char *copy;
+
+	if ((copy = strndup(path, plen)) == NULL) {
+		dk_error_set("out of memory");
+		return NULL;
+	}
+	if (keep(r, copy, plen, false) != 0)
+		return NULL;
+	if (*n == *cap) {
+		ncap = *cap ? *cap * 2 : 64;
+		if ((p = realloc(*v, ncap * sizeof(*p))) == NULL) {
+			dk_error_set("out of memory");
+			return NULL;
+		}
+		*v = p;
+		*cap = ncap;
+	}
+	p = &(*v)[(*n)++];
+	memset(p, 0, sizeof(*p));
+	p->path = copy;
+	return p;
+}
+
+static int
+add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
+    const char *owner, const char *group)
+{
+	struct dk_rpm_file *f;
+
+	if ((f = add_file(r, private, path, strlen(path))) == NULL)
+		return -1;
+	f->flags = DK_RPM_DIR;
+	f->mode = mode;
+	f->owner = owner;
+	f->group = group;
+	return 0;
+}
+
+/* A file whose contents are buf (kept by r). */
+static int
+add_data(struct dk_render *r, int private, const char *path, char *buf,
+    size_t len, mode_t mode, const char *owner, const char *group,
+    unsigned flags)
+{
+	struct dk_rpm_file *f;
+
+	if (keep(r, buf, len, private && (mode & 077) == 0) != 0)
+		return -1;
+	if ((f = add_file(r, private, path, strlen(path))) == NULL)
+		return -1;
+	f->data = buf;
+	f->len = len;
+	f->mode = mode;
+	f->owner = owner;
+	f->group = group;
+	f->flags = flags;
+	return 0;
+}
+
+struct tables {
+	struct dk_buf	keytable;
+	struct dk_buf	signingtable;
+	struct dk_buf	domains;	/* for %description */
+};
+
+/* The record value of k; a published key's PEM goes to *pem. */
+static int
+record_of(struct dk_render *r, struct dk_git *g, const char *domain,
+    const struct dk_keyinfo *k, const struct dk_policy *pol, char **value,
+    char **pem, size_t *pemlen)
+{
+	struct dk_record_opts o;
+	struct dk_key *key = NULL;
+	char path[512];
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.restrict_email = pol->restrict_email;
+	o.testmode = pol->testmode;
+	*pem = NULL;
+	if (k->state == DK_STATE_REVOKED) {
+		o.revoked = true;
+		return dk_record_value_revoked(k->alg, &o, value);
+	}
+	if (dk_store_key_path(NULL, domain, k->selector, "private", path,
+	    sizeof(path)) != 0)
+		return -1;
+	rc = dk_git_read_file(g, r->commit, path, pem, pemlen);
+	if (rc == DK_ENOTFOUND)
+		dk_error_set("commit %.12s lacks '%s' (keys.yaml names it, "
+		    "state %s)", r->commit, path, dk_state_name(k->state));
+	if (rc != 0)
+		return -1;
+	if ((rc = dk_key_load_pem(&key, *pem, *pemlen, path)) == 0)
+		rc = dk_record_value(key, &o, value);
+	dk_key_free(key);
+	if (rc != 0) {
+		wipe_free(*pem, *pemlen);
+		*pem = NULL;
+	}
+	return rc;
+}
+
+static int
+render_key(struct dk_render *r, struct dk_git *g, const char *domain,
+    const struct dk_keyinfo *k, const struct dk_domain_conf *dc,
+    struct dk_buf *zone, struct tables *t)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	char owner[DK_SELECTOR_MAX + DK_DOMAIN_MAX + 16], path[2048] = "";
+	char *value = NULL, *rr = NULL, *pem = NULL;
+	size_t pemlen = 0;
+	int n, rc = -1;
+
+	if (record_of(r, g, domain, k, &dc->policy, &value, &pem,
+	    &pemlen) != 0)
+		return -1;
+	n = snprintf(owner, sizeof(owner), "%s._domainkey.%s.", k->selector,
+	    domain);
+	if (n < 0 || (size_t)n >= sizeof(owner)) {
+		dk_error_set("name too long: '%s._domainkey.%s'", k->selector,
+		    domain);
+		goto done;
+	}
+	if (dk_record_zone(owner, dc->policy.ttl, value, k->selector, domain,
+	    &rr) != 0 || dk_buf_puts(zone, rr) != 0)
+		goto done;
+	if (pem != NULL) {
+		n = snprintf(path, sizeof(path), "%s/%s/%s.private",
+		    pc->key_dir, domain, k->selector);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			dk_error_set("path too long: '%s/%s'", pc->key_dir,
+			    domain);
+			goto done;
+		}
+		rc = add_data(r, 1, path, pem, pemlen, 0600, pc->key_owner,
+		    pc->key_group, 0);
+		pem = NULL;
+		if (rc != 0)
+			goto done;
+		rc = -1;
+	}
+	/* OpenDKIM: KeyTable names the key, SigningTable picks it. */
+	if (k->state == DK_STATE_ACTIVE &&
+	    (dk_buf_printf(&t->keytable, "%s._domainkey.%s %s:%s:%s\n",
+	    k->selector, domain, domain, k->selector, path) != 0 ||
+	    dk_buf_printf(&t->signingtable, "*@%s %s._domainkey.%s\n", domain,
+	    k->selector, domain) != 0))
+		goto done;
+	rc = 0;
+done:
+	wipe_free(pem, pemlen);
+	free(value);
+	free(rr);
+	return rc;
+}
+
+static int
+render_domain(struct dk_render *r, struct dk_git *g,
+    const struct dk_domain_conf *dc, struct tables *t)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	struct dk_domain_keys *dk = NULL;
+	struct dk_buf zone = { 0 };
+	char path[2048], *yaml = NULL;
+	size_t i, len, nkeys = 0;
+	int n, rc;
+
+	if (dk_store_yaml_path(NULL, dc->name, path, sizeof(path)) != 0)
+		return -1;
+	rc = dk_git_read_file(g, r->commit, path, &yaml, &len);
+	if (rc == DK_ENOTFOUND)
+		return 0;	/* no keys yet */
+	if (rc != 0)
+		return -1;
+	rc = dk_store_parse(yaml, len, path, dc->name, &dk);
+	free(yaml);
+	if (rc != 0)
+		return rc;
+	rc = dk_buf_printf(&zone, "; DKIM keys of %s, from commit %s of the "
+	    "key repository.\n; Generated by dkimrot (package "
+	    "dkim-keys-public): do not edit.\n; $INCLUDE it into the zone "
+	    "of %s or a parent; owner names are absolute.\n", dc->name,
+	    r->commit, dc->name);
+	for (i = 0; i < dk->n && rc == 0; i++) {
+		if (!dk_state_published(dk->keys[i].state))
+			continue;
+		/* The domain's key directory, owned like the keys. */
+		n = snprintf(path, sizeof(path), "%s/%s", pc->key_dir,
+		    dc->name);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			dk_error_set("path too long: '%s/%s'", pc->key_dir,
+			    dc->name);
+			rc = -1;
+		} else
+			rc = add_dir(r, 1, path, 0700, pc->key_owner,
+			    pc->key_group);
+		break;
+	}
+	for (i = 0; i < dk->n && rc == 0; i++) {
+		if (!dk_state_published(dk->keys[i].state) &&
+		    dk->keys[i].state != DK_STATE_REVOKED)
+			continue;
+		rc = render_key(r, g, dc->name, &dk->keys[i], dc, &zone, t);
+		nkeys++;
+	}
+	if (rc != 0 || nkeys == 0)
+		goto done;
+	rc = -1;
+	n = snprintf(path, sizeof(path), "%s/%s.zone", pc->zone_dir,
+	    dc->name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		dk_error_set("path too long: '%s/%s.zone'", pc->zone_dir,
+		    dc->name);
+		goto done;
+	}
+	len = zone.len;
+	if (add_data(r, 0, path, dk_buf_detach(&zone), len, 0644, NULL, NULL,
+	    DK_RPM_CONFIG) != 0)
+		goto done;
+	if (++r->ndomains <= DESC_DOMAINS &&
+	    dk_buf_printf(&t->domains, " %s", dc->name) != 0)
+		goto done;
+	rc = 0;
+done:
+	dk_buf_dispose(&zone);
+	dk_domain_keys_free(dk);
+	return rc;
+}
+
+static int
+table(struct dk_render *r, const char *name, struct dk_buf *b)
+{
+	char path[2048];
+	size_t len = b->len;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%s",
+	    r->cfg->packaging.table_dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		dk_error_set("path too long: '%s/%s'",
+		    r->cfg->packaging.table_dir, name);
+		return -1;
+	}
+	return add_data(r, 1, path, dk_buf_detach(b), len, 0644, NULL, NULL,
+	    DK_RPM_CONFIG);
+}
+
+static int
+render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	struct dk_buf desc = { 0 };
+	size_t i;
+	int rc;
+
+	if (dk_buf_printf(&t->keytable, "# OpenDKIM KeyTable from commit %s "
+	    "(dkimrot): do not edit.\n", r->commit) != 0 ||
+	    dk_buf_printf(&t->signingtable, "# OpenDKIM SigningTable "
+	    "(refile:) from commit %s (dkimrot): do not edit.\n",
+	    r->commit) != 0)
+		return -1;
+	/* Directories first, owned by the packages. */
+	if (add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
+	    add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
+	    pc->key_group) != 0 ||
+	    add_dir(r, 0, pc->zone_dir, 0755, NULL, NULL) != 0)
+		return -1;
+	for (i = 0; i < r->cfg->ndomains; i++) {
+		if ((rc = render_domain(r, g, &r->cfg->domains[i], t)) != 0) {
+			dk_error_prefix("%s", r->cfg->domains[i].name);
+			return rc;
+		}
+	}
+	if (table(r, "KeyTable", &t->keytable) != 0 ||
+	    table(r, "SigningTable", &t->signingtable) != 0)
+		return -1;
+	rc = dk_buf_printf(&desc, "Domains (%zu):%s%s", r->ndomains,
+	    t->domains.len ? t->domains.data : " none",
+	    r->ndomains > DESC_DOMAINS ? " ..." : "");
+	if (rc == 0)
+		r->description = dk_buf_detach(&desc);
+	dk_buf_dispose(&desc);
+	return r->description != NULL ? 0 : -1;
+}
+
+int
+dk_render_commit(struct dk_git *g, const char *id, struct dk_render **out)
+{
+	struct tables t;
+	struct dk_render *r;
+	char *yaml = NULL, name[128];
+	size_t len;
+	int rc = -1;
+
+	*out = NULL;
+	memset(&t, 0, sizeof(t));
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	snprintf(r->commit, sizeof(r->commit), "%s", id);
+	if (dk_git_count_first_parent(g, id, &r->version) != 0)
+		goto done;
+	if ((rc = dk_git_read_file(g, id, "dkimrot.yaml", &yaml, &len)) != 0) {
+		if (rc == DK_ENOTFOUND)
+			dk_error_set("commit %.12s has no dkimrot.yaml", id);
+		goto done;
+	}
+	snprintf(name, sizeof(name), "dkimrot.yaml@%.12s", id);
+	if ((rc = dk_config_parse(yaml, len, name, &r->cfg)) != 0)
+		goto done;
+	if ((rc = dk_git_commit_time(g, id, &r->time)) != 0)
+		goto done;
+	rc = render_all(r, g, &t);
+done:
+	free(yaml);
+	dk_buf_dispose(&t.keytable);
+	dk_buf_dispose(&t.signingtable);
+	dk_buf_dispose(&t.domains);
+	if (rc != 0) {
+		dk_render_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void
+dk_render_free(struct dk_render *r)
+{
+	size_t k;
+
+	if (r == NULL)
+		return;
+	for (k = 0; k < r->nbufs; k++) {
+		if (r->bufs[k].secret)
+			wipe_free(r->bufs[k].p, r->bufs[k].len);
+		else
+			free(r->bufs[k].p);
+	}
+	free(r->bufs);
+	free(r->priv);
+	free(r->pub);
+	free(r->description);
+	dk_config_free(r->cfg);
+	free(r);
+}

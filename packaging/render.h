@@ -1,0 +1,60 @@
+/*
+ * One commit of the key repository rendered into the contents of the two
+ * packages of DESIGN 6, read through libgit2 only (never the work tree):
+ *
+ *   dkim-keys-private  KEY_DIR/DOMAIN/SEL.private of every published key
+ *                      (0600 key_owner:key_group), TABLE_DIR/KeyTable and
+ *                      TABLE_DIR/SigningTable naming each domain's active
+ *                      key(s), for OpenDKIM;
+ *   dkim-keys-public   ZONE_DIR/DOMAIN.zone: every published key's TXT
+ *                      record with an absolute owner name and the
+ *                      domain's TTL, revoked keys with p= empty.
+ *
+ * The same commit always gives the same bytes.
+ */
+#ifndef DK_RENDER_H
+#define DK_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "packaging/rpm.h"
+#include "rotator/git.h"
+
+struct dk_config;
+
+struct dk_render_buf {
+	char	*p;
+	size_t	 len;
+	bool	 secret;	/* wiped before it is freed */
+};
+
+struct dk_render {
+	char			 commit[DK_GIT_ID_LEN];
+	size_t			 version;	/* first-parent commit count */
+	time_t			 time;		/* commit time */
+	struct dk_config	*cfg;		/* dkimrot.yaml of the commit */
+	size_t			 ndomains;	/* domains with published keys */
+	struct dk_rpm_file	*priv;
+	size_t			 npriv;
+	struct dk_rpm_file	*pub;
+	size_t			 npub;
+	char			*description;	/* "Domains: ..." */
+	/* Buffers the files point into; the secret ones are wiped. */
+	struct dk_render_buf	*bufs;
+	size_t			 nbufs;
+	size_t			 capbufs;
+	size_t			 cappriv;
+	size_t			 cappub;
+};
+
+/*
+ * Renders commit id.  Domains configured there without keys yet are
+ * skipped; a keys.yaml naming a key file the commit lacks is an error.
+ */
+int	dk_render_commit(struct dk_git *, const char *,
+	    struct dk_render **);
+void	dk_render_free(struct dk_render *);
+
+#endif
