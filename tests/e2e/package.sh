@@ -1,0 +1,139 @@
+#!/bin/sh
+# DESIGN 6 end to end: a commit becomes two RPMs through the post-commit
+# hook (after 'dkimrot rotate' and after a plain 'git commit'); rpm reads
+# them, installs and upgrades them in an rpm root, dnf installs from the
+# yum repository, and NSD serves the installed zone fragment.
+set -u
+. "$DKIMROT_SRC/tests/lib/tap.sh"
+. "$DKIMROT_SRC/tests/lib/nsd.sh"
+. "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+trap 'nsd_stop "$tmp/ns" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+R=$tmp/repo
+OUT=$R/rpms
+export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
+
+echo "1..20"
+
+dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
+    >/dev/null
+sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
+    -e 's|zone_dir: .*|zone_dir: /var/lib/dkim-zones|' \
+    -e 's|mta_reload: .*|mta_reload: "echo reloaded > /mta-reloaded"|' \
+    "$R/dkimrot.yaml"
+sed -i 's/^  - name: example.org$/  - name: example.org\n    algorithms: [rsa, ed25519]/' \
+    "$R/dkimrot.yaml"
+gitq -C "$R" commit -qam "test configuration"
+check "a plain git commit builds packages through the hook" \
+    [ -f "$OUT/dkim-keys-private-2-1.noarch.rpm" ] &&
+    [ -f "$OUT/dkim-keys-public-2-1.noarch.rpm" ]
+dk -C "$R" --now 2026-11-20T00:00:00Z -q rotate >/dev/null
+dk -C "$R" --now 2026-11-21T00:00:00Z -q rotate >/dev/null
+check "dkimrot rotate builds packages through the hook" \
+    [ -f "$OUT/dkim-keys-private-4-1.noarch.rpm" ] &&
+    [ -f "$OUT/dkim-keys-public-4-1.noarch.rpm" ]
+check "the hook logged to .git/dkimrot-package.log" \
+    grep -q 'dkim-keys-public-4-1.noarch.rpm' "$R/.git/dkimrot-package.log"
+check "the output directory is a yum repository" \
+    [ -f "$OUT/repodata/repomd.xml" ]
+head=$(git -C "$R" rev-parse HEAD)
+priv=$OUT/dkim-keys-private-4-1.noarch.rpm
+pub=$OUT/dkim-keys-public-4-1.noarch.rpm
+check "Version is the first-parent count, VCS the commit" \
+    [ "$(rpm -qp --qf '%{VERSION}-%{RELEASE} %{VCS}' "$pub" 2>/dev/null)" = \
+    "4-1 $head" ]
+rpm -qlvp "$priv" 2>/dev/null >"$tmp/priv.list"
+keys=$(cd "$R/keys" && ls */*.private | sort | tr '\n' ' ')
+got=$(awk '/\.private$/ { print $NF }' "$tmp/priv.list" |
+    sed 's|^/etc/dkim-keys/keys/||' | sort | tr '\n' ' ')
+check "the private package holds exactly the published keys" \
+    [ "$keys" = "$got" ] && [ -n "$got" ]
+check "keys are 0600 opendkim:opendkim" \
+    [ "$(awk '/\.private$/ { print $1, $3, $4 }' "$tmp/priv.list" |
+    sort -u)" = "-rw------- opendkim opendkim" ]
+mkdir "$tmp/x" && (cd "$tmp/x" && rpm2cpio "$priv" | cpio -idm 2>/dev/null)
+sel=$(cd "$R/keys/example.com" && ls *.private | sed 's/.private//')
+check "KeyTable names the active key" \
+    grep -qx "$sel._domainkey.example.com example.com:$sel:/etc/dkim-keys/keys/example.com/$sel.private" \
+    "$tmp/x/etc/dkim-keys/KeyTable"
+check "SigningTable has one line per active key (two for the dual domain)" \
+    [ "$(grep -c '^\*@example.org ' "$tmp/x/etc/dkim-keys/SigningTable")" = 2 ] &&
+    grep -qx "\*@example.com $sel._domainkey.example.com" \
+    "$tmp/x/etc/dkim-keys/SigningTable"
+mkdir "$tmp/y" && (cd "$tmp/y" && rpm2cpio "$pub" | cpio -idm 2>/dev/null)
+leak=0
+grep -rq 'PRIVATE KEY' "$tmp/y" && leak=1
+for k in "$R"/keys/*/*.private; do
+	# Every line of every key's base64 body, searched in every file.
+	grep -v '^-----' "$k" >"$tmp/body"
+	grep -rqF -f "$tmp/body" "$tmp/y" && leak=1
+done
+check "the public package holds no private key material (by content)" \
+    [ $leak = 0 ]
+check "the public package holds one zone fragment per domain" \
+    [ "$(ls "$tmp/y/var/lib/dkim-zones" | tr '\n' ' ')" = \
+    "example.com.zone example.org.zone " ]
+
+# --- rpm --root: install, upgrade
+ROOT=$tmp/root
+rpmroot_make "$ROOT"
+mkdir -p "$tmp/stub" && rpmroot_stub "$tmp/stub"
+rpm --root "$ROOT" -i "$tmp/stub/sh-stub-1-1.noarch.rpm" "$priv" "$pub" \
+    >"$tmp/rpm.out" 2>&1
+check "rpm --root installs both packages" [ $? = 0 ]
+check "the installed key is 0600" [ "$(stat -c %a \
+    "$ROOT/etc/dkim-keys/keys/example.com/$sel.private")" = 600 ]
+check "%post ran the configured reload" grep -qx reloaded "$ROOT/mta-reloaded"
+dk -C "$R" --now 2026-12-21T00:00:00Z -q rotate >/dev/null
+check "the next rotation built version 5" \
+    [ -f "$OUT/dkim-keys-public-5-1.noarch.rpm" ]
+rpm --root "$ROOT" -U "$OUT/dkim-keys-private-5-1.noarch.rpm" \
+    "$OUT/dkim-keys-public-5-1.noarch.rpm" >"$tmp/rpm.out" 2>&1
+check "rpm -U upgrades them" [ "$(rpm --root "$ROOT" -q --qf '%{VERSION} ' \
+    dkim-keys-private dkim-keys-public)" = "5 5 " ]
+new=$(git -C "$R" show --format= --name-only HEAD |
+    sed -n 's|^keys/example.com/\(.*\)\.private$|\1|p')
+check "the upgrade brought the new key" \
+    [ -f "$ROOT/etc/dkim-keys/keys/example.com/$new.private" ]
+dk -C "$R" package >"$tmp/again" 2>&1
+check "packaging the same commit again is a no-op" \
+    grep -q 'already built' "$tmp/again"
+
+# --- dnf from the repository
+DROOT=$tmp/droot
+rpmroot_make "$DROOT"
+createrepo_c -q "$tmp/stub"
+dnf -q -y --installroot "$DROOT" --releasever 1 --setopt=reposdir=/dev/null \
+    --setopt=install_weak_deps=False --nogpgcheck \
+    --repofrompath "dk,file://$OUT" --repofrompath "stub,file://$tmp/stub" \
+    --repo dk --repo stub install dkim-keys-public >"$tmp/dnf.out" 2>&1
+check "dnf installs dkim-keys-public from the yum repository" \
+    [ -f "$DROOT/var/lib/dkim-zones/example.com.zone" ]
+[ -f "$DROOT/var/lib/dkim-zones/example.com.zone" ] || diag "$tmp/dnf.out"
+
+# --- NSD serves the installed fragment
+mkdir "$tmp/ns"
+cat >"$tmp/ns/example.com.zone" <<EOF
+\$ORIGIN example.com.
+\$TTL 3600
+@	IN	SOA	ns.example.com. hostmaster.example.com. 1 3600 600 86400 300
+@	IN	NS	ns.example.com.
+ns	IN	A	127.0.0.1
+\$INCLUDE $ROOT/var/lib/dkim-zones/example.com.zone
+EOF
+nsd_start "$tmp/ns" example.com example.com.zone
+sels=$(awk '/\._domainkey\.example\.com\./ { sub(/\._domainkey.*/, "", $1);
+    print $1 }' "$ROOT/var/lib/dkim-zones/example.com.zone")
+all=1
+for s in $sels; do
+	got=$(dig +short -p "$NSD_PORT" @127.0.0.1 "$s._domainkey.example.com" TXT |
+	    sed 's/" "//g; s/"//g')
+	want=$(/usr/bin/python3 -c '
+import sys, re
+t = open(sys.argv[1]).read()
+m = re.search(re.escape(sys.argv[2]) + r"\._domainkey\.example\.com\.[^(]*\((.*?)\)", t, re.S)
+print("".join(re.findall(r"\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(1))))
+' "$ROOT/var/lib/dkim-zones/example.com.zone" "$s")
+	[ -n "$got" ] && [ "$got" = "$want" ] || { all=0; echo "# $s: got '$got' want '$want'"; }
+done
+check "NSD serves every published selector's full record ($(echo $sels | wc -w))" \
+    [ $all = 1 ] && [ -n "$sels" ]

@@ -1,0 +1,24 @@
+# Empty rpm roots for installing our packages in tests.  Our %post makes
+# rpm require /bin/sh, which an empty root lacks: rpmroot_make copies the
+# host's shell (with its libraries) in for the chrooted scriptlets, and
+# rpmroot_stub builds a package that provides /bin/sh, standing in for
+# the OS's shell package where dependencies are checked (dnf).
+#
+# rpmroot_make DIR        a root with /bin/sh and an empty rpm database
+# rpmroot_stub OUTDIR     builds OUTDIR/sh-stub-1-1.noarch.rpm
+# Needs DKIMROT_SRC and DKIMROT_BUILD (the test tools).
+
+rpmroot_make() {
+	_rr_sh=$(readlink -f /bin/sh)
+	mkdir -p "$1/bin" && cp "$_rr_sh" "$1/bin/sh" || return 1
+	for _rr_l in $(ldd "$_rr_sh" | grep -o '/[^ ]*'); do
+		mkdir -p "$1${_rr_l%/*}" && cp "$_rr_l" "$1$_rr_l" || return 1
+	done
+	rpm --root "$1" --initdb
+}
+
+rpmroot_stub() {
+	"$DKIMROT_BUILD/tools/rpmtool" build \
+	    -t "$DKIMROT_SRC/tests/lib/sh-stub.spec.in" -o "$1" \
+	    -n sh-stub -V 1 -c stub -T 1795353300 >/dev/null
+}
