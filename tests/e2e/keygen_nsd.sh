@@ -60,10 +60,6 @@ for spec in "r2048 -b 2048" "r4096 -b 4096" "ed -a ed25519"; do
 done
 chmod 755 "$tmp"	# NSD reads the zone; the keys stay 0600
 
-PORT=$("$PY" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])')
 cat >example.test.zone <<EOF
 \$ORIGIN example.test.
 \$TTL 300
@@ -74,10 +70,20 @@ ns	IN	A	127.0.0.1
 \$INCLUDE $tmp/keys/r4096.txt
 \$INCLUDE $tmp/keys/ed.txt
 EOF
-cat >nsd.conf <<EOF
+
+# A free port, then NSD on it; another process may take the port in
+# between, so try a few.
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+nsd_conf() {
+	cat >nsd.conf <<EOF
 server:
 	ip-address: 127.0.0.1
-	port: $PORT
+	port: $1
 	do-ip6: no
 	server-count: 1
 	username: ""
@@ -95,12 +101,17 @@ zone:
 	name: example.test
 	zonefile: example.test.zone
 EOF
-check "nsd-checkconf accepts the configuration" \
-    nsd-checkconf nsd.conf
+}
 nsd-checkzone example.test example.test.zone >checkzone.out 2>&1
 check "nsd-checkzone accepts the zone with the \$INCLUDEd records" \
     grep -q '^zone example.test is ok' checkzone.out
-nsd -c nsd.conf || bail "nsd did not start: $(cat nsd.log 2>/dev/null)"
+tries=0
+until PORT=$(free_port) && nsd_conf "$PORT" &&
+    nsd-checkconf nsd.conf && nsd -c nsd.conf 2>nsd.err; do
+	tries=$((tries + 1))
+	[ $tries -lt 3 ] || bail "nsd did not start: $(cat nsd.err nsd.log)"
+done
+ok "nsd-checkconf accepts the configuration; nsd runs on port $PORT"
 i=0
 until dig +short +time=1 +tries=1 @127.0.0.1 -p "$PORT" example.test SOA |
     grep -q hostmaster; do
