@@ -1,19 +1,56 @@
 #!/bin/sh
-# make demo: what dkimrot does, on real keys, in a temporary directory.
-# Env DKIMROT: the binary (make demo sets it).  Nothing outside the
-# temporary directory is touched, and the private key is never shown.
+# make demo: dkimrot's main job on a built-in sample.  A key repository
+# for two domains (one signing with RSA and Ed25519) goes through a month
+# and a half of rotations; every commit becomes dkim-keys-private and
+# dkim-keys-public through the post-commit hook.  Everything lands in
+# ./demo/ (made afresh each run) for you to look at; private keys are
+# never printed.
 set -eu
 
 : "${DKIMROT:?set DKIMROT to the dkimrot binary (make demo does)}"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/dkimrot-demo.XXXXXX")
-trap 'rm -rf "$dir"' EXIT INT TERM
+top=${DKIMROT_SRC:-.}
+demo=$top/demo
+repo=$demo/keys
+rm -rf "$demo"
+mkdir -p "$demo"
 
-echo "== dkimrot keygen -d example.com -D $dir"
-sel=$("$DKIMROT" keygen -d example.com -D "$dir")
-echo "selector: $sel"
-echo
-echo "== $dir:"
-(cd "$dir" && ls -l)
-echo
-echo "== the DNS record to publish ($sel.txt, opendkim-genkey's form):"
-cat "$dir/$sel.txt"
+step() { printf '\n== %s\n' "$*"; }
+dk() { "$DKIMROT" -C "$repo" "$@"; }
+
+step "dkimrot init: a key repository for example.com and example.org"
+dk --now 2026-11-22T12:00:00Z init -d example.com -d example.org
+# example.org signs with both algorithms (dual signing).
+sed -i 's/^  - name: example.org$/  - name: example.org\n    algorithms: [rsa, ed25519]/' \
+    "$repo/dkimrot.yaml"
+git -C "$repo" -c user.name=demo -c user.email=demo@example.com \
+    commit -qam "example.org signs with rsa and ed25519"
+
+for now in 2026-11-22T12:00:00Z 2026-11-23T12:00:00Z \
+    2026-12-22T12:00:00Z 2026-12-23T12:00:00Z 2026-12-28T12:00:00Z \
+    2027-01-21T12:00:00Z; do
+	step "dkimrot rotate at $now"
+	dk --now "$now" -q rotate
+done
+
+step "dkimrot status"
+dk --now 2027-01-21T12:00:00Z status
+
+step "the key repository's history (git log)"
+git -C "$repo" log --format='%h %ad %s' --date=short
+
+step "the yum repository the post-commit hook built"
+ls -l "$repo/rpms"
+priv=$(ls "$repo"/rpms/dkim-keys-private-*.rpm | sort -t- -k4 -n | tail -n 1)
+pub=$(ls "$repo"/rpms/dkim-keys-public-*.rpm | sort -t- -k4 -n | tail -n 1)
+
+step "$(basename "$priv") (for the mail servers)"
+rpm -qip "$priv" 2>/dev/null | grep -E '^(Name|Version|Release|VCS|Summary)'
+rpm -qlvp "$priv" 2>/dev/null
+
+step "$(basename "$pub") (for the name servers)"
+rpm -qlvp "$pub" 2>/dev/null
+step "its zone fragment for example.org"
+rpm2cpio "$pub" | (cd "$demo" && cpio -idm --quiet)
+cat "$demo/var/named/dkim/example.org.zone"
+
+step "done: the repository is $repo, the packages are in $repo/rpms"
