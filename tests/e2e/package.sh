@@ -12,7 +12,7 @@ R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..20"
+echo "1..23"
 
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
     >/dev/null
@@ -137,3 +137,32 @@ print("".join(re.findall(r"\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(1))))
 done
 check "NSD serves every published selector's full record ($(echo $sels | wc -w))" \
     [ $all = 1 ] && [ -n "$sels" ]
+
+# --- signed packages, through the configuration
+export GNUPGHOME=$tmp/gnupg
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key \
+    'dkimrot test <sign@example.test>' rsa2048 sign never 2>/dev/null
+sed -i 's|^  sign_key: .*|  sign_key: "sign@example.test"|' "$R/dkimrot.yaml"
+grep -q '^  sign_key: "sign@example.test"' "$R/dkimrot.yaml" ||
+    echo "# dkimrot.yaml has no sign_key line to set"
+gitq -C "$R" commit -qam "sign the packages"
+v=$(git -C "$R" rev-list --first-parent --count HEAD)
+check "the public key is exported next to the repository" \
+    grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$OUT/RPM-GPG-KEY-dkimrot"
+KROOT=$tmp/kroot
+rpm --root "$KROOT" --initdb && rpm --root "$KROOT" --import "$OUT/RPM-GPG-KEY-dkimrot"
+check "both signed packages pass rpm -K" \
+    rpm --root "$KROOT" -K "$OUT/dkim-keys-private-$v-1.noarch.rpm" \
+    "$OUT/dkim-keys-public-$v-1.noarch.rpm" >"$tmp/k.out" 2>&1 &&
+    [ "$(grep -c 'digests signatures OK' "$tmp/k.out")" = 2 ]
+SROOT=$tmp/sroot
+rpmroot_make "$SROOT"
+rpm --root "$SROOT" --import "$OUT/RPM-GPG-KEY-dkimrot"
+dnf -q -y --installroot "$SROOT" --releasever 1 --setopt=reposdir=/dev/null \
+    --setopt=install_weak_deps=False \
+    --repofrompath "dk,file://$OUT" --repofrompath "stub,file://$tmp/stub" \
+    --setopt=dk.gpgcheck=1 --setopt=stub.gpgcheck=0 \
+    --repo dk --repo stub install dkim-keys-private >"$tmp/dnf2.out" 2>&1
+check "dnf with gpgcheck=1 installs the signed private package" \
+    [ "$(rpm --root "$SROOT" -q --qf '%{VERSION}' dkim-keys-private)" = "$v" ]
