@@ -8,7 +8,7 @@ R=$tmp/repo
 now=2026-11-22T13:15:00Z
 day2=2026-11-23T13:15:00Z
 
-echo "1..31"
+echo "1..38"
 
 # --- init
 dk -C "$R" --now $now init -d example.com -d Example.ORG >"$tmp/out" 2>&1
@@ -30,13 +30,17 @@ gitq -C "$R" commit -qam "small keys for the test"
 
 # --- rotate
 dk -C "$R" --now $now rotate --dry-run >"$tmp/dry" 2>"$tmp/dryerr"
-check "dry run changes nothing" [ -z "$(git -C "$R" status --porcelain)" ] &&
+check "dry run changes nothing" \
+    [ -z "$(git -C "$R" status --porcelain)" ]
+check "dry run changes nothing (2)" \
     [ ! -d "$R/keys" ]
 cat >"$tmp/want" <<EOF
 example.com: +20261122131500 pending (rsa 1024)
 example.org: +20261122131500 pending (rsa 1024)
 EOF
-check "dry run prints the plan" same "$tmp/want" "$tmp/dry" &&
+check "dry run prints the plan" \
+    same "$tmp/want" "$tmp/dry"
+check "dry run prints the plan (2)" \
     [ "$(cat "$tmp/dryerr")" = "dkimrot: dry run: nothing was changed" ]
 dk -C "$R" --now $now -q rotate >"$tmp/out"
 check "rotate prints what it did" same "$tmp/want" "$tmp/out"
@@ -87,7 +91,8 @@ expect "a missing key file stops that domain" 1 \
     "dkimrot: example.org: key file 'keys/example.org/20261122131500.private' is missing; keys.yaml names it (state active)" \
     -C "$R" --now 2027-01-01T00:00:00Z -q rotate
 check "and touches nothing of it" \
-    [ "$before" = "$(git -C "$R" rev-parse HEAD:keys/example.org)" ] &&
+    [ "$before" = "$(git -C "$R" rev-parse HEAD:keys/example.org)" ]
+check "and touches nothing of it (2)" \
     [ "$(git -C "$R" status --porcelain keys/example.org)" = \
     " D keys/example.org/20261122131500.private" ]
 check "while the other domain rotated" \
@@ -130,14 +135,18 @@ check "import --active adopts an opendkim-genkey key as the signing key" \
     "$tmp/out"
 check "the imported key is stored as PKCS#8, 0600" \
     [ "$(head -n 1 "$R/keys/example.com/legacy.private")" = \
-    "-----BEGIN PRIVATE KEY-----" ] &&
+    "-----BEGIN PRIVATE KEY-----" ]
+check "the imported key is stored as PKCS#8, 0600 (2)" \
     [ "$(stat -c %a "$R/keys/example.com/legacy.private")" = 600 ]
 dk -C "$R" --now 2027-01-02T00:00:00Z revoke -d example.com -s legacy \
     >"$tmp/out" 2>"$tmp/err"
 check "revoke of the signing key activates the pending one, with a warning" \
-    grep -q 'legacy active -> revoked' "$tmp/out" &&
+    grep -q 'legacy active -> revoked' "$tmp/out"
+check "revoke of the signing key activates the pending one, with a warning (2)" \
     grep -q 'warning' "$tmp/err"
 check "the revoked key is published with p= empty, its private key gone" \
-    grep -q 'p=' "$R/keys/example.com/legacy.txt" &&
-    ! grep -q 'p=[A-Za-z0-9]' "$R/keys/example.com/legacy.txt" &&
+    grep -q 'p=' "$R/keys/example.com/legacy.txt"
+check "the revoked key is published with p= empty, its private key gone (2)" \
+    not grep -q 'p=[A-Za-z0-9]' "$R/keys/example.com/legacy.txt"
+check "the revoked key is published with p= empty, its private key gone (3)" \
     [ ! -e "$R/keys/example.com/legacy.private" ]

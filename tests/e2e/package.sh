@@ -12,7 +12,7 @@ R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..23"
+echo "1..26"
 
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
     >/dev/null
@@ -24,12 +24,14 @@ sed -i 's/^  - name: example.org$/  - name: example.org\n    algorithms: [rsa, e
     "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "test configuration"
 check "a plain git commit builds packages through the hook" \
-    [ -f "$OUT/dkim-keys-private-2-1.noarch.rpm" ] &&
+    [ -f "$OUT/dkim-keys-private-2-1.noarch.rpm" ]
+check "a plain git commit builds packages through the hook (2)" \
     [ -f "$OUT/dkim-keys-public-2-1.noarch.rpm" ]
 dk -C "$R" --now 2026-11-20T00:00:00Z -q rotate >/dev/null
 dk -C "$R" --now 2026-11-21T00:00:00Z -q rotate >/dev/null
 check "dkimrot rotate builds packages through the hook" \
-    [ -f "$OUT/dkim-keys-private-4-1.noarch.rpm" ] &&
+    [ -f "$OUT/dkim-keys-private-4-1.noarch.rpm" ]
+check "dkimrot rotate builds packages through the hook (2)" \
     [ -f "$OUT/dkim-keys-public-4-1.noarch.rpm" ]
 check "the hook logged to .git/dkimrot-package.log" \
     grep -q 'dkim-keys-public-4-1.noarch.rpm' "$R/.git/dkimrot-package.log"
@@ -56,7 +58,8 @@ check "KeyTable names the active key" \
     grep -qx "$sel._domainkey.example.com example.com:$sel:/etc/dkim-keys/keys/example.com/$sel.private" \
     "$tmp/x/etc/dkim-keys/KeyTable"
 check "SigningTable has one line per active key (two for the dual domain)" \
-    [ "$(grep -c '^\*@example.org ' "$tmp/x/etc/dkim-keys/SigningTable")" = 2 ] &&
+    [ "$(grep -c '^\*@example.org ' "$tmp/x/etc/dkim-keys/SigningTable")" = 2 ]
+check "SigningTable has one line per active key (two for the dual domain) (2)" \
     grep -qx "\*@example.com $sel._domainkey.example.com" \
     "$tmp/x/etc/dkim-keys/SigningTable"
 mkdir "$tmp/y" && (cd "$tmp/y" && rpm2cpio "$pub" | cpio -idm 2>/dev/null)

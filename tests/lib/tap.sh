@@ -14,6 +14,8 @@ check() {
 	shift
 	if "$@"; then ok "$desc"; else nok "$desc"; fi
 }
+# not CMD...: succeeds when CMD fails (for check)
+not() { ! "$@"; }
 # dk ARGS...: the binary under test (under valgrind with DKIMROT_WRAP)
 dk() {
 	# shellcheck disable=SC2086
