@@ -27,4 +27,7 @@ void		 dk_cli_set_repo(const char *);
 const char	*dk_cli_self(void);
 void		 dk_cli_set_self(const char *);
 
+/* --wait SECONDS (0..86400) into *out; DK_EUSAGE with a message. */
+int		 dk_cli_wait(const char *, int *);
+
 #endif

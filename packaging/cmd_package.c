@@ -185,8 +185,6 @@ cmd_package(int argc, char **argv)
 	const char *rev = "HEAD", *out = NULL;
 	struct dk_lock *lock = NULL;
 	struct dk_git *g = NULL;
-	char *end;
-	long w;
 	int ch, rc, wait = 0;
 
 	while ((ch = getopt_long(argc, argv, "ho:r:w:", opts, NULL)) != -1) {
@@ -201,14 +199,10 @@ cmd_package(int argc, char **argv)
 			rev = optarg;
 			break;
 		case 'w':
-			w = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || w < 0 ||
-			    w > 86400) {
-				dk_log_error("invalid --wait '%s': expected "
-				    "seconds from 0 to 86400", optarg);
+			if (dk_cli_wait(optarg, &wait) != 0) {
+				dk_log_error("%s", dk_error_last());
 				return DK_EXIT_USAGE;
 			}
-			wait = (int)w;
 			break;
 		default:
 			usage(stderr);

@@ -44,8 +44,6 @@ parse(int argc, char **argv, int import, struct keyargs *a,
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	char *end;
-	long w;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -72,14 +70,10 @@ parse(int argc, char **argv, int import, struct keyargs *a,
 			a->selector = optarg;
 			break;
 		case 'w':
-			w = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || w < 0 ||
-			    w > 86400) {
-				dk_log_error("invalid --wait '%s': expected "
-				    "seconds from 0 to 86400", optarg);
+			if (dk_cli_wait(optarg, &a->wait) != 0) {
+				dk_log_error("%s", dk_error_last());
 				return DK_EXIT_USAGE;
 			}
-			a->wait = (int)w;
 			break;
 		default:
 			goto bad;

@@ -67,8 +67,6 @@ cmd_rotate(int argc, char **argv)
 	};
 	struct dk_rotate_opts o;
 	struct dk_strlist only = { 0 };
-	char *end;
-	long w;
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -99,15 +97,11 @@ cmd_rotate(int argc, char **argv)
 			o.no_commit = true;
 			break;
 		case 'w':
-			w = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || w < 0 ||
-			    w > 86400) {
-				dk_log_error("invalid --wait '%s': expected "
-				    "seconds from 0 to 86400", optarg);
+			if (dk_cli_wait(optarg, &o.wait) != 0) {
+				dk_log_error("%s", dk_error_last());
 				dk_strlist_dispose(&only);
 				return DK_EXIT_USAGE;
 			}
-			o.wait = (int)w;
 			break;
 		default:
 			usage(stderr);

@@ -6,30 +6,11 @@
 # ever read by openssl to print their public half.
 set -u
 
-: "${DKIMROT:?}" "${DKIMROT_SRC:?}"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-n=0
+. "$DKIMROT_SRC/tests/lib/tap.sh"
 PY=/usr/bin/python3
 EXPECTED="$DKIMROT_SRC/tests/vectors/expected.sh"
+run() { dk "$@"; }
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-check() {
-	desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
-run() {
-	# shellcheck disable=SC2086
-	${DKIMROT_WRAP:-} "$DKIMROT" "$@"
-}
-same() {	# same FILE-WANT FILE-GOT: diff -u, shown as TAP comments
-	if diff -u "$1" "$2" >"$tmp/diff"; then return 0; fi
-	diag "$tmp/diff"
-	return 1
-}
 # The public half of a private key as DKIM's p= carries it.
 pubkey() {
 	case $2 in
