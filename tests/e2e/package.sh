@@ -12,7 +12,7 @@ R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..26"
+echo "1..28"
 
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
     >/dev/null
@@ -52,6 +52,14 @@ check "the private package holds exactly the published keys" \
 check "keys are 0600 opendkim:opendkim" \
     [ "$(awk '/\.private$/ { print $1, $3, $4 }' "$tmp/priv.list" |
     sort -u)" = "-rw------- opendkim opendkim" ]
+rpmlint -r "$DKIMROT_SRC/specs/dkim-keys.rpmlintrc" "$priv" "$pub" \
+    >"$tmp/lint" 2>&1
+grep ' E: ' "$tmp/lint" | grep -v ' E: no-signature$' >"$tmp/lint.err"
+check "rpmlint finds no errors but the missing signature" \
+    [ ! -s "$tmp/lint.err" ]
+check "rpmlint did check both packages (no-signature twice)" \
+    [ "$(grep -c ' E: no-signature$' "$tmp/lint")" = 2 ]
+if [ -s "$tmp/lint.err" ]; then diag "$tmp/lint.err"; fi
 mkdir "$tmp/x" && (cd "$tmp/x" && rpm2cpio "$priv" | cpio -idm 2>/dev/null)
 sel=$(cd "$R/keys/example.com" && ls *.private | sed 's/.private//')
 check "KeyTable names the active key" \
