@@ -1,0 +1,31 @@
+/*
+ * One key at one name server: the lookup and the verdict of
+ * `dkimrot check` (check/check.h says what each key state must look
+ * like).  Used by check/check.c only; safe on any thread.
+ */
+#ifndef DK_PROBE_H
+#define DK_PROBE_H
+
+#include <stdatomic.h>
+
+#include "check/check.h"
+#include "rotator/keys.h"
+
+struct dk_probe {
+	const char			*repo;
+	const struct dk_keyinfo		*key;
+	const struct dk_dns_server	*server;
+	int				 timeout_ms;
+	/*
+	 * Set once a lookup at this server ran into the timeout: later
+	 * lookups there are not made (each would cost the timeout again)
+	 * and get the same verdict.
+	 */
+	atomic_int			*silent;
+	struct dk_check_result		*out;	/* domain, selector set */
+};
+
+/* Fills out->status and out->message. */
+void	dk_probe_run(struct dk_probe *);
+
+#endif
