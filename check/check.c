@@ -33,7 +33,7 @@ struct run {
 	size_t			 njobs;
 	size_t			 capjobs;
 	atomic_int		*silent;	/* per server */
-	atomic_size_t		 next;		/* the next job to take */
+	atomic_size_t		 next;	/* the next job to take */
 };
 
 static const char *const status_names[] = {
@@ -276,7 +276,8 @@ merge_age(struct run *w)
 }
 
 static int
-check_domains(struct run *w, const struct dk_domain_conf **dcs, size_t n, struct dk_domain_keys **dks)
+check_domains(struct run *w, const struct dk_domain_conf **dcs, size_t n,
+    struct dk_domain_keys **dks)
 {
 	struct dk_check_result *r;
 	size_t i;

@@ -36,7 +36,7 @@ enum dk_check_status {
 	DK_CHECK_UNKNOWN = 3
 };
 
-#define DK_CHECK_MSG		384	/* a result's message, with its NUL */
+#define DK_CHECK_MSG		384	/* a message, with its NUL */
 #define DK_CHECK_TIMEOUT_MS	2000	/* per lookup, by default */
 #define DK_CHECK_CRIT_AGE	(180LL * 86400)
 /*
@@ -55,13 +55,17 @@ struct dk_check_opts {
 	long long	 crit_age;
 };
 
+/*
+ * One result.  A result about a domain as a whole has selector "",
+ * state, server and age -1.
+ */
 struct dk_check_result {
 	char		 domain[DK_DOMAIN_MAX + 1];
-	char		 selector[DK_SELECTOR_MAX + 1];	/* "": the domain */
+	char		 selector[DK_SELECTOR_MAX + 1];
 	enum dk_alg	 alg;
-	int		 state;		/* enum dk_state; -1: no key */
-	int		 server;	/* index into opts->servers; -1: none */
-	long long	 age;		/* seconds since created; -1: no key */
+	int		 state;		/* enum dk_state */
+	int		 server;	/* index into opts->servers */
+	long long	 age;		/* seconds since its creation */
 	enum dk_check_status status;
 	char		 message[DK_CHECK_MSG];	/* printable ASCII */
 };
@@ -70,9 +74,9 @@ struct dk_check_report {
 	struct dk_check_result *results;
 	size_t		 n;
 	size_t		 nkeys;		/* keys looked at */
-	size_t		 counts[4];	/* results per dk_check_status */
-	enum dk_check_status status;	/* the worst: CRITICAL, WARNING,
-					   UNKNOWN, OK in that order */
+	size_t		 counts[4];	/* per dk_check_status */
+	/* the worst result: see dk_check_worse() */
+	enum dk_check_status status;
 	long long	 age_max;	/* oldest active key; -1: none */
 	long long	 warn_min;	/* smallest warning threshold used */
 	long long	 crit_age;

@@ -22,7 +22,8 @@ struct dk_probe {
 	 * and get the same verdict.
 	 */
 	atomic_int			*silent;
-	struct dk_check_result		*out;	/* domain, selector set */
+	/* domain and selector filled in; status and message to fill */
+	struct dk_check_result		*out;
 };
 
 /* Fills out->status and out->message. */
