@@ -207,6 +207,8 @@ plan_domain(struct run *w, const struct dk_domain_conf *dc,
 			j->probe.key = k;
 			j->probe.server = &o->servers[s];
 			j->probe.timeout_ms = o->timeout_ms;
+			j->probe.lead_left = (long long)(k->published +
+			    dc->policy.publish_lead - w->now);
 			j->probe.silent = &w->silent[s];
 			j->age_status = st;
 			if (st != DK_CHECK_OK)

@@ -8,6 +8,7 @@
 #include "check/dkim.h"
 #include "check/dns.h"
 #include "check/probe.h"
+#include "common/dktime.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "keygen/key.h"
@@ -165,6 +166,23 @@ judge(struct dk_probe *p, const struct dk_dns_answer *ans)
 	dk_record_dispose(&rec);
 }
 
+/* No record: a problem, but a pending key may still be on its way. */
+static void
+missing(struct dk_probe *p, const struct dk_dns_answer *ans)
+{
+	const char *why = ans->nxdomain ? "no such name (NXDOMAIN)" :
+	    "no TXT record at the name";
+	char left[32];
+
+	if (p->key->state != DK_STATE_PENDING || p->lead_left <= 0) {
+		verdict(p->out, DK_CHECK_CRITICAL, "not served: %s", why);
+		return;
+	}
+	dk_duration_format(p->lead_left, left, sizeof(left));
+	verdict(p->out, DK_CHECK_WARNING, "not served: %s; due to sign in %s",
+	    why, left);
+}
+
 void
 dk_probe_run(struct dk_probe *p)
 {
@@ -195,9 +213,7 @@ dk_probe_run(struct dk_probe *p)
 	} else if (rc == DK_ENOTFOUND && p->key->state == DK_STATE_RETIRED)
 		verdict(r, DK_CHECK_OK, "retired; not served");
 	else if (rc == DK_ENOTFOUND)
-		verdict(r, DK_CHECK_CRITICAL, "not served: %s",
-		    ans.nxdomain ? "no such name (NXDOMAIN)" :
-		    "no TXT record at the name");
+		missing(p, &ans);
 	else if (rc != 0)
 		/* SERVFAIL, REFUSED, FORMERR...: the lookup's own words */
 		verdict(r, DK_CHECK_CRITICAL, "%s", dk_error_last());

@@ -17,6 +17,12 @@ struct dk_probe {
 	const struct dk_dns_server	*server;
 	int				 timeout_ms;
 	/*
+	 * A pending key: seconds until publish_lead is over and it may
+	 * sign.  Not served before that is only a WARNING: the packages
+	 * may not have reached every name server yet.
+	 */
+	long long			 lead_left;
+	/*
 	 * Set once a lookup at this server ran into the timeout: later
 	 * lookups there are not made (each would cost the timeout again)
 	 * and get the same verdict.

@@ -2,7 +2,8 @@
 # 'dkimrot check' against a real name server (NSD on 127.0.0.1) that
 # serves what the key repository says, then one breakage per domain:
 #   a.example  the active key's p= with one character changed
-#   b.example  the pending key's record missing
+#   b.example  the pending key's record missing (a warning while
+#              publish_lead lasts, then critical)
 #   c.example  k=ed25519 on the active RSA key's record
 #   d.example  a revoked key still served with its old p=
 #   e.example  a retired key still served
@@ -23,7 +24,7 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
 bail() { echo "Bail out! $*"; exit 1; }
 
-echo "1..12"
+echo "1..13"
 
 # --- five domains, each with a retired, an active and a pending key
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d a.example -d b.example \
@@ -149,6 +150,17 @@ nagios a.example CRITICAL 2 1 0 \
     "a.example $K2 @$NS: p= does not match the private key"
 nagios b.example CRITICAL 2 1 0 \
     "b.example $K3 @$NS: not served: no such name (NXDOMAIN)"
+# before publish_lead is over, a pending key on its way is a warning
+dk -C "$R" --now 2027-01-19T12:00:00Z check -n "$NS" -d b.example \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cat >"$tmp/want" <<EOF
+OK b.example $K1 @$NS: retired; not served
+OK b.example $K2 @$NS: active; libopendkim verified a signature made with the private key
+WARNING b.example $K3 @$NS: not served: no such name (NXDOMAIN); due to sign in 12h
+DKIM WARNING: 3 keys on 1 server, 3 checks: 2 OK, 1 WARNING, 0 CRITICAL, 0 UNKNOWN
+EOF
+expect_out "b.example 12h earlier: the pending key is on its way, WARNING" 1
 nagios c.example CRITICAL 2 1 0 \
     "c.example $K2 @$NS: record has k=ed25519, the key is rsa"
 nagios d.example CRITICAL 2 1 0 \
