@@ -69,7 +69,6 @@ healthy() {
 	done
 }
 mkdir "$tmp/ns"
-chmod 755 "$tmp"
 zone "$(healthy)" >"$tmp/ns/example.zone"
 nsd_start "$tmp/ns" example example.zone || bail "nsd did not start"
 NS=127.0.0.1:$NSD_PORT
