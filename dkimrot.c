@@ -21,6 +21,7 @@ static const struct command {
 	int		(*run)(int, char **);
 	const char	*summary;
 } commands[] = {
+	{ "check",	cmd_check,	"DNS against the keys; sign and verify" },
 	{ "help",	cmd_help,	"this list, or a command's usage" },
 	{ "hook",	cmd_hook,	"install the post-commit hook" },
 	{ "import",	cmd_import,	"adopt an existing key" },
