@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,6 +42,8 @@ dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
 	int n, rc;
 
 	why[0] = '\0';
+	/* ldns writes to TCP sockets without MSG_NOSIGNAL (check/dns.h). */
+	signal(SIGPIPE, SIG_IGN);
 	n = snprintf(qname, sizeof(qname), "%s._domainkey.%s", k->selector,
 	    domain);
 	if (n < 0 || (size_t)n >= sizeof(qname)) {

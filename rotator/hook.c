@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@ child(const char *prog, const char *cwd, int fd)
 		goto fail;
 	if (null > 2)
 		close(null);
+	/* An ignored SIGPIPE (the DNS client's) must not reach the hook. */
+	signal(SIGPIPE, SIG_DFL);
 	execve(prog, argv, environ);
 	/* As git does: a script without "#!" runs under sh. */
 	if (errno == ENOEXEC)
