@@ -11,24 +11,24 @@
 
 #define DNSGATE_TIMEOUT_MS	3000
 
-/* 1 when some RR of the answer is the key's record, else 0. */
+/*
+ * 1 when the answer is the key's record and nothing else: a verifier
+ * picks any TXT record at the name, so a second one (another key, a
+ * leftover) would fail some of the mail signed with this key.
+ */
 static int
 served(const struct dk_dns_answer *ans, const struct dk_key *key)
 {
 	struct dk_record rec;
-	size_t i;
 	int ok;
 
-	for (i = 0; i < ans->nrrs; i++) {
-		if (dk_record_parse(ans->rrs[i].data, ans->rrs[i].len,
-		    &rec) != 0)
-			continue;
-		ok = dk_key_matches_record(key, &rec) == 0;
-		dk_record_dispose(&rec);
-		if (ok)
-			return 1;
-	}
-	return 0;
+	if (ans->nrrs != 1)
+		return 0;
+	if (dk_record_parse(ans->rrs[0].data, ans->rrs[0].len, &rec) != 0)
+		return 0;
+	ok = dk_key_matches_record(key, &rec) == 0;
+	dk_record_dispose(&rec);
+	return ok;
 }
 
 int
@@ -67,9 +67,10 @@ dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
 			dk_key_free(key);
 			return rc;
 		} else if (!served(&ans, key)) {
-			snprintf(why, whylen, "name server %s serves '%s' "
-			    "without this key's p=", cfg->nameservers[i],
-			    qname);
+			snprintf(why, whylen, "name server %s serves %zu TXT "
+			    "record%s at '%s', not exactly this key's",
+			    cfg->nameservers[i], ans.nrrs,
+			    ans.nrrs == 1 ? "" : "s", qname);
 			k->dns = DK_DNS_MISSING;
 		}
 		dk_dns_answer_dispose(&ans);
