@@ -1,0 +1,29 @@
+/*
+ * The package output directory of a key repository (packaging.output,
+ * DESIGN 6) and the names of the packages in it, for 'dkimrot package'
+ * and for the runs that check whether HEAD was packaged.
+ */
+#ifndef DK_OUTPUT_H
+#define DK_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dk_config;
+
+#define DK_PKG_PRIVATE	"dkim-keys-private"
+#define DK_PKG_PUBLIC	"dkim-keys-public"
+
+/*
+ * The directory: opt when not NULL (as given), else packaging.output of
+ * cfg, relative to repo unless absolute.  Nothing is created.
+ */
+int	dk_output_dir(const char *repo, const char *opt,
+	    const struct dk_config *, char *, size_t);
+/* DIR/NAME-VERSION-1.noarch.rpm */
+int	dk_output_rpm_path(char *, size_t, const char *dir, const char *name,
+	    size_t version);
+/* Both packages of version are in dir (their contents are not read). */
+bool	dk_output_built(const char *dir, size_t version);
+
+#endif
