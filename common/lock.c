@@ -18,18 +18,29 @@ struct dk_lock {
 	int	fd;
 };
 
-/* The pid the holder wrote, or 0 if unreadable (it may be mid-write). */
+/*
+ * The pid the holder wrote, or 0.  The holder writes it just after it
+ * got the lock: a run that starts at the same moment reads an empty (or
+ * half-written) file, so look again for a moment (found by the crash
+ * simulation, tests/sim/year.sh).
+ */
 static long
 holder(int fd)
 {
+	struct timespec nap = { 0, 5 * 1000 * 1000 };
 	char buf[32];
 	ssize_t n;
+	int i;
 
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
+	for (i = 0; i < 40; i++) {
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0 && buf[n - 1] == '\n') {
+			buf[n] = '\0';
+			return strtol(buf, NULL, 10);
+		}
+		nanosleep(&nap, NULL);
+	}
+	return 0;
 }
 
 int
@@ -39,6 +50,7 @@ dk_lock_acquire(const char *repo, int wait_seconds, struct dk_lock **out)
 	char path[PATH_MAX], pid[32];
 	struct dk_lock *l = NULL;
 	time_t deadline;
+	long pid_held;
 	int fd, n, rc = -1;
 
 	*out = NULL;
@@ -56,8 +68,12 @@ dk_lock_acquire(const char *repo, int wait_seconds, struct dk_lock **out)
 			goto done;
 		}
 		if (time(NULL) >= deadline) {
+			if ((pid_held = holder(fd)) > 0)
+				snprintf(pid, sizeof(pid), "%ld", pid_held);
+			else
+				snprintf(pid, sizeof(pid), "unknown");
 			dk_error_set("repository '%s' is locked by another "
-			    "dkimrot (pid %ld); waited %d s", repo, holder(fd),
+			    "dkimrot (pid %s); waited %d s", repo, pid,
 			    wait_seconds > 0 ? wait_seconds : 0);
 			rc = DK_ELOCKED;
 			goto done;
