@@ -259,7 +259,7 @@ test_common__yaml_emit(void **state)
 static void
 test_common__lock(void **state)
 {
-	char dir[] = "/tmp/dk_t_lock.XXXXXX", git[300], path[300];
+	char dir[] = "/tmp/dk_t_lock.XXXXXX", git[300], path[320];
 	struct dk_lock *a, *b;
 	time_t t0;
 	pid_t pid;
