@@ -121,8 +121,15 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	    sizeof(dir))) != 0 || (rc = dk_dir_make(dir, 0750)) != 0)
 		goto done;
 	if (built(dir, r)) {
-		dk_log_info("commit %.12s is already built (version %zu)", id,
-		    r->version);
+		if (dk_output_indexed(dir, r->version)) {
+			dk_log_info("commit %.12s is already built (version "
+			    "%zu)", id, r->version);
+			goto done;
+		}
+		/* A run died between the packages and the metadata. */
+		dk_log_info("commit %.12s is built (version %zu); writing "
+		    "the repository metadata again", id, r->version);
+		rc = dk_repo_update(dir, pc->keep_builds);
 		goto done;
 	}
 	if ((rc = build_one(r, dk_spec_dkim_keys_private, DK_PKG_PRIVATE, 1,

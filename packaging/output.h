@@ -25,5 +25,11 @@ int	dk_output_rpm_path(char *, size_t, const char *dir, const char *name,
 	    size_t version);
 /* Both packages of version are in dir (their contents are not read). */
 bool	dk_output_built(const char *dir, size_t version);
+/*
+ * dir/repodata/repomd.xml exists and is not older than the packages of
+ * version: the metadata was written after them (dk_repo_update() runs
+ * last), so a run killed in between is seen.
+ */
+bool	dk_output_indexed(const char *dir, size_t version);
 
 #endif

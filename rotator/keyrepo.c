@@ -207,7 +207,7 @@ dk_keyrepo_catch_up(struct dk_keyrepo *r)
 	if (dk_git_count_first_parent(r->git, id, &version) != 0 ||
 	    dk_output_dir(r->path, NULL, r->cfg, dir, sizeof(dir)) != 0)
 		return -1;
-	if (dk_output_built(dir, version))
+	if (dk_output_built(dir, version) && dk_output_indexed(dir, version))
 		return 0;
 	dk_log_debug("%.12s (version %zu) has no packages in '%s' yet", id,
 	    version, dir);
