@@ -225,6 +225,13 @@ test_common__yaml(void **state)
 	assert_non_null(strstr(dk_error_last(), "t.yaml:2:1:"));
 	assert_int_equal(yparse("a: 1\n---\nb: 2\n", &root), DK_EUSAGE);
 	assert_int_equal(yparse("a: !!str 1\n", &root), DK_EUSAGE);
+	/* A bad byte is placed where it is, not at 1:1. */
+	assert_int_equal(yparse("a: 1\nb: x\001y\n", &root), DK_EUSAGE);
+	assert_string_equal(dk_error_last(),
+	    "t.yaml:2:5: control characters are not allowed (byte 0x01)");
+	assert_int_equal(yparse("a: 1\nbb: \xff\n", &root), DK_EUSAGE);
+	assert_string_equal(dk_error_last(),
+	    "t.yaml:2:5: invalid leading UTF-8 octet (byte 0xff)");
 
 	deep = malloc(200);
 	for (i = 0; i < 40; i++)
