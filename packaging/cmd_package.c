@@ -124,13 +124,13 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		if (dk_output_indexed(dir, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
-			goto done;
+			goto stamp;
 		}
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
 		rc = dk_repo_update(dir, pc->keep_builds);
-		goto done;
+		goto stamp;
 	}
 	if ((rc = build_one(r, dk_spec_dkim_keys_private, DK_PKG_PRIVATE, 1,
 	    dir)) != 0)
@@ -146,6 +146,10 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 			goto done;
 	}
 	rc = dk_repo_update(dir, pc->keep_builds);
+stamp:
+	/* What rotate compares HEAD with (output.h). */
+	if (rc == 0 && opt_out == NULL)
+		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
 	dk_render_free(r);
 	return rc;

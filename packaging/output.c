@@ -2,6 +2,8 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/config.h"
@@ -78,4 +80,49 @@ dk_output_indexed(const char *dir, size_t version)
 			return false;
 	}
 	return true;
+}
+
+#define STAMP	".git/dkimrot.packaged"
+
+int
+dk_output_stamp_write(const char *repo, const char *commit, size_t version)
+{
+	char path[PATH_MAX], line[128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s %zu\n", commit, version);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		dk_error_set("commit id too long: '%s'", commit);
+		return -1;
+	}
+	if (dk_path_join(path, sizeof(path), repo, STAMP) != 0)
+		return -1;
+	return dk_file_replace(path, line, (size_t)n, 0644);
+}
+
+int
+dk_output_stamp_read(const char *repo, char *commit, size_t size,
+    size_t *version)
+{
+	char path[PATH_MAX], *buf = NULL, *sp, *end;
+	unsigned long long v;
+	int rc;
+
+	if (dk_path_join(path, sizeof(path), repo, STAMP) != 0)
+		return -1;
+	if ((rc = dk_file_read(path, 128, &buf, NULL)) != 0)
+		return rc == DK_ENOTFOUND ? rc : -1;
+	rc = DK_ENOTFOUND;
+	if ((sp = strchr(buf, ' ')) == NULL || (size_t)(sp - buf) >= size)
+		goto done;
+	v = strtoull(sp + 1, &end, 10);
+	if (end == sp + 1 || *end != '\n')
+		goto done;
+	memcpy(commit, buf, (size_t)(sp - buf));
+	commit[sp - buf] = '\0';
+	*version = (size_t)v;
+	rc = 0;
+done:
+	free(buf);
+	return rc;
 }

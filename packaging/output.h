@@ -32,4 +32,16 @@ bool	dk_output_built(const char *dir, size_t version);
  */
 bool	dk_output_indexed(const char *dir, size_t version);
 
+/*
+ * The stamp .git/dkimrot.packaged of repo: the last commit (full id)
+ * whose packages are complete in the configured output directory, and
+ * its version.  'package' writes it; rotate compares it with HEAD, which
+ * costs nothing, where counting HEAD's version walks all history.
+ * DK_ENOTFOUND when there is none or it is not ours.
+ */
+int	dk_output_stamp_write(const char *repo, const char *commit,
+	    size_t version);
+int	dk_output_stamp_read(const char *repo, char *commit, size_t size,
+	    size_t *version);
+
 #endif

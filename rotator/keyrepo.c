@@ -197,20 +197,22 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *ms
 int
 dk_keyrepo_catch_up(struct dk_keyrepo *r)
 {
-	char id[DK_GIT_ID_LEN], dir[PATH_MAX];
+	char id[DK_GIT_ID_LEN], stamp[DK_GIT_ID_LEN], dir[PATH_MAX];
 	size_t version;
 	bool unborn;
 	int rc;
 
 	if ((rc = dk_git_head(r->git, id, &unborn)) != 0 || unborn)
 		return rc;
-	if (dk_git_count_first_parent(r->git, id, &version) != 0 ||
-	    dk_output_dir(r->path, NULL, r->cfg, dir, sizeof(dir)) != 0)
+	if (dk_output_dir(r->path, NULL, r->cfg, dir, sizeof(dir)) != 0)
 		return -1;
-	if (dk_output_built(dir, version) && dk_output_indexed(dir, version))
+	rc = dk_output_stamp_read(r->path, stamp, sizeof(stamp), &version);
+	if (rc == 0 && strcmp(stamp, id) == 0 &&
+	    dk_output_built(dir, version) && dk_output_indexed(dir, version))
 		return 0;
-	dk_log_debug("%.12s (version %zu) has no packages in '%s' yet", id,
-	    version, dir);
+	if (rc != 0 && rc != DK_ENOTFOUND)
+		dk_log_warn("%s", dk_error_last());
+	dk_log_debug("%.12s has no packages in '%s' yet", id, dir);
 	run_hook(r);
 	return 0;
 }
