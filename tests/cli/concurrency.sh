@@ -12,15 +12,16 @@ now=2027-01-01T00:00:00Z
 echo "1..7"
 
 # Slow key generation (4096-bit RSA) keeps the first run busy for a
-# while; the others are started while it holds the lock.
+# while; the others are started while it holds the lock.  The setup and
+# the first run are not under valgrind (DKIMROT_WRAP): too slow there.
 for r in "$R" "$ONE"; do
-	dk -C "$r" --now $now init -d a.example -d b.example -d c.example \
+	"$DKIMROT" -C "$r" --now $now init -d a.example -d b.example -d c.example \
 	    >/dev/null 2>&1
 	sed -i 's/rsa_bits: 2048/rsa_bits: 4096/' "$r/dkimrot.yaml"
 	rm "$r/.git/hooks/post-commit"
 	gitq -C "$r" commit -qam "big keys: slow on purpose"
 done
-dk -C "$ONE" --now $now rotate >/dev/null 2>&1
+"$DKIMROT" -C "$ONE" --now $now rotate >/dev/null 2>&1
 before=$(git -C "$R" rev-list --count HEAD)
 
 "$DKIMROT" -C "$R" --now $now rotate >"$tmp/a.out" 2>"$tmp/a.err" &
