@@ -334,7 +334,8 @@ def main():
             hook_on = want
             if want:
                 # Each window's first packaging dies at one of these.
-                w = [a for a, _ in WINDOWS].index(hour)
+                w = next(i for i, (a, b) in enumerate(WINDOWS)
+                         if a <= hour < b)
                 armed = HOOK_FAULTS[w % len(HOOK_FAULTS)]
             elif armed in HOOK_FAULTS:
                 armed = None    # no hook runs till the next window
