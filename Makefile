@@ -26,11 +26,6 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 BUILD   := $(BUILD)-san
 endif
-# Fault injection points exist only in test builds (DESIGN: never in a
-# shipped binary); `make check` builds with them.
-ifeq ($(FAULTS),1)
-CFLAGS  += -DDK_FAULTS
-endif
 
 LIB_SRC  := $(sort $(wildcard common/*.c keygen/*.c rotator/*.c packaging/*.c check/*.c))
 # The spec templates are compiled in (packaging/rpm.h: dk_spec_*[]).
@@ -46,6 +41,10 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BIN      := $(BUILD)/dkimrot
+# The crash tests' binary: the same sources with the fault points of
+# common/fault.h compiled in, objects apart.  Never installed.
+FAULT_BIN := $(BUILD)/dkimrot-faults
+FAULT_OBJ := $(patsubst %.c,$(BUILD)/faults/%.o,dkimrot.c $(LIB_SRC)) $(GEN_OBJ)
 
 .PHONY: all check check-unit check-cli check-e2e check-sim check-fuzz \
         check-valgrind fuzz bench install uninstall clean demo
@@ -68,6 +67,13 @@ $(BUILD)/libdk.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(BIN): $(BUILD)/dkimrot.o $(BUILD)/libdk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/faults/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DDK_FAULTS -MMD -MP -c -o $@ $<
+
+$(FAULT_BIN): $(FAULT_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdk.a
@@ -93,6 +99,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(BUILD)/gen/specs.c
 # needs the slow unwinder to see through libcrypto (built without frame
 # pointers) to the library frame a suppression in tests/lsan.supp names.
 TEST_ENV := DKIMROT=$(abspath $(BIN)) DKIMROT_SRC=$(abspath .) \
+            DKIMROT_FAULTS=$(abspath $(FAULT_BIN)) \
             DKIMROT_BUILD=$(abspath $(BUILD)) CMOCKA_MESSAGE_OUTPUT=TAP \
             LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):fast_unwind_on_malloc=0:print_suppressions=0
 
@@ -105,15 +112,15 @@ check-fuzz: $(FUZZ_REPLAY)
 	@set -e; for f in $(FUZZ_REPLAY); do n=$$(basename $$f); \
 	  echo "replay $$n"; $$f tests/fuzz/corpus/$${n#f_}; done
 
-check-cli: $(BIN) $(TOOL_BIN)
+check-cli: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
 	@if ls tests/cli/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/cli/*.sh; fi
 
-check-e2e: $(BIN) $(TOOL_BIN)
+check-e2e: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
 	@if ls tests/e2e/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/e2e/*.sh; fi
 
-check-sim: $(BIN) $(TOOL_BIN)
+check-sim: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
 	@if ls tests/sim/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/sim/*.sh; fi
 
@@ -122,7 +129,7 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --track-fds=no --num-callers=40 \
             --suppressions=$(abspath tests/valgrind.supp)
 
-check-valgrind: $(BIN) $(UNIT_BIN)
+check-valgrind: $(BIN) $(FAULT_BIN) $(UNIT_BIN)
 	$(TEST_ENV) prove -f --exec '$(VALGRIND)' $(UNIT_BIN)
 	@if ls tests/cli/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) DKIMROT_WRAP='$(VALGRIND)' prove -f --exec /bin/sh tests/cli/*.sh; fi
@@ -147,6 +154,6 @@ uninstall:
 	      $(DESTDIR)$(MANDIR)/man5/dkimrot.yaml.5
 
 clean:
-	rm -rf build build-san build-bench
+	rm -rf build build-san build-bench build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/dkimrot.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/dkimrot.d $(FAULT_OBJ:.o=.d)

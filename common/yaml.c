@@ -11,6 +11,8 @@
 struct builder {
 	yaml_parser_t	 parser;
 	const char	*file;
+	const char	*buf;
+	size_t		 len;
 	size_t		 nodes;
 };
 
@@ -46,6 +48,32 @@ fail_at(struct builder *b, const yaml_mark_t *m, const char *what)
 	return DK_EUSAGE;
 }
 
+/*
+ * libyaml's reader (bad bytes: control characters, invalid UTF-8) gives
+ * a byte offset and no mark; count lines and columns (in bytes) to it.
+ */
+static void
+reader_error(struct builder *b)
+{
+	const yaml_parser_t *p = &b->parser;
+	size_t i, off = p->problem_offset, line = 1, col = 1;
+
+	for (i = 0; i < off && i < b->len; i++) {
+		if (b->buf[i] == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+	}
+	if (p->problem_value >= 0)
+		dk_error_set("%s:%zu:%zu: %s (byte 0x%02x)", b->file, line, col,
+		    p->problem ? p->problem : "unreadable input",
+		    (unsigned)p->problem_value & 0xff);
+	else
+		dk_error_set("%s:%zu:%zu: %s", b->file, line, col,
+		    p->problem ? p->problem : "unreadable input");
+}
+
 static int
 next_event(struct builder *b, yaml_event_t *ev)
 {
@@ -53,6 +81,10 @@ next_event(struct builder *b, yaml_event_t *ev)
 
 	if (yaml_parser_parse(&b->parser, ev))
 		return 0;
+	if (b->parser.error == YAML_READER_ERROR) {
+		reader_error(b);
+		return DK_EUSAGE;
+	}
 	snprintf(msg, sizeof(msg), "%s%s%s",
 	    b->parser.problem ? b->parser.problem : "malformed YAML",
 	    b->parser.context ? " " : "",
@@ -246,6 +278,8 @@ dk_yaml_parse(const char *buf, size_t len, const char *file,
 	}
 	memset(&b, 0, sizeof(b));
 	b.file = file;
+	b.buf = buf;
+	b.len = len;
 	if (!yaml_parser_initialize(&b.parser)) {
 		dk_error_set("out of memory");
 		return -1;

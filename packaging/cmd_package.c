@@ -17,10 +17,12 @@
 #include "common/cli.h"
 #include "common/config.h"
 #include "common/error.h"
+#include "common/fault.h"
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
 #include "packaging/gpg.h"
+#include "packaging/output.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
@@ -50,32 +52,16 @@ usage(FILE *f)
 	    "(default 0)\n");
 }
 
-/* DIR/NAME-VERSION-1.noarch.rpm */
-static int
-rpm_path(char *buf, size_t size, const char *dir, const char *name,
-    size_t version)
-{
-	int n;
-
-	n = snprintf(buf, size, "%s/%s-%zu-1.noarch.rpm", dir, name, version);
-	if (n < 0 || (size_t)n >= size) {
-		dk_error_set("path too long: '%s'", dir);
-		return -1;
-	}
-	return 0;
-}
-
 /* Both packages of this version exist and name this commit. */
 static int
 built(const char *dir, const struct dk_render *r)
 {
-	static const char *names[] = { "dkim-keys-private",
-	    "dkim-keys-public" };
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
 	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (rpm_path(path, sizeof(path), dir, names[i],
+		if (dk_output_rpm_path(path, sizeof(path), dir, names[i],
 		    r->version) != 0 || access(path, R_OK) != 0)
 			return 0;
 		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0 ||
@@ -118,23 +104,6 @@ build_one(const struct dk_render *r, const char *tmpl, const char *name,
 }
 
 static int
-output_dir(const char *repo, const char *opt, const struct dk_config *cfg,
-    char *buf, size_t size)
-{
-	const char *dir = opt != NULL ? opt : cfg->packaging.output;
-
-	if (dir[0] == '/' || opt != NULL) {
-		if (snprintf(buf, size, "%s", dir) >= (int)size) {
-			dk_error_set("path too long: '%s'", dir);
-			return -1;
-		}
-	} else if (dk_path_join(buf, size, repo, dir) != 0)
-		return -1;
-	/* It holds the private package: not for everyone's eyes. */
-	return dk_dir_make(buf, 0750);
-}
-
-static int
 package(struct dk_git *g, const char *rev, const char *opt_out)
 {
 	const struct dk_packaging_conf *pc;
@@ -147,18 +116,28 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	if ((rc = dk_render_commit(g, id, &r)) != 0)
 		return rc;
 	pc = &r->cfg->packaging;
-	if ((rc = output_dir(dk_git_workdir(g), opt_out, r->cfg, dir,
-	    sizeof(dir))) != 0)
+	/* It holds the private package: not for everyone's eyes. */
+	if ((rc = dk_output_dir(dk_git_workdir(g), opt_out, r->cfg, dir,
+	    sizeof(dir))) != 0 || (rc = dk_dir_make(dir, 0750)) != 0)
 		goto done;
 	if (built(dir, r)) {
-		dk_log_info("commit %.12s is already built (version %zu)", id,
-		    r->version);
-		goto done;
+		if (dk_output_indexed(dir, r->version)) {
+			dk_log_info("commit %.12s is already built (version "
+			    "%zu)", id, r->version);
+			goto stamp;
+		}
+		/* A run died between the packages and the metadata. */
+		dk_log_info("commit %.12s is built (version %zu); writing "
+		    "the repository metadata again", id, r->version);
+		rc = dk_repo_update(dir, pc->keep_builds);
+		goto stamp;
 	}
-	if ((rc = build_one(r, dk_spec_dkim_keys_private,
-	    "dkim-keys-private", 1, dir)) != 0 ||
-	    (rc = build_one(r, dk_spec_dkim_keys_public, "dkim-keys-public",
-	    0, dir)) != 0)
+	if ((rc = build_one(r, dk_spec_dkim_keys_private, DK_PKG_PRIVATE, 1,
+	    dir)) != 0)
+		goto done;
+	DK_FAULT("mid-package");
+	if ((rc = build_one(r, dk_spec_dkim_keys_public, DK_PKG_PUBLIC, 0,
+	    dir)) != 0)
 		goto done;
 	if (pc->sign_key != NULL && pc->sign_key[0] != '\0') {
 		if ((rc = dk_path_join(key, sizeof(key), dir,
@@ -167,6 +146,10 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 			goto done;
 	}
 	rc = dk_repo_update(dir, pc->keep_builds);
+stamp:
+	/* What rotate compares HEAD with (output.h). */
+	if (rc == 0 && opt_out == NULL)
+		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
 	dk_render_free(r);
 	return rc;

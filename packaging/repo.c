@@ -18,6 +18,7 @@
 #include <createrepo_c/createrepo_c.h>
 
 #include "common/error.h"
+#include "common/fault.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "packaging/repo.h"
@@ -396,8 +397,10 @@ dk_repo_update(const char *dir, int keep_builds)
 	if (scan(dir, &e, &n) == -1)
 		goto done;
 	kept = mark(e, n, keep_builds);
-	if (write_metadata(tmp, e, n, kept) == -1 ||
-	    swap(dir, tmp, final) == -1)
+	if (write_metadata(tmp, e, n, kept) == -1)
+		goto done;
+	DK_FAULT("mid-repodata");
+	if (swap(dir, tmp, final) == -1)
 		goto done;
 	prune(dir, e, n);
 	if (kept < n && dk_dir_sync(dir) == -1)

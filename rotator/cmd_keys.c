@@ -27,10 +27,14 @@ struct keyargs {
 	char	*selector;
 	char	*private;
 	int	 active;
+	int	 force;
 	int	 wait;
 };
 
-/* Shared option parsing: -d, -s, --private (import), --active, --wait. */
+/*
+ * Shared option parsing: -d, -s, --private, --active and --force
+ * (import), --wait.
+ */
 static int
 parse(int argc, char **argv, int import, struct keyargs *a,
     void (*usage)(FILE *))
@@ -38,6 +42,7 @@ parse(int argc, char **argv, int import, struct keyargs *a,
 	static const struct option opts[] = {
 		{ "active",	no_argument,		NULL, 'a' },
 		{ "domain",	required_argument,	NULL, 'd' },
+		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "private",	required_argument,	NULL, 'p' },
 		{ "selector",	required_argument,	NULL, 's' },
@@ -47,7 +52,7 @@ parse(int argc, char **argv, int import, struct keyargs *a,
 	int ch;
 
 	memset(a, 0, sizeof(*a));
-	while ((ch = getopt_long(argc, argv, "ad:hp:s:w:", opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "ad:fhp:s:w:", opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'a':
@@ -57,6 +62,11 @@ parse(int argc, char **argv, int import, struct keyargs *a,
 			break;
 		case 'd':
 			a->domain = optarg;
+			break;
+		case 'f':
+			if (!import)
+				goto bad;
+			a->force = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -145,7 +155,7 @@ import_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: dkimrot import -d DOMAIN -s SELECTOR --private FILE "
-	    "[--active]\n"
+	    "[--active] [--force]\n"
 	    "\n"
 	    "Adopts an existing key (PKCS#8 or PKCS#1 PEM, as opendkim-genkey "
 	    "writes),\n"
@@ -161,7 +171,27 @@ import_usage(FILE *f)
 	    "  -s, --selector S    the key's selector (as in DNS)\n"
 	    "  -p, --private FILE  the private key\n"
 	    "  -a, --active        make it the signing key now\n"
+	    "  -f, --force         import even though the clock went back\n"
 	    "  -w, --wait SECS     wait that long for the repository lock\n");
+}
+
+/*
+ * DESIGN 3 rule 4, as dk_policy_plan() has it for rotate: a key created
+ * before the domain's last event would look older than it is.
+ */
+static int
+clock_check(const struct dk_domain_keys *dk, time_t now)
+{
+	char t1[DK_TIME_LEN], t2[DK_TIME_LEN];
+	time_t latest = dk_domain_keys_latest(dk);
+
+	if (now >= latest)
+		return 0;
+	dk_time_format(now, t1);
+	dk_time_format(latest, t2);
+	dk_error_set("clock went back: %s is earlier than the last recorded "
+	    "event %s for %s; use --force", t1, t2, dk->domain);
+	return -1;
 }
 
 static int
@@ -218,6 +248,8 @@ cmd_import(int argc, char **argv)
 	if ((rc = dk_key_load(&key, a.private)) != 0)
 		goto done;
 	if ((rc = open_domain(&r, &a, &dc, &dk, &paths)) != 0)
+		goto done;
+	if (!a.force && (rc = clock_check(dk, now)) != 0)
 		goto done;
 	if (dk_domain_keys_find(dk, a.selector) != NULL) {
 		dk_error_set("selector '%s' already exists for '%s'",

@@ -640,6 +640,44 @@ done:
 	return rc;
 }
 
+int
+dk_git_restore(struct dk_git *g, const char *dir)
+{
+	git_checkout_options co;
+	char *pathv[1] = { (char *)dir };
+	git_strarray ps = { pathv, 1 };
+	git_commit *head = NULL;
+	int rc = -1;
+
+	if (path_check(dir) == -1 || head_commit(g, &head) == -1)
+		return -1;
+	/*
+	 * The index first: a crash between a commit and its index update
+	 * leaves entries that would undo the commit on the next 'git
+	 * commit -a'.  Then the work tree from that index.
+	 */
+	if (git_reset_default(g->repo, (git_object *)head, &ps) < 0) {
+		dk_error_set_git("cannot reset '%s' in the index of '%s'", dir,
+		    g->workdir);
+		goto done;
+	}
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE |
+	    GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH;
+	co.paths = ps;
+	co.file_mode = 0600;
+	co.dir_mode = 0700;
+	if (git_checkout_index(g->repo, NULL, &co) < 0) {
+		dk_error_set_git("cannot restore '%s' in '%s'", dir,
+		    g->workdir);
+		goto done;
+	}
+	rc = 0;
+done:
+	git_commit_free(head);
+	return rc;
+}
+
 /* A hook name: letters, digits and '-' ("post-commit"), nothing else. */
 static int
 hook_name_check(const char *name)

@@ -84,6 +84,17 @@ int		 dk_git_commit(struct dk_git *, const char *const *, size_t,
 		    char [DK_GIT_ID_LEN]);
 
 /*
+ * Makes dir (a path relative to the work tree, e.g. "keys") and all
+ * below it what HEAD has, in the index and in the work tree: modified
+ * and deleted files are restored (created 0600 in 0700 directories: the
+ * caller sets the modes it wants), files HEAD lacks are removed, staged
+ * changes dropped.  On an unborn branch everything below dir goes.
+ * Nothing outside dir is touched.  For undoing the uncommitted changes
+ * of a run that died (rotator/keyrepo.h).
+ */
+int		 dk_git_restore(struct dk_git *, const char *);
+
+/*
  * Runs hook name (e.g. "post-commit") as git would: from core.hooksPath
  * when set (relative to the work tree; "~/" expanded), else .git/hooks.
  * Only an executable regular file runs; a non-executable one is ignored

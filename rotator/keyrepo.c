@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -5,13 +7,107 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fault.h"
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
 #include "keygen/key.h"
+#include "packaging/output.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
 #include "rotator/store.h"
+
+#define JOURNAL	".git/dkimrot.dirty"
+
+static int
+journal_path(const struct dk_keyrepo *r, char *buf, size_t size)
+{
+	return dk_path_join(buf, size, r->path, JOURNAL);
+}
+
+/*
+ * Makes the rollback durable before the journal goes: restored files
+ * that never reached the disk would be worse than the crash they undo.
+ */
+static int
+sync_repo(const char *path)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    syncfs(fd) == -1) {
+		dk_error_set_errno(errno, "cannot sync '%s'", path);
+		rc = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* An earlier run died before committing: back to HEAD (keyrepo.h). */
+static int
+recover(struct dk_keyrepo *r)
+{
+	char path[PATH_MAX], *pid = NULL;
+	int rc;
+
+	if (journal_path(r, path, sizeof(path)) != 0)
+		return -1;
+	if ((rc = dk_file_read(path, 64, &pid, NULL)) == DK_ENOTFOUND)
+		return 0;
+	dk_log_warn("a dkimrot run (pid %ld) was interrupted; its "
+	    "uncommitted changes under %s/ are rolled back to HEAD", rc == 0 ?
+	    strtol(pid, NULL, 10) : 0L, DK_STORE_KEYS_DIR);
+	free(pid);
+	if (dk_git_restore(r->git, DK_STORE_KEYS_DIR) != 0 ||
+	    sync_repo(r->path) != 0)
+		return -1;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		dk_error_set_errno(errno, "cannot remove '%s'", path);
+		return -1;
+	}
+	return dk_dir_sync_parent(path);
+}
+
+/* Before the first change to the work tree. */
+static int
+journal_begin(struct dk_keyrepo *r)
+{
+	char path[PATH_MAX], pid[32];
+	int n;
+
+	if (r->journal)
+		return 0;
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (journal_path(r, path, sizeof(path)) != 0 ||
+	    dk_file_replace(path, pid, (size_t)n, 0600) != 0)
+		return -1;
+	r->journal = true;
+	return 0;
+}
+
+static int
+journal_end(struct dk_keyrepo *r)
+{
+	char path[PATH_MAX];
+
+	if (!r->journal || r->partial)
+		return 0;
+	if (journal_path(r, path, sizeof(path)) != 0)
+		return -1;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		dk_error_set_errno(errno, "cannot remove '%s'", path);
+		return -1;
+	}
+	r->journal = false;
+	return dk_dir_sync_parent(path);
+}
+
+int
+dk_keyrepo_keep(struct dk_keyrepo *r)
+{
+	return journal_end(r);
+}
 
 int
 dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags, int wait)
@@ -26,7 +122,8 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags, int wait
 	if ((rc = dk_git_check_state(r->git)) != 0)
 		goto fail;
 	if ((flags & DK_KEYREPO_LOCK) &&
-	    (rc = dk_lock_acquire(path, wait, &r->lock)) != 0)
+	    ((rc = dk_lock_acquire(path, wait, &r->lock)) != 0 ||
+	    (rc = recover(r)) != 0))
 		goto fail;
 	if (flags & DK_KEYREPO_CONFIG) {
 		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
@@ -50,30 +147,12 @@ dk_keyrepo_dispose(struct dk_keyrepo *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int
-dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *msg,
-    time_t now, bool *committed)
+/* Lets go of the lock (the hook takes it itself) and runs the hook. */
+static void
+run_hook(struct dk_keyrepo *r)
 {
-	char id[DK_GIT_ID_LEN];
 	int rc, status;
 
-	*committed = false;
-	if (paths->n == 0)
-		return 0;
-	dk_strlist_uniq(paths);
-	rc = dk_git_commit(r->git, (const char *const *)paths->v, paths->n,
-	    r->cfg->git_name, r->cfg->git_email, now, msg, id);
-	if (rc == DK_GIT_UNCHANGED)
-		return 0;
-	if (rc != 0)
-		return rc;
-	*committed = true;
-	dk_log_info("committed %.12s", id);
-	/*
-	 * The hook packages the commit and takes the lock itself: let go of
-	 * ours first.  Another run may commit in between; the hook builds
-	 * the commit it is given, so that is harmless.
-	 */
 	dk_lock_release(r->lock);
 	r->lock = NULL;
 	rc = dk_git_run_hook(r->git, "post-commit", &status);
@@ -82,6 +161,59 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *ms
 		    "stands; see .git/dkimrot-package.log", status);
 	else if (rc == -1)
 		dk_log_warn("%s", dk_error_last());
+}
+
+int
+dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *msg,
+    time_t now, bool *committed)
+{
+	char id[DK_GIT_ID_LEN];
+	int rc;
+
+	*committed = false;
+	if (paths->n == 0)
+		return journal_end(r);
+	dk_strlist_uniq(paths);
+	DK_FAULT("before-commit");
+	rc = dk_git_commit(r->git, (const char *const *)paths->v, paths->n,
+	    r->cfg->git_name, r->cfg->git_email, now, msg, id);
+	if (rc == DK_GIT_UNCHANGED)
+		return journal_end(r);
+	if (rc != 0)
+		return rc;
+	*committed = true;
+	dk_log_info("committed %.12s", id);
+	DK_FAULT("after-commit");
+	if (journal_end(r) != 0)
+		dk_log_warn("%s", dk_error_last());
+	/*
+	 * Another run may commit between our release and the hook; the
+	 * hook builds the commit it is given, so that is harmless.
+	 */
+	run_hook(r);
+	return 0;
+}
+
+int
+dk_keyrepo_catch_up(struct dk_keyrepo *r)
+{
+	char id[DK_GIT_ID_LEN], stamp[DK_GIT_ID_LEN], dir[PATH_MAX];
+	size_t version;
+	bool unborn;
+	int rc;
+
+	if ((rc = dk_git_head(r->git, id, &unborn)) != 0 || unborn)
+		return rc;
+	if (dk_output_dir(r->path, NULL, r->cfg, dir, sizeof(dir)) != 0)
+		return -1;
+	rc = dk_output_stamp_read(r->path, stamp, sizeof(stamp), &version);
+	if (rc == 0 && strcmp(stamp, id) == 0 &&
+	    dk_output_built(dir, version) && dk_output_indexed(dir, version))
+		return 0;
+	if (rc != 0 && rc != DK_ENOTFOUND)
+		dk_log_warn("%s", dk_error_last());
+	dk_log_debug("%.12s has no packages in '%s' yet", id, dir);
+	run_hook(r);
 	return 0;
 }
 
@@ -143,14 +275,16 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
 	    relpath(rel, sizeof(rel), domain, sel, "private") != 0)
 		return -1;
 	record_opts(pol, &o);
-	if (dk_record_value(key, &o, &value) != 0)
-		return -1;
+	if (dk_record_value(key, &o, &value) != 0 || journal_begin(r) != 0)
+		goto done;
 	if ((rc = dk_key_write(key, path)) != 0)
 		goto done;
+	DK_FAULT("after-key-write");
 	if ((rc = write_txt(r, domain, sel, value, paths)) != 0) {
 		unlink(path);
 		goto done;
 	}
+	DK_FAULT("after-key-write");
 	rc = dk_strlist_add(paths, rel);
 done:
 	free(value);
@@ -168,7 +302,8 @@ dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
 
 	record_opts(pol, &o);
 	o.revoked = true;
-	if (dk_record_value_revoked(k->alg, &o, &value) != 0)
+	if (journal_begin(r) != 0 ||
+	    dk_record_value_revoked(k->alg, &o, &value) != 0)
 		return -1;
 	rc = write_txt(r, domain, k->selector, value, paths);
 	free(value);
@@ -215,6 +350,36 @@ committed_yaml(struct dk_keyrepo *r, const char *domain)
 	return -1;
 }
 
+/*
+ * keys.yaml and every file it names, so that a commit of the domain is
+ * whole even when an earlier --no-commit run or a hand left some of
+ * them uncommitted; unchanged files cost a hash, not a tree entry.
+ */
+static int
+domain_files(const struct dk_domain_keys *dk, struct dk_strlist *paths)
+{
+	char rel[PATH_MAX];
+	size_t i;
+
+	if (dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0 ||
+	    dk_strlist_add(paths, rel) != 0)
+		return -1;
+	for (i = 0; i < dk->n; i++) {
+		if (dk_state_published(dk->keys[i].state) &&
+		    (relpath(rel, sizeof(rel), dk->domain,
+		    dk->keys[i].selector, "private") != 0 ||
+		    dk_strlist_add(paths, rel) != 0))
+			return -1;
+		if ((dk_state_published(dk->keys[i].state) ||
+		    dk->keys[i].state == DK_STATE_REVOKED) &&
+		    (relpath(rel, sizeof(rel), dk->domain,
+		    dk->keys[i].selector, "txt") != 0 ||
+		    dk_strlist_add(paths, rel) != 0))
+			return -1;
+	}
+	return 0;
+}
+
 int
 dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
     struct dk_domain_keys **out, struct dk_strlist *paths)
@@ -236,8 +401,13 @@ dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
 		dk_log_info("%s: removed %zu file%s no keys.yaml names "
 		    "(left by an interrupted run)", domain, nremoved,
 		    nremoved == 1 ? "" : "s");
+	/* The removals are changes to commit like any other. */
+	if (rc == 0 && nremoved > 0)
+		rc = journal_begin(r);
 	if (rc == 0)
 		rc = add_removed(paths, removed, nremoved);
+	if (rc == 0 && nremoved > 0 && dk->exists)
+		rc = domain_files(dk, paths);
 	dk_store_list_free(removed, nremoved);
 	if (rc != 0) {
 		dk_domain_keys_free(dk);
@@ -251,14 +421,15 @@ int
 dk_keyrepo_save_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
     struct dk_strlist *paths)
 {
-	char rel[PATH_MAX], **removed = NULL;
+	char **removed = NULL;
 	size_t nremoved = 0;
 	int rc;
 
-	if ((rc = dk_store_save(r->path, dk)) != 0)
+	if ((rc = journal_begin(r)) != 0 ||
+	    (rc = dk_store_save(r->path, dk)) != 0)
 		return rc;
-	if (dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0 ||
-	    dk_strlist_add(paths, rel) != 0)
+	DK_FAULT("after-keys-yaml");
+	if (domain_files(dk, paths) != 0)
 		return -1;
 	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
 	if (rc == 0)

@@ -4,6 +4,17 @@
  * lock, read dkimrot.yaml from the work tree; at the end commit exactly
  * the paths it touched, let go of the lock and run the post-commit hook
  * (libgit2 runs none, DESIGN 5).
+ *
+ * A run that dies half-way (crash, kill -9, power loss) must never be
+ * half-published.  Before its first change to the work tree a run
+ * writes the journal .git/dkimrot.dirty; it removes it once all it
+ * changed is committed.  The next locked run that finds the journal
+ * rolls keys/ back to HEAD, work tree and index (dk_git_restore()), and
+ * plans afresh at its own NOW.  Rolling forward instead (committing the
+ * dead run's keys.yaml) would publish times that never were: a key
+ * recorded as published at the crash but first committed, i.e. first
+ * in DNS, a day later would sign at once.  Packages come from commits
+ * only, so nothing uncommitted was ever published and nothing is lost.
  */
 #ifndef DK_KEYREPO_H
 #define DK_KEYREPO_H
@@ -26,6 +37,8 @@ struct dk_keyrepo {
 	struct dk_git	*git;
 	struct dk_config *cfg;
 	struct dk_lock	*lock;
+	bool		 journal;	/* this run wrote the journal */
+	bool		 partial;	/* a change failed half-way */
 };
 
 /* Flags for dk_keyrepo_open(). */
@@ -34,19 +47,33 @@ struct dk_keyrepo {
 
 /*
  * Opens the repository at path.  With DK_KEYREPO_LOCK, waits up to wait
- * seconds for the lock (DK_ELOCKED after that).  Refuses a merge in
+ * seconds for the lock (DK_ELOCKED after that), then rolls back what an
+ * interrupted run left (see above), with a warning.  Refuses a merge in
  * progress or a detached HEAD.  DK_EUSAGE for a bad configuration.
  */
 int	dk_keyrepo_open(struct dk_keyrepo *, const char *, unsigned, int);
 void	dk_keyrepo_dispose(struct dk_keyrepo *);
 /*
- * Commits paths (sorted, deduplicated first) with message at now, lets
- * go of the lock and runs the post-commit hook, whose failure is only a
- * warning: the commit stands.  *committed tells whether a commit was
- * made (false: the tree did not change).  With no paths, nothing happens.
+ * Commits paths (sorted, deduplicated first) with message at now, drops
+ * the journal (unless r->partial), lets go of the lock and runs the
+ * post-commit hook, whose failure is only a warning: the commit stands.
+ * *committed tells whether a commit was made (false: the tree did not
+ * change).  With no paths, only the journal is dropped.
  */
 int	dk_keyrepo_commit(struct dk_keyrepo *, struct dk_strlist *, const char *,
 	    time_t, bool *);
+/*
+ * This run's changes stay uncommitted on purpose (rotate --no-commit):
+ * drops the journal so that the next run keeps them.
+ */
+int	dk_keyrepo_keep(struct dk_keyrepo *);
+/*
+ * When HEAD has no packages yet in the output directory (the run that
+ * committed it died before its hook, or the hook failed), lets go of
+ * the lock and runs the post-commit hook, as after a commit.  For runs
+ * that made no commit of their own.
+ */
+int	dk_keyrepo_catch_up(struct dk_keyrepo *);
 
 /*
  * Writes a new key's files: keys/DOMAIN/SEL.private (0600, exclusive)
@@ -62,13 +89,16 @@ int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
 	    struct dk_strlist *);
 /*
  * Saves keys.yaml, then lets the store remove what the new state no
- * longer needs; every path written or removed goes to paths.
+ * longer needs; every path written or removed goes to paths, and so
+ * does every file keys.yaml names: a commit of keys.yaml always holds
+ * the files it needs, whatever an earlier --no-commit run left.
  */
 int	dk_keyrepo_save_domain(struct dk_keyrepo *, const struct dk_domain_keys *,
 	    struct dk_strlist *);
 /*
  * Loads a domain and repairs it (orphans removed, modes set), adding the
- * removed paths to paths.
+ * removed paths to paths (with keys.yaml and the files it names, as for
+ * a save, when there were any).
  */
 int	dk_keyrepo_load_domain(struct dk_keyrepo *, const char *,
 	    struct dk_domain_keys **, struct dk_strlist *);

@@ -156,8 +156,11 @@ done:
 	/*
 	 * Keys written for a domain whose keys.yaml was not saved would be
 	 * orphans; remove them now rather than leave them for the next run.
+	 * keys.yaml may be saved already: the journal stays, and the next
+	 * run rolls the domain back to HEAD (keyrepo.h).
 	 */
 	if (rc != 0) {
+		r->partial = true;
 		for (i = 0; i < plan->n; i++) {
 			a = &plan->actions[i];
 			if (a->type == DK_ACT_GENERATE)
@@ -259,17 +262,27 @@ finish(struct dk_keyrepo *r, const struct dk_rotate_opts *o, time_t now,
 {
 	char t[DK_TIME_LEN];
 	struct dk_buf full = { 0 };
-	bool committed;
-	int rc;
+	bool committed = false;
+	int rc = 0;
 
-	if (o->dry_run || o->no_commit || paths->n == 0)
+	if (o->dry_run)
 		return 0;
-	dk_time_format(now, t);
-	if (dk_buf_printf(&full, "dkimrot rotate at %s\n\n%s", t,
-	    msg->len ? msg->data : "repaired the key store\n") != 0)
-		return -1;
+	if (o->no_commit)
+		return dk_keyrepo_keep(r);
+	if (paths->n > 0) {
+		dk_time_format(now, t);
+		if (dk_buf_printf(&full, "dkimrot rotate at %s\n\n%s", t,
+		    msg->len ? msg->data : "repaired the key store\n") != 0)
+			return -1;
+	}
 	rc = dk_keyrepo_commit(r, paths, full.data, now, &committed);
 	dk_buf_dispose(&full);
+	/*
+	 * No commit, no hook: if the run that made HEAD died before its
+	 * hook built the packages, build them now.
+	 */
+	if (rc == 0 && !committed && dk_keyrepo_catch_up(r) != 0)
+		dk_log_warn("%s", dk_error_last());
 	return rc;
 }
 

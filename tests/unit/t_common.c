@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +225,13 @@ test_common__yaml(void **state)
 	assert_non_null(strstr(dk_error_last(), "t.yaml:2:1:"));
 	assert_int_equal(yparse("a: 1\n---\nb: 2\n", &root), DK_EUSAGE);
 	assert_int_equal(yparse("a: !!str 1\n", &root), DK_EUSAGE);
+	/* A bad byte is placed where it is, not at 1:1. */
+	assert_int_equal(yparse("a: 1\nb: x\001y\n", &root), DK_EUSAGE);
+	assert_string_equal(dk_error_last(),
+	    "t.yaml:2:5: control characters are not allowed (byte 0x01)");
+	assert_int_equal(yparse("a: 1\nbb: \xff\n", &root), DK_EUSAGE);
+	assert_string_equal(dk_error_last(),
+	    "t.yaml:2:5: invalid leading UTF-8 octet (byte 0xff)");
 
 	deep = malloc(200);
 	for (i = 0; i < 40; i++)
@@ -257,7 +266,7 @@ test_common__yaml_emit(void **state)
 static void
 test_common__lock(void **state)
 {
-	char dir[] = "/tmp/dk_t_lock.XXXXXX", git[300], path[300];
+	char dir[] = "/tmp/dk_t_lock.XXXXXX", git[300], path[320];
 	struct dk_lock *a, *b;
 	time_t t0;
 	pid_t pid;
@@ -297,6 +306,53 @@ test_common__lock(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A run that starts while another has just got the lock, before it
+ * wrote its pid over the last holder's, still names the right one (the
+ * year simulation met pid 0, and its own pid from a wrapped pid space).
+ */
+static void
+test_common__lock_holder_pid(void **state)
+{
+	char dir[] = "/tmp/dk_t_lock.XXXXXX", path[300], want[64], line[32];
+	struct dk_lock *b;
+	int fd, go[2], st, n;
+	pid_t pid;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/.git", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/.git/dkimrot.lock", dir);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/*
+		 * Holds the lock while the file still names an earlier
+		 * holder, as dk_lock_acquire does for a moment.
+		 */
+		fd = open(path, O_RDWR | O_CREAT, 0600);
+		if (fd == -1 || flock(fd, LOCK_EX) == -1 ||
+		    pwrite(fd, "1\n", 2, 0) != 2 || write(go[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300 * 1000);
+		n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+		_exit(pwrite(fd, line, (size_t)n, 0) == n ? 0 : 1);
+	}
+	close(go[1]);
+	assert_int_equal(read(go[0], line, 1), 1);
+	close(go[0]);
+	assert_int_equal(dk_lock_acquire(dir, 0, &b), DK_ELOCKED);
+	snprintf(want, sizeof(want), "(pid %ld)", (long)pid);
+	assert_non_null(strstr(dk_error_last(), want));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/.git", dir);
+	rmdir(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -310,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
 		cmocka_unit_test(test_common__lock),
+		cmocka_unit_test(test_common__lock_holder_pid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
