@@ -7,6 +7,9 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/log.h"
+#include "common/name.h"
+#include "common/strlist.h"
 #include "keygen/key.h"
 #include "packaging/render.h"
 #include "rotator/keys.h"
@@ -307,6 +310,52 @@ table(struct dk_render *r, const char *name, struct dk_buf *b)
 	    DK_RPM_CONFIG);
 }
 
+struct orphans {
+	const struct dk_config	*cfg;
+	struct dk_strlist	 names;
+};
+
+static int
+orphan_dir(const char *name, bool is_dir, void *arg)
+{
+	struct orphans *o = arg;
+
+	if (!is_dir || dk_config_domain(o->cfg, name) != NULL ||
+	    dk_name_domain_check(name) != 0)
+		return 0;
+	return dk_strlist_add(&o->names, name) != 0 ? -1 : 0;
+}
+
+/*
+ * Domains with keys in the commit that dkimrot.yaml no longer lists.
+ * rotate leaves their keys alone, so the packages keep them too, with the
+ * default policy's TTL and flags: dropping a domain from the
+ * configuration must not pull its records from DNS under mail in flight.
+ */
+static int
+render_unconfigured(struct dk_render *r, struct dk_git *g, struct tables *t)
+{
+	struct orphans o = { r->cfg, { 0 } };
+	struct dk_domain_conf dc;
+	size_t i;
+	int rc;
+
+	rc = dk_git_list_dir(g, r->commit, "keys", orphan_dir, &o);
+	if (rc == DK_ENOTFOUND)
+		rc = 0;
+	for (i = 0; i < o.names.n && rc == 0; i++) {
+		dk_log_warn("%s: not in dkimrot.yaml; its keys stay in the "
+		    "packages as committed", o.names.v[i]);
+		memset(&dc, 0, sizeof(dc));
+		dc.name = o.names.v[i];
+		dc.policy = r->cfg->defaults;
+		if ((rc = render_domain(r, g, &dc, t)) != 0)
+			dk_error_prefix("%s", o.names.v[i]);
+	}
+	dk_strlist_dispose(&o.names);
+	return rc;
+}
+
 static int
 render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 {
@@ -333,6 +382,8 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 			return rc;
 		}
 	}
+	if ((rc = render_unconfigured(r, g, t)) != 0)
+		return rc;
 	if (table(r, "KeyTable", &t->keytable) != 0 ||
 	    table(r, "SigningTable", &t->signingtable) != 0)
 		return -1;

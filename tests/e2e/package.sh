@@ -12,7 +12,7 @@ R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..28"
+echo "1..30"
 
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
     >/dev/null
@@ -177,3 +177,14 @@ dnf -q -y --installroot "$SROOT" --releasever 1 --setopt=reposdir=/dev/null \
     --repo dk --repo stub install dkim-keys-private >"$tmp/dnf2.out" 2>&1
 check "dnf with gpgcheck=1 installs the signed private package" \
     [ "$(rpm --root "$SROOT" -q --qf '%{VERSION}' dkim-keys-private)" = "$v" ]
+
+# --- a domain dropped from the configuration keeps its records
+sed -i '/^  - name: example.com$/d' "$R/dkimrot.yaml"
+gitq -C "$R" commit -qam "stop managing example.com"
+v=$(git -C "$R" rev-list --first-parent --count HEAD)
+rpm -qlp "$OUT/dkim-keys-public-$v-1.noarch.rpm" >"$tmp/dropped" 2>/dev/null
+check "a domain dropped from dkimrot.yaml keeps its zone fragment" \
+    grep -qx /var/lib/dkim-zones/example.com.zone "$tmp/dropped"
+check "and the hook said why" \
+    grep -q 'example.com: not in dkimrot.yaml; its keys stay' \
+    "$R/.git/dkimrot-package.log"
