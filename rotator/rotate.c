@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@ struct job {
 	struct dk_plan		 plan;
 	size_t			 req;	/* first key request of this domain */
 	int			 rc;	/* 0, or why this domain failed */
+	struct dk_buf		 line;	/* the changes, described before */
+	struct dk_strlist	 mine;	/* paths it wrote */
+	char			*tmp;	/* its staged keys.yaml */
 };
 
 /*
@@ -119,12 +123,32 @@ dk_rotate_describe(const struct dk_domain_keys *dk,
 	return rc;
 }
 
-int
-dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
-    const struct dk_policy *pol, const struct dk_plan *plan,
-    struct dk_keyreq *reqs, struct dk_strlist *paths)
+/*
+ * Removes the new keys' files of a domain whose keys.yaml was not saved:
+ * they would be orphans; better now than at the next run.
+ */
+static void
+unwrite(struct dk_keyrepo *r, const char *domain, const struct dk_plan *plan)
 {
-	struct dk_strlist mine = { 0 };
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->actions[i].type == DK_ACT_GENERATE)
+			dk_store_remove_key_files(r->path, domain,
+			    plan->actions[i].selector,
+			    DK_STORE_PRIVATE | DK_STORE_TXT);
+}
+
+/*
+ * The first half of carrying out a plan: the files it needs (new keys
+ * unsynced), the plan applied to dk, keys.yaml staged (*tmp).  On
+ * failure the new keys' files are removed again.
+ */
+static int
+stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
+    const struct dk_policy *pol, const struct dk_plan *plan,
+    struct dk_keyreq *reqs, struct dk_strlist *mine, char **tmp)
+{
 	const struct dk_action *a;
 	const struct dk_keyinfo *k;
 	size_t i, req = 0;
@@ -134,40 +158,150 @@ dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 		a = &plan->actions[i];
 		if (a->type == DK_ACT_GENERATE) {
 			if (dk_keyrepo_write_key(r, dk->domain, a->selector,
-			    reqs[req++].key, pol, &mine) != 0)
+			    reqs[req++].key, pol, mine) != 0)
 				goto done;
 		} else if (a->type == DK_ACT_REVOKE) {
 			if ((k = dk_domain_keys_find(dk, a->selector)) ==
 			    NULL || dk_keyrepo_write_revoked(r, dk->domain, k, pol,
-			    &mine) != 0)
+			    mine) != 0)
 				goto done;
 		}
 		if (a->warn)
 			dk_log_warn("%s: %s", dk->domain, a->reason);
 	}
 	if (dk_policy_apply(dk, plan) != 0 ||
-	    dk_keyrepo_save_domain(r, dk, &mine) != 0)
+	    dk_keyrepo_stage_domain(r, dk, tmp) != 0)
 		goto done;
-	for (i = 0; i < mine.n; i++)
-		if (dk_strlist_add(paths, mine.v[i]) != 0)
-			goto done;
 	rc = 0;
 done:
-	/*
-	 * Keys written for a domain whose keys.yaml was not saved would be
-	 * orphans; remove them now rather than leave them for the next run.
-	 */
-	if (rc != 0) {
-		for (i = 0; i < plan->n; i++) {
-			a = &plan->actions[i];
-			if (a->type == DK_ACT_GENERATE)
-				dk_store_remove_key_files(r->path, dk->domain,
-				    a->selector,
-				    DK_STORE_PRIVATE | DK_STORE_TXT);
-		}
+	if (rc != 0)
+		unwrite(r, dk->domain, plan);
+	return rc;
+}
+
+static int
+add_all(struct dk_strlist *to, const struct dk_strlist *from)
+{
+	size_t i;
+
+	for (i = 0; i < from->n; i++)
+		if (dk_strlist_add(to, from->v[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Once keys.yaml is published it names the new keys: they stay, and
+ * what was written is committed even if tidying up fails.
+ */
+int
+dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
+    const struct dk_policy *pol, const struct dk_plan *plan,
+    struct dk_keyreq *reqs, struct dk_strlist *paths)
+{
+	struct dk_strlist mine = { 0 };
+	char *tmp = NULL;
+	int rc = -1;
+
+	if (stage(r, dk, pol, plan, reqs, &mine, &tmp) != 0)
+		goto done;
+	if (dk_keyrepo_sync(r) != 0) {
+		unlink(tmp);
+		unwrite(r, dk->domain, plan);
+		goto done;
 	}
+	if (dk_keyrepo_publish_domain(r, dk, tmp, &mine) != 0) {
+		unwrite(r, dk->domain, plan);
+		goto done;
+	}
+	if (dk_keyrepo_sync(r) == 0 && dk_keyrepo_tidy_domain(r, dk,
+	    &mine) == 0)
+		rc = 0;
+	if (add_all(paths, &mine) != 0)
+		rc = -1;
+done:
+	free(tmp);
 	dk_strlist_dispose(&mine);
 	return rc;
+}
+
+static bool
+staged(const struct job *j)
+{
+	return j->rc == 0 && j->tmp != NULL;
+}
+
+static void
+job_failed(struct job *j, int rc)
+{
+	j->rc = rc;
+	dk_log_error("%s: %s", j->dc->name, dk_error_last());
+}
+
+/*
+ * Carries out the plans of every domain with changes, like
+ * dk_rotate_apply() but with two syncs in all, not two per domain
+ * (DESIGN 3's order, dk_keyrepo_save_domain()):
+ *
+ *   1. per domain: new key files (unsynced), keys.yaml staged
+ *   2. sync: every new key file and staged keys.yaml is on disk
+ *   3. per domain: the staged keys.yaml renamed over keys.yaml.  A crash
+ *      from here on leaves keys.yaml naming only keys already on disk.
+ *   4. sync: the renames are on disk
+ *   5. per domain: files the new keys.yaml no longer needs are removed
+ *      (never before 4: a crash would leave the old keys.yaml naming a
+ *      removed file)
+ *
+ * The commit (rotator/git.c) syncs again before it moves the branch.
+ */
+static void
+apply_jobs(struct dk_keyrepo *r, struct job *jobs, size_t n,
+    struct dk_keyreq *reqs, struct dk_strlist *paths)
+{
+	size_t i, nstaged = 0;
+	bool synced;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i].rc != 0 || jobs[i].line.len == 0)
+			continue;
+		if ((rc = stage(r, jobs[i].dk, &jobs[i].dc->policy,
+		    &jobs[i].plan, reqs + jobs[i].req, &jobs[i].mine,
+		    &jobs[i].tmp)) != 0)
+			job_failed(&jobs[i], rc);
+		else
+			nstaged++;
+	}
+	if (nstaged == 0)
+		return;
+	synced = dk_keyrepo_sync(r) == 0;
+	for (i = 0; i < n; i++) {
+		if (!staged(&jobs[i]))
+			continue;
+		if (!synced) {
+			unlink(jobs[i].tmp);
+			rc = -1;
+		} else
+			rc = dk_keyrepo_publish_domain(r, jobs[i].dk,
+			    jobs[i].tmp, &jobs[i].mine);
+		if (rc != 0) {
+			unwrite(r, jobs[i].dk->domain, &jobs[i].plan);
+			job_failed(&jobs[i], rc);
+		}
+	}
+	synced = synced && dk_keyrepo_sync(r) == 0;
+	for (i = 0; i < n; i++) {
+		if (!staged(&jobs[i]))
+			continue;
+		if (!synced)
+			job_failed(&jobs[i], -1);
+		else if ((rc = dk_keyrepo_tidy_domain(r, jobs[i].dk,
+		    &jobs[i].mine)) != 0)
+			job_failed(&jobs[i], rc);
+		/* Published: keys.yaml names these files, commit them. */
+		if (add_all(paths, &jobs[i].mine) != 0)
+			job_failed(&jobs[i], -1);
+	}
 }
 
 /* Key requests for every GENERATE of every planned domain. */
@@ -277,7 +411,7 @@ int
 dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 {
 	struct dk_strlist paths = { 0 };
-	struct dk_buf msg = { 0 }, line = { 0 };
+	struct dk_buf msg = { 0 };
 	struct dk_keyreq *reqs = NULL;
 	struct dk_keyrepo r;
 	struct job *jobs = NULL;
@@ -309,25 +443,22 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		/* Failures are per key: their domains fail below. */
 		dk_key_generate_batch(reqs, nreq, 0, true);
 	}
+	/* Described before they are applied: the lines say "from -> to". */
 	for (i = 0; i < n; i++) {
 		if (jobs[i].rc != 0 || !dk_plan_has_changes(&jobs[i].plan))
 			continue;
-		line.len = 0;
-		if (dk_buf_printf(&line, "%s: ", jobs[i].dc->name) != 0 ||
-		    dk_rotate_describe(jobs[i].dk, &jobs[i].plan, &line) != 0)
+		if (dk_buf_printf(&jobs[i].line, "%s: ",
+		    jobs[i].dc->name) != 0 || dk_rotate_describe(jobs[i].dk,
+		    &jobs[i].plan, &jobs[i].line) != 0)
 			goto fail;
-		if (!o->dry_run) {
-			jobs[i].rc = dk_rotate_apply(&r, jobs[i].dk,
-			    &jobs[i].dc->policy, &jobs[i].plan,
-			    reqs + jobs[i].req, &paths);
-			if (jobs[i].rc != 0) {
-				dk_log_error("%s: %s", jobs[i].dc->name,
-				    dk_error_last());
-				continue;
-			}
-		}
-		printf("%s\n", line.data);
-		if (dk_buf_printf(&msg, "%s\n", line.data) != 0)
+	}
+	if (!o->dry_run)
+		apply_jobs(&r, jobs, n, reqs, &paths);
+	for (i = 0; i < n; i++) {
+		if (jobs[i].rc != 0 || jobs[i].line.len == 0)
+			continue;
+		printf("%s\n", jobs[i].line.data);
+		if (dk_buf_printf(&msg, "%s\n", jobs[i].line.data) != 0)
 			goto fail;
 	}
 	if (finish(&r, o, now, &paths, &msg) != 0) {
@@ -348,12 +479,14 @@ out:
 			failed = 1;
 		dk_plan_dispose(&jobs[i].plan);
 		dk_domain_keys_free(jobs[i].dk);
+		dk_buf_dispose(&jobs[i].line);
+		dk_strlist_dispose(&jobs[i].mine);
+		free(jobs[i].tmp);
 	}
 	for (i = 0; i < nreq; i++)
 		dk_key_free(reqs[i].key);
 	free(reqs);
 	free(jobs);
-	dk_buf_dispose(&line);
 	dk_buf_dispose(&msg);
 	dk_strlist_dispose(&paths);
 	dk_keyrepo_dispose(&r);

@@ -93,6 +93,15 @@ int	dk_store_mkdir(const char *repo, const char *domain);
 /* Writes keys/DOMAIN/keys.yaml atomically (mkdir as needed), 0644. */
 int	dk_store_save(const char *repo, const struct dk_domain_keys *);
 /*
+ * dk_store_save's first half, for saving many domains with one sync
+ * (rotator/rotate.c): keys.yaml's new bytes in a temporary file beside
+ * it (mkdir as needed), not fsynced; its path goes to tmp.  The caller
+ * syncs, then dk_file_publish(tmp, keys.yaml's path).  A temporary file
+ * left by a crash is debris to dk_store_repair().
+ */
+int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
+	    char *tmp, size_t);
+/*
  * Removes from keys/DOMAIN/ every entry that is neither keys.yaml nor a
  * file dk's keys need (see the layout above): debris of an interrupted
  * run, temporary files, files of retired keys, .private of revoked keys.
