@@ -243,6 +243,18 @@ pick_selector(struct ctx *c, enum dk_alg alg, char *sel, size_t size)
 	return -1;
 }
 
+/* " less stagger 3d4h", or "" */
+static const char *
+lfmt(struct dbuf *b, long long stagger)
+{
+	struct dbuf d;
+
+	if (stagger == 0)
+		return "";
+	snprintf(b->s, sizeof(b->s), " less stagger %s", dfmt(&d, stagger));
+	return b->s;
+}
+
 /* Rule 1: a pending successor once the active key is rotate_every old. */
 static int
 generate_step(struct ctx *c, enum dk_alg alg)
@@ -251,24 +263,25 @@ generate_step(struct ctx *c, enum dk_alg alg)
 	const struct dk_keyinfo *k;
 	struct dk_action *a;
 	struct tbuf tb;
-	struct dbuf d1, d2;
-	long long due;
+	struct dbuf d1, d2, d3;
+	long long due, stagger;
 	long i;
 
 	if (newest(c->work, alg, DK_STATE_PENDING) >= 0)
 		return 0;
 	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
 		k = &c->work->keys[i];
-		due = k->created + c->pol->rotate_every;
+		due = dk_policy_due(c->work, k, c->pol, &stagger);
 		if (c->now < due)
 			return wait_for(c, alg, "", DK_STATE_PENDING,
 			    (time_t)due, "next %s key due at %s (rotate_every "
-			    "%s after %s)", dk_alg_name(alg),
+			    "%s%s after %s)", dk_alg_name(alg),
 			    tfmt(&tb, (time_t)due),
-			    dfmt(&d1, c->pol->rotate_every), k->selector);
-		say(why, "active key %s is %s old (rotate_every %s)",
+			    dfmt(&d1, c->pol->rotate_every),
+			    lfmt(&d2, stagger), k->selector);
+		say(why, "active key %s is %s old (rotate_every %s%s)",
 		    k->selector, dfmt(&d1, c->now - k->created),
-		    dfmt(&d2, c->pol->rotate_every));
+		    dfmt(&d2, c->pol->rotate_every), lfmt(&d3, stagger));
 	} else if (has_keys(c->work, alg))
 		say(why, "no active or pending %s key", dk_alg_name(alg));
 	else
@@ -398,14 +411,15 @@ active_wait(struct ctx *c, enum dk_alg alg)
 {
 	const struct dk_keyinfo *a, *p;
 	struct tbuf tb;
-	long long at;
+	long long at, stagger;
 	long i;
 
 	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) < 0)
 		return 0;
 	a = &c->work->keys[i];
 	if ((i = newest(c->work, alg, DK_STATE_PENDING)) < 0) {
-		at = a->created + c->pol->rotate_every + c->pol->publish_lead;
+		at = dk_policy_due(c->work, a, c->pol, &stagger) +
+		    c->pol->publish_lead;
 		return wait_for(c, alg, a->selector, DK_STATE_RETIRING,
 		    (time_t)at, "%s signs until its successor takes over, "
 		    "not before %s", a->selector, tfmt(&tb, (time_t)at));

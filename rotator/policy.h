@@ -8,7 +8,11 @@
  *
  *  1. New key: no pending key and (no active key, or the active key is
  *     rotate_every old) -> GENERATE a pending key, created = published =
- *     NOW.  Selector dk_time_selector(NOW), plus dk_alg_suffix() when the
+ *     NOW.  Staggering: a track's first key (no other key of its
+ *     algorithm, in any state) is rotated dk_policy_stagger() earlier, so
+ *     that domains added together (thousands at once on a hosting
+ *     platform) do not all come due on one day, every rotate_every, but
+ *     spread over the window.  Selector dk_time_selector(NOW), plus dk_alg_suffix() when the
  *     domain has several algorithms; on a clash with any key of the domain
  *     the name's time moves on one second at a time.  (DESIGN says "the
  *     newest key's age": in normal operation that is the active key; a
@@ -118,6 +122,26 @@ int	dk_policy_revoke(const struct dk_domain_keys *, const char *sel,
  * a second active key).  Pointers into dk->keys are invalid after.
  */
 int	dk_policy_apply(struct dk_domain_keys *, const struct dk_plan *);
+
+/*
+ * Staggering (rule 1): the offset, in whole minutes, from a hash of
+ * (domain, algorithm), uniform in [0, rotate_every - min_age -
+ * publish_lead); 0 when that window is under a minute.  So a first key
+ * is rotated after rotate_every - offset: never later than any other
+ * key, and never before it has signed for min_age (it signs from
+ * publish_lead on).  Every later key keeps the phase, rotate_every
+ * apart.  DESIGN 3's invariants do not depend on rotate_every.
+ */
+long long dk_policy_stagger(const char *domain, enum dk_alg,
+	    const struct dk_policy *);
+/*
+ * Rule 1: when k (a key of dk) is due for a successor: created +
+ * rotate_every, less the stagger (to *stagger, else 0) when k is its
+ * track's only key.
+ */
+long long dk_policy_due(const struct dk_domain_keys *,
+	    const struct dk_keyinfo *, const struct dk_policy *,
+	    long long *stagger);
 
 void	dk_plan_dispose(struct dk_plan *);
 /* True when applying the plan changes the keys (not only WAIT/NEED_DNS). */

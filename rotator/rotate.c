@@ -441,7 +441,8 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		if (collect_requests(jobs, n, &reqs, &nreq) != 0)
 			goto fail;
 		/* Failures are per key: their domains fail below. */
-		dk_key_generate_batch(reqs, nreq, 0, true);
+		dk_key_generate_batch(reqs, nreq, 0,
+		    dk_log_level() >= DK_LOG_NORMAL);
 	}
 	/* Described before they are applied: the lines say "from -> to". */
 	for (i = 0; i < n; i++) {

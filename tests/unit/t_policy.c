@@ -191,8 +191,9 @@ static const struct pcase plan_cases[] = {
 	{ "first key of a new domain", &pol_rsa, 0, false, false, { { 0 } },
 	  0, "gen 20261122131500 rsa 2048", "", "first rsa key of "
 	  "example.com" },
+	/* "o" before "a": a is not its track's first key, no stagger. */
 	{ "rotation not due", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(29)) },
+	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(29)) },
 	  0, "", "rsa>pending@2026-11-23T13:15:00Z "
 	  "a>retiring@2026-11-24T13:15:00Z", "rotate_every 30d after a" },
 	{ "rotation due", &pol_rsa, 0, false, false,
@@ -221,9 +222,10 @@ static const struct pcase plan_cases[] = {
 	{ "publish_lead passed", &pol_rsa, 0, false, false,
 	  { ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)) },
 	  0, "deact a; act p", "rsa>pending@2026-12-21T13:15:00Z", NULL },
+	/* Staggering: p, the first key, hands over 21d21h48m early. */
 	{ "first key signs after publish_lead", &pol_rsa, 0, false, false,
 	  { PEND("p", RSA, -D(2)) },
-	  0, "act p", "p>retiring@2026-12-21T13:15:00Z", NULL },
+	  0, "act p", "p>retiring@2026-11-29T15:27:00Z", NULL },
 	{ "older pending keys retire unused", &pol_rsa, 0, false, false,
 	  { ACT("a", RSA, -D(40)), PEND("p1", RSA, -D(3)),
 	    PEND("p2", RSA, -D(2)) },
@@ -296,8 +298,8 @@ static const struct pcase plan_cases[] = {
 
 	/* Rule 5: configuration changes. */
 	{ "algorithm removed", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(10)), ACT("e", ED, -D(10)), PEND("ep", ED, -H(1)),
-	    RING("er", ED, -D(40), -D(9)) },
+	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(10)), ACT("e", ED, -D(10)),
+	    PEND("ep", ED, -H(1)), RING("er", ED, -D(40), -D(9)) },
 	  0, "deact e; deact ep; retire er", "e>retired@2026-11-26T13:15:00Z",
 	  "algorithm no longer configured" },
 	{ "removed algorithm: last key retires", &pol_ed, 0, false, false,
@@ -307,7 +309,7 @@ static const struct pcase plan_cases[] = {
 	  { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(1)) },
 	  0, "", "r>retired@2026-11-25T13:15:00Z", NULL },
 	{ "algorithm added", &pol_dual, 0, false, false,
-	  { ACT("a", RSA, -D(10)) },
+	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(10)) },
 	  0, "gen 20261122131500e ed25519 256", NULL, "first ed25519 key" },
 	{ "rotate_every shortened", &pol_week, 0, false, false,
 	  { ACT("a", RSA, -D(10)) },
@@ -336,6 +338,30 @@ static const struct pcase plan_cases[] = {
 	  { ACT("ar", RSA, -D(10)), PEND("pr", RSA, -H(1)),
 	    RING("re", ED, -D(40), -D(9)), ACT("ae", ED, -D(10)) },
 	  0, "", "re>retired@-", NULL },
+	/*
+	 * Staggering: a track's first key is rotated dk_policy_stagger()
+	 * early, 21d21h48m for example.com's rsa keys (1h41m for its
+	 * ed25519 ones) with rotate_every 30d, publish_lead 1d, min_age 4d.
+	 */
+	{ "stagger: first key rotated early", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(9)) },
+	  0, "gen 20261122131500 rsa 2048", NULL,
+	  "a is 9d old (rotate_every 30d less stagger 21d21h48m)" },
+	{ "stagger: first key not yet due", &pol_rsa, 0, false, false,
+	  { ACT("a", RSA, -D(8)) },
+	  0, "", "rsa>pending@2026-11-22T15:27:00Z "
+	  "a>retiring@2026-11-23T15:27:00Z",
+	  "(rotate_every 30d less stagger 21d21h48m after a)" },
+	{ "stagger: a successor is not staggered", &pol_rsa, 0, false, false,
+	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(9)) },
+	  0, "", "rsa>pending@2026-12-13T13:15:00Z", NULL },
+	{ "stagger: a revoked predecessor counts", &pol_rsa, 0, false, false,
+	  { REV("v", RSA, -D(20), -D(5)), ACT("a", RSA, -D(9)) },
+	  0, "retire v", "rsa>pending@2026-12-13T13:15:00Z", NULL },
+	{ "stagger: per algorithm", &pol_dual, 0, false, false,
+	  { ACT("ar", RSA, -D(9)), ACT("ae", ED, -D(9)) },
+	  0, "gen 20261122131500r rsa 1024", "ed25519>pending@"
+	  "2026-12-13T11:34:00Z", "less stagger 1h41m after ae" },
 	{ "two active keys refused", &pol_rsa, 0, false, false,
 	  { ACT("a", RSA, -D(10)), ACT("b", RSA, -D(5)) },
 	  DK_EUSAGE, "", NULL, "two active rsa keys in example.com" },
@@ -628,9 +654,13 @@ sim_check_retires(const struct dk_domain_keys *dk, const struct dk_plan *p,
 	for (i = 0; i < p->n; i++) {
 		if (p->actions[i].type == DK_ACT_GENERATE)
 			gens[p->actions[i].alg]++;
+		/* Staggered or not, a key signs at least min_age. */
+		k = dk_domain_keys_find(dk, p->actions[i].selector);
+		if (p->actions[i].type == DK_ACT_DEACTIVATE &&
+		    k->state == DK_STATE_ACTIVE)
+			assert_true(p->now - k->active_from >= s->pol->min_age);
 		if (p->actions[i].type != DK_ACT_RETIRE)
 			continue;
-		k = dk_domain_keys_find(dk, p->actions[i].selector);
 		assert_int_equal(k->state, DK_STATE_RETIRING);
 		assert_true(p->now - k->created >= s->pol->min_age);
 		assert_true(p->now - k->active_until >= s->pol->drain);
@@ -714,12 +744,66 @@ simulate(const struct sim *s)
 		assert_true(full[a] && signing[a]);
 		assert_true(gens[a] >= s->days * 86400 / (s->pol->rotate_every +
 		    s->dns_delay + H(12)));
+		/* + 2: the first key may be rotated early (staggering). */
 		assert_true(gens[a] <= s->days * 86400 / s->pol->rotate_every +
-		    1);
+		    2);
 		assert_true(retired[a] >= gens[a] - s->pol->keep_published - 1);
 	}
 	dk_plan_dispose(&plan);
 	dk_domain_keys_free(dk);
+}
+
+/*
+ * The stagger offset: pinned values (it must not change between
+ * releases or machines: it sets every domain's schedule), whole minutes,
+ * in [0, rotate_every - min_age - publish_lead), spread evenly.
+ */
+static void
+test_policy__stagger(void **state)
+{
+	static const struct dk_policy tiny = {
+		DK_ALG_BIT(RSA), 2048, D(5), D(1), D(4), D(4), 2, 3600, false,
+		false
+	};
+	static const struct dk_policy *pols[] = { &pol_rsa, &pol_week,
+	    &pol_minage10, &pol_nolead };
+	static const struct { const char *name; enum dk_alg alg;
+	    const struct dk_policy *pol; long long want; } pinned[] = {
+		{ "example.com", RSA, &pol_rsa, 1892880 },
+		{ "example.com", ED, &pol_rsa, 6060 },
+		{ "example.org", RSA, &pol_rsa, 976200 },
+		{ "example.com", RSA, &pol_week, 78480 },
+		{ "example.com", RSA, &tiny, 0 },
+	};
+	char name[64];
+	int days[30] = { 0 }, i, j;
+	long long off, span;
+	size_t k;
+
+	for (k = 0; k < sizeof(pinned) / sizeof(pinned[0]); k++)
+		assert_int_equal(dk_policy_stagger(pinned[k].name,
+		    pinned[k].alg, pinned[k].pol), pinned[k].want);
+	for (k = 0; k < sizeof(pols) / sizeof(pols[0]); k++) {
+		span = pols[k]->rotate_every - pols[k]->min_age -
+		    pols[k]->publish_lead;
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "d%d.example", i);
+			off = dk_policy_stagger(name, RSA, pols[k]);
+			assert_true(off >= 0 && off < span);
+			assert_int_equal(off % 60, 0);
+			assert_int_equal(off, dk_policy_stagger(name, RSA,
+			    pols[k]));
+		}
+	}
+	/* 10,000 domains over the 25 days of pol_rsa: about 400 a day. */
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		days[dk_policy_stagger(name, RSA, &pol_rsa) / D(1)]++;
+	}
+	for (j = 0; j < 25; j++)
+		assert_true(days[j] > 300 && days[j] < 500);
+	for (; j < 30; j++)
+		assert_int_equal(days[j], 0);
 }
 
 static void
@@ -745,6 +829,7 @@ main(void)
 		cmocka_unit_test(test_policy__revoke_table),
 		cmocka_unit_test(test_policy__apply_times),
 		cmocka_unit_test(test_policy__apply_refuses),
+		cmocka_unit_test(test_policy__stagger),
 		cmocka_unit_test(test_policy__simulate),
 	};
 
