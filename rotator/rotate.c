@@ -9,6 +9,7 @@
 #include "common/dktime.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/pool.h"
 #include "common/strlist.h"
 #include "keygen/batch.h"
 #include "keygen/key.h"
@@ -27,6 +28,8 @@ struct job {
 	struct dk_buf		 line;	/* the changes, described before */
 	struct dk_strlist	 mine;	/* paths it wrote */
 	char			*tmp;	/* its staged keys.yaml */
+	bool			 published;	/* its keys.yaml is */
+	char			*err;	/* a failure, until reported */
 };
 
 /*
@@ -139,10 +142,22 @@ unwrite(struct dk_keyrepo *r, const char *domain, const struct dk_plan *plan)
 			    DK_STORE_PRIVATE | DK_STORE_TXT);
 }
 
+/* The warnings a plan carries (a key that signs before DNS has it). */
+static void
+warn_plan(const char *domain, const struct dk_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->actions[i].warn)
+			dk_log_warn("%s: %s", domain, plan->actions[i].reason);
+}
+
 /*
  * The first half of carrying out a plan: the files it needs (new keys
  * unsynced), the plan applied to dk, keys.yaml staged (*tmp).  On
- * failure the new keys' files are removed again.
+ * failure the new keys' files are removed again.  Thread-safe for
+ * different domains (apply_jobs).
  */
 static int
 stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
@@ -166,8 +181,6 @@ stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 			    mine) != 0)
 				goto done;
 		}
-		if (a->warn)
-			dk_log_warn("%s: %s", dk->domain, a->reason);
 	}
 	if (dk_policy_apply(dk, plan) != 0 ||
 	    dk_keyrepo_stage_domain(r, dk, tmp) != 0)
@@ -203,6 +216,7 @@ dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 	char *tmp = NULL;
 	int rc = -1;
 
+	warn_plan(dk->domain, plan);
 	if (stage(r, dk, pol, plan, reqs, &mine, &tmp) != 0)
 		goto done;
 	if (dk_keyrepo_sync(r) != 0) {
@@ -225,23 +239,90 @@ done:
 	return rc;
 }
 
-static bool
-staged(const struct job *j)
-{
-	return j->rc == 0 && j->tmp != NULL;
-}
+/* One step of apply_jobs for every domain, on threads. */
+struct apply {
+	struct dk_keyrepo	*r;
+	struct job		*jobs;
+	struct dk_keyreq	*reqs;
+	bool			 synced;
+};
 
+/* A failure, kept to be reported in order once the threads are done. */
 static void
 job_failed(struct job *j, int rc)
 {
 	j->rc = rc;
-	dk_log_error("%s: %s", j->dc->name, dk_error_last());
+	free(j->err);
+	j->err = strdup(dk_error_last());
+}
+
+static void
+report(struct job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (jobs[i].err == NULL)
+			continue;
+		dk_log_error("%s: %s", jobs[i].dc->name, jobs[i].err);
+		free(jobs[i].err);
+		jobs[i].err = NULL;
+	}
+}
+
+static void
+stage_job(size_t i, void *arg)
+{
+	struct apply *a = arg;
+	struct job *j = &a->jobs[i];
+	int rc;
+
+	if (j->rc != 0 || j->line.len == 0)
+		return;
+	if ((rc = stage(a->r, j->dk, &j->dc->policy, &j->plan,
+	    a->reqs + j->req, &j->mine, &j->tmp)) != 0)
+		job_failed(j, rc);
+}
+
+static void
+publish_job(size_t i, void *arg)
+{
+	struct apply *a = arg;
+	struct job *j = &a->jobs[i];
+	int rc = -1;
+
+	if (j->rc != 0 || j->tmp == NULL)
+		return;
+	if (!a->synced)
+		unlink(j->tmp);
+	else
+		rc = dk_keyrepo_publish_domain(a->r, j->dk, j->tmp, &j->mine);
+	if (rc != 0) {
+		unwrite(a->r, j->dk->domain, &j->plan);
+		job_failed(j, rc);
+	}
+}
+
+static void
+tidy_job(size_t i, void *arg)
+{
+	struct apply *a = arg;
+	struct job *j = &a->jobs[i];
+	int rc;
+
+	if (j->rc != 0 || j->tmp == NULL)
+		return;
+	if (!a->synced)
+		job_failed(j, -1);
+	else if ((rc = dk_keyrepo_tidy_domain(a->r, j->dk, &j->mine)) != 0)
+		job_failed(j, rc);
+	j->published = true;
 }
 
 /*
  * Carries out the plans of every domain with changes, like
  * dk_rotate_apply() but with two syncs in all, not two per domain
- * (DESIGN 3's order, dk_keyrepo_save_domain()):
+ * (DESIGN 3's order, rotator/keyrepo.h):
  *
  *   1. per domain: new key files (unsynced), keys.yaml staged
  *   2. sync: every new key file and staged keys.yaml is on disk
@@ -253,55 +334,40 @@ job_failed(struct job *j, int rc)
  *      removed file)
  *
  * The commit (rotator/git.c) syncs again before it moves the branch.
+ * Steps 1, 3 and 5 wait on the disk, domain after domain (a rename over
+ * a file frees its blocks; that took 2 ms each on a loaded VM), so they
+ * run on a few threads; failures are reported in plan order after each.
  */
-static void
+static int
 apply_jobs(struct dk_keyrepo *r, struct job *jobs, size_t n,
     struct dk_keyreq *reqs, struct dk_strlist *paths)
 {
+	struct apply a = { r, jobs, reqs, false };
 	size_t i, nstaged = 0;
-	bool synced;
-	int rc;
 
-	for (i = 0; i < n; i++) {
-		if (jobs[i].rc != 0 || jobs[i].line.len == 0)
-			continue;
-		if ((rc = stage(r, jobs[i].dk, &jobs[i].dc->policy,
-		    &jobs[i].plan, reqs + jobs[i].req, &jobs[i].mine,
-		    &jobs[i].tmp)) != 0)
-			job_failed(&jobs[i], rc);
-		else
+	for (i = 0; i < n; i++)
+		if (jobs[i].rc == 0 && jobs[i].line.len > 0)
+			warn_plan(jobs[i].dk->domain, &jobs[i].plan);
+	dk_pool_run(n, DK_POOL_IO, stage_job, &a);
+	report(jobs, n);
+	for (i = 0; i < n; i++)
+		if (jobs[i].rc == 0 && jobs[i].tmp != NULL)
 			nstaged++;
-	}
 	if (nstaged == 0)
-		return;
-	synced = dk_keyrepo_sync(r) == 0;
-	for (i = 0; i < n; i++) {
-		if (!staged(&jobs[i]))
-			continue;
-		if (!synced) {
-			unlink(jobs[i].tmp);
-			rc = -1;
-		} else
-			rc = dk_keyrepo_publish_domain(r, jobs[i].dk,
-			    jobs[i].tmp, &jobs[i].mine);
-		if (rc != 0) {
-			unwrite(r, jobs[i].dk->domain, &jobs[i].plan);
-			job_failed(&jobs[i], rc);
-		}
-	}
-	synced = synced && dk_keyrepo_sync(r) == 0;
-	for (i = 0; i < n; i++) {
-		if (!staged(&jobs[i]))
-			continue;
-		if (!synced)
-			job_failed(&jobs[i], -1);
-		else if ((rc = dk_keyrepo_tidy_domain(r, jobs[i].dk,
-		    &jobs[i].mine)) != 0)
-			job_failed(&jobs[i], rc);
-		/* Published: keys.yaml names these files, commit them. */
-		if (add_all(paths, &jobs[i].mine) != 0)
-			job_failed(&jobs[i], -1);
-	}
+		return 0;
+	if (!(a.synced = dk_keyrepo_sync(r) == 0))
+		dk_log_error("%s", dk_error_last());
+	dk_pool_run(n, DK_POOL_IO, publish_job, &a);
+	report(jobs, n);
+	if (a.synced && !(a.synced = dk_keyrepo_sync(r) == 0))
+		dk_log_error("%s", dk_error_last());
+	dk_pool_run(n, DK_POOL_IO, tidy_job, &a);
+	report(jobs, n);
+	/* Published: keys.yaml names these files, commit them. */
+	for (i = 0; i < n; i++)
+		if (jobs[i].published && add_all(paths, &jobs[i].mine) != 0)
+			return -1;
+	return 0;
 }
 
 /* Key requests for every GENERATE of every planned domain. */
@@ -453,8 +519,8 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		    &jobs[i].plan, &jobs[i].line) != 0)
 			goto fail;
 	}
-	if (!o->dry_run)
-		apply_jobs(&r, jobs, n, reqs, &paths);
+	if (!o->dry_run && apply_jobs(&r, jobs, n, reqs, &paths) != 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		if (jobs[i].rc != 0 || jobs[i].line.len == 0)
 			continue;
@@ -483,6 +549,7 @@ out:
 		dk_buf_dispose(&jobs[i].line);
 		dk_strlist_dispose(&jobs[i].mine);
 		free(jobs[i].tmp);
+		free(jobs[i].err);
 	}
 	for (i = 0; i < nreq; i++)
 		dk_key_free(reqs[i].key);
