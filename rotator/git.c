@@ -407,9 +407,13 @@ flush_pack(struct dk_git *g)
 	int rc = -1;
 
 	memset(&stats, 0, sizeof(stats));
-	/* git_mempack_dump() packs only commits and what they name. */
+	/*
+	 * git_mempack_dump() packs only commits and what they name.  The
+	 * delta search uses every core (keys.yaml files delta well).
+	 */
 	if (git_packbuilder_new(&pb, g->mem) < 0)
 		goto done;
+	git_packbuilder_set_threads(pb, 0);
 	for (i = 0; i < g->nfresh; i++)
 		if (git_packbuilder_insert(pb, &g->fresh[i], NULL) < 0)
 			goto done;

@@ -8,7 +8,7 @@ libssl-dev libgit2-dev libyaml-dev librpm-dev libcreaterepo-c-dev
 libcmocka-dev libopendkim-dev libldns-dev
 git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils
-perl valgrind clang libclang-rt-14-dev util-linux"
+perl valgrind clang libclang-rt-14-dev util-linux time"
 
 missing=""
 for p in $PKGS; do

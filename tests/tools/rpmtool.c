@@ -5,9 +5,11 @@
  *
  *   rpmtool [-v] build|render [-t private|public|FILE] -o OUTDIR -n NAME
  *           -V VERSION [-r RELEASE] -c VCS -T EPOCH [-p POST] [-d DESC]
- *           [-u URL] [-P PACKAGER] [-m RPMMODE] ENTRY...
+ *           [-u URL] [-P PACKAGER] [-m RPMMODE] [-F LIST] ENTRY...
  *     ENTRY  f:PATH:MODE:OWNER:GROUP[:config]=CONTENT   a file
  *            d:PATH:MODE:OWNER:GROUP                    a directory
+ *     LIST   a file of ENTRYs, one a line, before those of the command
+ *            line (tests/bench: 20,000 of them exceed ARG_MAX)
  *     build prints the package's path, render the spec text.
  *   rpmtool sign RPM KEY
  *   rpmtool export-key KEY PATH
@@ -84,18 +86,50 @@ template(const char *t, char **buf)
 	return *buf;
 }
 
+/* The lines of LIST as entries: split in place in *text (freed last). */
+static int
+list_entries(const char *list, char **text, char ***v, size_t *n)
+{
+	char *p, *nl, **nv;
+	size_t len, cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (list == NULL)
+		return 0;
+	if (dk_file_read(list, DK_FILE_MAX, text, &len) != 0)
+		return -1;
+	for (p = *text; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		else
+			*nl = '\0';
+		if (*p == '\0')
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((nv = realloc(*v, cap * sizeof(*nv))) == NULL)
+				return -1;
+			*v = nv;
+		}
+		(*v)[(*n)++] = p;
+	}
+	return 0;
+}
+
 static int
 build(int argc, char **argv, int render)
 {
 	struct dk_rpm_pkg pkg;
 	struct dk_rpm_file *files = NULL;
-	const char *tmpl, *outdir = NULL, *t = "public";
-	char *tbuf = NULL, *out = NULL;
+	const char *tmpl, *outdir = NULL, *t = "public", *list = NULL;
+	char *tbuf = NULL, *out = NULL, *ltext = NULL, **lv = NULL;
+	size_t k, nl = 0;
 	int ch, i, rc = -1;
 
 	memset(&pkg, 0, sizeof(pkg));
 	optind = 1;
-	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:")) != -1) {
 		switch (ch) {
 		case 't': t = optarg; break;
 		case 'o': outdir = optarg; break;
@@ -110,16 +144,31 @@ build(int argc, char **argv, int render)
 		case 'P': pkg.packager = optarg; break;
 		case 'm': pkg.rpm_mode = (mode_t)strtoul(optarg, NULL, 8);
 			break;
+		case 'F': list = optarg; break;
 		default: return usage();
 		}
 	}
 	if ((!render && outdir == NULL) ||
-	    (files = calloc((size_t)(argc - optind) + 1,
-	    sizeof(*files))) == NULL)
+	    list_entries(list, &ltext, &lv, &nl) != 0 ||
+	    (files = calloc((size_t)(argc - optind) + nl + 1,
+	    sizeof(*files))) == NULL) {
+		free(lv);
+		free(ltext);
 		return usage();
+	}
+	for (k = 0; k < nl; k++) {
+		if (parse_entry(lv[k], &files[pkg.nfiles++]) == -1) {
+			free(files);
+			free(lv);
+			free(ltext);
+			return usage();
+		}
+	}
 	for (i = optind; i < argc; i++) {
 		if (parse_entry(argv[i], &files[pkg.nfiles++]) == -1) {
 			free(files);
+			free(lv);
+			free(ltext);
 			return usage();
 		}
 	}
@@ -138,6 +187,8 @@ done:
 	free(out);
 	free(tbuf);
 	free(files);
+	free(lv);
+	free(ltext);
 	return dk_error_exit(rc);
 }
 

@@ -1,0 +1,350 @@
+#!/bin/sh
+# make bench: dkimrot against the tools it replaces and against the limit
+# (OpenSSL in process), on the workloads of a hosting platform.  Each
+# workload and its references run in the same go, RUNS times (default 3,
+# BENCH_RUNS=5 for more); the table shows medians and PASS/MISS per
+# target.  Targets are printed, never asserted: this is not a test.
+#
+# The 10,000- and 1,000-domain states (Ed25519: setting up 10,000 RSA
+# keys would take longer than the bench) are made once and kept in
+# $DKIMROT_BUILD/bench-cache; BENCH_FRESH=1 (or rm -rf) makes them again.
+set -eu
+
+# rpmbuild_bb DIR: rpmbuild -bb of DIR/spec with the build root DIR/root,
+# with the macros of packaging/rpm.c (build_macros)
+rpmbuild_bb() {
+	SOURCE_DATE_EPOCH=$(cat "$1/sde") rpmbuild -bb --quiet \
+	    --define "_topdir $1/top" --define "buildroot $1/root" \
+	    --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
+	    --define '_binary_payload w9.zstdio' \
+	    --define "_fileattrsdir $1/fileattrs" \
+	    --define '_build_id_links none' --define '__os_install_post %{nil}' \
+	    --define 'debug_package %{nil}' --define '_enable_debug_packages 0' \
+	    --define '__check_files %{nil}' --define '_build_pkgcheck %{nil}' \
+	    --define '_build_pkgcheck_set %{nil}' \
+	    --define '_smp_build_ncpus 1' --define '_smp_build_nthreads 1' \
+	    --define '_buildhost dkimrot' \
+	    --define 'use_source_date_epoch_as_buildtime 1' \
+	    --define 'clamp_mtime_to_source_date_epoch 1' \
+	    --define 'source_date_epoch_from_changelog 0' \
+	    --noclean "$1/spec"
+}
+# "run.sh --rpmbuild DIR...": the reference of workload 4, timed as one
+# command
+if [ "${1:-}" = --rpmbuild ]; then
+	shift
+	for d; do
+		rpmbuild_bb "$d"
+	done
+	exit 0
+fi
+
+: "${DKIMROT:?}" "${DKIMROT_SRC:?}" "${DKIMROT_BUILD:?}"
+RUNS=${BENCH_RUNS:-3}
+TOOLS=$DKIMROT_BUILD/bench
+CACHE=$DKIMROT_BUILD/bench-cache
+SETUP_VERSION=1
+T0=2026-11-01T00:00:00Z
+W=$(mktemp -d "$DKIMROT_BUILD/bench-work.XXXXXX")
+trap 'rm -rf "$W"' EXIT INT TERM
+export HOME="$W" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
+TIME=/usr/bin/time
+[ -x $TIME ] || { echo "bench: /usr/bin/time is missing (sh scripts/setup.sh)" >&2; exit 1; }
+
+log() { printf '%s\n' "bench: $*" >&2; }
+
+# --- timing: samples in $W/s.LABEL, one "seconds maxrss_kib" a line
+# timed LABEL CMD...: runs CMD, records its wall time and peak RSS
+timed() {
+	label=$1
+	shift
+	if ! $TIME -f '%e %M' -o "$W/.t" "$@" >"$W/.out" 2>"$W/.err"; then
+		log "$label failed:"
+		cat "$W/.err" >&2
+		exit 1
+	fi
+	cat "$W/.t" >>"$W/s.$label"
+}
+# rate LABEL CMD...: CMD prints keys/s; recorded as such
+rate() {
+	label=$1
+	shift
+	"$@" >>"$W/s.$label"
+}
+# median LABEL [FIELD]: the median of a label's samples
+median() {
+	[ -s "$W/s.$1" ] || { echo ""; return; }
+	cut -d' ' -f"${2:-1}" "$W/s.$1" | sort -n |
+	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
+		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# --- repositories
+# mkrepo DIR N ALG BITS: N domains d1..dN.example, no hook
+mkrepo() {
+	"$DKIMROT" -C "$1" --now $T0 init -d d1.example >/dev/null
+	rm -f "$1/.git/hooks/post-commit"
+	config "$1" "$2" "$3" "$4"
+}
+# config DIR N ALG BITS: dkimrot.yaml with N domains, committed
+config() {
+	awk -v n="$2" -v alg="$3" -v bits="$4" '
+	    /^  algorithms:/ { sub(/\[rsa\]/, "[" alg "]") }
+	    /^  rsa_bits:/ { sub(/2048/, bits) }
+	    /^  - name: d1.example$/ {
+		    for (i = 1; i <= n; i++) print "  - name: d" i ".example"
+		    next }
+	    { print }' "$1/dkimrot.yaml" >"$1/dkimrot.yaml.new"
+	mv "$1/dkimrot.yaml.new" "$1/dkimrot.yaml"
+	git -C "$1" -c user.name=bench -c user.email=bench@localhost \
+	    commit -qam "bench: $2 domains" >/dev/null
+}
+# clone SRC DST: a copy to change, hard links where dkimrot only ever
+# replaces files (keys, objects); what git appends to is copied
+clone() {
+	cp -al "$1" "$2"
+	rm -f "$2/.git/dkimrot.lock"
+	rm -rf "$2/.git/logs"
+	cp -a "$1/.git/logs" "$2/.git/logs"
+}
+
+# The 10,000-domain state: first keys at T0, then a run every day; on
+# day 10 about 400 domains a day come due (staggering), 1% in 6 hours.
+BIG=$CACHE/big
+SMALL=$CACHE/small
+setup() {
+	if [ -z "${BENCH_FRESH:-}" ] &&
+	    [ "$(cat "$CACHE/stamp" 2>/dev/null)" = $SETUP_VERSION ]; then
+		log "using the states in $CACHE (BENCH_FRESH=1 makes them again)"
+		return
+	fi
+	rm -rf "$CACHE"
+	mkdir -p "$CACHE"
+	log "setting up 10,000 domains (once; kept in $CACHE)"
+	mkrepo "$BIG" 10000 ed25519 2048
+	"$DKIMROT" -C "$BIG" --now $T0 -q rotate >/dev/null
+	for d in 02 03 04 05 06 07 08 09 10 11; do
+		"$DKIMROT" -C "$BIG" --now 2026-11-${d}T00:00:00Z -q rotate \
+		    >/dev/null
+	done
+	log "setting up 1,000 domains with the post-commit hook"
+	"$DKIMROT" -C "$SMALL" --now $T0 init -d d1.example >/dev/null
+	config "$SMALL" 1000 ed25519 2048
+	"$DKIMROT" -C "$SMALL" --now $T0 -q rotate >/dev/null
+	echo $SETUP_VERSION >"$CACHE/stamp"
+}
+
+# --- workload 1: key generation
+# w1 ALG BITS N: rotate of N new domains, dkimrot keygen per key, the
+# loops of openssl genpkey and opendkim-genkey, and the in-process rates
+w1() {
+	alg=$1 bits=$2 n=$3 tag=$1
+	mkrepo "$W/w1-$tag" "$n" "$alg" "$bits"
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		rm -rf "$W/r"
+		cp -a "$W/w1-$tag" "$W/r"
+		timed "$tag.rotate" "$DKIMROT" -C "$W/r" --now $T0 -q rotate
+		[ "$(wc -l <"$W/.out")" = "$n" ] ||
+		    { log "rotate made $(wc -l <"$W/.out") keys, not $n"; exit 1; }
+		rm -rf "$W/k" && mkdir "$W/k"
+		kopt="-a $alg"
+		[ "$alg" = rsa ] && kopt="$kopt -b $bits"
+		timed "$tag.keygen" sh -c '
+		    i=1; while [ $i -le $2 ]; do
+			"$1" keygen -d d$i.example -s s$i $3 -D "$4" \
+			    >/dev/null || exit 1
+			i=$((i + 1)); done' sh "$DKIMROT" "$n" "$kopt" "$W/k"
+		rm -rf "$W/k" && mkdir "$W/k"
+		if [ "$alg" = rsa ]; then
+			opt="-algorithm RSA -pkeyopt rsa_keygen_bits:$bits"
+		else
+			opt="-algorithm ED25519"
+		fi
+		timed "$tag.openssl" sh -c '
+		    i=1; while [ $i -le $2 ]; do
+			openssl genpkey $3 -out "$1/k$i.pem" 2>/dev/null ||
+			    exit 1
+			i=$((i + 1)); done' sh "$W/k" "$n" "$opt"
+		rm -rf "$W/k" && mkdir "$W/k"
+		if [ "$alg" = rsa ] && command -v opendkim-genkey >/dev/null
+		then
+			timed "$tag.opendkim" sh -c '
+			    i=1; while [ $i -le $2 ]; do
+				opendkim-genkey -b $3 -d d$i.example -s s$i \
+				    -D "$1" || exit 1
+				i=$((i + 1)); done' sh "$W/k" "$n" "$bits"
+		fi
+		# Rates over more keys than the workload: RSA times vary.
+		rn=$n
+		[ "$alg" = ed25519 ] && rn=20000
+		rate "$tag.ossl1" "$TOOLS/osslrate" "$alg" "$rn" "$bits"
+		rate "$tag.batch" "$TOOLS/batchrate" "$alg" "$rn" "$bits"
+		i=$((i + 1))
+	done
+}
+
+# --- workloads 2 and 3: rotate 10,000 domains, nothing due and 1% due
+w23() {
+	clone "$BIG" "$W/idle"
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		timed idle "$DKIMROT" -C "$W/idle" --now 2026-11-11T00:00:00Z \
+		    rotate
+		[ ! -s "$W/.out" ] || { log "nothing-due run changed something"; exit 1; }
+		rm -rf "$W/due"
+		clone "$BIG" "$W/due"
+		timed due "$DKIMROT" -C "$W/due" --now 2026-11-11T06:00:00Z \
+		    -q rotate
+		wc -l <"$W/.out" >"$W/due.count"
+		i=$((i + 1))
+	done
+}
+
+# --- workload 4: package 10,000 domains, and rpmbuild -bb on the same
+# spec and files with the same macros
+# refpkg RPM DIR TEMPLATE POST: DIR/spec, DIR/root (the payload) and
+# DIR/sde (SOURCE_DATE_EPOCH) from what dkimrot package built
+refpkg() {
+	rpm=$1 d=$2 t=$3	# $4: the %post command
+	mkdir -p "$d/root" "$d/top/RPMS" "$d/top/BUILD" "$d/top/SPECS" \
+	    "$d/fileattrs"
+	: >"$d/fileattrs/none.attr"
+	(cd "$d/root" && rpm2cpio "$rpm" | cpio -idm --quiet)
+	rpm -qp --qf '[%{FILEMODES:octal} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEFLAGS} %{FILENAMES}\n]' \
+	    "$rpm" 2>/dev/null | awk '{
+		m = substr($1, length($1) - 3); kind = "f"
+		if (substr($1, 1, 2) == "40") kind = "d"
+		printf "%s:%s:%s:%s:%s%s\n", kind, $5, m, $2, $3,
+		    (kind == "f" && $4 % 2) ? ":config" : "" }' >"$d/files"
+	q() { rpm -qp --qf "$1" "$rpm" 2>/dev/null; }
+	# What dkimrot package gave the spec: the "Domains (N): ..." part of
+	# the description and the reload command of dkimrot.yaml.
+	"$DKIMROT_BUILD/tools/rpmtool" render -t "$t" -n "$(q '%{NAME}')" \
+	    -V "$(q '%{VERSION}')" -r 1 -c "$(q '%{VCS}')" \
+	    -T "$(q '%{BUILDTIME}')" -P "$(q '%{PACKAGER}')" \
+	    -d "$(q '%{DESCRIPTION}' | sed -n '/^Domains (/,$p')" -p "$4" \
+	    -F "$d/files" >"$d/spec"
+	q '%{BUILDTIME}' >"$d/sde"
+}
+w4() {
+	clone "$BIG" "$W/pkg"
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		rm -rf "$W/out"
+		timed pkg "$DKIMROT" -C "$W/pkg" -q package --output "$W/out"
+		if [ ! -d "$W/ref" ]; then
+			refpkg "$W/out"/dkim-keys-private-*.rpm "$W/ref/priv" \
+			    private \
+			    "systemctl try-reload-or-restart opendkim.service"
+			refpkg "$W/out"/dkim-keys-public-*.rpm "$W/ref/pub" \
+			    public "rndc reload"
+			du -sh "$W/out"/dkim-keys-private-*.rpm \
+			    "$W/out"/dkim-keys-public-*.rpm >"$W/pkg.sizes"
+		fi
+		rm -rf "$W/ref/priv/top/RPMS" "$W/ref/pub/top/RPMS"
+		timed rpmbuild sh "$0" --rpmbuild "$W/ref/priv" "$W/ref/pub"
+		i=$((i + 1))
+	done
+}
+
+# --- workload 5: the whole cycle for 1,000 domains, nothing to generate:
+# the day their keys activate (rotate, commit, hook: both RPMs, repodata)
+w5() {
+	i=1
+	while [ $i -le "$RUNS" ]; do
+		rm -rf "$W/cycle"
+		cp -a "$SMALL" "$W/cycle"
+		v0=$(ls "$W/cycle/rpms" | grep -c '^dkim-keys-public')
+		timed cycle "$DKIMROT" -C "$W/cycle" --now 2026-11-02T00:00:00Z \
+		    -q rotate
+		[ "$(wc -l <"$W/.out")" = 1000 ] &&
+		    [ "$(ls "$W/cycle/rpms" | grep -c '^dkim-keys-public')" -gt \
+		    "$v0" ] && [ -f "$W/cycle/rpms/repodata/repomd.xml" ] ||
+		    { log "the cycle did not build the packages"; exit 1; }
+		i=$((i + 1))
+	done
+}
+
+# --- the table
+row() {	# what dkimrot ref refvalue ratio target result
+	printf '%-44s %9s  %-26s %9s  %7s  %-10s %s\n' "$@"
+}
+sec() { [ -n "$1" ] && printf '%.2f s' "$1" || printf 'n/a'; }
+ratio() {	# a b: a / b
+	[ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" \
+	    'BEGIN { printf "%.2fx", a / b }' || printf 'n/a'
+}
+verdict() {	# value op limit
+	[ -n "$1" ] || { printf 'n/a'; return; }
+	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+	    ok = op == ">=" ? v >= l : v <= l; print ok ? "PASS" : "MISS" }'
+}
+table() {
+	cores=$(nproc)
+	m1=$(median rsa.rotate) o1=$(median rsa.opendkim)
+	s1=$(median rsa.openssl) k1=$(median rsa.keygen)
+	m2=$(median ed25519.rotate) s2=$(median ed25519.openssl)
+	k2=$(median ed25519.keygen)
+	r1=$(median rsa.ossl1) b1=$(median rsa.batch)
+	r2=$(median ed25519.ossl1) b2=$(median ed25519.batch)
+	want1=$(awk -v c="$cores" -v r="$r1" 'BEGIN { print 0.9 * c * r }')
+	want2=$(awk -v c="$cores" -v r="$r2" 'BEGIN { print 0.9 * c * r }')
+	echo
+	echo "dkimrot bench: $cores cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM; load average $LOAD at start, $(cut -d' ' -f1 /proc/loadavg) at the end; median of $RUNS runs"
+	echo
+	row "workload" "dkimrot" "reference" "" "ratio" "target" "result"
+	row "1a rotate 50 new domains, RSA-2048" "$(sec "$m1")" \
+	    "opendkim-genkey loop" "$(sec "$o1")" "$(ratio "$o1" "$m1")" \
+	    ">= 1.5x" "$(verdict "$(awk -v a="$o1" -v b="$m1" 'BEGIN { if (a != "" && b != "") print a / b }')" ">=" 1.5)"
+	row "" "" "openssl genpkey loop" "$(sec "$s1")" \
+	    "$(ratio "$s1" "$m1")" "" ""
+	row "   dkimrot keygen, once per key" "$(sec "$k1")" \
+	    "opendkim-genkey loop" "$(sec "$o1")" "$(ratio "$o1" "$k1")" "" ""
+	row "   batch keygen rate, $cores threads ($(median rsa.batch 2) cores free)" "$b1/s" \
+	    "OpenSSL, 1 thread" "$r1/s" "$(ratio "$b1" "$r1")" \
+	    ">= $(awk -v c="$cores" 'BEGIN { print 0.9 * c }')x" \
+	    "$(verdict "$b1" ">=" "$want1")"
+	row "1b rotate 2,000 new domains, Ed25519" "$(sec "$m2")" \
+	    "openssl genpkey loop (*)" "$(sec "$s2")" "$(ratio "$s2" "$m2")" \
+	    ">= 50x" "$(verdict "$(awk -v a="$s2" -v b="$m2" 'BEGIN { if (a != "" && b != "") print a / b }')" ">=" 50)"
+	row "   dkimrot keygen, once per key" "$(sec "$k2")" \
+	    "openssl genpkey loop" "$(sec "$s2")" "$(ratio "$s2" "$k2")" "" ""
+	row "   batch keygen rate, $cores threads ($(median ed25519.batch 2) cores free)" "$b2/s" \
+	    "OpenSSL, 1 thread" "$r2/s" "$(ratio "$b2" "$r2")" \
+	    ">= $(awk -v c="$cores" 'BEGIN { print 0.9 * c }')x" \
+	    "$(verdict "$b2" ">=" "$want2")"
+	idle=$(median idle) rss=$(median idle 2)
+	row "2  rotate 10,000 domains, nothing due" "$(sec "$idle")" "" "" \
+	    "" "<= 1 s" "$(verdict "$idle" "<=" 1)"
+	row "   peak RSS" "$(awk -v k="$rss" 'BEGIN { printf "%.0f MiB", k / 1024 }')" \
+	    "" "" "" "<= 100 MiB" "$(verdict "$rss" "<=" 102400)"
+	row "3  rotate 10,000 domains, 1% due ($(cat "$W/due.count") keys)" \
+	    "$(sec "$(median due)")" "" "" "" "" ""
+	p=$(median pkg) rb=$(median rpmbuild)
+	row "4  package 10,000 domains (2 RPMs + repo)" "$(sec "$p")" \
+	    "rpmbuild -bb, 2 specs" "$(sec "$rb")" "$(ratio "$rb" "$p")" \
+	    "<= rpmbuild" "$(verdict "$p" "<=" "$rb")"
+	c=$(median cycle)
+	row "5  whole cycle, 1,000 domains activate" "$(sec "$c")" "" "" "" \
+	    "<= 3 s" "$(verdict "$c" "<=" 3)"
+	echo
+	echo "(*) opendkim-genkey (2.11) makes RSA keys only; for Ed25519 the"
+	echo "    reference is one openssl genpkey per key (without the TXT record"
+	echo "    opendkim-genkey would write, so cheaper than it would be)."
+	echo "Package sizes: $(awk '{ printf "%s %s  ", $2, $1 }' "$W/pkg.sizes" | sed 's|[^ ]*/||g')"
+}
+
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+setup
+log "1a: 50 RSA-2048 keys"
+w1 rsa 2048 50
+log "1b: 2,000 Ed25519 keys"
+w1 ed25519 2048 2000
+log "2, 3: rotate 10,000 domains"
+w23
+log "4: package 10,000 domains"
+w4
+log "5: the whole cycle for 1,000 domains"
+w5
+table
