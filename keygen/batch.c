@@ -84,15 +84,18 @@ dk_key_generate_batch(struct dk_keyreq *reqs, size_t n, int threads,
 	atomic_init(&p.done, 0);
 	progress = progress && isatty(STDERR_FILENO) && n >= 20;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* One worker is this thread; the rest are started. */
-	for (i = 1; i < threads; i++) {
+	/*
+	 * One worker is this thread and the rest are started; with a
+	 * progress line this thread draws it and every worker is started
+	 * (else a 2-core machine made keys on one).
+	 */
+	for (i = progress ? 0 : 1; i < threads; i++) {
 		if (pthread_create(&tid[started], NULL, worker, &p) != 0)
 			break;
 		started++;
 	}
-	if (progress) {
-		while (atomic_load(&p.done) < n &&
-		    atomic_load(&p.next) < n) {
+	if (progress && started > 0) {
+		while (atomic_load(&p.done) < n) {
 			show(&p, &t0, 0);
 			nanosleep(&nap, NULL);
 		}
