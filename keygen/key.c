@@ -24,6 +24,9 @@
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
+/* The decoder of dk_key_load_pem(), per thread (see decode_fast). */
+static _Thread_local OSSL_DECODER_CTX *dctx;
+
 /* A private key file is a few kilobytes; refuse anything absurd. */
 #define KEY_FILE_MAX	(64u * 1024)
 
@@ -121,10 +124,61 @@ done:
 	return rc;
 }
 
+/*
+ * A key generation context per thread and algorithm, reused: making one
+ * fetches the algorithm from the providers under OpenSSL 3.0's global
+ * locks, a third of an Ed25519 key's cost and a point where the threads
+ * of keygen/batch.c wait for each other.
+ */
+static _Thread_local struct {
+	EVP_PKEY_CTX	*ctx;
+	int		 bits;
+} gen[DK_ALG_COUNT];
+
+static EVP_PKEY_CTX *
+gen_ctx(enum dk_alg alg, const char *type, int bits)
+{
+	EVP_PKEY_CTX *ctx = gen[alg].ctx;
+
+	if (ctx == NULL) {
+		if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) ==
+		    NULL || EVP_PKEY_keygen_init(ctx) != 1) {
+			dk_error_set_ossl("cannot generate %s key",
+			    dk_alg_name(alg));
+			EVP_PKEY_CTX_free(ctx);
+			return NULL;
+		}
+		gen[alg].ctx = ctx;
+		gen[alg].bits = 0;
+	}
+	if (alg == DK_ALG_RSA && gen[alg].bits != bits) {
+		if (rsa_params(ctx, bits) == -1) {
+			EVP_PKEY_CTX_free(ctx);
+			gen[alg].ctx = NULL;
+			return NULL;
+		}
+		gen[alg].bits = bits;
+	}
+	return ctx;
+}
+
+void
+dk_key_thread_end(void)
+{
+	size_t i;
+
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		EVP_PKEY_CTX_free(gen[i].ctx);
+		gen[i].ctx = NULL;
+	}
+	OSSL_DECODER_CTX_free(dctx);
+	dctx = NULL;
+}
+
 int
 dk_key_generate(struct dk_key **out, enum dk_alg alg, int bits)
 {
-	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *ctx;
 	EVP_PKEY *pkey = NULL;
 	const char *type;
 	int rc = -1;
@@ -145,15 +199,13 @@ dk_key_generate(struct dk_key **out, enum dk_alg alg, int bits)
 		    (int)alg);
 		return DK_EUSAGE;
 	}
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
-	    EVP_PKEY_keygen_init(ctx) != 1) {
-		dk_error_set_ossl("cannot generate %s key", dk_alg_name(alg));
-		goto done;
-	}
-	if (alg == DK_ALG_RSA && rsa_params(ctx, bits) == -1)
-		goto done;
+	if ((ctx = gen_ctx(alg, type, bits)) == NULL)
+		return -1;
 	if (EVP_PKEY_generate(ctx, &pkey) != 1) {
 		dk_error_set_ossl("cannot generate %s key", dk_alg_name(alg));
+		/* Start afresh next time. */
+		EVP_PKEY_CTX_free(ctx);
+		gen[alg].ctx = NULL;
 		goto done;
 	}
 	if (new_key(out, pkey, alg) == -1)
@@ -162,7 +214,6 @@ dk_key_generate(struct dk_key **out, enum dk_alg alg, int bits)
 	rc = 0;
 done:
 	EVP_PKEY_free(pkey);
-	EVP_PKEY_CTX_free(ctx);
 	return rc;
 }
 
@@ -216,7 +267,6 @@ no_passphrase(char *buf, int size, int rwflag, void *arg)
  * success without a key) and the caller takes the slow path, whose
  * errors say what is wrong.
  */
-static _Thread_local OSSL_DECODER_CTX *dctx;
 static _Thread_local EVP_PKEY *dout;
 
 static int
