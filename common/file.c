@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,8 @@ dk_dir_sync_parent(const char *path)
 	return dk_dir_sync(dir);
 }
 
-int
-dk_file_create(const char *path, const void *data, size_t len, mode_t mode)
+static int
+create(const char *path, const void *data, size_t len, mode_t mode, bool sync)
 {
 	int fd, saved;
 
@@ -162,7 +163,7 @@ dk_file_create(const char *path, const void *data, size_t len, mode_t mode)
 	}
 	/* The umask may have narrowed the mode; make it exact. */
 	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
-	    fsync(fd) == -1) {
+	    (sync && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlink(path);
@@ -179,13 +180,27 @@ dk_file_create(const char *path, const void *data, size_t len, mode_t mode)
 }
 
 int
-dk_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+dk_file_create(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX];
+	return create(path, data, len, mode, true);
+}
+
+int
+dk_file_create_nosync(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	return create(path, data, len, mode, false);
+}
+
+/* A temporary file beside path holding data, fsynced when sync. */
+static int
+stage(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+    char *tmp, size_t size)
+{
 	int fd, n, saved;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+	n = snprintf(tmp, size, "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= size) {
 		dk_error_set("path too long: '%s'", path);
 		return -1;
 	}
@@ -195,20 +210,77 @@ dk_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 		return -1;
 	}
 	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
-	    fsync(fd) == -1) {
+	    (sync && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);
 		dk_error_set_errno(saved, "cannot write '%s'", path);
 		return -1;
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
+	if (close(fd) == -1) {
 		saved = errno;
 		unlink(tmp);
 		dk_error_set_errno(saved, "cannot write '%s'", path);
 		return -1;
 	}
+	return 0;
+}
+
+int
+dk_file_stage(const char *path, const void *data, size_t len, mode_t mode,
+    char *tmp, size_t size)
+{
+	return stage(path, data, len, mode, false, tmp, size);
+}
+
+int
+dk_file_publish(const char *tmp, const char *path)
+{
+	int saved;
+
+	if (rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+
+	if (stage(path, data, len, mode, true, tmp, sizeof(tmp)) != 0 ||
+	    dk_file_publish(tmp, path) != 0)
+		return -1;
 	return dk_dir_sync_parent(path);
+}
+
+int
+dk_fs_sync(const char *path)
+{
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		dk_error_set_errno(errno, "cannot open directory '%s'", path);
+		return -1;
+	}
+	/*
+	 * syncfs: one journal commit for everything written, where a
+	 * fsync per file costs one each.  Linux >= 5.8 reports writeback
+	 * errors of the filesystem here.
+	 */
+	if (syncfs(fd) == -1) {
+		saved = errno;
+		close(fd);
+		dk_error_set_errno(saved, "cannot sync the filesystem of '%s'",
+		    path);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 int

@@ -24,6 +24,31 @@ int	dk_file_replace(const char *, const void *, size_t, mode_t);
  * fsynced.  DK_EEXISTS if the path exists; a partly written file is removed.
  */
 int	dk_file_create(const char *, const void *, size_t, mode_t);
+
+/*
+ * Durability in batches.  A fsync costs a journal commit; thousands of
+ * them (one per key file of a large rotation) cost minutes.  These write
+ * without fsync; the caller makes a whole batch durable with one
+ * dk_fs_sync() at the point where its ordering needs it (e.g. every key
+ * file before the keys.yaml that names it, rotator/rotate.c).
+ *
+ *   dk_file_create_nosync    dk_file_create without the fsync
+ *   dk_file_stage            the first half of a replace: data in a new
+ *                            temp file beside path (its name to tmp)
+ *   dk_file_publish          the second half: rename tmp over path (tmp
+ *                            is removed if that fails)
+ *   dk_fs_sync               syncfs(2) of the filesystem holding the
+ *                            directory path: every file and directory
+ *                            written there so far is on disk
+ *
+ * A staged file published before a dk_fs_sync() may be empty after a
+ * crash: sync between staging and publishing what must not be.
+ */
+int	dk_file_create_nosync(const char *, const void *, size_t, mode_t);
+int	dk_file_stage(const char *, const void *, size_t, mode_t, char *,
+	    size_t);
+int	dk_file_publish(const char *, const char *);
+int	dk_fs_sync(const char *);
 /* mkdir -p with the given mode for the directories it makes. */
 int	dk_dir_make(const char *, mode_t);
 /* fsync a directory so that renames and creations in it are durable. */

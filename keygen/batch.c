@@ -33,6 +33,7 @@ worker(void *arg)
 			    dk_error_last());
 		atomic_fetch_add(&p->done, 1);
 	}
+	dk_key_thread_end();
 	return NULL;
 }
 

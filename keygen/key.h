@@ -23,8 +23,15 @@ struct dk_key;
  * unless DK_RSA_MIN_BITS <= bits <= DK_RSA_MAX_BITS.
  */
 int		 dk_key_check_bits(int);
-/* A new key pair.  bits is ignored for Ed25519.  DK_EUSAGE for bad bits. */
+/*
+ * A new key pair.  bits is ignored for Ed25519.  DK_EUSAGE for bad bits.
+ * dk_key_generate() and dk_key_load_pem() keep an OpenSSL context per
+ * thread (making one per key is most of the cost in OpenSSL 3.0); a
+ * thread other than the main one frees them with dk_key_thread_end()
+ * before it ends.
+ */
 int		 dk_key_generate(struct dk_key **, enum dk_alg, int);
+void		 dk_key_thread_end(void);
 /*
  * A private key from PEM text: PKCS#8 ("PRIVATE KEY") or PKCS#1
  * ("RSA PRIVATE KEY", as opendkim-genkey writes with OpenSSL 1.x).  name

@@ -10,6 +10,9 @@
  * after it, so one build never sees another's macros.
  */
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +38,7 @@
 #include "packaging/rpm.h"
 
 #define RPM_MAX_SIZE	(1024u * 1024 * 1024)	/* a package we copy */
+#define SHM_DIR		"/dev/shm"
 
 /* librpm's macro context, log and rpmrc tables are process globals. */
 static pthread_mutex_t rpm_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -179,8 +183,14 @@ build_macros(const char *top, const char *root)
 		/* One file per package straight in _rpmdir. */
 		{ "_build_name_fmt",
 		    "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" },
-		/* zstd level 19, one thread: small and deterministic. */
-		{ "_binary_payload", "w19.zstdio" },
+		/*
+		 * zstd level 9, one thread: deterministic.  Level 19 cost
+		 * 13 s of CPU for 10,000 domains' packages (tests/bench)
+		 * and saved 1% of their size: the payload is mostly random
+		 * key material, and the header (the file list) is most of
+		 * the package anyway.
+		 */
+		{ "_binary_payload", "w9.zstdio" },
 		{ "_build_id_links", "none" },
 		{ "__os_install_post", "%{nil}" },
 		{ "debug_package", "%{nil}" },
@@ -200,11 +210,18 @@ build_macros(const char *top, const char *root)
 		{ "_changelog_trimage", "0" },
 		{ "_changelog_trimtime", "0" },
 	};
+	/*
+	 * _fileattrsdir: one attribute that matches nothing.  The system's
+	 * attributes only feed dependency generators (AutoReqProv is off),
+	 * yet rpm matched each against every file: a fifth of a
+	 * 10,000-domain build.
+	 */
 	static const char *const dirs[][2] = {
 		{ "_topdir", "" }, { "_builddir", "/BUILD" },
 		{ "_rpmdir", "/RPMS" }, { "_srcrpmdir", "/SRPMS" },
 		{ "_sourcedir", "/SOURCES" }, { "_specdir", "/SPECS" },
 		{ "_tmppath", "/tmp" }, { "_buildrootdir", "/BUILDROOT" },
+		{ "_fileattrsdir", "/fileattrs" },
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -297,7 +314,7 @@ static int
 populate(const char *root, const struct dk_rpm_pkg *pkg)
 {
 	const struct dk_rpm_file *f;
-	char path[PATH_MAX], *slash;
+	char path[PATH_MAX], last[PATH_MAX] = "", *slash;
 	size_t i;
 	int n, rc;
 
@@ -317,9 +334,12 @@ populate(const char *root, const struct dk_rpm_pkg *pkg)
 				return -1;
 			continue;
 		}
+		/* Files come by directory: make each one once, not per file. */
 		slash = strrchr(path, '/');
 		*slash = '\0';
-		rc = dk_dir_make(path, 0700);
+		rc = strcmp(path, last) == 0 ? 0 : dk_dir_make(path, 0700);
+		if (rc == 0)
+			memcpy(last, path, (size_t)(slash - path) + 1);
 		*slash = '/';
 		if (rc == -1)
 			return -1;
@@ -330,19 +350,48 @@ populate(const char *root, const struct dk_rpm_pkg *pkg)
 	return nftw(root, settime, 16, FTW_PHYS) == 0 ? 0 : -1;
 }
 
-/* mkdtemp under $TMPDIR (absolute) or /tmp, with the rpm tree in it. */
+/*
+ * Where the build goes: $TMPDIR when set (absolute), else /dev/shm when
+ * it is a tmpfs with room for twice what the build writes, else /tmp.
+ * In memory, the keys of the build root never reach a disk, and the
+ * thousands of files of a large site cost no disk blocks to write and
+ * then free (measured on a VM: removing a 20,000-file build root from
+ * ext4 took 35 s).
+ */
+static const char *
+tmp_base(const struct dk_rpm_pkg *pkg)
+{
+	const char *tmp = getenv("TMPDIR");
+	unsigned long long need = 16ULL << 20;
+	struct statfs fs;
+	size_t i;
+
+	if (tmp != NULL)
+		return tmp[0] == '/' && strchr(tmp, '%') == NULL ? tmp :
+		    "/tmp";
+	/* Each file in whole pages, and again in the package. */
+	for (i = 0; i < pkg->nfiles; i++)
+		need += ((pkg->files[i].len + 4095) & ~4095ULL) +
+		    pkg->files[i].len + 512;
+	if (statfs(SHM_DIR, &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+	    access(SHM_DIR, W_OK | X_OK) == 0 &&
+	    (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize >=
+	    2 * need && (fs.f_files == 0 || fs.f_ffree >= 2 * pkg->nfiles))
+		return SHM_DIR;
+	return "/tmp";
+}
+
+/* mkdtemp under tmp_base(), with the rpm tree in it. */
 static int
-make_top(char *top, size_t size)
+make_top(char *top, size_t size, const struct dk_rpm_pkg *pkg)
 {
 	static const char *const sub[] = { "BUILD", "BUILDROOT", "RPMS",
-	    "SPECS", "tmp" };
-	const char *tmp = getenv("TMPDIR");
+	    "SPECS", "tmp", "fileattrs" };
+	const char *tmp = tmp_base(pkg);
 	char path[PATH_MAX];
 	size_t i;
 	int n;
 
-	if (tmp == NULL || tmp[0] != '/' || strchr(tmp, '%') != NULL)
-		tmp = "/tmp";
 	n = snprintf(top, size, "%s/dkimrot-rpm.XXXXXX", tmp);
 	if (n < 0 || (size_t)n >= size) {
 		dk_error_set("temporary directory path too long");
@@ -362,7 +411,10 @@ make_top(char *top, size_t size)
 			return -1;
 		}
 	}
-	return 0;
+	/* An attribute without rules (see build_macros). */
+	if (dk_path_join(path, sizeof(path), top, "fileattrs/none.attr") == -1)
+		return -1;
+	return dk_file_create_nosync(path, "", 0, 0600);
 }
 
 /* librpmbuild: parse the spec and package the build root. */
@@ -455,7 +507,7 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 	}
 	pthread_mutex_lock(&rpm_mutex);
 	locked = 1;
-	if (env_begin(&env) == -1 || make_top(top, sizeof(top)) == -1)
+	if (env_begin(&env) == -1 || make_top(top, sizeof(top), pkg) == -1)
 		goto done;
 	n = snprintf(specpath, sizeof(specpath), "%s/SPECS/%s.spec", top,
 	    pkg->name);

@@ -10,7 +10,9 @@
  * and the payload is exactly the data given), and lets librpmbuild write
  * the package.  The output is deterministic: the same description gives
  * the same bytes (build time, file times and the changelog date are
- * pkg->time, the build host is "dkimrot", payload zstd level 19).
+ * pkg->time, the build host is "dkimrot", payload zstd level 9).  The
+ * build runs under $TMPDIR, else in /dev/shm when it is a tmpfs with
+ * room, else under /tmp.
  *
  * Every string is validated before it reaches the spec, and escaped so
  * that it can never expand an RPM macro, run a shell command at build

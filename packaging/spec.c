@@ -216,10 +216,43 @@ check_user(const char *what, const char *s)
 }
 
 static int
+by_path(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted, not pairwise: 20,000 files took seconds the quadratic way. */
+static int
+check_unique(const struct dk_rpm_pkg *pkg)
+{
+	const char **v;
+	size_t i;
+	int rc = 0;
+
+	if (pkg->nfiles < 2)
+		return 0;
+	if ((v = calloc(pkg->nfiles, sizeof(*v))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	for (i = 0; i < pkg->nfiles; i++)
+		v[i] = pkg->files[i].path;
+	qsort(v, pkg->nfiles, sizeof(*v), by_path);
+	for (i = 1; i < pkg->nfiles && rc == 0; i++) {
+		if (strcmp(v[i - 1], v[i]) == 0) {
+			dk_error_set("file '%s' listed twice in package", v[i]);
+			rc = DK_EUSAGE;
+		}
+	}
+	free(v);
+	return rc;
+}
+
+static int
 put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
 {
 	const struct dk_rpm_file *f;
-	size_t i, j;
+	size_t i;
 	int rc;
 
 	for (i = 0; i < pkg->nfiles; i++) {
@@ -234,13 +267,6 @@ put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
 			    "package", f->path);
 			return DK_EUSAGE;
 		}
-		for (j = 0; j < i; j++) {
-			if (strcmp(pkg->files[j].path, f->path) == 0) {
-				dk_error_set("file '%s' listed twice in "
-				    "package", f->path);
-				return DK_EUSAGE;
-			}
-		}
 		if (dk_buf_printf(b, "%s%s%%attr(%04o,%s,%s) %s\n",
 		    f->flags & DK_RPM_DIR ? "%dir " : "",
 		    f->flags & DK_RPM_CONFIG ? "%config " : "",
@@ -248,7 +274,7 @@ put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
 		    f->group ? f->group : "root", f->path) == -1)
 			return -1;
 	}
-	return 0;
+	return check_unique(pkg);
 }
 
 /* A %changelog date, "Sun Nov 22 2026", in UTC whatever the locale. */

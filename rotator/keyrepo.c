@@ -1,11 +1,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/fault.h"
 #include "common/file.h"
@@ -232,9 +234,10 @@ record_opts(const struct dk_policy *pol, struct dk_record_opts *o)
 	o->testmode = pol->testmode;
 }
 
+/* SEL.txt: replaced and synced (revoked keys) or created unsynced. */
 static int
 write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
-    const char *value, struct dk_strlist *paths)
+    const char *value, bool sync, struct dk_strlist *paths)
 {
 	char owner[DK_SELECTOR_MAX + 16], path[PATH_MAX], rel[PATH_MAX];
 	char *zone = NULL;
@@ -251,11 +254,27 @@ write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
 		return -1;
 	if (dk_record_zone(owner, 0, value, sel, domain, &zone) != 0)
 		goto done;
-	if (dk_file_replace(path, zone, strlen(zone), 0644) != 0)
+	/* A new key's record is new: created, like its private key. */
+	if ((sync ? dk_file_replace(path, zone, strlen(zone), 0644) :
+	    dk_file_create_nosync(path, zone, strlen(zone), 0644)) != 0)
 		goto done;
 	rc = dk_strlist_add(paths, rel);
 done:
 	free(zone);
+	return rc;
+}
+
+/* PKCS#8 PEM, 0600, exclusive; not synced (see dk_keyrepo_write_key). */
+static int
+write_private(const struct dk_key *key, const char *path)
+{
+	struct dk_buf pem = { 0 };
+	int rc;
+
+	if ((rc = dk_key_to_pem(key, &pem)) != 0)
+		return rc;
+	rc = dk_file_create_nosync(path, pem.data, pem.len, 0600);
+	dk_buf_wipe(&pem);
 	return rc;
 }
 
@@ -277,10 +296,10 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
 	record_opts(pol, &o);
 	if (dk_record_value(key, &o, &value) != 0 || journal_begin(r) != 0)
 		goto done;
-	if ((rc = dk_key_write(key, path)) != 0)
+	if ((rc = write_private(key, path)) != 0)
 		goto done;
 	DK_FAULT("after-key-write");
-	if ((rc = write_txt(r, domain, sel, value, paths)) != 0) {
+	if ((rc = write_txt(r, domain, sel, value, false, paths)) != 0) {
 		unlink(path);
 		goto done;
 	}
@@ -305,7 +324,11 @@ dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
 	if (journal_begin(r) != 0 ||
 	    dk_record_value_revoked(k->alg, &o, &value) != 0)
 		return -1;
-	rc = write_txt(r, domain, k->selector, value, paths);
+	/*
+	 * Synced: this replaces the record of a key keys.yaml still names
+	 * as published, which a crash must not leave empty.
+	 */
+	rc = write_txt(r, domain, k->selector, value, true, paths);
 	free(value);
 	return rc;
 }
@@ -418,19 +441,65 @@ dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
 }
 
 int
-dk_keyrepo_save_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
+dk_keyrepo_begin(struct dk_keyrepo *r)
+{
+	return journal_begin(r);
+}
+
+int
+dk_keyrepo_sync(struct dk_keyrepo *r)
+{
+	return dk_fs_sync(r->path);
+}
+
+int
+dk_keyrepo_stage_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
+    char **tmp)
+{
+	char path[PATH_MAX];
+
+	*tmp = NULL;
+	if (dk_store_stage(r->path, dk, path, sizeof(path)) != 0)
+		return -1;
+	if ((*tmp = strdup(path)) == NULL) {
+		unlink(path);
+		dk_error_set("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_keyrepo_publish_domain(struct dk_keyrepo *r,
+    const struct dk_domain_keys *dk, const char *tmp, struct dk_strlist *paths)
+{
+	char path[PATH_MAX], rel[PATH_MAX];
+
+	if (dk_store_yaml_path(r->path, dk->domain, path, sizeof(path)) != 0 ||
+	    dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (journal_begin(r) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if (dk_file_publish(tmp, path) != 0)
+		return -1;
+	DK_FAULT("after-keys-yaml");
+	if (domain_files(dk, paths) != 0)
+		return -1;
+	return dk_strlist_add(paths, rel);
+}
+
+int
+dk_keyrepo_tidy_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
     struct dk_strlist *paths)
 {
 	char **removed = NULL;
 	size_t nremoved = 0;
 	int rc;
 
-	if ((rc = journal_begin(r)) != 0 ||
-	    (rc = dk_store_save(r->path, dk)) != 0)
-		return rc;
-	DK_FAULT("after-keys-yaml");
-	if (domain_files(dk, paths) != 0)
-		return -1;
 	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
 	if (rc == 0)
 		rc = add_removed(paths, removed, nremoved);

@@ -79,6 +79,8 @@ int	dk_keyrepo_catch_up(struct dk_keyrepo *);
  * Writes a new key's files: keys/DOMAIN/SEL.private (0600, exclusive)
  * and SEL.txt (opendkim-genkey form), adding both paths (relative to the
  * repository) to paths.  On failure nothing of the key is left behind.
+ * They are not synced: the save of the keys.yaml that names them syncs
+ * first (a crash before that leaves debris, which the next run removes).
  */
 int	dk_keyrepo_write_key(struct dk_keyrepo *, const char *, const char *,
 	    const struct dk_key *, const struct dk_policy *,
@@ -88,13 +90,39 @@ int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
 	    const struct dk_keyinfo *, const struct dk_policy *,
 	    struct dk_strlist *);
 /*
- * Saves keys.yaml, then lets the store remove what the new state no
- * longer needs; every path written or removed goes to paths, and so
- * does every file keys.yaml names: a commit of keys.yaml always holds
- * the files it needs, whatever an earlier --no-commit run left.
+ * Saving keys.yaml, then letting the store remove what the new state no
+ * longer needs, in steps, so that a run over thousands of domains syncs
+ * twice in all instead of twice per domain (rotator/rotate.c):
+ *
+ *   stage    keys.yaml's new bytes in a temp file beside it, unsynced;
+ *            *tmp (the caller frees it) names it
+ *   sync     syncfs of the repository: every key file and staged
+ *            keys.yaml written so far is on disk
+ *   publish  rename the temp file over keys.yaml (it is removed on
+ *            failure); keys.yaml's path goes to paths
+ *   sync     the renames are on disk
+ *   tidy     dk_store_repair: remove what the new keys.yaml no longer
+ *            needs (files of retired keys), the removed paths to paths
+ *
+ * Each sync covers every domain staged (or published) before it.
+ *
+ * publish also adds every file keys.yaml names to paths: a commit of
+ * keys.yaml always holds the files it needs, whatever an earlier
+ * --no-commit run left.
  */
-int	dk_keyrepo_save_domain(struct dk_keyrepo *, const struct dk_domain_keys *,
-	    struct dk_strlist *);
+int	dk_keyrepo_stage_domain(struct dk_keyrepo *,
+	    const struct dk_domain_keys *, char **);
+int	dk_keyrepo_sync(struct dk_keyrepo *);
+/*
+ * Starts the journal (.git/dkimrot.dirty) before the first change; the
+ * steps above start it too, but a caller about to run them on threads
+ * calls this first.
+ */
+int	dk_keyrepo_begin(struct dk_keyrepo *);
+int	dk_keyrepo_publish_domain(struct dk_keyrepo *,
+	    const struct dk_domain_keys *, const char *, struct dk_strlist *);
+int	dk_keyrepo_tidy_domain(struct dk_keyrepo *,
+	    const struct dk_domain_keys *, struct dk_strlist *);
 /*
  * Loads a domain and repairs it (orphans removed, modes set), adding the
  * removed paths to paths (with keys.yaml and the files it names, as for

@@ -256,6 +256,27 @@ done:
 }
 
 int
+dk_store_stage(const char *repo, const struct dk_domain_keys *dk, char *tmp,
+    size_t size)
+{
+	struct dk_buf b = { 0 };
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = dk_store_format(dk, &b)) != 0)
+		goto done;
+	rc = -1;
+	if (dk_store_mkdir(repo, dk->domain) != 0 ||
+	    dk_store_yaml_path(repo, dk->domain, path, sizeof(path)) != 0 ||
+	    dk_file_stage(path, b.data, b.len, MODE_PUBLIC, tmp, size) != 0)
+		goto done;
+	rc = 0;
+done:
+	dk_buf_dispose(&b);
+	return rc;
+}
+
+int
 dk_store_remove_key_files(const char *repo, const char *domain,
     const char *sel, unsigned which)
 {
@@ -551,9 +572,12 @@ dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
 	    fix(d, dk->domain, keep, nkeep, chmods, nchmod, gone, ngone,
 	    removed, nremoved) != 0)
 		goto done;
-	/* Debris gone for good, so the next run does not see it again. */
-	if (ngone > 0 && dk_dir_sync(dir) != 0)
-		goto done;
+	/*
+	 * Removals are not synced here (a rotation of thousands of domains
+	 * would pay a fsync each): one lost in a crash is debris again,
+	 * which the next repair removes again.  The commit that records
+	 * them syncs the filesystem (rotator/git.c).
+	 */
 	rc = 0;
 done:
 	if (*nremoved > 1)

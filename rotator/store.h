@@ -18,14 +18,18 @@
  *   write the files the new state needs: SEL.private and SEL.txt of every
  *     GENERATEd key (dk_store_mkdir first), the p= empty SEL.txt of a
  *     REVOKEd key (dk_file_replace, 0644)
- *   dk_policy_apply, dk_store_save
+ *   dk_policy_apply, dk_store_save (or, for many domains at once,
+ *     dk_store_stage, one sync of them all, dk_file_publish: the key
+ *     files are on disk before the keys.yaml that names them)
  *   dk_store_repair        (removes what the new state no longer needs:
  *                           files of retired keys, .private of revoked keys;
- *                           its list is what git must stage as removed)
+ *                           its list is what git must stage as removed;
+ *                           only once the new keys.yaml is on disk)
  *
  * A crash before the save leaves files keys.yaml does not name: the next
  * repair removes them.  A crash after it leaves files keys.yaml no longer
- * needs: the same.  Nothing here fsyncs on the read path.
+ * needs: the same.  Nothing here fsyncs on the read path, and repair's
+ * removals are not synced (lost ones are debris again).
  */
 #ifndef DK_STORE_H
 #define DK_STORE_H
@@ -92,6 +96,15 @@ int	dk_store_load(const char *repo, const char *domain,
 int	dk_store_mkdir(const char *repo, const char *domain);
 /* Writes keys/DOMAIN/keys.yaml atomically (mkdir as needed), 0644. */
 int	dk_store_save(const char *repo, const struct dk_domain_keys *);
+/*
+ * dk_store_save's first half, for saving many domains with one sync
+ * (rotator/rotate.c): keys.yaml's new bytes in a temporary file beside
+ * it (mkdir as needed), not fsynced; its path goes to tmp.  The caller
+ * syncs, then dk_file_publish(tmp, keys.yaml's path).  A temporary file
+ * left by a crash is debris to dk_store_repair().
+ */
+int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
+	    char *tmp, size_t);
 /*
  * Removes from keys/DOMAIN/ every entry that is neither keys.yaml nor a
  * file dk's keys need (see the layout above): debris of an interrupted

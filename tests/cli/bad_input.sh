@@ -246,14 +246,14 @@ if mount -t tmpfs -o size=4m tmpfs "$M" 2>/dev/null; then
 	mount -o remount,rw "$M"
 	dd if=/dev/zero of="$M/fill" bs=4096 2>/dev/null
 	bad F2-disk-full 1 \
-	    "dkimrot: a.example: cannot write '$S/.git/dkimrot.dirty': No space left on device
-dkimrot: b.example: cannot write '$S/.git/dkimrot.dirty': No space left on device" \
+	    "dkimrot: cannot write '$S/.git/dkimrot.dirty': No space left on device" \
 	    : -C "$S" --now $t1 -q rotate
 	# Room for the journal and keys.yaml, not for the commit's objects.
 	truncate -s -8192 "$M/fill"
 	dk -C "$S" --now $t1 -q rotate >/dev/null 2>"$tmp/err"
 	rc=$?
-	printf '%s\n' "dkimrot: cannot commit 'keys/b.example/keys.yaml': failed to write out file: No space left on device" \
+	printf '%s\n' "dkimrot: b.example: cannot write '$S/keys/b.example/keys.yaml': No space left on device" \
+	    "dkimrot: cannot write the new objects to '$S': failed to write out file: No space left on device" \
 	    >"$tmp/want"
 	check "F3-disk-full-mid-run: exit 1, the commit's failure named" eval \
 	    '[ $rc = 1 ] && same "$tmp/want" "$tmp/err"'

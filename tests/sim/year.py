@@ -101,8 +101,17 @@ def git(*args):
 
 
 def head():
-    with open(os.path.join(repo, ".git/refs/heads/main")) as f:
-        return f.read().strip()
+    # Read the ref directly (no git process per hour); `git gc --auto` in
+    # the hook may have moved it into packed-refs.
+    try:
+        with open(os.path.join(repo, ".git/refs/heads/main")) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        with open(os.path.join(repo, ".git/packed-refs")) as f:
+            for line in f:
+                if line.rstrip().endswith(" refs/heads/main"):
+                    return line.split()[0]
+    raise RuntimeError("no refs/heads/main")
 
 
 def setup():
