@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -276,6 +277,23 @@ refuse_passphrase(char *pass, size_t size, size_t *len,
 	return 0;
 }
 
+/* A thread's decoder goes with the thread (check runs lookups on many). */
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+
+static void
+dctx_drop(void *p)
+{
+	OSSL_DECODER_CTX_free(p);
+	dctx = NULL;
+}
+
+static void
+dctx_key_make(void)
+{
+	(void)pthread_key_create(&dctx_key, dctx_drop);
+}
+
 static EVP_PKEY *
 decode_fast(BIO *bio)
 {
@@ -287,6 +305,8 @@ decode_fast(BIO *bio)
 		if (dctx == NULL || OSSL_DECODER_CTX_set_passphrase_cb(dctx,
 		    refuse_passphrase, NULL) != 1)
 			goto fail;
+		(void)pthread_once(&dctx_once, dctx_key_make);
+		(void)pthread_setspecific(dctx_key, dctx);
 	}
 	dout = NULL;
 	if (OSSL_DECODER_from_bio(dctx, bio) == 1)
@@ -297,6 +317,8 @@ decode_fast(BIO *bio)
 fail:
 	OSSL_DECODER_CTX_free(dctx);
 	dctx = NULL;
+	(void)pthread_once(&dctx_once, dctx_key_make);
+	(void)pthread_setspecific(dctx_key, NULL);
 	ERR_clear_error();
 	return NULL;
 }
