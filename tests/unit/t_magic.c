@@ -27,7 +27,8 @@ static const struct { const char *name, *text; } files[] = {
 	    "-----END PRIVATE KEY-----\n" },
 	{ "d.zone", "; DKIM keys of example.com\n"
 	    "20261122131500._domainkey.example.com.\t3600\tIN\tTXT\t"
-	    "( \"v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\" )\n" },
+	    "( \"v=DKIM1; k=ed25519; "
+	    "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\" )\n" },
 	{ "KeyTable", "# OpenDKIM KeyTable\n20261122131500._domainkey."
 	    "example.com example.com:20261122131500:/etc/dkim-keys/keys/"
 	    "example.com/20261122131500.private\n" },
