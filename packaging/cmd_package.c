@@ -131,8 +131,8 @@ build_both(const struct dk_render *r, const char *dir)
 		    DK_PKG_PUBLIC, 0, dir);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
-			dk_error_set_errno(errno, "cannot wait for the build of "
-			    "dkim-keys-public");
+			dk_error_set_errno(errno, "cannot wait for the build "
+			    "of dkim-keys-public");
 			return -1;
 		}
 	}

@@ -35,6 +35,7 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "packaging/gpg.h"
+#include "packaging/magic.h"
 #include "packaging/rpm.h"
 
 #define RPM_MAX_SIZE	(1024u * 1024 * 1024)	/* a package we copy */
@@ -78,6 +79,8 @@ struct rpmenv {
 	int		 configured;
 	char		*old_sde;	/* SOURCE_DATE_EPOCH before us */
 	int		 sde_set;
+	char		*old_magic;	/* MAGIC before us */
+	int		 magic_set;
 };
 
 static int
@@ -110,6 +113,13 @@ env_end(struct rpmenv *e)
 			unsetenv("SOURCE_DATE_EPOCH");
 	}
 	free(e->old_sde);
+	if (e->magic_set) {
+		if (e->old_magic != NULL)
+			setenv("MAGIC", e->old_magic, 1);
+		else
+			unsetenv("MAGIC");
+	}
+	free(e->old_magic);
 	if (e->configured) {
 		rpmFreeMacros(NULL);
 		rpmFreeRpmrc();
@@ -160,6 +170,24 @@ set_sde(struct rpmenv *e, time_t t)
 		return -1;
 	}
 	return 0;
+}
+
+/* $MAGIC for the build: see packaging/magic.h.  Best effort. */
+static void
+set_magic(struct rpmenv *e, const char *top)
+{
+	const char *old = getenv("MAGIC");
+	char path[PATH_MAX];
+
+	if (dk_magic_none(top, path, sizeof(path)) != 0) {
+		dk_log_debug("%s; rpm classifies with the system's magic",
+		    dk_error_last());
+		return;
+	}
+	if (old != NULL && (e->old_magic = strdup(old)) == NULL)
+		return;
+	if (setenv("MAGIC", path, 1) == 0)
+		e->magic_set = 1;
 }
 
 static int
@@ -516,6 +544,7 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 		goto done;
 	if (dk_file_create(specpath, spec, strlen(spec), 0600) != 0 ||
 	    populate(root, pkg) == -1 || build_macros(top, root) == -1 ||
+	    (set_magic(&env, top), 0) ||
 	    set_sde(&env, pkg->time) == -1 || run_build(specpath, root) == -1)
 		goto done;
 	if (publish(top, file, outdir, pkg->rpm_mode, out) == -1)

@@ -12,7 +12,8 @@
  * the same bytes (build time, file times and the changelog date are
  * pkg->time, the build host is "dkimrot", payload zstd level 9).  The
  * build runs under $TMPDIR, else in /dev/shm when it is a tmpfs with
- * room, else under /tmp.
+ * room, else under /tmp; rpm classifies its files with a one-rule magic
+ * database (packaging/magic.h).
  *
  * Every string is validated before it reaches the spec, and escaped so
  * that it can never expand an RPM macro, run a shell command at build

@@ -298,9 +298,11 @@ publish_job(size_t i, void *arg)
 
 	if (j->rc != 0 || j->tmp == NULL)
 		return;
-	if (!a->synced)
+	if (!a->synced) {
 		unlink(j->tmp);
-	else
+		dk_error_set("keys.yaml not saved: the new keys could not be "
+		    "synced");
+	} else
 		rc = dk_keyrepo_publish_domain(a->r, j->dk, j->tmp, &j->mine);
 	if (rc != 0) {
 		unwrite(a->r, j->dk->domain, &j->plan);
@@ -317,9 +319,11 @@ tidy_job(size_t i, void *arg)
 
 	if (j->rc != 0 || j->tmp == NULL)
 		return;
-	if (!a->synced)
+	if (!a->synced) {
+		dk_error_set("files keys.yaml no longer names were kept: its "
+		    "new version could not be synced");
 		job_failed(a, j, -1);
-	else if ((rc = dk_keyrepo_tidy_domain(a->r, j->dk, &j->mine)) != 0)
+	} else if ((rc = dk_keyrepo_tidy_domain(a->r, j->dk, &j->mine)) != 0)
 		job_failed(a, j, rc);
 	j->published = true;
 }
