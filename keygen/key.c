@@ -432,6 +432,48 @@ dk_key_load(struct dk_key **out, const char *path)
 	return rc;
 }
 
+/*
+ * RFC 8410's PKCS#8 form of an Ed25519 private key is 16 fixed bytes and
+ * the 32-byte seed: built here, because OpenSSL 3.0 searches every
+ * provider's encoders for each key it encodes, which costs more than
+ * generating the key (2,000 new domains: 15% of a run against 13%).
+ * t_key checks the result against OpenSSL's own encoder byte for byte.
+ */
+static const unsigned char ed25519_pkcs8[16] = {
+	0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+	0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20
+};
+#define PEM_BEGIN	"-----BEGIN PRIVATE KEY-----\n"
+#define PEM_END		"-----END PRIVATE KEY-----\n"
+
+static int
+ed25519_to_pem(const struct dk_key *key, struct dk_buf *out)
+{
+	unsigned char der[sizeof(ed25519_pkcs8) + 32];
+	/* 48 bytes are 64 base64 characters: one PEM line, and a NUL. */
+	char b64[65];
+	size_t len = 32;
+	int rc = -1;
+
+	memcpy(der, ed25519_pkcs8, sizeof(ed25519_pkcs8));
+	if (EVP_PKEY_get_raw_private_key(key->pkey, der + sizeof(ed25519_pkcs8),
+	    &len) != 1 || len != 32) {
+		dk_error_set_ossl("cannot encode ed25519 private key");
+		goto done;
+	}
+	if (EVP_EncodeBlock((unsigned char *)b64, der, (int)sizeof(der)) != 64)
+		goto done;
+	if (dk_buf_append(out, PEM_BEGIN, strlen(PEM_BEGIN)) == -1 ||
+	    dk_buf_append(out, b64, 64) == -1 ||
+	    dk_buf_append(out, "\n" PEM_END, 1 + strlen(PEM_END)) == -1)
+		goto done;
+	rc = 0;
+done:
+	OPENSSL_cleanse(der, sizeof(der));
+	OPENSSL_cleanse(b64, sizeof(b64));
+	return rc;
+}
+
 int
 dk_key_to_pem(const struct dk_key *key, struct dk_buf *out)
 {
@@ -440,6 +482,8 @@ dk_key_to_pem(const struct dk_key *key, struct dk_buf *out)
 	long n;
 	int rc = -1;
 
+	if (key->alg == DK_ALG_ED25519)
+		return ed25519_to_pem(key, out);
 	/* A secure-memory BIO is cleared when freed: no copy stays behind. */
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
 	    PEM_write_bio_PKCS8PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL,

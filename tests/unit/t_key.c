@@ -23,6 +23,9 @@
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+
 #define SEL	"20261122131500"
 #define DOMAIN	"example.com"
 #define OWNER	SEL "._domainkey"
@@ -480,6 +483,44 @@ test_key__write(void **state)
 	rmdir(dir);
 }
 
+/*
+ * dk_key_to_pem builds Ed25519's PKCS#8 itself (no encoder search): it
+ * must be what OpenSSL's encoder writes, byte for byte, and load back.
+ */
+static void
+test_key__ed25519_pem(void **state)
+{
+	struct dk_buf ours = { 0 };
+	struct dk_key *key, *again;
+	char *data, *a, *b;
+	BIO *bio;
+	long n;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 50; i++) {
+		assert_int_equal(dk_key_generate(&key, DK_ALG_ED25519, 0), 0);
+		assert_int_equal(dk_key_to_pem(key, &ours), 0);
+		assert_non_null(bio = BIO_new(BIO_s_mem()));
+		assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio,
+		    dk_key_pkey(key), NULL, NULL, 0, NULL, NULL), 1);
+		n = BIO_get_mem_data(bio, &data);
+		assert_int_equal(ours.len, (size_t)n);
+		assert_memory_equal(ours.data, data, ours.len);
+		assert_int_equal(dk_key_load_pem(&again, ours.data, ours.len,
+		    "ours"), 0);
+		assert_int_equal(dk_key_public_b64(key, &a), 0);
+		assert_int_equal(dk_key_public_b64(again, &b), 0);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		dk_key_free(again);
+		BIO_free(bio);
+		dk_buf_wipe(&ours);
+		dk_key_free(key);
+	}
+}
+
 int
 main(void)
 {
@@ -494,6 +535,7 @@ main(void)
 		cmocka_unit_test(test_key__match),
 		cmocka_unit_test(test_key__load),
 		cmocka_unit_test(test_key__write),
+		cmocka_unit_test(test_key__ed25519_pem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
