@@ -283,10 +283,28 @@ dk_fs_sync(const char *path)
 	return 0;
 }
 
+/* Where path p (of len bytes) is cut to make its parent; 0: none. */
+static size_t
+parent_end(const char *p, size_t len)
+{
+	while (len > 0 && p[len - 1] == '/')
+		len--;
+	while (len > 0 && p[len - 1] != '/')
+		len--;
+	/* Just past a '/' now; "/x" has the root for parent: nothing to do. */
+	return len > 1 ? len - 1 : 0;
+}
+
+/*
+ * mkdir -p, from the leaf: when the parents exist (nearly always: a new
+ * domain's directory under keys/), one mkdir, not one per component; an
+ * existing directory costs a stat, without mkdir's lock of its parent.
+ */
 int
 dk_dir_make(const char *path, mode_t mode)
 {
 	char p[PATH_MAX];
+	struct stat st;
 	size_t i, n;
 
 	n = strlen(path);
@@ -294,18 +312,30 @@ dk_dir_make(const char *path, mode_t mode)
 		dk_error_set("invalid directory '%s'", path);
 		return -1;
 	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	memcpy(p, path, n + 1);
-	for (i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
+	/* Up to the deepest directory that exists or can be made... */
+	i = n;
+	while (mkdir(p, mode) == -1) {
+		if (errno == EEXIST)
+			break;
+		if (errno != ENOENT || (i = parent_end(p, i)) == 0) {
+			dk_error_set_errno(errno, "cannot create directory "
+			    "'%s'", p);
+			return -1;
+		}
 		p[i] = '\0';
+	}
+	/* ...then down again, putting back each '/' that was cut. */
+	while (i < n) {
+		p[i] = '/';
+		i += strlen(p + i);
 		if (mkdir(p, mode) == -1 && errno != EEXIST) {
 			dk_error_set_errno(errno, "cannot create directory "
 			    "'%s'", p);
 			return -1;
 		}
-		if (i < n)
-			p[i] = '/';
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,46 @@ test_common__files(void **state)
 	rmdir(sub);
 	snprintf(sub, sizeof(sub), "%s/a", dir);
 	rmdir(sub);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* dk_dir_make: like mkdir -p, whatever part of the path exists. */
+static void
+test_common__dir_make(void **state)
+{
+	char dir[] = "/tmp/dk_t_dir.XXXXXX", p[PATH_MAX];
+	const char *made[] = { "a/b/c", "a/b/c", "a/b/d/", "a//e///f",
+	    "g", "a/b" };
+	/* Made bottom-up and gone again: nothing else was created. */
+	const char *gone[] = { "a/b/c", "a/b/d", "a/e/f", "a/e", "a/b", "a",
+	    "g" };
+	struct stat st;
+	size_t i;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, made[i]);
+		assert_int_equal(dk_dir_make(p, 0700), 0);
+		assert_int_equal(stat(p, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+	}
+	snprintf(p, sizeof(p), "%s/file", dir);
+	assert_true((fd = open(p, O_CREAT | O_WRONLY, 0600)) >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/file/x/y", dir);
+	assert_int_equal(dk_dir_make(p, 0700), -1);
+	snprintf(p, sizeof(p), "cannot create directory '%s/file/x/y': ", dir);
+	assert_true(strncmp(dk_error_last(), p, strlen(p)) == 0);
+	assert_int_equal(dk_dir_make("", 0700), -1);
+	assert_string_equal(dk_error_last(), "invalid directory ''");
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, gone[i]);
+		assert_int_equal(rmdir(p), 0);
+	}
+	snprintf(p, sizeof(p), "%s/file", dir);
+	assert_int_equal(unlink(p), 0);
 	assert_int_equal(rmdir(dir), 0);
 }
 
@@ -363,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_common__names),
 		cmocka_unit_test(test_common__buf),
 		cmocka_unit_test(test_common__files),
+		cmocka_unit_test(test_common__dir_make),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
 		cmocka_unit_test(test_common__lock),
