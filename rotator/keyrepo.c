@@ -125,8 +125,10 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags, int wait
 		goto fail;
 	if ((flags & DK_KEYREPO_LOCK) &&
 	    ((rc = dk_lock_acquire(path, wait, &r->lock)) != 0 ||
-	    (rc = recover(r)) != 0))
+	    (rc = recover(r)) != 0 ||
+	    (rc = dk_git_head(r->git, r->head, &r->head_unborn)) != 0))
 		goto fail;
+	r->head_known = (flags & DK_KEYREPO_LOCK) != 0;
 	if (flags & DK_KEYREPO_CONFIG) {
 		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
 		    DK_CONFIG_FILE)) != 0)
@@ -184,6 +186,8 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *ms
 	if (rc != 0)
 		return rc;
 	*committed = true;
+	memcpy(r->head, id, sizeof(r->head));
+	r->head_unborn = false;
 	dk_log_info("committed %.12s", id);
 	DK_FAULT("after-commit");
 	if (journal_end(r) != 0)
@@ -358,7 +362,11 @@ committed_yaml(struct dk_keyrepo *r, const char *domain)
 	bool unborn;
 	int rc;
 
-	if ((rc = dk_git_head(r->git, id, &unborn)) != 0)
+	/* Asked once per new domain: under the lock, HEAD is known. */
+	if (r->head_known) {
+		memcpy(id, r->head, sizeof(id));
+		unborn = r->head_unborn;
+	} else if ((rc = dk_git_head(r->git, id, &unborn)) != 0)
 		return rc;
 	if (unborn ||
 	    dk_store_yaml_path(NULL, domain, path, sizeof(path)) != 0)

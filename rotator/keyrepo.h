@@ -24,6 +24,7 @@
 
 #include "common/config.h"
 #include "common/strlist.h"
+#include "rotator/git.h"
 #include "rotator/keys.h"
 
 struct dk_git;
@@ -37,6 +38,9 @@ struct dk_keyrepo {
 	struct dk_git	*git;
 	struct dk_config *cfg;
 	struct dk_lock	*lock;
+	/* HEAD when the lock was taken (only then): no other run moves it. */
+	char		 head[DK_GIT_ID_LEN];
+	bool		 head_known, head_unborn;
 	bool		 journal;	/* this run wrote the journal */
 	bool		 partial;	/* a change failed half-way */
 };
