@@ -137,10 +137,14 @@ check-valgrind: $(BIN) $(FAULT_BIN) $(UNIT_BIN)
 fuzz: $(FUZZ_BIN)
 
 # Bench helpers: the single-thread OpenSSL limit (libcrypto only, not the
-# product) and keygen/batch.c's rate.
+# product), keygen/batch.c's rate and the layout's floor (libc only).
 $(BUILD)/bench/osslrate: tests/bench/osslrate.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs openssl)
+
+$(BUILD)/bench/layout: tests/bench/layout.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libdk.a
 	@mkdir -p $(dir $@)
@@ -151,7 +155,7 @@ BENCH_BUILD := build-bench
 bench:
 	CFLAGS='-O3 -DNDEBUG' $(MAKE) BUILD=$(BENCH_BUILD) all \
 	    $(BENCH_BUILD)/tools/rpmtool $(BENCH_BUILD)/bench/osslrate \
-	    $(BENCH_BUILD)/bench/batchrate
+	    $(BENCH_BUILD)/bench/batchrate $(BENCH_BUILD)/bench/layout
 	DKIMROT=$(abspath $(BENCH_BUILD)/dkimrot) DKIMROT_SRC=$(abspath .) \
 	    DKIMROT_BUILD=$(abspath $(BENCH_BUILD)) sh tests/bench/run.sh
 
