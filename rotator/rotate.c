@@ -520,6 +520,10 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		dk_keyrepo_dispose(&r);
 		return dk_error_exit(rc);
 	}
+	/* An emptied dkimrot.yaml would otherwise stop rotation silently. */
+	if (r.cfg->ndomains == 0)
+		dk_log_warn("%s lists no domains: nothing to rotate",
+		    DK_CONFIG_FILE);
 	if (o->only->n == 0)
 		warn_unconfigured(&r);
 	for (i = 0; i < n; i++) {

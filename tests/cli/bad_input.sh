@@ -107,9 +107,11 @@ bad C18-huge-file 1 \
     "dkimrot: cannot read '$Y': larger than 16777216 bytes" \
     'head -c 17000000 /dev/zero | tr "\000" "#" >"$Y"' $(rot)
 # Accepted: an empty document is the defaults and no domains (init
-# without -d writes "domains: []").  Every domain with keys is named.
+# without -d writes "domains: []"), with a warning, and every domain
+# with keys is named.
 bad C19-empty-file 0 \
-    "dkimrot: warning: a.example: has keys but is not in dkimrot.yaml; its keys are left as they are
+    "dkimrot: warning: dkimrot.yaml lists no domains: nothing to rotate
+dkimrot: warning: a.example: has keys but is not in dkimrot.yaml; its keys are left as they are
 dkimrot: warning: b.example: has keys but is not in dkimrot.yaml; its keys are left as they are" \
     ': >"$Y"' $(rot)
 bad C20-missing 1 \
