@@ -513,12 +513,31 @@ test_key__ed25519_pem(void **state)
 		assert_int_equal(dk_key_public_b64(again, &b), 0);
 		assert_string_equal(a, b);
 		free(a);
+		dk_key_free(again);
+		/* Not in the exact form: OpenSSL's decoder reads it. */
+		assert_int_equal(dk_buf_append(&ours, "\n", 1), 0);
+		assert_int_equal(dk_key_load_pem(&again, ours.data, ours.len,
+		    "longer"), 0);
+		assert_int_equal(dk_key_public_b64(again, &a), 0);
+		assert_string_equal(a, b);
+		free(a);
 		free(b);
 		dk_key_free(again);
 		BIO_free(bio);
 		dk_buf_wipe(&ours);
 		dk_key_free(key);
 	}
+	/* The exact form with another algorithm's OID is no Ed25519 key. */
+	assert_int_equal(dk_key_generate(&key, DK_ALG_ED25519, 0), 0);
+	assert_int_equal(dk_key_to_pem(key, &ours), 0);
+	/* 302e020100300506032b6570: "MC4CAQAwBQYDK2Vw"; 2b6571 is X448. */
+	assert_int_equal(memcmp(ours.data + 28, "MC4CAQAwBQYDK2Vw", 16), 0);
+	ours.data[28 + 15] = 'x';
+	assert_int_equal(dk_key_load_pem(&again, ours.data, ours.len, "oid"),
+	    DK_EUSAGE);
+	assert_null(again);
+	dk_buf_wipe(&ours);
+	dk_key_free(key);
 }
 
 int
