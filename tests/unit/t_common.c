@@ -1,4 +1,7 @@
-/* Unit tests: time, durations, names, buffers, files, the YAML tree. */
+/*
+ * Unit tests: time, durations, names, buffers, JSON strings, files, the
+ * YAML tree.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +20,7 @@
 #include "common/buf.h"
 #include "common/dktime.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/name.h"
@@ -145,6 +149,22 @@ test_common__buf(void **state)
 	dk_buf_wipe(&b);
 	assert_null(b.data);
 	dk_buf_dispose(NULL);
+}
+
+static void
+test_common__json_quote(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = open_memstream(&out, &len));
+	dk_json_quote(f, "a\"b\\c\n\x7f\xc3\xa9|");
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(out,
+	    "\"a\\\"b\\\\c\\u000a\\u007f\\u00c3\\u00a9|\"");
+	free(out);
 }
 
 static void
@@ -362,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_common__duration),
 		cmocka_unit_test(test_common__names),
 		cmocka_unit_test(test_common__buf),
+		cmocka_unit_test(test_common__json_quote),
 		cmocka_unit_test(test_common__files),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
