@@ -9,13 +9,13 @@
 # (the one its KeyTable names).  Each verifier is also shown a wrong key
 # or a changed message, which it must refuse.
 #
-# opendkim-testkey takes no port: as in keygen_nsd.sh, its
-# ResolverConfiguration is an unbound.conf whose stub-zones send the two
-# domains to 127.0.0.1@PORT.
+# opendkim-testkey takes no port: tests/lib/testkey.sh sends the two
+# domains to 127.0.0.1@PORT through libunbound's stub-zones.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/testkey.sh"
 trap 'nsd_stop "$tmp/ns1" 2>/dev/null; nsd_stop "$tmp/ns2" 2>/dev/null;
     rm -rf "$tmp"' EXIT INT TERM
 PY=/usr/bin/python3
@@ -155,19 +155,9 @@ check "check --domain limits the check to that domain" \
     grep -q '^DKIM OK - 4 keys on 1 server |' "$tmp/nagios.out"
 
 # --- opendkim-testkey, through unbound, with the installed keys
-{
-	printf 'server:\n\tdo-not-query-localhost: no\n'
-	for d in example.com example.org; do
-		printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' \
-		    "$d" "$P1"
-	done
-} >"$tmp/unbound.conf"
-printf 'ResolverConfiguration %s/unbound.conf\n' "$tmp" >"$tmp/testkey.conf"
+testkey_setup "$tmp" "$P1" example.com example.org ||
+    bail "cannot write the configuration of opendkim-testkey"
 KD=$ROOT/etc/dkim-keys/keys
-testkey() {	# testkey DOMAIN SEL KEYFILE
-	opendkim-testkey -x "$tmp/testkey.conf" -d "$1" -s "$2" -k "$3" \
-	    -vvv 2>"$tmp/testkey.err"
-}
 bad=
 for k in example.com/20261120000000 example.com/20261220000000 \
     example.org/20261120000000r example.org/20261220000000r; do
