@@ -179,27 +179,18 @@ check "the installed KeyTable names the three active keys" \
 "$PY" - "$P2" "$ROOT" "$ROOT/etc/dkim-keys/KeyTable" >"$tmp/dkimpy.out" \
     2>&1 <<'EOF'
 import base64
+import os
 import subprocess
 import sys
 
 import dkim
-import dns.message
-import dns.query
-import dns.rdatatype
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.environ["DKIMROT_SRC"] + "/tests/lib")
+from dnstxt import txt_at  # noqa: E402
 
 port, root, keytable = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-
-def txt(name, timeout=5):
-    q = dns.message.make_query(name.decode(), "TXT", use_edns=0,
-                               payload=4096)
-    r, _ = dns.query.udp_with_fallback(q, "127.0.0.1", port=port,
-                                       timeout=timeout)
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.TXT:
-            for rd in rrset:
-                return b"".join(rd.strings)
-    return None
+txt = txt_at(port)
 
 
 def key(path):

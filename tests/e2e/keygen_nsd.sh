@@ -158,29 +158,19 @@ check "opendkim-testkey: r4096's key under r2048 is refused ($rc: $out)" \
 # as the raw 32-byte seed (the end of the PKCS#8 DER), as it wants them.
 "$PY" - "$PORT" >dkimpy.out 2>&1 <<'EOF'
 import base64
+import os
 import subprocess
 import sys
 
 import dkim
-import dns.message
-import dns.query
-import dns.rdatatype
 
-port = int(sys.argv[1])
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.environ["DKIMROT_SRC"] + "/tests/lib")
+from dnstxt import txt_at  # noqa: E402
+
+txt = txt_at(int(sys.argv[1]))
 msg = (b"From: a@example.test\r\nTo: b@example.org\r\nSubject: hi\r\n"
        b"Date: Sun, 22 Nov 2026 13:15:00 +0000\r\n\r\nhello\r\n")
-
-
-def txt(name, timeout=5):
-    q = dns.message.make_query(name.decode(), "TXT", use_edns=0,
-                               payload=4096)
-    r, _ = dns.query.udp_with_fallback(q, "127.0.0.1", port=port,
-                                       timeout=timeout)
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.TXT:
-            for rd in rrset:
-                return b"".join(rd.strings)
-    return None
 
 
 def key(sel):
