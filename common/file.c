@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/log.h"
 
 int
 dk_file_read(const char *path, size_t max, char **out, size_t *outlen)
@@ -281,6 +283,20 @@ dk_fs_sync(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+static int
+rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (remove(path) == -1)
+		dk_log_warn("cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+void
+dk_dir_remove(const char *dir)
+{
+	nftw(dir, rmentry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int

@@ -207,6 +207,29 @@ test_common__files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static void
+test_common__dir_remove(void **state)
+{
+	char dir[] = "/tmp/dk_t_common.XXXXXX", out[] = "/tmp/dk_t_out.XXXXXX";
+	char path[256];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(out));
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	assert_int_equal(dk_dir_make(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/f", dir);
+	assert_int_equal(dk_file_create(path, "x", 1, 0600), 0);
+	/* A symlink is removed, never followed. */
+	snprintf(path, sizeof(path), "%s/a/link", dir);
+	assert_int_equal(symlink(out, path), 0);
+	dk_dir_remove(dir);
+	assert_int_equal(lstat(dir, &st), -1);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(rmdir(out), 0);
+}
+
 static int
 yparse(const char *s, struct dk_ynode **out)
 {
@@ -384,6 +407,7 @@ main(void)
 		cmocka_unit_test(test_common__buf),
 		cmocka_unit_test(test_common__json_quote),
 		cmocka_unit_test(test_common__files),
+		cmocka_unit_test(test_common__dir_remove),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
 		cmocka_unit_test(test_common__lock),
