@@ -25,7 +25,6 @@ ROOT=$tmp/root
 ZD=/var/lib/dkim-zones
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-bail() { echo "Bail out! $*"; exit 1; }
 for tool in nsd dig opendkim-testkey rpm openssl; do
 	command -v "$tool" >/dev/null 2>&1 || bail "$tool is not installed"
 done
