@@ -16,6 +16,7 @@
 #include "common/cli.h"
 #include "common/dktime.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/name.h"
 #include "common/strlist.h"
@@ -71,21 +72,6 @@ text(const char *s, int nagios)
 	for (; *s != '\0'; s++)
 		putchar(*s < 0x20 || *s > 0x7e || (nagios && *s == '|') ?
 		    '?' : *s);
-}
-
-static void
-jstr(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s < 0x20 || *s > 0x7e)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 /* "example.com 20261122131500 @192.0.2.53:53: message", no newline */
@@ -179,7 +165,7 @@ out_json(const struct dk_check_opts *o, const struct dk_check_report *rep,
 	    dk_check_status_name(rep->status));
 	for (i = 0; i < o->nservers; i++) {
 		printf("%s", i ? ", " : "");
-		jstr(o->servers[i].text);
+		dk_json_quote(stdout, o->servers[i].text);
 	}
 	printf("], \"keys\": %zu,\n \"counts\": {\"OK\": %zu, \"WARNING\": "
 	    "%zu, \"CRITICAL\": %zu, \"UNKNOWN\": %zu},\n \"checks\": [",
@@ -188,10 +174,10 @@ out_json(const struct dk_check_opts *o, const struct dk_check_report *rep,
 	for (i = 0; i < rep->n; i++) {
 		r = &rep->results[i];
 		printf("%s\n  {\"domain\": ", i ? "," : "");
-		jstr(r->domain);
+		dk_json_quote(stdout, r->domain);
 		printf(", \"selector\": ");
 		if (r->selector[0])
-			jstr(r->selector);
+			dk_json_quote(stdout, r->selector);
 		else
 			printf("null");
 		printf(", \"algorithm\": \"%s\", \"state\": ",
@@ -207,12 +193,12 @@ out_json(const struct dk_check_opts *o, const struct dk_check_report *rep,
 			printf("null");
 		printf(", \"server\": ");
 		if (r->server >= 0)
-			jstr(o->servers[r->server].text);
+			dk_json_quote(stdout, o->servers[r->server].text);
 		else
 			printf("null");
 		printf(", \"status\": \"%s\", \"message\": ",
 		    dk_check_status_name(r->status));
-		jstr(r->message);
+		dk_json_quote(stdout, r->message);
 		putchar('}');
 	}
 	printf("%s]}\n", rep->n ? "\n " : "");

@@ -32,6 +32,7 @@
 #include <ldns/ldns.h>
 
 #include "check/dns.h"
+#include "common/dktime.h"
 #include "common/error.h"
 
 #define CNAME_MAX	8	/* aliases followed in one answer */
@@ -127,15 +128,6 @@ qname_check(const char *q)
 bad:
 	dk_error_set("bad query name '%s'", q);
 	return DK_EUSAGE;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -345,7 +337,7 @@ dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
 		return DK_EUSAGE;
 	}
 	rc = -1;
-	start = now_ms();
+	start = dk_clock_ms();
 	if ((name = ldns_dname_new_frm_str(qname)) == NULL ||
 	    (r = resolver_new(&srv, edns_size)) == NULL ||
 	    ldns_resolver_prepare_query_pkt(&q, r, name, LDNS_RR_TYPE_TXT,
@@ -359,7 +351,8 @@ dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
 		/* RFC 7766 5: a truncated answer is asked again over TCP */
 		ldns_pkt_free(a);
 		out->tcp = true;
-		st = exchange(r, q, true, timeout_ms - (now_ms() - start), &a);
+		st = exchange(r, q, true, timeout_ms - (dk_clock_ms() - start),
+		    &a);
 	}
 	rc = DK_ETEMP;
 	if (st == LDNS_STATUS_NETWORK_ERR || (st == LDNS_STATUS_OK &&

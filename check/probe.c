@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check/dkim.h"
 #include "check/dns.h"
@@ -45,15 +44,6 @@ verdict(struct dk_check_result *r, enum dk_check_status st,
 	for (i = 0; r->message[i] != '\0'; i++)
 		if (r->message[i] < 0x20 || r->message[i] > 0x7e)
 			r->message[i] = '?';
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -204,9 +194,9 @@ dk_probe_run(struct dk_probe *p)
 		    p->timeout_ms);
 		return;
 	}
-	start = now_ms();
+	start = dk_clock_ms();
 	rc = dk_dns_txt(p->server->text, qname, p->timeout_ms, &ans);
-	if (rc == DK_ETEMP && now_ms() - start >= p->timeout_ms) {
+	if (rc == DK_ETEMP && dk_clock_ms() - start >= p->timeout_ms) {
 		atomic_store(p->silent, 1);
 		verdict(r, DK_CHECK_CRITICAL, "did not answer in %d ms",
 		    p->timeout_ms);

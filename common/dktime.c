@@ -211,3 +211,12 @@ dk_clock_now(void)
 		return fixed_now;
 	return time(NULL);
 }
+
+long long
+dk_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -34,5 +34,10 @@ void	dk_duration_format(long long, char *, size_t);
 /* The clock: set once by the CLI from --now / DKIMROT_NOW, else real. */
 void	dk_clock_set(time_t);
 time_t	dk_clock_now(void);
+/*
+ * Milliseconds on the monotonic clock, for timeouts: unrelated to the
+ * wall clock and never set by --now.
+ */
+long long	dk_clock_ms(void);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/log.h"
 
 int
 dk_file_read(const char *path, size_t max, char **out, size_t *outlen)
@@ -146,10 +148,39 @@ dk_dir_sync_parent(const char *path)
 	return dk_dir_sync(dir);
 }
 
+/*
+ * Writes data to the new file fd (at name), fsynced when sync, and closes
+ * it.  On failure name is removed and the error names path, the file the
+ * caller meant to write.
+ */
+static int
+fill(int fd, const char *name, const char *path, const void *data,
+    size_t len, mode_t mode, bool sync)
+{
+	int saved;
+
+	/* The umask may have narrowed the mode; make it exact. */
+	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	    (sync && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		unlink(name);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		unlink(name);
+		dk_error_set_errno(saved, "cannot write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 create(const char *path, const void *data, size_t len, mode_t mode, bool sync)
 {
-	int fd, saved;
+	int fd;
 
 	fd = open(path, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC,
 	    mode);
@@ -161,22 +192,7 @@ create(const char *path, const void *data, size_t len, mode_t mode, bool sync)
 		dk_error_set_errno(errno, "cannot create '%s'", path);
 		return -1;
 	}
-	/* The umask may have narrowed the mode; make it exact. */
-	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
-	    (sync && fsync(fd) == -1)) {
-		saved = errno;
-		close(fd);
-		unlink(path);
-		dk_error_set_errno(saved, "cannot write '%s'", path);
-		return -1;
-	}
-	if (close(fd) == -1) {
-		saved = errno;
-		unlink(path);
-		dk_error_set_errno(saved, "cannot write '%s'", path);
-		return -1;
-	}
-	return 0;
+	return fill(fd, path, path, data, len, mode, sync);
 }
 
 int
@@ -197,7 +213,7 @@ static int
 stage(const char *path, const void *data, size_t len, mode_t mode, bool sync,
     char *tmp, size_t size)
 {
-	int fd, n, saved;
+	int fd, n;
 
 	n = snprintf(tmp, size, "%s.tmp.XXXXXX", path);
 	if (n < 0 || (size_t)n >= size) {
@@ -209,21 +225,7 @@ stage(const char *path, const void *data, size_t len, mode_t mode, bool sync,
 		    "'%s'", path);
 		return -1;
 	}
-	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
-	    (sync && fsync(fd) == -1)) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		dk_error_set_errno(saved, "cannot write '%s'", path);
-		return -1;
-	}
-	if (close(fd) == -1) {
-		saved = errno;
-		unlink(tmp);
-		dk_error_set_errno(saved, "cannot write '%s'", path);
-		return -1;
-	}
-	return 0;
+	return fill(fd, tmp, path, data, len, mode, sync);
 }
 
 int
@@ -281,6 +283,20 @@ dk_fs_sync(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+static int
+rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (remove(path) == -1)
+		dk_log_warn("cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+void
+dk_dir_remove(const char *dir)
+{
+	nftw(dir, rmentry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Where path p (of len bytes) is cut to make its parent; 0: none. */

@@ -51,6 +51,12 @@ int	dk_file_publish(const char *, const char *);
 int	dk_fs_sync(const char *);
 /* mkdir -p with the given mode for the directories it makes. */
 int	dk_dir_make(const char *, mode_t);
+/*
+ * rm -rf: removes dir and everything below it, following no symlink.
+ * Best effort, for temporary trees: what cannot be removed is logged as a
+ * warning and skipped.
+ */
+void	dk_dir_remove(const char *);
 /* fsync a directory so that renames and creations in it are durable. */
 int	dk_dir_sync(const char *);
 /* fsync the directory that holds a path. */

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,20 +48,6 @@ gfail(GError **err, const char *what, const char *subject)
 	    *err != NULL ? (*err)->message : "unknown error");
 	g_clear_error(err);
 	return -1;
-}
-
-static int
-rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (remove(path) == -1)
-		dk_log_warn("cannot remove '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-static void
-rmtree(const char *dir)
-{
-	nftw(dir, rmentry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int
@@ -322,7 +307,7 @@ swap(const char *dir, const char *tmp, const char *final)
 	char old[PATH_MAX];
 
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
-		rmtree(tmp);
+		dk_dir_remove(tmp);
 		return dk_dir_sync(dir);
 	}
 	if (errno == ENOENT) {
@@ -335,10 +320,10 @@ swap(const char *dir, const char *tmp, const char *final)
 	/* No RENAME_EXCHANGE here: two renames, a short window. */
 	if (dk_path_join(old, sizeof(old), dir, OLD_DIR) == -1)
 		return -1;
-	rmtree(old);
+	dk_dir_remove(old);
 	if (rename(final, old) == -1 || rename(tmp, final) == -1)
 		goto fail;
-	rmtree(old);
+	dk_dir_remove(old);
 	return dk_dir_sync(dir);
 fail:
 	dk_error_set_errno(errno, "cannot replace '%s'", final);
@@ -393,7 +378,7 @@ dk_repo_update(const char *dir, int keep_builds)
 		inited = 1;
 	}
 	/* Debris of an interrupted run. */
-	rmtree(tmp);
+	dk_dir_remove(tmp);
 	if (scan(dir, &e, &n) == -1)
 		goto done;
 	kept = mark(e, n, keep_builds);
@@ -409,7 +394,7 @@ dk_repo_update(const char *dir, int keep_builds)
 	rc = 0;
 done:
 	if (rc != 0)
-		rmtree(tmp);
+		dk_dir_remove(tmp);
 	free_entries(e, n);
 	dk_rpm_leave();
 	return rc;

@@ -267,20 +267,6 @@ build_macros(const char *top, const char *root)
 	return define("buildroot", root);
 }
 
-static int
-rmentry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (remove(path) == -1)
-		dk_log_warn("cannot remove '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-static void
-rmtree(const char *dir)
-{
-	nftw(dir, rmentry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static time_t stamp;	/* for settime(), guarded by rpm_mutex */
 
 static int
@@ -553,7 +539,7 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 	rc = 0;
 done:
 	if (top[0] != '\0')
-		rmtree(top);
+		dk_dir_remove(top);
 	if (locked) {
 		env_end(&env);
 		pthread_mutex_unlock(&rpm_mutex);

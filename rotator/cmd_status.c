@@ -12,6 +12,7 @@
 #include "common/cli.h"
 #include "common/dktime.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/name.h"
 #include "common/strlist.h"
@@ -31,22 +32,6 @@ usage(FILE *f)
 	    "\n"
 	    "  -j, --json        machine-readable (schema in dkimrot(1))\n"
 	    "  -d, --domain D    only this domain (repeatable)\n");
-}
-
-/* JSON string for our own text: names are validated, reasons are ours. */
-static void
-jstr(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static void
@@ -105,11 +90,11 @@ json_next(const struct dk_action *a, time_t now)
 		return;
 	}
 	printf("{\"state\": ");
-	jstr(target(a));
+	dk_json_quote(stdout, target(a));
 	printf(", \"at\": ");
 	jtime(a->type == DK_ACT_WAIT ? a->at : now);
 	printf(", \"reason\": ");
-	jstr(a->reason);
+	dk_json_quote(stdout, a->reason);
 	putchar('}');
 }
 
@@ -121,12 +106,12 @@ json_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 	size_t i;
 
 	printf("%s\n  {\"domain\": ", first ? "" : ",");
-	jstr(dk->domain);
+	dk_json_quote(stdout, dk->domain);
 	printf(", \"keys\": [");
 	for (i = 0; i < dk->n; i++) {
 		k = &dk->keys[i];
 		printf("%s\n    {\"selector\": ", i ? "," : "");
-		jstr(k->selector);
+		dk_json_quote(stdout, k->selector);
 		printf(", \"algorithm\": \"%s\", \"bits\": %d, \"state\": "
 		    "\"%s\", \"created\": ", dk_alg_name(k->alg), k->bits,
 		    dk_state_name(k->state));

@@ -66,22 +66,30 @@ full_path(char *buf, size_t size, const char *repo, const char *rel)
 	return dk_path_join(buf, size, repo != NULL ? repo : "", rel);
 }
 
+/* The path of keys/DOMAIN/NAME (name NULL: keys/DOMAIN) under repo. */
+static int
+repo_path(char *buf, size_t size, const char *repo, const char *domain,
+    const char *name)
+{
+	char rel[PATH_MAX];
+
+	if (rel_path(rel, sizeof(rel), domain, name) != 0)
+		return -1;
+	return full_path(buf, size, repo, rel);
+}
+
 int
 dk_store_domain_path(const char *repo, const char *domain, char *buf,
     size_t size)
 {
-	char rel[PATH_MAX];
-
-	if (rel_path(rel, sizeof(rel), domain, NULL) != 0)
-		return -1;
-	return full_path(buf, size, repo, rel);
+	return repo_path(buf, size, repo, domain, NULL);
 }
 
 int
 dk_store_key_path(const char *repo, const char *domain, const char *sel,
     const char *ext, char *buf, size_t size)
 {
-	char name[DK_SELECTOR_MAX + 32], rel[PATH_MAX];
+	char name[DK_SELECTOR_MAX + 32];
 	int n;
 
 	n = snprintf(name, sizeof(name), "%s.%s", sel, ext);
@@ -89,20 +97,14 @@ dk_store_key_path(const char *repo, const char *domain, const char *sel,
 		dk_error_set("path too long: '%s.%s'", sel, ext);
 		return -1;
 	}
-	if (rel_path(rel, sizeof(rel), domain, name) != 0)
-		return -1;
-	return full_path(buf, size, repo, rel);
+	return repo_path(buf, size, repo, domain, name);
 }
 
 int
 dk_store_yaml_path(const char *repo, const char *domain, char *buf,
     size_t size)
 {
-	char rel[PATH_MAX];
-
-	if (rel_path(rel, sizeof(rel), domain, DK_STORE_YAML) != 0)
-		return -1;
-	return full_path(buf, size, repo, rel);
+	return repo_path(buf, size, repo, domain, DK_STORE_YAML);
 }
 
 /* Which files a key in state s has in the tree. */
@@ -235,6 +237,21 @@ dk_store_mkdir(const char *repo, const char *domain)
 	return 0;
 }
 
+/* keys.yaml of dk formatted into b, its directory made, its path. */
+static int
+prepare(const char *repo, const struct dk_domain_keys *dk, struct dk_buf *b,
+    char *path, size_t size)
+{
+	int rc;
+
+	if ((rc = dk_store_format(dk, b)) != 0)
+		return rc;
+	if (dk_store_mkdir(repo, dk->domain) != 0 ||
+	    dk_store_yaml_path(repo, dk->domain, path, size) != 0)
+		return -1;
+	return 0;
+}
+
 int
 dk_store_save(const char *repo, const struct dk_domain_keys *dk)
 {
@@ -242,15 +259,9 @@ dk_store_save(const char *repo, const struct dk_domain_keys *dk)
 	char path[PATH_MAX];
 	int rc;
 
-	if ((rc = dk_store_format(dk, &b)) != 0)
-		goto done;
-	rc = -1;
-	if (dk_store_mkdir(repo, dk->domain) != 0 ||
-	    dk_store_yaml_path(repo, dk->domain, path, sizeof(path)) != 0 ||
+	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
 	    dk_file_replace(path, b.data, b.len, MODE_PUBLIC) != 0)
-		goto done;
-	rc = 0;
-done:
+		rc = -1;
 	dk_buf_dispose(&b);
 	return rc;
 }
@@ -263,15 +274,9 @@ dk_store_stage(const char *repo, const struct dk_domain_keys *dk, char *tmp,
 	char path[PATH_MAX];
 	int rc;
 
-	if ((rc = dk_store_format(dk, &b)) != 0)
-		goto done;
-	rc = -1;
-	if (dk_store_mkdir(repo, dk->domain) != 0 ||
-	    dk_store_yaml_path(repo, dk->domain, path, sizeof(path)) != 0 ||
+	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
 	    dk_file_stage(path, b.data, b.len, MODE_PUBLIC, tmp, size) != 0)
-		goto done;
-	rc = 0;
-done:
+		rc = -1;
 	dk_buf_dispose(&b);
 	return rc;
 }

@@ -9,13 +9,13 @@
 # (the one its KeyTable names).  Each verifier is also shown a wrong key
 # or a changed message, which it must refuse.
 #
-# opendkim-testkey takes no port: as in keygen_nsd.sh, its
-# ResolverConfiguration is an unbound.conf whose stub-zones send the two
-# domains to 127.0.0.1@PORT.
+# opendkim-testkey takes no port: tests/lib/testkey.sh sends the two
+# domains to 127.0.0.1@PORT through libunbound's stub-zones.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/testkey.sh"
 trap 'nsd_stop "$tmp/ns1" 2>/dev/null; nsd_stop "$tmp/ns2" 2>/dev/null;
     rm -rf "$tmp"' EXIT INT TERM
 PY=/usr/bin/python3
@@ -25,7 +25,6 @@ ROOT=$tmp/root
 ZD=/var/lib/dkim-zones
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-bail() { echo "Bail out! $*"; exit 1; }
 for tool in nsd dig opendkim-testkey rpm openssl; do
 	command -v "$tool" >/dev/null 2>&1 || bail "$tool is not installed"
 done
@@ -155,19 +154,9 @@ check "check --domain limits the check to that domain" \
     grep -q '^DKIM OK - 4 keys on 1 server |' "$tmp/nagios.out"
 
 # --- opendkim-testkey, through unbound, with the installed keys
-{
-	printf 'server:\n\tdo-not-query-localhost: no\n'
-	for d in example.com example.org; do
-		printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: 127.0.0.1@%s\n' \
-		    "$d" "$P1"
-	done
-} >"$tmp/unbound.conf"
-printf 'ResolverConfiguration %s/unbound.conf\n' "$tmp" >"$tmp/testkey.conf"
+testkey_setup "$tmp" "$P1" example.com example.org ||
+    bail "cannot write the configuration of opendkim-testkey"
 KD=$ROOT/etc/dkim-keys/keys
-testkey() {	# testkey DOMAIN SEL KEYFILE
-	opendkim-testkey -x "$tmp/testkey.conf" -d "$1" -s "$2" -k "$3" \
-	    -vvv 2>"$tmp/testkey.err"
-}
 bad=
 for k in example.com/20261120000000 example.com/20261220000000 \
     example.org/20261120000000r example.org/20261220000000r; do
@@ -189,27 +178,18 @@ check "the installed KeyTable names the three active keys" \
 "$PY" - "$P2" "$ROOT" "$ROOT/etc/dkim-keys/KeyTable" >"$tmp/dkimpy.out" \
     2>&1 <<'EOF'
 import base64
+import os
 import subprocess
 import sys
 
 import dkim
-import dns.message
-import dns.query
-import dns.rdatatype
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.environ["DKIMROT_SRC"] + "/tests/lib")
+from dnstxt import txt_at  # noqa: E402
 
 port, root, keytable = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-
-def txt(name, timeout=5):
-    q = dns.message.make_query(name.decode(), "TXT", use_edns=0,
-                               payload=4096)
-    r, _ = dns.query.udp_with_fallback(q, "127.0.0.1", port=port,
-                                       timeout=timeout)
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.TXT:
-            for rd in rrset:
-                return b"".join(rd.strings)
-    return None
+txt = txt_at(port)
 
 
 def key(path):

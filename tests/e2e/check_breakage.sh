@@ -22,8 +22,6 @@ K3=20270119000000
 NOW=2027-01-20T00:00:00Z
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-bail() { echo "Bail out! $*"; exit 1; }
-
 echo "1..13"
 
 # --- five domains, each with a retired, an active and a pending key

@@ -17,7 +17,6 @@ ZD=/var/lib/dkim-zones
 D=example.com
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-bail() { echo "Bail out! $*"; exit 1; }
 # state SEL: the key's state in keys.yaml, per 'dkimrot status --json'
 state() {
 	dk -C "$R" status --json | /usr/bin/python3 -c 'import json, sys

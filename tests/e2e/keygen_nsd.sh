@@ -5,15 +5,12 @@
 # through our NSD) must all accept the keys; each is also shown a wrong
 # key, which it must refuse.
 #
-# opendkim-testkey resolves with libunbound and cannot take a port on
-# its command line, but its ResolverConfiguration names an unbound.conf:
-# a stub-zone sends example.test to 127.0.0.1@PORT.  Unbound refuses to
-# query loopback and answers NXDOMAIN for the RFC 6761 "test." TLD unless
-# told otherwise, hence do-not-query-localhost and local-zone below.  So
-# no port 53 is needed.
+# opendkim-testkey takes no port: tests/lib/testkey.sh sends example.test
+# to 127.0.0.1@PORT through libunbound's stub-zones.
 set -u
 
 : "${DKIMROT:?}" "${DKIMROT_SRC:?}"
+. "$DKIMROT_SRC/tests/lib/testkey.sh"
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
 n=0
@@ -143,26 +140,15 @@ for sel in r2048 r4096 ed; do
 	fi
 done
 
-cat >unbound.conf <<EOF
-server:
-	do-not-query-localhost: no
-	local-zone: "test." nodefault
-stub-zone:
-	name: "example.test"
-	stub-addr: 127.0.0.1@$PORT
-EOF
-printf 'ResolverConfiguration %s/unbound.conf\n' "$tmp" >testkey.conf
-testkey() {	# testkey SEL KEY: opendkim-testkey's verdict on stdout
-	opendkim-testkey -x testkey.conf -d example.test -s "$1" \
-	    -k "keys/$2.private" -vvv 2>testkey.err
-}
+testkey_setup "$tmp" "$PORT" example.test ||
+    bail "cannot write the configuration of opendkim-testkey"
 for sel in r2048 r4096; do
-	out=$(testkey "$sel" "$sel")
+	out=$(testkey example.test "$sel" "keys/$sel.private")
 	rc=$?
 	check "opendkim-testkey: $sel says 'key OK' ($rc: $out)" \
 	    test "$rc" -eq 0 -a "$out" = "opendkim-testkey: key OK"
 done
-out=$(testkey r2048 r4096)
+out=$(testkey example.test r2048 keys/r4096.private)
 rc=$?
 check "opendkim-testkey: r4096's key under r2048 is refused ($rc: $out)" \
     test "$rc" -ne 0 -a "$out" != "opendkim-testkey: key OK"
@@ -172,29 +158,19 @@ check "opendkim-testkey: r4096's key under r2048 is refused ($rc: $out)" \
 # as the raw 32-byte seed (the end of the PKCS#8 DER), as it wants them.
 "$PY" - "$PORT" >dkimpy.out 2>&1 <<'EOF'
 import base64
+import os
 import subprocess
 import sys
 
 import dkim
-import dns.message
-import dns.query
-import dns.rdatatype
 
-port = int(sys.argv[1])
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.environ["DKIMROT_SRC"] + "/tests/lib")
+from dnstxt import txt_at  # noqa: E402
+
+txt = txt_at(int(sys.argv[1]))
 msg = (b"From: a@example.test\r\nTo: b@example.org\r\nSubject: hi\r\n"
        b"Date: Sun, 22 Nov 2026 13:15:00 +0000\r\n\r\nhello\r\n")
-
-
-def txt(name, timeout=5):
-    q = dns.message.make_query(name.decode(), "TXT", use_edns=0,
-                               payload=4096)
-    r, _ = dns.query.udp_with_fallback(q, "127.0.0.1", port=port,
-                                       timeout=timeout)
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.TXT:
-            for rd in rrset:
-                return b"".join(rd.strings)
-    return None
 
 
 def key(sel):

@@ -7,6 +7,8 @@ n=0
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
+# bail WHY...: TAP's "Bail out!", for a test that cannot go on
+bail() { echo "Bail out! $*"; exit 1; }
 diag() { sed 's/^/# /' "$@"; }
 # check DESC CMD...: ok when CMD succeeds
 check() {

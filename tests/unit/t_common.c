@@ -1,4 +1,7 @@
-/* Unit tests: time, durations, names, buffers, files, the YAML tree. */
+/*
+ * Unit tests: time, durations, names, buffers, JSON strings, files, the
+ * YAML tree.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +21,7 @@
 #include "common/buf.h"
 #include "common/dktime.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/name.h"
@@ -149,6 +153,22 @@ test_common__buf(void **state)
 }
 
 static void
+test_common__json_quote(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = open_memstream(&out, &len));
+	dk_json_quote(f, "a\"b\\c\n\x7f\xc3\xa9|");
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(out,
+	    "\"a\\\"b\\\\c\\u000a\\u007f\\u00c3\\u00a9|\"");
+	free(out);
+}
+
+static void
 test_common__files(void **state)
 {
 	char dir[] = "/tmp/dk_t_common.XXXXXX", path[256], sub[256], *data;
@@ -226,6 +246,29 @@ test_common__dir_make(void **state)
 	snprintf(p, sizeof(p), "%s/file", dir);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(rmdir(dir), 0);
+}
+
+static void
+test_common__dir_remove(void **state)
+{
+	char dir[] = "/tmp/dk_t_common.XXXXXX", out[] = "/tmp/dk_t_out.XXXXXX";
+	char path[256];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(out));
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	assert_int_equal(dk_dir_make(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/a/b/f", dir);
+	assert_int_equal(dk_file_create(path, "x", 1, 0600), 0);
+	/* A symlink is removed, never followed. */
+	snprintf(path, sizeof(path), "%s/a/link", dir);
+	assert_int_equal(symlink(out, path), 0);
+	dk_dir_remove(dir);
+	assert_int_equal(lstat(dir, &st), -1);
+	assert_int_equal(stat(out, &st), 0);
+	assert_int_equal(rmdir(out), 0);
 }
 
 static int
@@ -403,8 +446,10 @@ main(void)
 		cmocka_unit_test(test_common__duration),
 		cmocka_unit_test(test_common__names),
 		cmocka_unit_test(test_common__buf),
+		cmocka_unit_test(test_common__json_quote),
 		cmocka_unit_test(test_common__files),
 		cmocka_unit_test(test_common__dir_make),
+		cmocka_unit_test(test_common__dir_remove),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
 		cmocka_unit_test(test_common__lock),
