@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@
 void
 dk_fault(const char *name)
 {
-	static unsigned long hits;
+	static atomic_ulong hits;
 	const char *want = getenv("DKIMROT_FAULT"), *colon;
 	unsigned long nth = 1;
 	size_t len;
@@ -29,6 +30,6 @@ dk_fault(const char *name)
 			return;
 	}
 	/* One point name per process and variable: one counter will do. */
-	if (++hits == nth)
+	if (atomic_fetch_add(&hits, 1) + 1 == nth)
 		_exit(99);
 }

@@ -6,7 +6,8 @@
  * the points, never the one that is installed.
  *
  * In that binary, with DKIMROT_FAULT=name (or name:N, the N-th time the
- * point is reached, counted per process), the process dies there at
+ * point is reached, counted per process; its worker pools run on one
+ * thread, so the N-th is the same every run), the process dies there at
  * once with _exit(99): no cleanup, no atexit handler, no stdio flushed,
  * the lock dropped by the kernel, as after kill -9.  The variable is
  * inherited, so a hook's 'dkimrot package' reaches its points too.
