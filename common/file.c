@@ -1,9 +1,11 @@
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,4 +356,75 @@ dk_dir_make(const char *path, mode_t mode)
 		}
 	}
 	return 0;
+}
+
+int
+dk_tmp_make(char *buf, size_t size, const char *dir, const char *prefix)
+{
+	int n;
+
+	n = snprintf(buf, size, "%s/%s.%ld.XXXXXX", dir, prefix,
+	    (long)getpid());
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("temporary directory path too long: '%s'", dir);
+		buf[0] = '\0';
+		return -1;
+	}
+	if (mkdtemp(buf) == NULL) {
+		dk_error_set_errno(errno, "cannot create a directory in '%s'",
+		    dir);
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The PID in NAME = PREFIX.PID.XXXXXX, or 0 if NAME is not such a name. */
+static long
+tmp_pid(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) != 0 || name[n] != '.' ||
+	    name[n + 1] < '1' || name[n + 1] > '9')
+		return 0;
+	errno = 0;
+	pid = strtol(name + n + 1, &end, 10);
+	if (errno != 0 || *end != '.' || strlen(end + 1) != 6)
+		return 0;
+	for (p = end + 1; *p != '\0'; p++)
+		if (*p == '/' || *p == '.')
+			return 0;
+	return pid;
+}
+
+void
+dk_tmp_sweep(const char *dir, const char *prefix)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	long pid;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if ((pid = tmp_pid(e->d_name, prefix)) <= 0 ||
+		    pid == (long)getpid() ||
+		    dk_path_join(path, sizeof(path), dir, e->d_name) != 0 ||
+		    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		/* Alive, or not ours to judge (EPERM): leave it. */
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		dk_log_warn("removing '%s', left by process %ld, which was "
+		    "stopped before it could", path, pid);
+		dk_dir_remove(path);
+	}
+	closedir(d);
 }

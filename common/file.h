@@ -57,6 +57,14 @@ int	dk_dir_make(const char *, mode_t);
  * warning and skipped.
  */
 void	dk_dir_remove(const char *);
+/*
+ * Temporary trees named PREFIX.PID.XXXXXX (dk_tmp_make) that a killed
+ * process left in dir: dk_tmp_sweep removes those of ours whose PID is
+ * gone, and says so.  A process killed while it held private keys in
+ * such a tree (a package build) leaves them there only until the next.
+ */
+int	dk_tmp_make(char *, size_t, const char *, const char *);
+void	dk_tmp_sweep(const char *, const char *);
 /* fsync a directory so that renames and creations in it are durable. */
 int	dk_dir_sync(const char *);
 /* fsync the directory that holds a path. */

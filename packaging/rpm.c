@@ -404,19 +404,11 @@ make_top(char *top, size_t size, const struct dk_rpm_pkg *pkg)
 	const char *tmp = tmp_base(pkg);
 	char path[PATH_MAX];
 	size_t i;
-	int n;
 
-	n = snprintf(top, size, "%s/dkimrot-rpm.XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= size) {
-		dk_error_set("temporary directory path too long");
+	/* A killed build's tree holds private keys: gone with the next. */
+	dk_tmp_sweep(tmp, "dkimrot-rpm");
+	if (dk_tmp_make(top, size, tmp, "dkimrot-rpm") != 0)
 		return -1;
-	}
-	if (mkdtemp(top) == NULL) {
-		dk_error_set_errno(errno, "cannot create a directory in '%s'",
-		    tmp);
-		top[0] = '\0';
-		return -1;
-	}
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		if (dk_path_join(path, sizeof(path), top, sub[i]) == -1)
 			return -1;

@@ -12,7 +12,7 @@ R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..30"
+echo "1..34"
 
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
     >/dev/null
@@ -188,3 +188,23 @@ check "a domain dropped from dkimrot.yaml keeps its zone fragment" \
 check "and the hook said why" \
     grep -q 'example.com: not in dkimrot.yaml; its keys stay' \
     "$R/.git/dkimrot-package.log"
+
+# --- a build tree left by a killed package run (keys in it) is removed
+# by the next run; a live run's is not
+KT=$tmp/ktmp
+mkdir -p "$KT"
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+mkdir -p "$KT/dkimrot-rpm.$dead.AbC123/BUILDROOT/root" "$KT/dkimrot-rpm.$$.XyZ789"
+: >"$KT/dkimrot-rpm.$dead.AbC123/BUILDROOT/root/k.private"
+TMPDIR=$KT dk -C "$R" package --output "$tmp/out2" >"$tmp/sweep" 2>&1
+check "a killed build's tree is removed by the next package run" \
+    [ ! -e "$KT/dkimrot-rpm.$dead.AbC123" ]
+check "and the run says so" grep -q \
+    "removing '$KT/dkimrot-rpm.$dead.AbC123', left by process $dead" \
+    "$tmp/sweep"
+check "a live process's tree is left alone, the run's own is gone" \
+    [ "$(ls "$KT")" = "dkimrot-rpm.$$.XyZ789" ]
+check "the run built both packages" \
+    [ "$(ls "$tmp/out2" | grep -c '\.rpm$')" = 2 ]

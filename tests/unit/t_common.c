@@ -271,6 +271,50 @@ test_common__dir_remove(void **state)
 	assert_int_equal(rmdir(out), 0);
 }
 
+/* dk_tmp_sweep: only our trees whose process is gone. */
+static void
+test_common__tmp_sweep(void **state)
+{
+	char dir[] = "/tmp/dk_t_tmp.XXXXXX", p[PATH_MAX], mine[PATH_MAX];
+	const char *kept[] = { "x.1.abcdef", "x.%ld.abcdefg", "y.%ld.abcdef",
+	    "x.%ld" };
+	struct stat st;
+	pid_t dead;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(dk_tmp_make(mine, sizeof(mine), dir, "x"), 0);
+	snprintf(p, sizeof(p), "%s/x.%ld.", dir, (long)getpid());
+	assert_true(strncmp(mine, p, strlen(p)) == 0);
+	assert_int_equal(strlen(mine), strlen(p) + 6);
+	if ((dead = fork()) == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	snprintf(p, sizeof(p), "%s/x.%ld.ghijkl/sub", dir, (long)dead);
+	assert_int_equal(dk_dir_make(p, 0700), 0);
+	/* pid 1 lives; the others are not names of ours. */
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(p, sizeof(p), "%s/", dir);
+		snprintf(p + strlen(p), sizeof(p) - strlen(p), kept[i],
+		    (long)dead);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	dk_tmp_sweep(dir, "x");
+	snprintf(p, sizeof(p), "%s/x.%ld.ghijkl", dir, (long)dead);
+	assert_int_equal(stat(p, &st), -1);
+	assert_int_equal(stat(mine, &st), 0);
+	assert_int_equal(rmdir(mine), 0);
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		snprintf(p, sizeof(p), "%s/", dir);
+		snprintf(p + strlen(p), sizeof(p) - strlen(p), kept[i],
+		    (long)dead);
+		assert_int_equal(rmdir(p), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static int
 yparse(const char *s, struct dk_ynode **out)
 {
@@ -450,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_common__files),
 		cmocka_unit_test(test_common__dir_make),
 		cmocka_unit_test(test_common__dir_remove),
+		cmocka_unit_test(test_common__tmp_sweep),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
 		cmocka_unit_test(test_common__lock),
