@@ -140,7 +140,7 @@ fuzz: $(FUZZ_BIN)
 # product), keygen/batch.c's rate and the layout's floor (libc only).
 $(BUILD)/bench/osslrate: tests/bench/osslrate.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs openssl)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs openssl) -lpthread
 
 $(BUILD)/bench/layout: tests/bench/layout.c
 	@mkdir -p $(dir $@)
