@@ -94,7 +94,8 @@ main(int argc, char **argv)
 	double s;
 
 	if (argc < 3 || (n = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: osslrate rsa|ed25519 N [BITS [THREADS]]\n");
+		fprintf(stderr,
+		    "usage: osslrate rsa|ed25519 N [BITS [THREADS]]\n");
 		return 2;
 	}
 	type = strcmp(argv[1], "rsa") == 0 ? "RSA" : "ED25519";
