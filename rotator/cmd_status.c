@@ -260,7 +260,8 @@ cmd_status(int argc, char **argv)
 		usage(stderr);
 		goto done;
 	}
-	if ((rc = dk_keyrepo_open(&r, dk_cli_repo(), DK_KEYREPO_CONFIG, 0)) != 0) {
+	if ((rc = dk_keyrepo_open(&r, dk_cli_repo(), DK_KEYREPO_CONFIG,
+	    0)) != 0) {
 		dk_log_error("%s", dk_error_last());
 		rc = dk_error_exit(rc);
 		goto done;

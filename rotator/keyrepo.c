@@ -112,7 +112,8 @@ dk_keyrepo_keep(struct dk_keyrepo *r)
 }
 
 int
-dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags, int wait)
+dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
+    int wait)
 {
 	char cfgpath[PATH_MAX];
 	int rc;
@@ -168,8 +169,8 @@ run_hook(struct dk_keyrepo *r)
 }
 
 int
-dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths, const char *msg,
-    time_t now, bool *committed)
+dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
+    const char *msg, time_t now, bool *committed)
 {
 	char id[DK_GIT_ID_LEN];
 	int rc;

@@ -47,7 +47,7 @@ struct dk_keyrepo {
 
 /* Flags for dk_keyrepo_open(). */
 #define DK_KEYREPO_LOCK	0x1	/* take the lock (changing commands) */
-#define DK_KEYREPO_CONFIG	0x2	/* read dkimrot.yaml from the work tree */
+#define DK_KEYREPO_CONFIG	0x2	/* read the work tree's dkimrot.yaml */
 
 /*
  * Opens the repository at path.  With DK_KEYREPO_LOCK, waits up to wait
@@ -64,8 +64,8 @@ void	dk_keyrepo_dispose(struct dk_keyrepo *);
  * *committed tells whether a commit was made (false: the tree did not
  * change).  With no paths, only the journal is dropped.
  */
-int	dk_keyrepo_commit(struct dk_keyrepo *, struct dk_strlist *, const char *,
-	    time_t, bool *);
+int	dk_keyrepo_commit(struct dk_keyrepo *, struct dk_strlist *,
+	    const char *, time_t, bool *);
 /*
  * This run's changes stay uncommitted on purpose (rotate --no-commit):
  * drops the journal so that the next run keeps them.

@@ -177,8 +177,8 @@ stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 				goto done;
 		} else if (a->type == DK_ACT_REVOKE) {
 			if ((k = dk_domain_keys_find(dk, a->selector)) ==
-			    NULL || dk_keyrepo_write_revoked(r, dk->domain, k, pol,
-			    mine) != 0)
+			    NULL || dk_keyrepo_write_revoked(r, dk->domain, k,
+			    pol, mine) != 0)
 				goto done;
 		}
 	}
