@@ -319,16 +319,29 @@ verdict() {	# value op limit
 	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
 	    ok = op == ">=" ? v >= l : v <= l; print ok ? "PASS" : "MISS" }'
 }
+# rates ALG: the batch's rate against one thread's, the target of
+# 0.9 x cores, and OpenSSL's own rate on the same cores
+rates() {
+	r=$(median "$1.ossl1") b=$(median "$1.batch")
+	got=$(median "$1.batch" 2) o=$(median "$1.osslN")
+	want=$(awk -v c="$cores" -v r="$r" 'BEGIN { print 0.9 * c * r }')
+	pc=$(percore "$b" "$r" "$got")
+	row "   batch keygen rate, $cores threads ($got cores got)" "$b/s" \
+	    "OpenSSL, 1 thread" "$r/s" "$(ratio "$b" "$r")" \
+	    ">= $(awk -v c="$cores" 'BEGIN { print 0.9 * c }')x" \
+	    "$(verdict "$b" ">=" "$want")"
+	row "     per core it got (the machine's other load)" "$pc" "" "" "" \
+	    ">= 0.9" "$(verdict "$pc" ">=" 0.9)"
+	row "   OpenSSL alone, $cores threads, the same keys" "$o/s" \
+	    "OpenSSL, 1 thread" "$r/s" "$(ratio "$o" "$r")" "" ""
+	row "   the batch against it" "$(ratio "$b" "$o")" "" "" "" "" ""
+}
 table() {
 	cores=$(nproc)
 	m1=$(median rsa.rotate) o1=$(median rsa.opendkim)
 	s1=$(median rsa.openssl) k1=$(median rsa.keygen)
 	m2=$(median ed25519.rotate) s2=$(median ed25519.openssl)
 	k2=$(median ed25519.keygen)
-	r1=$(median rsa.ossl1) b1=$(median rsa.batch)
-	r2=$(median ed25519.ossl1) b2=$(median ed25519.batch)
-	want1=$(awk -v c="$cores" -v r="$r1" 'BEGIN { print 0.9 * c * r }')
-	want2=$(awk -v c="$cores" -v r="$r2" 'BEGIN { print 0.9 * c * r }')
 	echo
 	echo "dkimrot bench: $cores cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM; load average $LOAD at start, $(cut -d' ' -f1 /proc/loadavg) at the end; median of $RUNS runs"
 	echo
@@ -340,17 +353,7 @@ table() {
 	    "$(ratio "$s1" "$m1")" "" ""
 	row "   dkimrot keygen, once per key" "$(sec "$k1")" \
 	    "opendkim-genkey loop" "$(sec "$o1")" "$(ratio "$o1" "$k1")" "" ""
-	row "   batch keygen rate, $cores threads ($(median rsa.batch 2) cores got)" "$b1/s" \
-	    "OpenSSL, 1 thread" "$r1/s" "$(ratio "$b1" "$r1")" \
-	    ">= $(awk -v c="$cores" 'BEGIN { print 0.9 * c }')x" \
-	    "$(verdict "$b1" ">=" "$want1")"
-	row "     per core it got (the machine's other load)" \
-	    "$(percore "$b1" "$r1" "$(median rsa.batch 2)")" "" "" "" ">= 0.9" \
-	    "$(verdict "$(percore "$b1" "$r1" "$(median rsa.batch 2)")" ">=" 0.9)"
-	o=$(median rsa.osslN)
-	row "   OpenSSL alone, $cores threads, the same keys" "$o/s" \
-	    "OpenSSL, 1 thread" "$r1/s" "$(ratio "$o" "$r1")" "" ""
-	row "   the batch against it" "$(ratio "$b1" "$o")" "" "" "" "" ""
+	rates rsa
 	row "1b rotate 2,000 new domains, Ed25519" "$(sec "$m2")" \
 	    "openssl genpkey loop (*)" "$(sec "$s2")" "$(ratio "$s2" "$m2")" \
 	    ">= 50x" "$(verdict "$(awk -v a="$s2" -v b="$m2" 'BEGIN { if (a != "" && b != "") print a / b }')" ">=" 50)"
@@ -359,17 +362,7 @@ table() {
 	    "openssl genpkey loop" "$(sec "$s2")" "$(ratio "$s2" "$l2")" "" ""
 	row "   dkimrot keygen, once per key" "$(sec "$k2")" \
 	    "openssl genpkey loop" "$(sec "$s2")" "$(ratio "$s2" "$k2")" "" ""
-	row "   batch keygen rate, $cores threads ($(median ed25519.batch 2) cores got)" "$b2/s" \
-	    "OpenSSL, 1 thread" "$r2/s" "$(ratio "$b2" "$r2")" \
-	    ">= $(awk -v c="$cores" 'BEGIN { print 0.9 * c }')x" \
-	    "$(verdict "$b2" ">=" "$want2")"
-	row "     per core it got (the machine's other load)" \
-	    "$(percore "$b2" "$r2" "$(median ed25519.batch 2)")" "" "" "" ">= 0.9" \
-	    "$(verdict "$(percore "$b2" "$r2" "$(median ed25519.batch 2)")" ">=" 0.9)"
-	o=$(median ed25519.osslN)
-	row "   OpenSSL alone, $cores threads, the same keys" "$o/s" \
-	    "OpenSSL, 1 thread" "$r2/s" "$(ratio "$o" "$r2")" "" ""
-	row "   the batch against it" "$(ratio "$b2" "$o")" "" "" "" "" ""
+	rates ed25519
 	idle=$(median idle) rss=$(median idle 2)
 	row "2  rotate 10,000 domains, nothing due" "$(sec "$idle")" "" "" \
 	    "" "<= 1 s" "$(verdict "$idle" "<=" 1)"
