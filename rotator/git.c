@@ -1075,6 +1075,19 @@ dk_git_commit_time(struct dk_git *g, const char *id, time_t *out)
 	return 0;
 }
 
+/* The entry of dir named by n bytes of name; NULL if there is none. */
+static const git_tree_entry *
+entry_named(const git_tree *dir, const char *name, size_t n)
+{
+	char buf[PATH_MAX];
+
+	if (n == 0 || n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	return git_tree_entry_byname(dir, buf);
+}
+
 /*
  * The tree of directory dir (len bytes, no trailing '/', "" the root) in
  * the commit of g->trees, held there: DK_ENOTFOUND when there is none.
@@ -1087,8 +1100,8 @@ dir_tree(struct dk_git *g, const char *dir, size_t len, git_tree **out)
 	struct trees *t = g->trees;
 	const git_tree_entry *e;
 	git_tree *parent, *tree = NULL;
-	char name[PATH_MAX], *copy;
 	size_t i, plen;
+	char *copy;
 	int rc;
 
 	if (len == 0) {
@@ -1104,13 +1117,9 @@ dir_tree(struct dk_git *g, const char *dir, size_t len, git_tree **out)
 		}
 	for (plen = len; plen > 0 && dir[plen - 1] != '/'; plen--)
 		;
-	if (len - plen >= sizeof(name))
-		return DK_ENOTFOUND;
-	memcpy(name, dir + plen, len - plen);
-	name[len - plen] = '\0';
 	if ((rc = dir_tree(g, dir, plen > 0 ? plen - 1 : 0, &parent)) != 0)
 		return rc;
-	if ((e = git_tree_entry_byname(parent, name)) == NULL ||
+	if ((e = entry_named(parent, dir + plen, len - plen)) == NULL ||
 	    git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return DK_ENOTFOUND;
 	if (git_tree_lookup(&tree, g->repo, git_tree_entry_id(e)) < 0 ||
@@ -1133,12 +1142,11 @@ commit_entry(struct dk_git *g, const char *id, const char *path,
     git_object_t want, git_tree_entry **out)
 {
 	struct trees *t = g->trees;
-	const git_tree_entry *e = NULL;
-	char name[PATH_MAX];
+	const git_tree_entry *e;
 	const char *base;
 	git_tree *dir;
 	git_oid oid;
-	size_t len, n;
+	size_t len;
 	int rc;
 
 	*out = NULL;
@@ -1157,19 +1165,12 @@ commit_entry(struct dk_git *g, const char *id, const char *path,
 	}
 	rc = dir_tree(g, path, base > path ? (size_t)(base - path - 1) : 0,
 	    &dir);
-	n = len - (size_t)(base - path);	/* the entry's name, no '/' */
-	if (rc == 0 && n > 0) {
-		if (n < sizeof(name)) {
-			memcpy(name, base, n);
-			name[n] = '\0';
-			e = git_tree_entry_byname(dir, name);
-		}
-		if (e == NULL)
-			rc = DK_ENOTFOUND;
-		else if (git_tree_entry_dup(out, e) < 0)
-			rc = -1;
-	} else if (rc == 0)
-		rc = DK_ENOTFOUND;	/* "" or "/" name no entry */
+	/* The entry's name: from base to len, no '/'; "" names none. */
+	if (rc == 0 && (e = entry_named(dir, base,
+	    len - (size_t)(base - path))) == NULL)
+		rc = DK_ENOTFOUND;
+	else if (rc == 0 && git_tree_entry_dup(out, e) < 0)
+		rc = -1;
 	if (rc == DK_ENOTFOUND) {
 		git_error_clear();
 		dk_error_set("no '%s' in commit '%s'", path, id);
