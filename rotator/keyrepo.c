@@ -129,7 +129,6 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
 	    (rc = recover(r)) != 0 ||
 	    (rc = dk_git_head(r->git, r->head, &r->head_unborn)) != 0))
 		goto fail;
-	r->head_known = (flags & DK_KEYREPO_LOCK) != 0;
 	if (flags & DK_KEYREPO_CONFIG) {
 		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
 		    DK_CONFIG_FILE)) != 0)
@@ -364,7 +363,7 @@ committed_yaml(struct dk_keyrepo *r, const char *domain)
 	int rc;
 
 	/* Asked once per new domain: under the lock, HEAD is known. */
-	if (r->head_known) {
+	if (r->lock != NULL) {
 		memcpy(id, r->head, sizeof(id));
 		unborn = r->head_unborn;
 	} else if ((rc = dk_git_head(r->git, id, &unborn)) != 0)

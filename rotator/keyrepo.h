@@ -38,9 +38,9 @@ struct dk_keyrepo {
 	struct dk_git	*git;
 	struct dk_config *cfg;
 	struct dk_lock	*lock;
-	/* HEAD when the lock was taken (only then): no other run moves it. */
+	/* HEAD, while we hold the lock (no other run moves it then). */
 	char		 head[DK_GIT_ID_LEN];
-	bool		 head_known, head_unborn;
+	bool		 head_unborn;
 	bool		 journal;	/* this run wrote the journal */
 	bool		 partial;	/* a change failed half-way */
 };
