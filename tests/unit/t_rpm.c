@@ -415,12 +415,13 @@ test_rpm__sign_key_check(void **state)
 {
 	static const char *bad[] = { "", "-x", "a\"b", "a'b", "a%{x}",
 	    "a\\b", "a\nb", "a`id`", "a$(id)" };
+	struct dk_gpg_signer s;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(dk_rpm_sign("/nonexistent.rpm", bad[i]),
+		assert_int_equal(dk_gpg_signer_open(&s, bad[i], NULL),
 		    DK_EUSAGE);
-		assert_int_equal(dk_gpg_export(bad[i], "/nonexistent"),
+		assert_int_equal(dk_gpg_export(bad[i], NULL, "/nonexistent"),
 		    DK_EUSAGE);
 	}
 }
@@ -444,7 +445,7 @@ test_rpm__repo_keep(void **state)
 
 	assert_int_equal(dk_dir_make(join(dir, base, "repo"), 0755), 0);
 	/* Empty: valid metadata all the same. */
-	assert_int_equal(dk_repo_update(dir, 2), 0);
+	assert_int_equal(dk_repo_update(dir, 2, NULL), 0);
 	assert_true(exists(dir, "repodata/repomd.xml"));
 	for (i = 0; i < 4; i++) {
 		pub_pkg(&p);
@@ -459,8 +460,8 @@ test_rpm__repo_keep(void **state)
 	    0);
 	assert_int_equal(dk_file_create(join(md, dir, DK_GPG_KEY_FILE), "k",
 	    1, 0644), 0);
-	assert_int_equal(dk_repo_update(dir, -1), DK_EUSAGE);
-	assert_int_equal(dk_repo_update(dir, 2), 0);
+	assert_int_equal(dk_repo_update(dir, -1, NULL), DK_EUSAGE);
+	assert_int_equal(dk_repo_update(dir, 2, NULL), 0);
 	/* Numeric order: 10 and 11 are the newest, not 8 and 9. */
 	assert_false(exists(dir, "dkim-keys-public-8-1.noarch.rpm"));
 	assert_false(exists(dir, "dkim-keys-public-9-1.noarch.rpm"));
@@ -477,11 +478,11 @@ test_rpm__repo_keep(void **state)
 	assert_non_null(strstr(xml, "-primary.xml.gz\"/>"));
 	free(xml);
 	/* keep 0 keeps everything; a broken package fails, repodata stays. */
-	assert_int_equal(dk_repo_update(dir, 0), 0);
+	assert_int_equal(dk_repo_update(dir, 0, NULL), 0);
 	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
 	assert_int_equal(dk_file_create(join(md, dir, "broken-1-1.noarch.rpm"),
 	    "not an rpm", 10, 0644), 0);
-	assert_int_equal(dk_repo_update(dir, 1), -1);
+	assert_int_equal(dk_repo_update(dir, 1, NULL), -1);
 	assert_non_null(strstr(dk_error_last(), "broken-1-1.noarch.rpm"));
 	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
 	assert_true(exists(dir, "repodata/repomd.xml"));
