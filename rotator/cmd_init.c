@@ -245,8 +245,13 @@ cmd_init(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (optind != argc || (no_sign && key != NULL)) {
+	if (optind != argc) {
 		init_usage(stderr);
+		goto done;
+	}
+	if (no_sign && key != NULL) {
+		dk_log_error("--no-sign and --sign-key '%s' exclude each other",
+		    key);
 		goto done;
 	}
 	if ((rc = init_repo(dk_cli_repo(), &domains, no_sign, key)) != 0) {
