@@ -52,7 +52,7 @@ check "init --sign-key takes an existing key" \
     grep -qx '  sign_key: ops@example.test' "$tmp/ops/dkimrot.yaml"
 check "and leaves gnupg_home to \$GNUPGHOME" \
     grep -qx '  gnupg_home: ""' "$tmp/ops/dkimrot.yaml"
-expect "G1-init: init --sign-key of a key gpg does not have" 2 \
+expect "G4: init --sign-key of a key gpg does not have" 2 \
     "dkimrot: cannot sign with key 'nobody@example.test': gpg has no secret key of that name in '\$GNUPGHOME or ~/.gnupg'" \
     -C "$tmp/nobody" init --sign-key nobody@example.test
 
