@@ -103,8 +103,13 @@ check "for its signature" \
 
 # --- the same commit, the same key: the same bytes
 dk -C "$R" package --output "$tmp/again" >/dev/null 2>&1
+# Signed, by the repository's key (its long id ends the fingerprint).
+id=$(printf '%s' "$fpr" | cut -c25-40 | tr A-F a-f)
+rpm -qp --qf '%{RSAHEADER:pgpsig}\n' "$tmp/again"/*.rpm >"$tmp/sigs" \
+    2>/dev/null
 check "the same commit and key build byte-identical packages" \
-    [ "$(cd "$OUT" && sha256sum dkim-keys-p*-$v-1.noarch.rpm)" = \
+    [ "$(grep -c "Key ID $id\$" "$tmp/sigs")" = 2 -a \
+    "$(cd "$OUT" && sha256sum dkim-keys-p*-$v-1.noarch.rpm)" = \
     "$(cd "$tmp/again" && sha256sum dkim-keys-p*-$v-1.noarch.rpm)" ]
 
 # --- a new key: every kept build is signed by it
