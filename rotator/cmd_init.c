@@ -151,9 +151,16 @@ init_repo(const char *repo, struct dk_strlist *domains, int no_sign,
 	struct dk_buf ignore = { 0 };
 	struct dk_git *g = NULL;
 	char *yaml = NULL, id[DK_GIT_ID_LEN], fpr[DK_GPG_FPR_LEN + 1];
+	char gpg[PATH_MAX];
 	const char *sign_key, *home;
 	int rc;
 
+	/* No gpg: say so before there is a repository to retry in. */
+	if (!no_sign && dk_gpg_find(gpg, sizeof(gpg)) != 0) {
+		dk_error_set("cannot make a signing key: no gpg program in "
+		    "PATH (install GnuPG, or use --no-sign)");
+		return DK_EUSAGE;
+	}
 	if ((rc = dk_git_init(&g, repo)) != 0) {
 		if (rc == DK_EEXISTS)
 			dk_error_set("'%s' is already a git repository; "

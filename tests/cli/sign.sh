@@ -1,7 +1,7 @@
 #!/bin/sh
 # Signing's refusals and its opt-out: init --no-sign and --sign-key,
 # the warning of every unsigned package run, and the bad input of
-# docs/bad-input.md G1 to G4, each with its exact message and exit code
+# docs/bad-input.md G1 to G5 and N11, each with its exact message and exit code
 # and nothing built.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
@@ -15,7 +15,7 @@ trap 'gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
 now=2026-11-22T13:15:00Z
 warn="dkimrot: warning: packages and repository metadata are not signed (packaging.sign_key is empty): clients cannot use gpgcheck"
 
-echo "1..18"
+echo "1..21"
 
 # --- init --no-sign: no key, no GnuPG home, and package says so
 dk -C "$U" --now $now init --no-sign -d a.example >"$tmp/out" 2>&1
@@ -42,6 +42,15 @@ expect "N11: init --no-sign with --sign-key" 2 \
     "dkimrot: --no-sign and --sign-key 'k' exclude each other" \
     -C "$tmp/x" init --no-sign --sign-key k
 check "N11: and makes nothing" [ ! -e "$tmp/x" ]
+
+env PATH=/nonexistent "$DKIMROT" -C "$tmp/nogpg" init >/dev/null \
+    2>"$tmp/err"
+rc=$?
+echo "dkimrot: cannot make a signing key: no gpg program in PATH (install GnuPG, or use --no-sign)" \
+    >"$tmp/want"
+check "G5: init without gpg in PATH exits 2" [ $rc = 2 ]
+check "G5: and says why" same "$tmp/want" "$tmp/err"
+check "G5: making nothing" [ ! -e "$tmp/nogpg" ]
 
 # --- init --sign-key: a key the operator has, in $GNUPGHOME
 mkdir -m 700 "$GNUPGHOME"
