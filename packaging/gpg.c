@@ -232,26 +232,26 @@ dk_gpg_home_check(const char *home)
 	return 0;
 }
 
-/* FIELD (0-based) of a --with-colons line, copied into buf. */
-static const char *
+/* Field want (0-based) of a --with-colons line into buf; "" if none. */
+static void
 field(const char *line, int want, char *buf, size_t size)
 {
 	const char *end;
 	int i;
 
+	buf[0] = '\0';
 	for (i = 0; i < want; i++) {
 		if ((line = strchr(line, ':')) == NULL)
-			return "";
+			return;
 		line++;
 	}
 	end = strchr(line, ':');
 	if (end == NULL)
 		end = line + strlen(line);
 	if ((size_t)(end - line) >= size)
-		return "";
+		return;
 	memcpy(buf, line, (size_t)(end - line));
 	buf[end - line] = '\0';
-	return buf;
 }
 
 /* A sec or ssb line: its key id when it can sign now. */
