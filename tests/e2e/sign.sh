@@ -14,9 +14,10 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 # The repository's gpg-agent, stopped by its home, not by name.
 trap 'gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
     gpgconf --homedir "$tmp/keyring" --kill gpg-agent 2>/dev/null
+    gpgconf --homedir "$tmp/other" --kill gpg-agent 2>/dev/null
     rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..17"
+echo "1..19"
 
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com >"$tmp/init" \
     2>&1
@@ -100,6 +101,32 @@ check "a tampered repomd.xml is refused" \
 check "for its signature" \
     grep -q 'repomd.xml GPG signature verification error: Bad GPG signature' \
     "$tmp/dnf2"
+# A package re-signed by another key, in metadata the repository's key
+# signed: the package's own signature is what dnf refuses.
+O=$tmp/other
+mkdir -m 700 "$O"
+gpg --homedir "$O" --batch --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key 'other <other@example.test>' rsa3072 sign never \
+    2>/dev/null
+cp -a "$OUT" "$tmp/resigned"
+GNUPGHOME=$O "$DKIMROT_BUILD/tools/rpmtool" sign \
+    "$tmp/resigned/dkim-keys-private-$v-1.noarch.rpm" other@example.test \
+    >/dev/null 2>&1
+"$DKIMROT_BUILD/tools/rpmtool" repo "$tmp/resigned" 0 >/dev/null 2>&1
+gpg --homedir "$G" --batch --yes --armor --local-user "$fpr" \
+    --output "$tmp/resigned/repodata/repomd.xml.asc" \
+    --detach-sign "$tmp/resigned/repodata/repomd.xml" 2>/dev/null
+mkdir "$tmp/resigned.d"
+sed "s|file://$OUT|file://$tmp/resigned|" "$tmp/dkim.repo" \
+    >"$tmp/resigned.d/dkim.repo"
+dnfroot "$tmp/d3" "$tmp/resigned.d" install dkim-keys-private \
+    >"$tmp/dnf3" 2>&1
+rpm --root "$tmp/d3" -q dkim-keys-private >"$tmp/q3" 2>&1
+check "a package signed by another key is refused" \
+    grep -qx 'package dkim-keys-private is not installed' "$tmp/q3"
+check "for its signature, not the metadata's" grep -q \
+    "^Public key for dkim-keys-private-$v-1.noarch.rpm is not installed" \
+    "$tmp/dnf3"
 
 # --- the same commit, the same key: the same bytes
 dk -C "$R" package --output "$tmp/again" >/dev/null 2>&1
