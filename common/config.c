@@ -169,10 +169,13 @@ static const struct pkg_string {
 	    "a shell command on " TEXT_WANT },
 	{ "sign_key", PKG(sign_key), dk_config_check_text, true,
 	    "a GPG key ID or user ID on " TEXT_WANT },
+	{ "gnupg_home", PKG(gnupg_home), dk_config_check_text, true,
+	    "a directory path on " TEXT_WANT },
 };
 
 #define PKG_KEYS	"output, keep_builds, key_dir, table_dir, zone_dir, " \
-			"key_owner, key_group, mta_reload, dns_reload, sign_key"
+			"key_owner, key_group, mta_reload, dns_reload, sign_key, " \
+			"gnupg_home"
 
 static int
 pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
@@ -257,7 +260,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	12
+#define NSTRINGS	13
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -276,6 +279,7 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	f[i++] = &p->mta_reload;
 	f[i++] = &p->dns_reload;
 	f[i++] = &p->sign_key;
+	f[i++] = &p->gnupg_home;
 }
 
 void
@@ -309,6 +313,7 @@ dk_config_defaults(struct dk_config *cfg)
 	p->mta_reload = "systemctl try-reload-or-restart opendkim.service";
 	p->dns_reload = "rndc reload";
 	p->sign_key = "";
+	p->gnupg_home = "";
 }
 
 /* The defaults with strings of their own, which dk_config_free() frees. */

@@ -60,6 +60,8 @@ struct dk_packaging_conf {
 	char	*mta_reload;
 	char	*dns_reload;
 	char	*sign_key;	/* "" = unsigned */
+	/* GnuPG home, relative to the repository; "" = $GNUPGHOME, ~/.gnupg */
+	char	*gnupg_home;
 };
 
 struct dk_config {
@@ -108,7 +110,8 @@ const struct dk_domain_conf *
  * The text of a fresh dkimrot.yaml listing the given domains (validated
  * by the caller), with every default spelled out and commented.
  */
-int	dk_config_template(const char *const *, size_t, char **);
+int	dk_config_template(const char *const *, size_t, const char *sign_key,
+	    const char *gnupg_home, char **);
 
 const char	*dk_alg_name(enum dk_alg);	/* "rsa", "ed25519" */
 int		 dk_alg_parse(const char *, enum dk_alg *);

@@ -136,7 +136,8 @@ domains(struct dk_buf *b, const char *const *names, size_t n)
 }
 
 static int
-rest(struct dk_buf *b, const struct dk_config *d)
+rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
+    const char *home)
 {
 	const struct dk_packaging_conf *p = &d->packaging;
 
@@ -168,14 +169,21 @@ rest(struct dk_buf *b, const struct dk_config *d)
 	    "\"\" runs nothing.\n") == -1 ||
 	    sline(b, "mta_reload", p->mta_reload, NULL) == -1 ||
 	    sline(b, "dns_reload", p->dns_reload, NULL) == -1 ||
-	    sline(b, "sign_key", p->sign_key,
-	    "GPG key: sign both packages when set") == -1)
+	    dk_buf_puts(b, "  # The GPG key that signs both packages and "
+	    "repodata/repomd.xml;\n  # \"\" signs nothing.  gnupg_home: "
+	    "its GnuPG home (relative to the\n  # repository; \"\" = "
+	    "$GNUPGHOME or ~/.gnupg), never committed.\n") == -1 ||
+	    sline(b, "sign_key", sign_key != NULL ? sign_key : p->sign_key,
+	    NULL) == -1 ||
+	    sline(b, "gnupg_home", home != NULL ? home : p->gnupg_home,
+	    NULL) == -1)
 		return -1;
 	return 0;
 }
 
 int
-dk_config_template(const char *const *names, size_t n, char **out)
+dk_config_template(const char *const *names, size_t n, const char *sign_key,
+    const char *home, char **out)
 {
 	struct dk_buf b = { NULL, 0, 0 };
 	struct dk_config d;
@@ -189,7 +197,7 @@ dk_config_template(const char *const *names, size_t n, char **out)
 	    "\n") == -1 ||
 	    policy(&b, &d.defaults) == -1 ||
 	    domains(&b, names, n) == -1 ||
-	    rest(&b, &d) == -1)
+	    rest(&b, &d, sign_key, home) == -1)
 		goto done;
 	if ((*out = dk_buf_detach(&b)) == NULL)
 		goto done;

@@ -22,11 +22,11 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
 #include "packaging/output.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
+#include "packaging/sign.h"
 #include "rotator/git.h"
 
 static void
@@ -73,8 +73,8 @@ built(const char *dir, const struct dk_render *r)
 }
 
 static int
-build_one(const struct dk_render *r, const char *tmpl, const char *name,
-    int private, const char *dir)
+build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
+    const char *tmpl, const char *name, int private, const char *dir)
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_rpm_pkg pkg;
@@ -96,8 +96,8 @@ build_one(const struct dk_render *r, const char *tmpl, const char *name,
 	pkg.nfiles = private ? r->npriv : r->npub;
 	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
 		return rc;
-	if (pc->sign_key != NULL && pc->sign_key[0] != '\0')
-		rc = dk_rpm_sign(out, pc->sign_key);
+	if (s->key != NULL)
+		rc = dk_rpm_sign(out, s, NULL);
 	free(out);
 	return rc;
 }
@@ -109,7 +109,8 @@ build_one(const struct dk_render *r, const char *tmpl, const char *name,
  * site has cores to spare.  Without fork, one after the other.
  */
 static int
-build_both(const struct dk_render *r, const char *dir)
+build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
+    const char *dir)
 {
 	pid_t pid;
 	int rc, status;
@@ -117,18 +118,18 @@ build_both(const struct dk_render *r, const char *dir)
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == 0) {
-		rc = build_one(r, dk_spec_dkim_keys_public, DK_PKG_PUBLIC,
+		rc = build_one(r, s, dk_spec_dkim_keys_public, DK_PKG_PUBLIC,
 		    0, dir);
 		if (rc != 0)
 			dk_log_error("%s", dk_error_last());
 		fflush(stderr);
 		_exit(rc == 0 ? 0 : 1);
 	}
-	rc = build_one(r, dk_spec_dkim_keys_private, DK_PKG_PRIVATE, 1,
+	rc = build_one(r, s, dk_spec_dkim_keys_private, DK_PKG_PRIVATE, 1,
 	    dir);
 	if (pid == -1)
-		return rc != 0 ? rc : build_one(r, dk_spec_dkim_keys_public,
-		    DK_PKG_PUBLIC, 0, dir);
+		return rc != 0 ? rc : build_one(r, s,
+		    dk_spec_dkim_keys_public, DK_PKG_PUBLIC, 0, dir);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			dk_error_set_errno(errno, "cannot wait for the build "
@@ -149,21 +150,29 @@ static int
 package(struct dk_git *g, const char *rev, const char *opt_out)
 {
 	const struct dk_packaging_conf *pc;
+	struct dk_gpg_signer signer;
 	struct dk_render *r = NULL;
-	char id[DK_GIT_ID_LEN], dir[PATH_MAX], key[PATH_MAX], path[PATH_MAX];
-	int rc;
+	char id[DK_GIT_ID_LEN], dir[PATH_MAX], path[PATH_MAX];
+	int rc, resigned = 0;
 
+	memset(&signer, 0, sizeof(signer));
 	if ((rc = dk_git_resolve(g, rev, id)) != 0)
 		return rc;
 	if ((rc = dk_render_commit(g, id, &r)) != 0)
 		return rc;
 	pc = &r->cfg->packaging;
+	/* A key gpg lacks fails the run before anything is built. */
+	if ((rc = dk_sign_setup(dk_git_workdir(g), pc, &signer)) != 0)
+		goto done;
 	/* It holds the private package: not for everyone's eyes. */
 	if ((rc = dk_output_dir(dk_git_workdir(g), opt_out, r->cfg, dir,
 	    sizeof(dir))) != 0 || (rc = dk_dir_make(dir, 0750)) != 0)
 		goto done;
 	if (built(dir, r)) {
-		if (dk_output_indexed(dir, r->version)) {
+		/* The key may have changed since: kept builds follow it. */
+		if ((rc = dk_sign_dir(dir, &signer, &resigned)) != 0)
+			goto done;
+		if (!resigned && dk_output_indexed(dir, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
 			goto stamp;
@@ -171,10 +180,10 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
-		rc = dk_repo_update(dir, pc->keep_builds);
+		rc = dk_repo_update(dir, pc->keep_builds, &signer);
 		goto stamp;
 	}
-	if ((rc = build_both(r, dir)) != 0)
+	if ((rc = build_both(r, &signer, dir)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), dir, DK_PKG_PRIVATE,
@@ -185,18 +194,15 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	    r->version)) != 0)
 		goto done;
 	printf("%s\n", path);
-	if (pc->sign_key != NULL && pc->sign_key[0] != '\0') {
-		if ((rc = dk_path_join(key, sizeof(key), dir,
-		    "RPM-GPG-KEY-dkimrot")) != 0 ||
-		    (rc = dk_gpg_export(pc->sign_key, key)) != 0)
-			goto done;
-	}
-	rc = dk_repo_update(dir, pc->keep_builds);
+	if ((rc = dk_sign_dir(dir, &signer, &resigned)) != 0)
+		goto done;
+	rc = dk_repo_update(dir, pc->keep_builds, &signer);
 stamp:
 	/* What rotate compares HEAD with (output.h). */
 	if (rc == 0 && opt_out == NULL)
 		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
+	dk_gpg_signer_dispose(&signer);
 	dk_render_free(r);
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include "common/fault.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 
@@ -263,14 +264,15 @@ done:
 }
 
 static int
-write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept)
+write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
+    const struct dk_gpg_signer *s)
 {
 	static const struct { cr_XmlFileType type; const char *name; } x[] = {
 		{ CR_XMLFILE_PRIMARY, "primary" },
 		{ CR_XMLFILE_FILELISTS, "filelists" },
 		{ CR_XMLFILE_OTHER, "other" },
 	};
-	char path[PATH_MAX], *xml = NULL;
+	char path[PATH_MAX], asc[PATH_MAX], *xml = NULL;
 	cr_Repomd *md;
 	GError *err = NULL;
 	size_t i;
@@ -290,8 +292,17 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept)
 		goto done;
 	}
 	if (dk_path_join(path, sizeof(path), tmp, "repomd.xml") == -1 ||
-	    dk_file_create(path, xml, strlen(xml), 0644) != 0 ||
-	    sync_files(tmp) == -1)
+	    dk_file_create(path, xml, strlen(xml), 0644) != 0)
+		goto done;
+	/*
+	 * repo_gpgcheck: the signature is made here, before the swap, so
+	 * a client never sees a repomd.xml without its own signature.
+	 */
+	if (s != NULL && s->key != NULL &&
+	    (dk_path_join(asc, sizeof(asc), tmp, "repomd.xml.asc") == -1 ||
+	    dk_gpg_sign_detached(s, path, asc) == -1))
+		goto done;
+	if (sync_files(tmp) == -1)
 		goto done;
 	rc = 0;
 done:
@@ -351,7 +362,8 @@ prune(const char *dir, struct entry *e, size_t n)
 }
 
 int
-dk_repo_update(const char *dir, int keep_builds)
+dk_repo_update(const char *dir, int keep_builds,
+    const struct dk_gpg_signer *s)
 {
 	static int inited;
 	char tmp[PATH_MAX], final[PATH_MAX];
@@ -382,7 +394,7 @@ dk_repo_update(const char *dir, int keep_builds)
 	if (scan(dir, &e, &n) == -1)
 		goto done;
 	kept = mark(e, n, keep_builds);
-	if (write_metadata(tmp, e, n, kept) == -1)
+	if (write_metadata(tmp, e, n, kept, s) == -1)
 		goto done;
 	DK_FAULT("mid-repodata");
 	if (swap(dir, tmp, final) == -1)

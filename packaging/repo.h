@@ -20,9 +20,17 @@
  * The caller holds the key repository's lock: two concurrent updates of
  * one directory are not supported.
  *
+ * With s (packaging/gpg.h) and s->key set, repodata/repomd.xml.asc,
+ * its detached ASCII-armored signature by s, is made in the new
+ * metadata before the exchange (for repo_gpgcheck); the packages are
+ * dk_sign_dir()'s business.  s NULL or s->key NULL: unsigned.
+ *
  * DK_EUSAGE when keep_builds < 0; -1 when a package is unreadable or
- * the metadata cannot be written (the old repodata/ is then untouched).
+ * the metadata cannot be written or signed (the old repodata/ is then
+ * untouched).
  */
-int	dk_repo_update(const char *dir, int keep_builds);
+struct dk_gpg_signer;
+int	dk_repo_update(const char *dir, int keep_builds,
+	    const struct dk_gpg_signer *s);
 
 #endif

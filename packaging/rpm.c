@@ -28,6 +28,7 @@
 #include <rpm/rpmlib.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmmacro.h>
+#include <rpm/rpmpgp.h>
 #include <rpm/rpmsign.h>
 #include <rpm/rpmts.h>
 
@@ -570,44 +571,176 @@ restore_stdout(int saved)
 	close(saved);
 }
 
+/*
+ * gpg's complaints (and its note on the faked time below) would land
+ * on our stderr: they go to a temporary file, and the last line of a
+ * failed run into the message.
+ */
+static int
+hold_stderr(int *saved, FILE **f)
+{
+	fflush(stderr);
+	if ((*f = tmpfile()) == NULL || (*saved = dup(STDERR_FILENO)) == -1) {
+		dk_error_set_errno(errno, "cannot redirect standard error");
+		if (*f != NULL)
+			fclose(*f);
+		*f = NULL;
+		return -1;
+	}
+	dup2(fileno(*f), STDERR_FILENO);
+	return 0;
+}
+
+static void
+release_stderr(int saved, FILE *f, char *last, size_t size)
+{
+	char line[512];
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	last[0] = '\0';
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (n > 0 && strstr(line, "faked system time") == NULL &&
+		    n < size)
+			memcpy(last, line, n + 1);
+	}
+	fclose(f);
+}
+
+/*
+ * Who signed the header of path (the long key id in hex, "" when
+ * unsigned) and when it was built.  Only librpm's own header-only
+ * signatures count: RSA (and EdDSA) and DSA.
+ */
+static int
+signature(const char *path, char *keyid, size_t size, long long *built)
+{
+	static const rpmTagVal tags[] = { RPMTAG_RSAHEADER,
+	    RPMTAG_DSAHEADER };
+	const uint8_t *id;
+	pgpDigParams dig = NULL;
+	struct rpmtd_s td;
+	Header h = NULL;
+	rpmts ts = NULL;
+	FD_t fd = NULL;
+	size_t i;
+	rpmRC r;
+	int rc = -1;
+
+	keyid[0] = '\0';
+	if (dk_rpm_enter() != 0)
+		return -1;
+	fd = Fopen(path, "r.ufdio");
+	if (fd == NULL || Ferror(fd)) {
+		dk_error_set("cannot read package '%s': %s", path,
+		    fd != NULL ? Fstrerror(fd) : "cannot open");
+		goto done;
+	}
+	if ((ts = rpmtsCreate()) == NULL) {
+		dk_error_set("out of memory");
+		goto done;
+	}
+	rpmtsSetVSFlags(ts, RPMVSF_MASK_NOSIGNATURES);
+	r = rpmReadPackageFile(ts, fd, path, &h);
+	if (r != RPMRC_OK && r != RPMRC_NOTTRUSTED && r != RPMRC_NOKEY) {
+		dk_error_set("cannot read package '%s'", path);
+		goto done;
+	}
+	*built = (long long)headerGetNumber(h, RPMTAG_BUILDTIME);
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]) && !keyid[0]; i++) {
+		if (!headerGet(h, tags[i], &td, HEADERGET_MINMEM))
+			continue;
+		if (pgpPrtParams(td.data, td.count, PGPTAG_SIGNATURE,
+		    &dig) == 0 && (id = pgpDigParamsSignID(dig)) != NULL &&
+		    size > 16)
+			snprintf(keyid, size, "%02X%02X%02X%02X%02X%02X%02X"
+			    "%02X", id[0], id[1], id[2], id[3], id[4], id[5],
+			    id[6], id[7]);
+		dig = pgpDigParamsFree(dig);
+		rpmtdFreeData(&td);
+	}
+	rc = 0;
+done:
+	headerFree(h);
+	rpmtsFree(ts);
+	if (fd != NULL)
+		Fclose(fd);
+	dk_rpm_leave();
+	return rc;
+}
+
 int
-dk_rpm_sign(const char *path, const char *key)
+dk_rpm_sign(const char *path, const struct dk_gpg_signer *s, int *changed)
 {
 	struct rpmSignArgs args;
 	struct rpmenv env;
-	char gpg[PATH_MAX], *keyid = NULL;
-	int rc, saved, signrc;
+	char gpg[PATH_MAX], extra[96], keyid[32], why[512], *name = NULL;
+	long long built, when;
+	int rc = -1, saved, held, signrc;
+	FILE *err;
 
-	if ((rc = dk_gpg_key_check(key)) != 0)
-		return rc;
-	rc = -1;
+	if (changed != NULL)
+		*changed = 0;
+	if (s->home != NULL && strchr(s->home, '%') != NULL) {
+		dk_error_set("cannot sign with gnupg home '%s': it holds '%%'",
+		    s->home);
+		return DK_EUSAGE;
+	}
+	if (signature(path, keyid, sizeof(keyid), &built) == -1)
+		return -1;
+	if (keyid[0] != '\0' && dk_gpg_signer_has(s, keyid))
+		return 0;
 	if (dk_gpg_find(gpg, sizeof(gpg)) == -1)
 		return -1;
-	if ((keyid = strdup(key)) == NULL) {
+	/*
+	 * The signature's creation time is hashed with the header: made
+	 * at the build time (the commit's), or the key's birth if later,
+	 * the same package signed by the same key is the same bytes
+	 * (RSA PKCS#1 v1.5 is deterministic), whenever it is signed.
+	 */
+	when = built > s->created ? built : s->created;
+	snprintf(extra, sizeof(extra), "--batch --no-tty "
+	    "--faked-system-time %lld!", when);
+	if ((name = strdup(s->key)) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
 	pthread_mutex_lock(&rpm_mutex);
 	if (env_begin(&env) == -1 || define("__gpg", gpg) == -1 ||
-	    define("_gpg_sign_cmd_extra_args", "--batch") == -1)
+	    define("_gpg_sign_cmd_extra_args", extra) == -1 ||
+	    /* EL7's rpm 4.11 and every later one verify SHA-256. */
+	    define("_gpg_digest_algo", "sha256") == -1 ||
+	    (s->home != NULL && define("_gpg_path", s->home) == -1))
 		goto done;
 	memset(&args, 0, sizeof(args));
-	args.keyid = keyid;
+	args.keyid = name;
 	if (quiet_stdout(&saved) == -1)
 		goto done;
-	signrc = rpmPkgSign(path, &args);
-	restore_stdout(saved);
-	if (signrc != 0) {
-		dk_error_set("cannot sign '%s' with key '%s': %s", path, key,
-		    rpm_err[0] ? rpm_err : "unknown error");
+	if (hold_stderr(&held, &err) == -1) {
+		restore_stdout(saved);
 		goto done;
 	}
-	dk_log_debug("signed '%s' with key '%s'", path, key);
+	signrc = rpmPkgSign(path, &args);
+	release_stderr(held, err, why, sizeof(why));
+	restore_stdout(saved);
+	if (signrc != 0) {
+		dk_error_set("cannot sign '%s' with key '%s': %s", path, s->key,
+		    why[0] ? why : rpm_err[0] ? rpm_err : "unknown error");
+		goto done;
+	}
+	if (changed != NULL)
+		*changed = 1;
+	dk_log_debug("signed '%s' with key '%s'", path, s->key);
 	rc = 0;
 done:
 	env_end(&env);
 	pthread_mutex_unlock(&rpm_mutex);
-	free(keyid);
+	free(name);
 	return rc;
 }
 

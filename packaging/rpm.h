@@ -128,16 +128,21 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
 	    const char *outdir, char **out);
 
 /*
- * Adds an OpenPGP header signature (as `rpmsign --addsign`; the header
- * holds the payload's digest, so it covers the whole package) to the
- * package at path, in place, with librpmsign.
- * key is a GPG key id, fingerprint or user id of a key without a
- * passphrase in $GNUPGHOME (or ~/.gnupg); the gpg in $PATH runs with
- * --batch (its own complaints go to stderr).  DK_EUSAGE when
- * dk_gpg_key_check() refuses key.  The public key to publish with the
- * repository: dk_gpg_export() (packaging/gpg.h).
+ * Makes the package at path signed by s (packaging/gpg.h), in place,
+ * with librpmsign: nothing when its header signature is already by one
+ * of s's keys; else an OpenPGP header signature (as `rpmsign
+ * --addsign`; the header holds the payload's digest, so it covers the
+ * whole package) replaces whatever signature it had.  The signature is
+ * dated at the package's build time (or the key's creation, if later),
+ * so one package signed by one key is always the same bytes.
+ * *changed (when not NULL) is 1 when the package was signed now.
+ * The key must have no passphrase; the gpg in $PATH runs with --batch
+ * in s's GnuPG home.  The public key to publish with the repository:
+ * dk_gpg_export() (packaging/gpg.h).
  */
-int	dk_rpm_sign(const char *path, const char *key);
+struct dk_gpg_signer;
+int	dk_rpm_sign(const char *path, const struct dk_gpg_signer *s,
+	    int *changed);
 
 /*
  * The VCS tag (the commit id) of the package at path, into out; -1 when

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/name.h"
 #include "common/strlist.h"
+#include "packaging/gpg.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
 
@@ -70,7 +71,8 @@ static void
 init_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dkimrot [-C REPO] init [--domain DOMAIN]...\n"
+	    "usage: dkimrot [-C REPO] init [--domain DOMAIN]... "
+	    "[--no-sign | --sign-key KEY]\n"
 	    "\n"
 	    "Creates a key repository at REPO (made if missing): git init, "
 	    "dkimrot.yaml\n"
@@ -79,8 +81,16 @@ init_usage(FILE *f)
 	    "hook that builds the RPMs, and a first commit.  Keys come with "
 	    "the first\n"
 	    "'dkimrot rotate'.\n"
+	    "Makes a GPG key (RSA 3072, no passphrase) in "
+	    "REPO/" DK_GPG_HOME ", never\n"
+	    "committed, that signs the packages and the repository "
+	    "metadata.\n"
 	    "\n"
-	    "  -d, --domain D    a domain to sign for (repeatable)\n");
+	    "  -d, --domain D    a domain to sign for (repeatable)\n"
+	    "  -n, --no-sign     make no key: packages and metadata "
+	    "unsigned\n"
+	    "  -k, --sign-key K  sign with this existing key of $GNUPGHOME "
+	    "(or ~/.gnupg)\n");
 }
 
 static int
@@ -98,24 +108,70 @@ write_new(const char *repo, const char *name, const char *text,
 	return dk_strlist_add(paths, name);
 }
 
+/*
+ * The signing key: made in the repository's own GnuPG home (no key),
+ * or one the operator has (key, checked now rather than at the first
+ * package run), or none (no_sign).  The home is below .git/: never in
+ * a commit, a package or a clone.
+ */
 static int
-init_repo(const char *repo, struct dk_strlist *domains)
+signing(const char *repo, int no_sign, const char *key, char *fpr,
+    size_t size, const char **sign_key, const char **home)
+{
+	struct dk_gpg_signer s;
+	char path[PATH_MAX];
+	int rc;
+
+	*sign_key = NULL;
+	*home = NULL;
+	if (no_sign)
+		return 0;
+	if (key != NULL) {
+		if ((rc = dk_gpg_signer_open(&s, key, NULL)) != 0)
+			return rc;
+		dk_gpg_signer_dispose(&s);
+		*sign_key = key;
+		return 0;
+	}
+	if (dk_path_join(path, sizeof(path), repo, DK_GPG_HOME) != 0 ||
+	    (rc = dk_gpg_generate(path, "dkimrot <dkimrot@localhost>", fpr,
+	    size)) != 0)
+		return -1;
+	*sign_key = fpr;
+	*home = DK_GPG_HOME;
+	return 0;
+}
+
+static int
+init_repo(const char *repo, struct dk_strlist *domains, int no_sign,
+    const char *key)
 {
 	struct dk_strlist paths = { 0 };
 	struct dk_config *cfg = NULL;
 	struct dk_buf ignore = { 0 };
 	struct dk_git *g = NULL;
-	char *yaml = NULL, id[DK_GIT_ID_LEN];
+	char *yaml = NULL, id[DK_GIT_ID_LEN], fpr[DK_GPG_FPR_LEN + 1];
+	char gpg[PATH_MAX];
+	const char *sign_key, *home;
 	int rc;
 
+	/* No gpg: say so before there is a repository to retry in. */
+	if (!no_sign && dk_gpg_find(gpg, sizeof(gpg)) != 0) {
+		dk_error_set("cannot make a signing key: no gpg program in "
+		    "PATH (install GnuPG, or use --no-sign)");
+		return DK_EUSAGE;
+	}
 	if ((rc = dk_git_init(&g, repo)) != 0) {
 		if (rc == DK_EEXISTS)
 			dk_error_set("'%s' is already a git repository; "
 			    "'dkimrot init' makes new ones only", repo);
 		return rc;
 	}
+	if ((rc = signing(repo, no_sign, key, fpr, sizeof(fpr), &sign_key,
+	    &home)) != 0)
+		goto done;
 	if ((rc = dk_config_template((const char *const *)domains->v,
-	    domains->n, &yaml)) != 0)
+	    domains->n, sign_key, home, &yaml)) != 0)
 		goto done;
 	if ((rc = dk_config_parse(yaml, strlen(yaml), DK_CONFIG_FILE,
 	    &cfg)) != 0)
@@ -135,6 +191,9 @@ init_repo(const char *repo, struct dk_strlist *domains)
 	    "dkimrot init\n\nA new DKIM key repository.", id);
 	if (rc == DK_GIT_UNCHANGED)
 		rc = 0;
+	if (rc == 0 && home != NULL)
+		printf("made signing key %s in '%s/%s'; back it up: clones "
+		    "do not carry it\n", sign_key, repo, home);
 done:
 	dk_strlist_dispose(&paths);
 	dk_buf_dispose(&ignore);
@@ -150,13 +209,26 @@ cmd_init(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "domain",	required_argument,	NULL, 'd' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "no-sign",	no_argument,		NULL, 'n' },
+		{ "sign-key",	required_argument,	NULL, 'k' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct dk_strlist domains = { 0 };
-	int ch, rc = DK_EXIT_USAGE;
+	const char *key = NULL;
+	int ch, rc = DK_EXIT_USAGE, no_sign = 0;
 
-	while ((ch = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:hk:n", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'k':
+			if (dk_gpg_key_check(optarg) != 0) {
+				dk_log_error("%s", dk_error_last());
+				goto done;
+			}
+			key = optarg;
+			break;
+		case 'n':
+			no_sign = 1;
+			break;
 		case 'd':
 			if (dk_name_domain(optarg) != 0) {
 				dk_log_error("%s", dk_error_last());
@@ -184,7 +256,12 @@ cmd_init(int argc, char **argv)
 		init_usage(stderr);
 		goto done;
 	}
-	if ((rc = init_repo(dk_cli_repo(), &domains)) != 0) {
+	if (no_sign && key != NULL) {
+		dk_log_error("--no-sign and --sign-key '%s' exclude each other",
+		    key);
+		goto done;
+	}
+	if ((rc = init_repo(dk_cli_repo(), &domains, no_sign, key)) != 0) {
 		dk_log_error("%s", dk_error_last());
 		rc = dk_error_exit(rc);
 		goto done;

@@ -14,8 +14,9 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
 echo "1..34"
 
-dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
-    >/dev/null
+# Unsigned until "signed packages" below (tests/e2e/sign.sh has init's key).
+dk -C "$R" --now 2026-11-20T00:00:00Z init --no-sign -d example.com \
+    -d example.org >/dev/null
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e 's|zone_dir: .*|zone_dir: /var/lib/dkim-zones|' \
     -e 's|mta_reload: .*|mta_reload: "echo reloaded > /mta-reloaded"|' \
@@ -154,6 +155,7 @@ export GNUPGHOME=$tmp/gnupg
 mkdir -m 700 "$GNUPGHOME"
 gpg --batch --quiet --passphrase '' --quick-gen-key \
     'dkimrot test <sign@example.test>' rsa2048 sign never 2>/dev/null
+# A key of $GNUPGHOME: gnupg_home stays empty.
 sed -i 's|^  sign_key: .*|  sign_key: "sign@example.test"|' "$R/dkimrot.yaml"
 grep -q '^  sign_key: "sign@example.test"' "$R/dkimrot.yaml" ||
     echo "# dkimrot.yaml has no sign_key line to set"

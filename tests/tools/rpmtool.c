@@ -195,6 +195,7 @@ done:
 int
 main(int argc, char **argv)
 {
+	struct dk_gpg_signer s;
 	int rc;
 
 	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
@@ -206,12 +207,14 @@ main(int argc, char **argv)
 		return usage();
 	if (strcmp(argv[1], "build") == 0 || strcmp(argv[1], "render") == 0)
 		return build(argc - 1, argv + 1, argv[1][0] == 'r');
-	if (strcmp(argv[1], "sign") == 0 && argc == 4)
-		rc = dk_rpm_sign(argv[2], argv[3]);
-	else if (strcmp(argv[1], "export-key") == 0 && argc == 4)
-		rc = dk_gpg_export(argv[2], argv[3]);
+	if (strcmp(argv[1], "sign") == 0 && argc == 4) {
+		if ((rc = dk_gpg_signer_open(&s, argv[3], NULL)) == 0)
+			rc = dk_rpm_sign(argv[2], &s, NULL);
+		dk_gpg_signer_dispose(&s);
+	} else if (strcmp(argv[1], "export-key") == 0 && argc == 4)
+		rc = dk_gpg_export(argv[2], NULL, argv[3]);
 	else if (strcmp(argv[1], "repo") == 0 && argc == 4)
-		rc = dk_repo_update(argv[2], atoi(argv[3]));
+		rc = dk_repo_update(argv[2], atoi(argv[3]), NULL);
 	else
 		return usage();
 	if (rc != 0)

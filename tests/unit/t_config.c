@@ -66,6 +66,7 @@ assert_is_defaults(const struct dk_config *c)
 	assert_string_equal(p->mta_reload, dp->mta_reload);
 	assert_string_equal(p->dns_reload, dp->dns_reload);
 	assert_string_equal(p->sign_key, dp->sign_key);
+	assert_string_equal(p->gnupg_home, dp->gnupg_home);
 }
 
 static void
@@ -159,7 +160,8 @@ static const char full[] =
     "  key_group: mail-keys\n"
     "  mta_reload: \"systemctl reload 'opendkim.service' || true\"\n"
     "  dns_reload: knotc reload\n"
-    "  sign_key: \"Ops <ops@example.net>\"\n";
+    "  sign_key: \"Ops <ops@example.net>\"\n"
+    "  gnupg_home: /var/lib/dkimrot/gnupg\n";
 
 /* dns, git and packaging of full[]. */
 static void
@@ -202,6 +204,7 @@ assert_full_rest(const struct dk_config *c)
 	    "systemctl reload 'opendkim.service' || true");
 	assert_string_equal(p->dns_reload, "knotc reload");
 	assert_string_equal(p->sign_key, "Ops <ops@example.net>");
+	assert_string_equal(p->gnupg_home, "/var/lib/dkimrot/gnupg");
 }
 
 static void
@@ -362,7 +365,7 @@ test_config__template(void **state)
 	char *text;
 	size_t i;
 
-	assert_int_equal(dk_config_template(names, 3, &text), 0);
+	assert_int_equal(dk_config_template(names, 3, NULL, NULL, &text), 0);
 	assert_non_null(strstr(text, "\n  rotate_every: 30d "));
 	assert_non_null(strstr(text, "\n  - name: xn--bcher-kva.ch\n"));
 	assert_int_equal(parse(text, &c), 0);
@@ -375,12 +378,30 @@ test_config__template(void **state)
 	}
 	dk_config_free(c);
 
-	assert_int_equal(dk_config_template(NULL, 0, &text), 0);
+	assert_int_equal(dk_config_template(NULL, 0, NULL, NULL, &text), 0);
 	assert_non_null(strstr(text, "\ndomains: []\n"));
 	assert_int_equal(parse(text, &c), 0);
 	free(text);
 	assert_is_defaults(c);
 	assert_int_equal(c->ndomains, 0);
+	dk_config_free(c);
+}
+
+/* What init writes when it made a signing key. */
+static void
+test_config__template_signed(void **state)
+{
+	static const char fpr[] = "4062B4F63F3EF9972B8BFCBAB7E824723D245D66";
+	struct dk_config *c;
+	char *text;
+
+	assert_int_equal(dk_config_template(NULL, 0, fpr,
+	    ".git/dkimrot-gnupg", &text), 0);
+	assert_non_null(strstr(text, "\n  sign_key: " ));
+	assert_int_equal(parse(text, &c), 0);
+	free(text);
+	assert_string_equal(c->packaging.sign_key, fpr);
+	assert_string_equal(c->packaging.gnupg_home, ".git/dkimrot-gnupg");
 	dk_config_free(c);
 }
 
@@ -572,7 +593,10 @@ static const struct {
 	{ "packaging:\n  key_dirs: /x\n", "t.yaml:2:3: unknown key "
 	    "'key_dirs' in packaging (expected one of: output, keep_builds, "
 	    "key_dir, table_dir, zone_dir, key_owner, key_group, mta_reload, "
-	    "dns_reload, sign_key)" },
+	    "dns_reload, sign_key, gnupg_home)" },
+	{ "packaging:\n  gnupg_home: \"a%b\"\n", "t.yaml:2:15: gnupg_home "
+	    "must be a directory path on one line of printable ASCII without "
+	    "'%', not the quoted string 'a%b'" },
 	{ "packaging:\n  key_dir: etc/dkim\n",
 	    "t.yaml:2:12: key_dir" DIRMSG "'etc/dkim'" },
 	{ "packaging:\n  key_dir: /etc/../x\n",
@@ -678,6 +702,7 @@ main(void)
 		cmocka_unit_test(test_config__lookup),
 		cmocka_unit_test(test_config__many_domains),
 		cmocka_unit_test(test_config__template),
+		cmocka_unit_test(test_config__template_signed),
 		cmocka_unit_test(test_config__load),
 		cmocka_unit_test(test_config__errors),
 		cmocka_unit_test(test_config__error_limits),

@@ -24,6 +24,7 @@
 #include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
+#include "packaging/sign.h"
 
 #define COMMIT	"0123456789abcdef0123456789abcdef01234567"
 #define T0	1795353300	/* 2026-11-22T13:15:00Z */
@@ -415,12 +416,13 @@ test_rpm__sign_key_check(void **state)
 {
 	static const char *bad[] = { "", "-x", "a\"b", "a'b", "a%{x}",
 	    "a\\b", "a\nb", "a`id`", "a$(id)" };
+	struct dk_gpg_signer s;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(dk_rpm_sign("/nonexistent.rpm", bad[i]),
+		assert_int_equal(dk_gpg_signer_open(&s, bad[i], NULL),
 		    DK_EUSAGE);
-		assert_int_equal(dk_gpg_export(bad[i], "/nonexistent"),
+		assert_int_equal(dk_gpg_export(bad[i], NULL, "/nonexistent"),
 		    DK_EUSAGE);
 	}
 }
@@ -444,7 +446,7 @@ test_rpm__repo_keep(void **state)
 
 	assert_int_equal(dk_dir_make(join(dir, base, "repo"), 0755), 0);
 	/* Empty: valid metadata all the same. */
-	assert_int_equal(dk_repo_update(dir, 2), 0);
+	assert_int_equal(dk_repo_update(dir, 2, NULL), 0);
 	assert_true(exists(dir, "repodata/repomd.xml"));
 	for (i = 0; i < 4; i++) {
 		pub_pkg(&p);
@@ -459,8 +461,8 @@ test_rpm__repo_keep(void **state)
 	    0);
 	assert_int_equal(dk_file_create(join(md, dir, DK_GPG_KEY_FILE), "k",
 	    1, 0644), 0);
-	assert_int_equal(dk_repo_update(dir, -1), DK_EUSAGE);
-	assert_int_equal(dk_repo_update(dir, 2), 0);
+	assert_int_equal(dk_repo_update(dir, -1, NULL), DK_EUSAGE);
+	assert_int_equal(dk_repo_update(dir, 2, NULL), 0);
 	/* Numeric order: 10 and 11 are the newest, not 8 and 9. */
 	assert_false(exists(dir, "dkim-keys-public-8-1.noarch.rpm"));
 	assert_false(exists(dir, "dkim-keys-public-9-1.noarch.rpm"));
@@ -477,15 +479,149 @@ test_rpm__repo_keep(void **state)
 	assert_non_null(strstr(xml, "-primary.xml.gz\"/>"));
 	free(xml);
 	/* keep 0 keeps everything; a broken package fails, repodata stays. */
-	assert_int_equal(dk_repo_update(dir, 0), 0);
+	assert_int_equal(dk_repo_update(dir, 0, NULL), 0);
 	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
 	assert_int_equal(dk_file_create(join(md, dir, "broken-1-1.noarch.rpm"),
 	    "not an rpm", 10, 0644), 0);
-	assert_int_equal(dk_repo_update(dir, 1), -1);
+	assert_int_equal(dk_repo_update(dir, 1, NULL), -1);
 	assert_non_null(strstr(dk_error_last(), "broken-1-1.noarch.rpm"));
 	assert_true(exists(dir, "dkim-keys-public-10-1.noarch.rpm"));
 	assert_true(exists(dir, "repodata/repomd.xml"));
 	assert_false(exists(dir, ".repodata.tmp"));
+}
+
+/* gpg's own rule for its home, and the path and fix in the message. */
+static void
+test_rpm__gpg_home_check(void **state)
+{
+	char home[PATH_MAX], file[PATH_MAX];
+
+	join(home, base, "gnupg");
+	assert_int_equal(dk_gpg_home_check(home), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "No such file or directory"));
+	assert_int_equal(mkdir(home, 0700), 0);
+	assert_int_equal(dk_gpg_home_check(home), 0);
+	assert_int_equal(chmod(home, 0750), 0);
+	assert_int_equal(dk_gpg_home_check(home), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "mode 0750 lets group or "
+	    "others in; run 'chmod 700' on it"));
+	assert_int_equal(chmod(home, 0701), 0);
+	assert_int_equal(dk_gpg_home_check(home), DK_EUSAGE);
+	assert_int_equal(dk_file_create(join(file, base, "gnupg-file"), "x", 1,
+	    0600), 0);
+	assert_int_equal(dk_gpg_home_check(file), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "not a directory"));
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	char *data;
+
+	assert_int_equal(dk_file_read(path, DK_FILE_MAX, &data, len), 0);
+	return data;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *x = slurp(a, &la), *y = slurp(b, &lb);
+	int same = la == lb && memcmp(x, y, la) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+/*
+ * Two keys made as init makes them; a package signed twice by one key
+ * is the same bytes, a kept build follows a new key, and repomd.xml
+ * gets its signature.
+ */
+static void
+test_rpm__sign_resign(void **state)
+{
+	struct dk_gpg_signer a, b;
+	struct dk_rpm_pkg p;
+	char ha[PATH_MAX], hb[PATH_MAX], fpr[DK_GPG_FPR_LEN + 1];
+	char dir[PATH_MAX], one[PATH_MAX], two[PATH_MAX], other[PATH_MAX];
+	char asc[PATH_MAX], *out, *text;
+	size_t len;
+	int changed;
+
+	assert_int_equal(dk_gpg_generate(join(ha, base, "ga"),
+	    "dkimrot a <a@example.test>", fpr, sizeof(fpr)), 0);
+	assert_int_equal(strlen(fpr), DK_GPG_FPR_LEN);
+	assert_int_equal(dk_gpg_generate(ha, "x <x@example.test>", fpr,
+	    sizeof(fpr)), -1);	/* the home exists */
+	assert_int_equal(dk_gpg_signer_open(&a, fpr, ha), 0);
+	assert_int_equal(a.nids, 1);
+	assert_true(dk_gpg_signer_has(&a, fpr + DK_GPG_FPR_LEN -
+	    DK_GPG_KEYID_LEN));
+	assert_false(dk_gpg_signer_has(&a, "0123456789ABCDEF"));
+	assert_true(a.created > T0 - 86400);
+	assert_int_equal(dk_gpg_generate(join(hb, base, "gb"),
+	    "dkimrot b <b@example.test>", fpr, sizeof(fpr)), 0);
+	assert_int_equal(dk_gpg_signer_open(&b, fpr, hb), 0);
+	/* A's home does not hold B's key. */
+	dk_gpg_signer_dispose(&a);
+	assert_int_equal(dk_gpg_signer_open(&a, fpr, ha), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "gpg has no secret key"));
+	assert_int_equal(dk_gpg_signer_open(&a, "dkimrot a <a@example.test>",
+	    ha), 0);
+
+	assert_int_equal(dk_dir_make(join(dir, base, "signed"), 0755), 0);
+	pub_pkg(&p);
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir,
+	    &out), 0);
+	assert_int_equal(snprintf(one, sizeof(one), "%s", out) <
+	    (int)sizeof(one), 1);
+	free(out);
+	p.name = "other";
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir,
+	    &out), 0);
+	assert_int_equal(snprintf(other, sizeof(other), "%s", out) <
+	    (int)sizeof(other), 1);
+	free(out);
+	join(two, base, "copy.rpm");
+	text = slurp(one, &len);
+	assert_int_equal(dk_file_create(two, text, len, 0644), 0);
+	free(text);
+
+	assert_int_equal(dk_rpm_sign(one, &a, &changed), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(dk_rpm_sign(one, &a, &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(dk_rpm_sign(two, &a, &changed), 0);
+	assert_true(same_file(one, two));
+
+	/* The key changed: ours are re-signed, "other" is not ours. */
+	text = slurp(other, &len);
+	assert_int_equal(dk_sign_dir(dir, &b, &changed), 0);
+	assert_int_equal(changed, 1);
+	assert_false(same_file(one, two));
+	assert_int_equal(dk_rpm_sign(one, &b, &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(dk_sign_dir(dir, &b, &changed), 0);
+	assert_int_equal(changed, 0);
+	out = slurp(other, &len);
+	assert_memory_equal(out, text, len);
+	free(out);
+	free(text);
+	text = slurp(join(asc, dir, DK_GPG_KEY_FILE), &len);
+	assert_non_null(strstr(text, "BEGIN PGP PUBLIC KEY BLOCK"));
+	free(text);
+
+	assert_int_equal(dk_repo_update(dir, 0, &b), 0);
+	text = slurp(join(asc, dir, "repodata/repomd.xml.asc"), &len);
+	assert_non_null(strstr(text, "-----BEGIN PGP SIGNATURE-----"));
+	free(text);
+	/* Unsigned again: no stale signature is left with new metadata. */
+	assert_int_equal(dk_repo_update(dir, 0, NULL), 0);
+	assert_false(exists(dir, "repodata/repomd.xml.asc"));
+	dk_gpg_signer_dispose(&a);
+	dk_gpg_signer_dispose(&b);
 }
 
 int
@@ -502,6 +638,8 @@ main(void)
 		cmocka_unit_test(test_rpm__build_fails_clean),
 		cmocka_unit_test(test_rpm__sign_key_check),
 		cmocka_unit_test(test_rpm__repo_keep),
+		cmocka_unit_test(test_rpm__gpg_home_check),
+		cmocka_unit_test(test_rpm__sign_resign),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,34 @@
+/*
+ * Signing a yum repository of dkimrot's packages (DESIGN 7, "Two
+ * repositories ... both signed"): which key signs, and one directory's
+ * packages and public key.  dk_repo_update() signs repodata/repomd.xml.
+ * Everything takes the directory, so each repository is signed alike.
+ */
+#ifndef DK_SIGN_H
+#define DK_SIGN_H
+
+#include "packaging/gpg.h"
+
+struct dk_packaging_conf;
+
+/*
+ * The signer of packaging.sign_key in packaging.gnupg_home (relative to
+ * repo unless absolute; "" = $GNUPGHOME or ~/.gnupg) into s, checked
+ * (dk_gpg_home_check(), dk_gpg_signer_open()).  An empty sign_key
+ * leaves s->key NULL, signs nothing and warns, on every run: clients
+ * of an unsigned repository cannot use gpgcheck.
+ */
+int	dk_sign_setup(const char *repo, const struct dk_packaging_conf *,
+	    struct dk_gpg_signer *s);
+/*
+ * Every package of ours in dir (DK_PKG_PRIVATE and DK_PKG_PUBLIC
+ * builds, kept ones included) signed by s, re-signed when its
+ * signature is someone else's (the key changed) or missing; then s's
+ * public key exported to dir/DK_GPG_KEY_FILE.  *changed is 1 when a
+ * package changed, and the metadata must be written again.  Nothing
+ * when s->key is NULL.
+ */
+int	dk_sign_dir(const char *dir, const struct dk_gpg_signer *s,
+	    int *changed);
+
+#endif
