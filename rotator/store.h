@@ -19,7 +19,7 @@
  *     GENERATEd key (dk_store_mkdir first), the p= empty SEL.txt of a
  *     REVOKEd key (dk_file_replace, 0644)
  *   dk_policy_apply, dk_store_save (or, for many domains at once,
- *     dk_store_stage, one sync of them all, dk_file_publish: the key
+ *     dk_store_stage, one sync of them all, dk_tree_publish: the key
  *     files are on disk before the keys.yaml that names them)
  *   dk_store_repair        (removes what the new state no longer needs:
  *                           files of retired keys, .private of revoked keys;
@@ -99,8 +99,9 @@ int	dk_store_save(const char *repo, const struct dk_domain_keys *);
 /*
  * dk_store_save's first half, for saving many domains with one sync
  * (rotator/rotate.c): keys.yaml's new bytes in a temporary file beside
- * it (mkdir as needed), not fsynced; its path goes to tmp.  The caller
- * syncs, then dk_file_publish(tmp, keys.yaml's path).  A temporary file
+ * it (mkdir as needed), not fsynced; its path, relative to repo, goes to
+ * tmp.  The caller syncs, then dk_tree_publish(repo, tmp, keys.yaml's
+ * relative path).  A temporary file
  * left by a crash is debris to dk_store_repair().
  */
 int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
