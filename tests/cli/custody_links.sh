@@ -1,6 +1,6 @@
 #!/bin/sh
 # Key custody: nothing below the repository is used through a link
-# (common/file.h, docs/bad-input.md L1-L13).  A symlink out of the
+# (common/file.h, docs/bad-input.md L1-L11).  A symlink out of the
 # repository (keys, keys/DOMAIN, keys.yaml, dkimrot.yaml), a FIFO, a
 # socket, a device or a hard link: in the work tree, and (the symlinks)
 # committed.  For each: rotate's exact message and exit code, promptly
@@ -170,6 +170,23 @@ one "a file outside hard-linked in as debris" \
     "dkimrot: a.example: refusing '$K/mine': a hard link (its file has 2 names; a file of the key repository has only one)" \
     'ln "$O/mine" "$R/$K/mine"' \
     'rm "$R/$K/mine"'
+
+# --- a submodule (gitlink) committed in keys/: package reads the commit
+gitq -C "$R" update-index --add --cacheinfo \
+    "160000,$(gitq -C "$R" rev-parse HEAD),keys/c.example"
+gitq -C "$R" commit -qm "a submodule in keys"
+"$DKIMROT" -C "$R" package --output "$tmp/pkg.sub" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+echo "dkimrot: $(refuse keys/c.example 'a submodule')" >"$tmp/want"
+if [ $rc = 1 ] && same "$tmp/want" "$tmp/err"; then
+	ok "a committed submodule in keys/: package exits 1 naming it"
+else
+	nok "a committed submodule in keys/: package exits 1 naming it (exit $rc)"
+fi
+gitq -C "$R" rm -q --cached keys/c.example
+gitq -C "$R" commit -qm "no submodule"
+check "put right, package works" \
+    eval '"$DKIMROT" -C "$R" package --output "$tmp/pkg.sub" >/dev/null 2>&1'
 
 # --- keygen -D outside a repository keeps following its directory, but
 # not a link where it writes
