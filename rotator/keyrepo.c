@@ -46,6 +46,20 @@ sync_repo(const char *path)
 	return rc;
 }
 
+/* -1 if keys/ or a directory in it is not a directory (a link). */
+static int
+linked_keys(struct dk_keyrepo *r)
+{
+	char **list = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = dk_store_domains(r->path, &list, &n);
+	dk_store_list_free(list, n);
+	/* A stray regular file is no danger to the checkout. */
+	return rc == DK_EUSAGE ? 0 : rc;
+}
+
 /* An earlier run died before committing: back to HEAD (keyrepo.h). */
 static int
 recover(struct dk_keyrepo *r)
@@ -61,7 +75,12 @@ recover(struct dk_keyrepo *r)
 	    "uncommitted changes under %s/ are rolled back to HEAD", rc == 0 ?
 	    strtol(pid, NULL, 10) : 0L, DK_STORE_KEYS_DIR);
 	free(pid);
-	if (dk_git_restore(r->git, DK_STORE_KEYS_DIR) != 0 ||
+	/*
+	 * libgit2's checkout writes by path: a keys or keys/DOMAIN made a
+	 * link since would be written through.  The listing refuses both.
+	 */
+	if (linked_keys(r) != 0 ||
+	    dk_git_restore(r->git, DK_STORE_KEYS_DIR) != 0 ||
 	    sync_repo(r->path) != 0)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {

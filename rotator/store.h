@@ -88,7 +88,9 @@ int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
  * .private and .txt and each revoked key its .txt, as regular files: if
  * not, -1 with "key file 'keys/D/S.private' is missing; keys.yaml names
  * it (state active)" and nothing touched.  DK_EUSAGE for an invalid
- * domain name or a keys.yaml dk_store_parse() refuses.
+ * domain name or a keys.yaml dk_store_parse() refuses.  Every path is
+ * walked below repo without following a link (dk_tree_*, file.h): a
+ * link, FIFO, socket, device or hard link on the way is refused (-1).
  */
 int	dk_store_load(const char *repo, const char *domain,
 	    struct dk_domain_keys **out);
@@ -114,7 +116,9 @@ int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
  * keys.yaml 0644 (git does not keep modes).  *removed (sorted, paths
  * relative to repo: "keys/D/S.private") is the caller's to free with
  * dk_store_list_free(); it may be set even on error.  A subdirectory, or
- * a needed file that is not a regular file, is an error (-1).
+ * a needed file that is not a regular file, is an error (-1); so is a
+ * symlink, FIFO, socket, device or hard link, debris or not, refused
+ * before anything is changed (common/file.h).
  */
 int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
 	    char ***removed, size_t *nremoved);

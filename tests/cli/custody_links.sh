@@ -1,6 +1,6 @@
 #!/bin/sh
 # Key custody: nothing below the repository is used through a link
-# (common/file.h, docs/bad-input.md L1-L11).  A symlink out of the
+# (common/file.h, docs/bad-input.md L1-L13).  A symlink out of the
 # repository (keys, keys/DOMAIN, keys.yaml, dkimrot.yaml), a FIFO, a
 # socket, a device or a hard link: in the work tree, and (the symlinks)
 # committed.  For each: rotate's exact message and exit code, promptly
@@ -175,6 +175,15 @@ one "a file outside hard-linked in as debris" \
     "dkimrot: a.example: refusing '$K/mine': a hard link (its file has 2 names; a file of the key repository has only one)" \
     'ln "$O/mine" "$R/$K/mine"' \
     'rm "$R/$K/mine"'
+
+# --- the rollback of an interrupted run (a libgit2 checkout) must not
+# write through a link either
+one "keys/DOMAIN -> a directory outside, after an interrupted run" \
+    "dkimrot: warning: a dkimrot run (pid 12345) was interrupted; its uncommitted changes under keys/ are rolled back to HEAD
+dkimrot: $(refuse $K 'a symbolic link')" \
+    'printf "12345\n" >"$R/.git/dkimrot.dirty"
+     mv "$R/$K" "$tmp/dom.save"; ln -s "$O" "$R/$K"' \
+    'rm "$R/$K"; mv "$tmp/dom.save" "$R/$K"'
 
 # --- a submodule (gitlink) committed in keys/: package reads the commit
 gitq -C "$R" update-index --add --cacheinfo \
