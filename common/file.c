@@ -570,7 +570,8 @@ walk(const char *root, const char *rel, size_t n, mode_t mkmode, int *out)
 			tree_name(name, sizeof(name), root, sub);
 			/* ELOOP: a symlink; ENOTDIR: anything else. */
 			if ((saved == ELOOP || saved == ENOTDIR) &&
-			    fstatat(fd, sub + i, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    fstatat(fd, sub + i, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
 			    dk_tree_check(sub, &st) != 0)
 				goto done;
 			if (saved == ENOENT) {
@@ -887,7 +888,8 @@ dk_tree_chmod(int dfd, const char *leaf, const char *rel, mode_t mode)
 		}
 		if (dk_tree_check(rel, &st) != 0)
 			return -1;
-		if (!S_ISREG(st.st_mode) || fchmodat(dfd, leaf, mode, 0) == -1) {
+		if (!S_ISREG(st.st_mode) ||
+		    fchmodat(dfd, leaf, mode, 0) == -1) {
 			dk_error_set_errno(S_ISREG(st.st_mode) ? errno : EACCES,
 			    "cannot set the mode of '%s'", rel);
 			return -1;
