@@ -532,9 +532,11 @@ walk(const char *root, const char *rel, size_t n, mode_t mkmode, int *out)
 	fd = open(root != NULL && root[0] != '\0' ? root : ".",
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1) {
-		dk_error_set_errno(errno, "cannot open directory '%s'",
+		saved = errno;
+		dk_error_set_errno(saved, "cannot open directory '%s'",
 		    root != NULL && root[0] != '\0' ? root : ".");
-		return -1;
+		/* No root: nothing below it either. */
+		return saved == ENOENT ? DK_ENOTFOUND : -1;
 	}
 	while (i < n) {
 		while (i < n && rel[i] == '/')

@@ -284,6 +284,8 @@ test_common__tree(void **state)
 	    DK_ENOTFOUND);
 	assert_int_equal(dk_tree_read(root, "keys/none/y", 100, &data, NULL),
 	    DK_ENOTFOUND);
+	assert_int_equal(dk_tree_read("/nonexistent.dk", "keys/d/f", 100,
+	    &data, NULL), DK_ENOTFOUND);
 	assert_int_equal(dk_tree_read(root, "keys/d/f", 4, &data, NULL), -1);
 	assert_int_equal(dk_tree_read(root, "keys/../keys/d/f", 100, &data,
 	    NULL), -1);
