@@ -57,17 +57,20 @@ match_key(struct dk_probe *p, const struct dk_record *rec,
 {
 	struct dk_check_result *r = p->out;
 	struct dk_key *key = NULL;
-	char path[PATH_MAX], *pem = NULL;
+	char path[PATH_MAX], rel[PATH_MAX], *pem = NULL;
 	size_t len = 0;
 	int rc;
 
 	if (dk_store_key_path(p->repo, r->domain, r->selector, "private",
-	    path, sizeof(path)) != 0) {
+	    path, sizeof(path)) != 0 ||
+	    dk_store_key_path(NULL, r->domain, r->selector, "private", rel,
+	    sizeof(rel)) != 0) {
 		verdict(r, DK_CHECK_UNKNOWN, "path of the private key is "
 		    "too long");
 		return;
 	}
-	if (dk_file_read(path, PEM_MAX, &pem, &len) != 0 ||
+	/* Below the repository: no link followed (common/file.h). */
+	if (dk_tree_read(p->repo, rel, PEM_MAX, &pem, &len) != 0 ||
 	    dk_key_load_pem(&key, pem, len, path) != 0) {
 		verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
 		goto done;

@@ -1075,6 +1075,9 @@ dk_git_commit_time(struct dk_git *g, const char *id, time_t *out)
 	return 0;
 }
 
+static int	entry_refused(const git_tree_entry *, const char *, size_t);
+static int	list_refused(const git_tree_entry *, const char *);
+
 /* The entry of dir named by n bytes of name; NULL if there is none. */
 static const git_tree_entry *
 entry_named(const git_tree *dir, const char *name, size_t n)
@@ -1119,8 +1122,10 @@ dir_tree(struct dk_git *g, const char *dir, size_t len, git_tree **out)
 		;
 	if ((rc = dir_tree(g, dir, plen > 0 ? plen - 1 : 0, &parent)) != 0)
 		return rc;
-	if ((e = entry_named(parent, dir + plen, len - plen)) == NULL ||
-	    git_tree_entry_type(e) != GIT_OBJECT_TREE)
+	if ((e = entry_named(parent, dir + plen, len - plen)) != NULL &&
+	    entry_refused(e, dir, len) != 0)
+		return DK_EUSAGE;
+	if (e == NULL || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return DK_ENOTFOUND;
 	if (git_tree_lookup(&tree, g->repo, git_tree_entry_id(e)) < 0 ||
 	    (copy = strndup(dir, len)) == NULL) {
@@ -1169,6 +1174,8 @@ commit_entry(struct dk_git *g, const char *id, const char *path,
 	if (rc == 0 && (e = entry_named(dir, base,
 	    len - (size_t)(base - path))) == NULL)
 		rc = DK_ENOTFOUND;
+	else if (rc == 0 && entry_refused(e, path, len) != 0)
+		rc = DK_EUSAGE;
 	else if (rc == 0 && git_tree_entry_dup(out, e) < 0)
 		rc = -1;
 	if (rc == DK_ENOTFOUND) {
@@ -1183,6 +1190,9 @@ commit_entry(struct dk_git *g, const char *id, const char *path,
 		*out = NULL;
 		rc = -1;
 	}
+	/* Refused (entry_refused, here or in dir_tree): said so already. */
+	if (rc == DK_EUSAGE)
+		rc = -1;
 done:
 	pthread_mutex_unlock(&t->lock);
 	return rc;
@@ -1247,8 +1257,8 @@ dk_git_list_dir(struct dk_git *g, const char *id, const char *dir,
 	n = git_tree_entrycount(tree);
 	for (i = 0; i < n && rc == 0; i++) {
 		e = git_tree_entry_byindex(tree, i);
-		if (git_tree_entry_type(e) == GIT_OBJECT_COMMIT)
-			continue;
+		if ((rc = list_refused(e, dir)) != 0)
+			break;
 		rc = fn(git_tree_entry_name(e),
 		    git_tree_entry_type(e) == GIT_OBJECT_TREE, arg);
 	}
@@ -1359,4 +1369,38 @@ dk_git_last_commit_time(struct dk_git *g, time_t *out)
 	*out = (time_t)git_commit_time(c);
 	git_commit_free(c);
 	return 0;
+}
+
+/*
+ * A committed symbolic link or submodule (gitlink) where dkimrot reads a
+ * file or a directory is refused as in the work tree (common/file.h): a
+ * link's blob is its target's name, never the content meant.  path: len
+ * bytes naming the entry.
+ */
+static int
+entry_refused(const git_tree_entry *e, const char *path, size_t len)
+{
+	char rel[PATH_MAX];
+	git_filemode_t mode;
+
+	mode = git_tree_entry_filemode(e);
+	if (mode != GIT_FILEMODE_LINK && mode != GIT_FILEMODE_COMMIT)
+		return 0;
+	snprintf(rel, sizeof(rel), "%.*s", (int)len, path);
+	return dk_tree_refuse(rel, mode == GIT_FILEMODE_LINK ?
+	    "a symbolic link" : "a submodule");
+}
+
+/* entry_refused for e, an entry of directory dir ("" the root). */
+static int
+list_refused(const git_tree_entry *e, const char *dir)
+{
+	char rel[PATH_MAX];
+	int n;
+
+	n = snprintf(rel, sizeof(rel), "%s%s%s", dir, dir[0] != '\0' ?
+	    "/" : "", git_tree_entry_name(e));
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		n = (int)sizeof(rel) - 1;
+	return entry_refused(e, rel, (size_t)n);
 }

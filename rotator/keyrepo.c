@@ -46,6 +46,20 @@ sync_repo(const char *path)
 	return rc;
 }
 
+/* -1 if keys/ or a directory in it is not a directory (a link). */
+static int
+linked_keys(struct dk_keyrepo *r)
+{
+	char **list = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = dk_store_domains(r->path, &list, &n);
+	dk_store_list_free(list, n);
+	/* A stray regular file is no danger to the checkout. */
+	return rc == DK_EUSAGE ? 0 : rc;
+}
+
 /* An earlier run died before committing: back to HEAD (keyrepo.h). */
 static int
 recover(struct dk_keyrepo *r)
@@ -61,7 +75,12 @@ recover(struct dk_keyrepo *r)
 	    "uncommitted changes under %s/ are rolled back to HEAD", rc == 0 ?
 	    strtol(pid, NULL, 10) : 0L, DK_STORE_KEYS_DIR);
 	free(pid);
-	if (dk_git_restore(r->git, DK_STORE_KEYS_DIR) != 0 ||
+	/*
+	 * libgit2's checkout writes by path: a keys or keys/DOMAIN made a
+	 * link since would be written through.  The listing refuses both.
+	 */
+	if (linked_keys(r) != 0 ||
+	    dk_git_restore(r->git, DK_STORE_KEYS_DIR) != 0 ||
 	    sync_repo(r->path) != 0)
 		return -1;
 	if (unlink(path) == -1 && errno != ENOENT) {
@@ -115,7 +134,8 @@ int
 dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
     int wait)
 {
-	char cfgpath[PATH_MAX];
+	char cfgpath[PATH_MAX], *buf = NULL;
+	size_t len;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -133,7 +153,13 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
 		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
 		    DK_CONFIG_FILE)) != 0)
 			goto fail;
-		if ((rc = dk_config_load(cfgpath, &r->cfg)) != 0)
+		/* Read below the repository: not through a link or a FIFO. */
+		if ((rc = dk_tree_read(path, DK_CONFIG_FILE,
+		    DK_CONFIG_MAX_SIZE, &buf, &len)) != 0)
+			goto fail;
+		rc = dk_config_parse(buf, len, cfgpath, &r->cfg);
+		free(buf);
+		if (rc != 0)
 			goto fail;
 	}
 	return 0;
@@ -243,7 +269,7 @@ static int
 write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
     const char *value, bool sync, struct dk_strlist *paths)
 {
-	char owner[DK_SELECTOR_MAX + 16], path[PATH_MAX], rel[PATH_MAX];
+	char owner[DK_SELECTOR_MAX + 16], rel[PATH_MAX];
 	char *zone = NULL;
 	int n, rc = -1;
 
@@ -252,15 +278,14 @@ write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
 		dk_error_set("selector too long: '%s'", sel);
 		return -1;
 	}
-	if (dk_store_key_path(r->path, domain, sel, "txt", path,
-	    sizeof(path)) != 0 ||
-	    relpath(rel, sizeof(rel), domain, sel, "txt") != 0)
+	if (relpath(rel, sizeof(rel), domain, sel, "txt") != 0)
 		return -1;
 	if (dk_record_zone(owner, 0, value, sel, domain, &zone) != 0)
 		goto done;
 	/* A new key's record is new: created, like its private key. */
-	if ((sync ? dk_file_replace(path, zone, strlen(zone), 0644) :
-	    dk_file_create_nosync(path, zone, strlen(zone), 0644)) != 0)
+	if ((sync ? dk_tree_replace(r->path, rel, zone, strlen(zone), 0644) :
+	    dk_tree_create(r->path, rel, zone, strlen(zone), 0644,
+	    false)) != 0)
 		goto done;
 	rc = dk_strlist_add(paths, rel);
 done:
@@ -270,14 +295,15 @@ done:
 
 /* PKCS#8 PEM, 0600, exclusive; not synced (see dk_keyrepo_write_key). */
 static int
-write_private(const struct dk_key *key, const char *path)
+write_private(const struct dk_keyrepo *r, const struct dk_key *key,
+    const char *rel)
 {
 	struct dk_buf pem = { 0 };
 	int rc;
 
 	if ((rc = dk_key_to_pem(key, &pem)) != 0)
 		return rc;
-	rc = dk_file_create_nosync(path, pem.data, pem.len, 0600);
+	rc = dk_tree_create(r->path, rel, pem.data, pem.len, 0600, false);
 	dk_buf_wipe(&pem);
 	return rc;
 }
@@ -287,24 +313,22 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
     const struct dk_key *key, const struct dk_policy *pol,
     struct dk_strlist *paths)
 {
-	char path[PATH_MAX], rel[PATH_MAX];
+	char rel[PATH_MAX];
 	struct dk_record_opts o;
 	char *value = NULL;
 	int rc = -1;
 
 	if (dk_store_mkdir(r->path, domain) != 0 ||
-	    dk_store_key_path(r->path, domain, sel, "private", path,
-	    sizeof(path)) != 0 ||
 	    relpath(rel, sizeof(rel), domain, sel, "private") != 0)
 		return -1;
 	record_opts(pol, &o);
 	if (dk_record_value(key, &o, &value) != 0 || journal_begin(r) != 0)
 		goto done;
-	if ((rc = write_private(key, path)) != 0)
+	if ((rc = write_private(r, key, rel)) != 0)
 		goto done;
 	DK_FAULT("after-key-write");
 	if ((rc = write_txt(r, domain, sel, value, false, paths)) != 0) {
-		unlink(path);
+		dk_tree_remove(r->path, rel);
 		goto done;
 	}
 	DK_FAULT("after-key-write");
@@ -470,29 +494,31 @@ dk_keyrepo_stage_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
 	if (dk_store_stage(r->path, dk, path, sizeof(path)) != 0)
 		return -1;
 	if ((*tmp = strdup(path)) == NULL) {
-		unlink(path);
+		dk_tree_remove(r->path, path);
 		dk_error_set("out of memory");
 		return -1;
 	}
 	return 0;
 }
 
+void
+dk_keyrepo_unstage(struct dk_keyrepo *r, const char *tmp)
+{
+	dk_tree_remove(r->path, tmp);
+}
+
 int
 dk_keyrepo_publish_domain(struct dk_keyrepo *r,
     const struct dk_domain_keys *dk, const char *tmp, struct dk_strlist *paths)
 {
-	char path[PATH_MAX], rel[PATH_MAX];
+	char rel[PATH_MAX];
 
-	if (dk_store_yaml_path(r->path, dk->domain, path, sizeof(path)) != 0 ||
-	    dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0) {
-		unlink(tmp);
+	if (dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0 ||
+	    journal_begin(r) != 0) {
+		dk_keyrepo_unstage(r, tmp);
 		return -1;
 	}
-	if (journal_begin(r) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	if (dk_file_publish(tmp, path) != 0)
+	if (dk_tree_publish(r->path, tmp, rel) != 0)
 		return -1;
 	DK_FAULT("after-keys-yaml");
 	if (domain_files(dk, paths) != 0)

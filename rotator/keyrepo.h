@@ -116,6 +116,8 @@ int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
  */
 int	dk_keyrepo_stage_domain(struct dk_keyrepo *,
 	    const struct dk_domain_keys *, char **);
+/* Removes a staged keys.yaml (its path, relative to the repository). */
+void	dk_keyrepo_unstage(struct dk_keyrepo *, const char *);
 int	dk_keyrepo_sync(struct dk_keyrepo *);
 /*
  * Starts the journal (.git/dkimrot.dirty) before the first change; the

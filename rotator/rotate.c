@@ -220,7 +220,7 @@ dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 	if (stage(r, dk, pol, plan, reqs, &mine, &tmp) != 0)
 		goto done;
 	if (dk_keyrepo_sync(r) != 0) {
-		unlink(tmp);
+		dk_keyrepo_unstage(r, tmp);
 		unwrite(r, dk->domain, plan);
 		goto done;
 	}
@@ -299,7 +299,7 @@ publish_job(size_t i, void *arg)
 	if (j->rc != 0 || j->tmp == NULL)
 		return;
 	if (!a->synced) {
-		unlink(j->tmp);
+		dk_keyrepo_unstage(a->r, j->tmp);
 		dk_error_set("keys.yaml not saved: the new keys could not be "
 		    "synced");
 	} else

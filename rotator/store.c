@@ -122,24 +122,22 @@ static int
 check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
     const char *ext)
 {
-	char name[DK_SELECTOR_MAX + 16], rel[PATH_MAX], path[PATH_MAX];
+	char name[DK_SELECTOR_MAX + 16], rel[PATH_MAX];
 	struct stat st;
+	int rc;
 
 	/* Cannot truncate: selector[] holds at most DK_SELECTOR_MAX. */
 	snprintf(name, sizeof(name), "%s.%s", k->selector, ext);
-	if (rel_path(rel, sizeof(rel), domain, name) != 0 ||
-	    full_path(path, sizeof(path), repo, rel) != 0)
+	if (rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
-	if (lstat(path, &st) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			dk_error_set("key file '%s' is missing; keys.yaml "
-			    "names it (state %s)", rel,
-			    dk_state_name(k->state));
-		else
-			dk_error_set_errno(errno, "cannot check key file '%s'",
-			    rel);
+	/* A link, FIFO, device or hard link is refused (common/file.h). */
+	if ((rc = dk_tree_stat(repo, rel, &st)) == DK_ENOTFOUND) {
+		dk_error_set("key file '%s' is missing; keys.yaml names it "
+		    "(state %s)", rel, dk_state_name(k->state));
 		return -1;
 	}
+	if (rc != 0)
+		return -1;
 	if (!S_ISREG(st.st_mode)) {
 		dk_error_set("key file '%s' is not a regular file; keys.yaml "
 		    "names it (state %s)", rel, dk_state_name(k->state));
@@ -171,7 +169,7 @@ int
 dk_store_load(const char *repo, const char *domain,
     struct dk_domain_keys **out)
 {
-	char rel[PATH_MAX], path[PATH_MAX], *buf = NULL;
+	char rel[PATH_MAX], *buf = NULL;
 	struct dk_domain_keys *dk = NULL;
 	size_t len;
 	int rc;
@@ -179,10 +177,9 @@ dk_store_load(const char *repo, const char *domain,
 	*out = NULL;
 	if ((rc = check_domain(domain)) != 0)
 		return rc;
-	if (rel_path(rel, sizeof(rel), domain, DK_STORE_YAML) != 0 ||
-	    full_path(path, sizeof(path), repo, rel) != 0)
+	if (rel_path(rel, sizeof(rel), domain, DK_STORE_YAML) != 0)
 		return -1;
-	rc = dk_file_read(path, DK_FILE_MAX, &buf, &len);
+	rc = dk_tree_read(repo, rel, DK_FILE_MAX, &buf, &len);
 	if (rc == DK_ENOTFOUND)
 		return dk_domain_keys_new(domain, out);
 	if (rc != 0)
@@ -200,44 +197,59 @@ dk_store_load(const char *repo, const char *domain,
 	return 0;
 }
 
-/* chmod only when needed: an unchanged file keeps its ctime. */
+/*
+ * chmod only when needed: an unchanged directory keeps its ctime.  By
+ * descriptor: a chmod by name would follow keys -> /etc.
+ */
 static int
-set_mode(const char *path, mode_t mode, bool missing_ok)
+fd_mode(int fd, const char *rel, mode_t mode)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == -1) {
-		if (missing_ok && errno == ENOENT)
-			return 0;
-		dk_error_set_errno(errno, "cannot check '%s'", path);
+	if (fstat(fd, &st) == -1) {
+		dk_error_set_errno(errno, "cannot check '%s'", rel);
 		return -1;
 	}
-	if ((st.st_mode & 07777) != mode && chmod(path, mode) == -1) {
-		dk_error_set_errno(errno, "cannot set the mode of '%s'", path);
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1) {
+		dk_error_set_errno(errno, "cannot set the mode of '%s'", rel);
 		return -1;
 	}
 	return 0;
+}
+
+/* Directory rel made (mk) or opened, then given MODE_DIR. */
+static int
+dir_mode(const char *repo, const char *rel, bool mk, bool missing_ok)
+{
+	int fd, rc;
+
+	rc = dk_tree_dir(repo, rel, mk ? MODE_DIR : 0, &fd);
+	if (rc == DK_ENOTFOUND && missing_ok)
+		return 0;
+	if (rc != 0)
+		return -1;
+	rc = fd_mode(fd, rel, MODE_DIR);
+	close(fd);
+	return rc;
 }
 
 int
 dk_store_mkdir(const char *repo, const char *domain)
 {
-	char keys[PATH_MAX], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	int rc;
 
 	if ((rc = check_domain(domain)) != 0)
 		return rc;
-	if (full_path(keys, sizeof(keys), repo, DK_STORE_KEYS_DIR) != 0 ||
-	    dk_store_domain_path(repo, domain, dir, sizeof(dir)) != 0)
+	if (rel_path(dir, sizeof(dir), domain, NULL) != 0)
 		return -1;
-	if (dk_dir_make(dir, MODE_DIR) != 0 ||
-	    set_mode(keys, MODE_DIR, false) != 0 ||
-	    set_mode(dir, MODE_DIR, false) != 0)
+	if (dir_mode(repo, DK_STORE_KEYS_DIR, true, false) != 0 ||
+	    dir_mode(repo, dir, true, false) != 0)
 		return -1;
 	return 0;
 }
 
-/* keys.yaml of dk formatted into b, its directory made, its path. */
+/* keys.yaml of dk formatted into b, its directory made, its rel path. */
 static int
 prepare(const char *repo, const struct dk_domain_keys *dk, struct dk_buf *b,
     char *path, size_t size)
@@ -247,7 +259,7 @@ prepare(const char *repo, const struct dk_domain_keys *dk, struct dk_buf *b,
 	if ((rc = dk_store_format(dk, b)) != 0)
 		return rc;
 	if (dk_store_mkdir(repo, dk->domain) != 0 ||
-	    dk_store_yaml_path(repo, dk->domain, path, size) != 0)
+	    rel_path(path, size, dk->domain, DK_STORE_YAML) != 0)
 		return -1;
 	return 0;
 }
@@ -260,7 +272,7 @@ dk_store_save(const char *repo, const struct dk_domain_keys *dk)
 	int rc;
 
 	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
-	    dk_file_replace(path, b.data, b.len, MODE_PUBLIC) != 0)
+	    dk_tree_replace(repo, path, b.data, b.len, MODE_PUBLIC) != 0)
 		rc = -1;
 	dk_buf_dispose(&b);
 	return rc;
@@ -275,7 +287,8 @@ dk_store_stage(const char *repo, const struct dk_domain_keys *dk, char *tmp,
 	int rc;
 
 	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
-	    dk_file_stage(path, b.data, b.len, MODE_PUBLIC, tmp, size) != 0)
+	    dk_tree_stage(repo, path, b.data, b.len, MODE_PUBLIC, tmp,
+	    size) != 0)
 		rc = -1;
 	dk_buf_dispose(&b);
 	return rc;
@@ -287,7 +300,7 @@ dk_store_remove_key_files(const char *repo, const char *domain,
 {
 	static const struct { unsigned bit; const char *ext; } files[] = {
 		{ DK_STORE_PRIVATE, "private" }, { DK_STORE_TXT, "txt" } };
-	char path[PATH_MAX];
+	char rel[PATH_MAX];
 	size_t i;
 	int rc;
 
@@ -297,13 +310,9 @@ dk_store_remove_key_files(const char *repo, const char *domain,
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (!(which & files[i].bit))
 			continue;
-		if (dk_store_key_path(repo, domain, sel, files[i].ext, path,
-		    sizeof(path)) != 0)
+		if (dk_store_key_path(NULL, domain, sel, files[i].ext, rel,
+		    sizeof(rel)) != 0 || dk_tree_remove(repo, rel) != 0)
 			return -1;
-		if (unlink(path) == -1 && errno != ENOENT) {
-			dk_error_set_errno(errno, "cannot remove '%s'", path);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -349,15 +358,23 @@ oom:
 	return -1;
 }
 
-static bool
+/* 1: a directory, 0: not, -1: one the tree must not hold (refused). */
+static int
 is_dir(DIR *d, const struct dirent *de)
 {
+	char rel[PATH_MAX];
 	struct stat st;
 
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type == DT_DIR;
-	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode);
+	if (de->d_type == DT_DIR)
+		return 1;
+	if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return 1;
+	if (!S_ISREG(st.st_mode) && snprintf(rel, sizeof(rel), "%s/%s",
+	    DK_STORE_KEYS_DIR, de->d_name) < (int)sizeof(rel))
+		return dk_tree_check(rel, &st);
+	return 0;
 }
 
 int
@@ -367,23 +384,27 @@ dk_store_domains(const char *repo, char ***out, size_t *nout)
 	struct dirent *de;
 	size_t n = 0, cap = 0;
 	DIR *d;
-	int rc = -1;
+	int fd, dir, rc = -1;
 
 	*out = NULL;
 	*nout = 0;
 	if (full_path(path, sizeof(path), repo, DK_STORE_KEYS_DIR) != 0)
 		return -1;
-	if ((d = opendir(path)) == NULL) {
-		if (errno == ENOENT)
-			return 0;
+	if ((rc = dk_tree_dir(repo, DK_STORE_KEYS_DIR, 0, &fd)) != 0)
+		return rc == DK_ENOTFOUND ? 0 : -1;
+	if ((d = fdopendir(fd)) == NULL) {
 		dk_error_set_errno(errno, "cannot read directory '%s'", path);
+		close(fd);
 		return -1;
 	}
+	rc = -1;
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (!is_dir(d, de) || check_domain(de->d_name) != 0) {
+		if ((dir = is_dir(d, de)) == -1)
+			goto done;
+		if (dir == 0 || check_domain(de->d_name) != 0) {
 			dk_error_set("unexpected entry '%s/%s': %s holds only "
 			    "directories named by lower-case domains",
 			    DK_STORE_KEYS_DIR, de->d_name, DK_STORE_KEYS_DIR);
@@ -473,6 +494,7 @@ static int
 scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
     char ***chmods, size_t *nchmod, char ***gone, size_t *ngone)
 {
+	char rel[PATH_MAX];
 	size_t capc = 0, capg = 0;
 	const struct keep *k;
 	struct dirent *de;
@@ -488,6 +510,13 @@ scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 			    DK_STORE_KEYS_DIR, domain, de->d_name);
 			return -1;
 		}
+		/*
+		 * Debris too: whatever was linked in is refused, before
+		 * anything here is changed.
+		 */
+		if (rel_path(rel, sizeof(rel), domain, de->d_name) != 0 ||
+		    dk_tree_check(rel, &st) != 0)
+			return -1;
 		if ((k = kept(keep, nkeep, de->d_name)) != NULL) {
 			if (!S_ISREG(st.st_mode)) {
 				dk_error_set("'%s/%s/%s' is not a regular file",
@@ -524,12 +553,10 @@ fix(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 	size_t i, cap = 0;
 
 	for (i = 0; i < nchmod; i++) {
-		if (fchmodat(dirfd(d), chmods[i], kept(keep, nkeep,
-		    chmods[i])->mode, 0) == -1) {
-			dk_error_set_errno(errno, "cannot set the mode of "
-			    "'%s/%s/%s'", DK_STORE_KEYS_DIR, domain, chmods[i]);
+		if (rel_path(rel, sizeof(rel), domain, chmods[i]) != 0 ||
+		    dk_tree_chmod(dirfd(d), chmods[i], rel, kept(keep, nkeep,
+		    chmods[i])->mode) != 0)
 			return -1;
-		}
 	}
 	for (i = 0; i < ngone; i++) {
 		if (rel_path(rel, sizeof(rel), domain, gone[i]) != 0)
@@ -548,32 +575,34 @@ int
 dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
     char ***removed, size_t *nremoved)
 {
-	char keys[PATH_MAX], dir[PATH_MAX], **chmods = NULL, **gone = NULL;
+	char dir[PATH_MAX], path[PATH_MAX], **chmods = NULL, **gone = NULL;
 	struct keep *keep = NULL;
 	size_t nkeep = 0, nchmod = 0, ngone = 0;
 	DIR *d = NULL;
-	int rc;
+	int fd, rc;
 
 	*removed = NULL;
 	*nremoved = 0;
 	if ((rc = check_domain(dk->domain)) != 0)
 		return rc;
-	rc = -1;
-	if (full_path(keys, sizeof(keys), repo, DK_STORE_KEYS_DIR) != 0 ||
-	    dk_store_domain_path(repo, dk->domain, dir, sizeof(dir)) != 0)
+	if (rel_path(dir, sizeof(dir), dk->domain, NULL) != 0 ||
+	    full_path(path, sizeof(path), repo, dir) != 0)
 		return -1;
-	if ((d = opendir(dir)) == NULL) {
-		if (errno == ENOENT)
-			return set_mode(keys, MODE_DIR, true);
-		dk_error_set_errno(errno, "cannot read directory '%s'", dir);
+	if ((rc = dk_tree_dir(repo, dir, 0, &fd)) != 0)
+		return rc == DK_ENOTFOUND ? dir_mode(repo, DK_STORE_KEYS_DIR,
+		    false, true) : -1;
+	rc = -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		dk_error_set_errno(errno, "cannot read directory '%s'", path);
+		close(fd);
 		return -1;
 	}
 	if ((keep = keep_list(dk, &nkeep)) == NULL ||
 	    scan(d, dk->domain, keep, nkeep, &chmods, &nchmod, &gone,
 	    &ngone) != 0)
 		goto done;
-	if (set_mode(keys, MODE_DIR, false) != 0 ||
-	    set_mode(dir, MODE_DIR, false) != 0 ||
+	if (dir_mode(repo, DK_STORE_KEYS_DIR, false, false) != 0 ||
+	    fd_mode(dirfd(d), dir, MODE_DIR) != 0 ||
 	    fix(d, dk->domain, keep, nkeep, chmods, nchmod, gone, ngone,
 	    removed, nremoved) != 0)
 		goto done;

@@ -19,7 +19,7 @@
  *     GENERATEd key (dk_store_mkdir first), the p= empty SEL.txt of a
  *     REVOKEd key (dk_file_replace, 0644)
  *   dk_policy_apply, dk_store_save (or, for many domains at once,
- *     dk_store_stage, one sync of them all, dk_file_publish: the key
+ *     dk_store_stage, one sync of them all, dk_tree_publish: the key
  *     files are on disk before the keys.yaml that names them)
  *   dk_store_repair        (removes what the new state no longer needs:
  *                           files of retired keys, .private of revoked keys;
@@ -88,7 +88,9 @@ int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
  * .private and .txt and each revoked key its .txt, as regular files: if
  * not, -1 with "key file 'keys/D/S.private' is missing; keys.yaml names
  * it (state active)" and nothing touched.  DK_EUSAGE for an invalid
- * domain name or a keys.yaml dk_store_parse() refuses.
+ * domain name or a keys.yaml dk_store_parse() refuses.  Every path is
+ * walked below repo without following a link (dk_tree_*, file.h): a
+ * link, FIFO, socket, device or hard link on the way is refused (-1).
  */
 int	dk_store_load(const char *repo, const char *domain,
 	    struct dk_domain_keys **out);
@@ -99,8 +101,9 @@ int	dk_store_save(const char *repo, const struct dk_domain_keys *);
 /*
  * dk_store_save's first half, for saving many domains with one sync
  * (rotator/rotate.c): keys.yaml's new bytes in a temporary file beside
- * it (mkdir as needed), not fsynced; its path goes to tmp.  The caller
- * syncs, then dk_file_publish(tmp, keys.yaml's path).  A temporary file
+ * it (mkdir as needed), not fsynced; its path, relative to repo, goes to
+ * tmp.  The caller syncs, then dk_tree_publish(repo, tmp, keys.yaml's
+ * relative path).  A temporary file
  * left by a crash is debris to dk_store_repair().
  */
 int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
@@ -113,7 +116,9 @@ int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
  * keys.yaml 0644 (git does not keep modes).  *removed (sorted, paths
  * relative to repo: "keys/D/S.private") is the caller's to free with
  * dk_store_list_free(); it may be set even on error.  A subdirectory, or
- * a needed file that is not a regular file, is an error (-1).
+ * a needed file that is not a regular file, is an error (-1); so is a
+ * symlink, FIFO, socket, device or hard link, debris or not, refused
+ * before anything is changed (common/file.h).
  */
 int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
 	    char ***removed, size_t *nremoved);

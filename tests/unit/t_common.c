@@ -208,6 +208,178 @@ test_common__files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+#define ONLY	" (the key repository holds only directories and regular files)"
+
+/* out/o: "outside", mode 0640; its digest is its content and mode. */
+static void
+outside_same(const char *out)
+{
+	char path[PATH_MAX], *data;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/o", out);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(dk_file_read(path, 100, &data, NULL), 0);
+	assert_string_equal(data, "outside\n");
+	free(data);
+}
+
+/* dk_tree_*: below a root, by descriptor, no link followed. */
+static void
+test_common__tree(void **state)
+{
+	char root[] = "/tmp/dk_t_tree.XXXXXX", out[] = "/tmp/dk_t_out.XXXXXX";
+	char p[PATH_MAX], q[PATH_MAX], tmp[PATH_MAX], msg[PATH_MAX + 64];
+	struct stat st;
+	size_t len;
+	char *data;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_non_null(mkdtemp(out));
+	snprintf(p, sizeof(p), "%s/o", out);
+	assert_int_equal(dk_file_create(p, "outside\n", 8, 0640), 0);
+
+	/* Made, written, read, replaced, staged, published, removed. */
+	assert_int_equal(dk_tree_dir(root, "keys/d", 0700, &fd), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	assert_int_equal(dk_tree_create(root, "keys/d/f", "abc", 3, 0600,
+	    true), 0);
+	snprintf(p, sizeof(p), "%s/keys/d/f", root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(dk_tree_create(root, "keys/d/f", "x", 1, 0600,
+	    false), DK_EEXISTS);
+	assert_int_equal(dk_tree_read(root, "keys/d/f", 100, &data, &len), 0);
+	assert_int_equal(len, 3);
+	assert_string_equal(data, "abc");
+	free(data);
+	assert_int_equal(dk_tree_replace(root, "keys/d/f", "hello", 5, 0644),
+	    0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(dk_tree_read(root, "keys/d/f", 100, &data, NULL), 0);
+	assert_string_equal(data, "hello");
+	free(data);
+	assert_int_equal(dk_tree_stage(root, "keys/d/y", "v", 1, 0644, tmp,
+	    sizeof(tmp)), 0);
+	assert_int_equal(strncmp(tmp, "keys/d/y.tmp.", 13), 0);
+	assert_int_equal(strlen(tmp), 19);
+	assert_int_equal(dk_tree_publish(root, "keys/y.tmp.abcdef",
+	    "keys/d/y"), -1);
+	assert_int_equal(dk_tree_publish(root, tmp, "keys/d/y"), 0);
+	assert_int_equal(dk_tree_read(root, "keys/d/y", 100, &data, NULL), 0);
+	assert_string_equal(data, "v");
+	free(data);
+	snprintf(q, sizeof(q), "%s/%s", root, tmp);
+	assert_int_equal(lstat(q, &st), -1);
+	assert_int_equal(dk_tree_remove(root, "keys/d/y"), 0);
+	assert_int_equal(dk_tree_remove(root, "keys/d/y"), 0);
+	assert_int_equal(dk_tree_remove(root, "keys/none/y"), 0);
+	assert_int_equal(dk_tree_read(root, "keys/d/y", 100, &data, NULL),
+	    DK_ENOTFOUND);
+	assert_int_equal(dk_tree_read(root, "keys/none/y", 100, &data, NULL),
+	    DK_ENOTFOUND);
+	assert_int_equal(dk_tree_read("/nonexistent.dk", "keys/d/f", 100,
+	    &data, NULL), DK_ENOTFOUND);
+	assert_int_equal(dk_tree_read(root, "keys/d/f", 4, &data, NULL), -1);
+	assert_int_equal(dk_tree_read(root, "keys/../keys/d/f", 100, &data,
+	    NULL), -1);
+	assert_string_equal(dk_error_last(), "invalid path 'keys/..'");
+	/* The root's own path may hold a link: the operator chose it. */
+	snprintf(q, sizeof(q), "%s/root", out);
+	assert_int_equal(symlink(root, q), 0);
+	assert_int_equal(dk_tree_read(q, "keys/d/f", 100, &data, NULL), 0);
+	free(data);
+	assert_int_equal(unlink(q), 0);
+
+	/* A directory below the root that is a link: nothing through it. */
+	snprintf(p, sizeof(p), "%s/keys/e", root);
+	assert_int_equal(symlink(out, p), 0);
+	assert_int_equal(dk_tree_read(root, "keys/e/o", 100, &data, NULL), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/e': a symbolic "
+	    "link" ONLY);
+	assert_int_equal(dk_tree_create(root, "keys/e/new", "x", 1, 0600,
+	    true), -1);
+	assert_int_equal(dk_tree_replace(root, "keys/e/o", "x", 1, 0600), -1);
+	assert_int_equal(dk_tree_stage(root, "keys/e/o", "x", 1, 0600, tmp,
+	    sizeof(tmp)), -1);
+	assert_int_equal(dk_tree_remove(root, "keys/e/o"), -1);
+	assert_int_equal(dk_tree_stat(root, "keys/e/o", &st), -1);
+	assert_int_equal(dk_tree_dir(root, "keys/e", 0700, &fd), -1);
+	assert_int_equal(dk_tree_dir(root, "keys/e/sub", 0700, &fd), -1);
+	snprintf(q, sizeof(q), "%s/new", out);
+	assert_int_equal(lstat(q, &st), -1);
+	snprintf(q, sizeof(q), "%s/sub", out);
+	assert_int_equal(lstat(q, &st), -1);
+	outside_same(out);
+	assert_int_equal(unlink(p), 0);
+
+	/* A file that is a link: neither read, written nor re-moded. */
+	snprintf(p, sizeof(p), "%s/keys/d/l", root);
+	snprintf(q, sizeof(q), "%s/o", out);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(dk_tree_read(root, "keys/d/l", 100, &data, NULL), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/d/l': a symbolic "
+	    "link" ONLY);
+	assert_int_equal(dk_tree_stat(root, "keys/d/l", &st), -1);
+	assert_int_equal(dk_tree_create(root, "keys/d/l", "x", 1, 0600,
+	    true), DK_EEXISTS);
+	assert_int_equal(dk_tree_dir(root, "keys/d", 0, &fd), 0);
+	assert_int_equal(dk_tree_chmod(fd, "l", "keys/d/l", 0600), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/d/l': a symbolic "
+	    "link" ONLY);
+	outside_same(out);
+	assert_int_equal(unlink(p), 0);
+
+	/* A hard link to a file outside: refused, its mode kept. */
+	assert_int_equal(link(q, p), 0);
+	assert_int_equal(dk_tree_read(root, "keys/d/l", 100, &data, NULL), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/d/l': a hard "
+	    "link (its file has 2 names; a file of the key repository has "
+	    "only one)");
+	assert_int_equal(dk_tree_chmod(fd, "l", "keys/d/l", 0600), -1);
+	outside_same(out);
+	assert_int_equal(unlink(p), 0);
+
+	/* A FIFO: refused at once, never waited on; dk_file_read too. */
+	assert_int_equal(mkfifo(p, 0644), 0);
+	assert_int_equal(dk_tree_read(root, "keys/d/l", 100, &data, NULL), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/d/l': a FIFO"
+	    ONLY);
+	assert_int_equal(dk_tree_chmod(fd, "l", "keys/d/l", 0600), -1);
+	assert_int_equal(dk_file_read(p, 100, &data, NULL), -1);
+	snprintf(msg, sizeof(msg), "cannot read '%s': not a regular file", p);
+	assert_string_equal(dk_error_last(), msg);
+	assert_int_equal(unlink(p), 0);
+
+	/* A regular file's mode, set through its descriptor. */
+	assert_int_equal(dk_tree_chmod(fd, "f", "keys/d/f", 0600), 0);
+	snprintf(p, sizeof(p), "%s/keys/d/f", root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	close(fd);
+
+	/* The other kinds, by their stat. */
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_int_equal(dk_tree_check("keys/d/n", &st), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/d/n': a device"
+	    ONLY);
+	st.st_mode = S_IFSOCK | 0755;
+	assert_int_equal(dk_tree_check("keys/d/s", &st), -1);
+	assert_string_equal(dk_error_last(), "refusing 'keys/d/s': a socket"
+	    ONLY);
+	assert_int_equal(stat(root, &st), 0);
+	assert_int_equal(dk_tree_check("keys", &st), 0);
+
+	dk_dir_remove(root);
+	dk_dir_remove(out);
+}
+
 /* dk_dir_make: like mkdir -p, whatever part of the path exists. */
 static void
 test_common__dir_make(void **state)
@@ -492,6 +664,7 @@ main(void)
 		cmocka_unit_test(test_common__buf),
 		cmocka_unit_test(test_common__json_quote),
 		cmocka_unit_test(test_common__files),
+		cmocka_unit_test(test_common__tree),
 		cmocka_unit_test(test_common__dir_make),
 		cmocka_unit_test(test_common__dir_remove),
 		cmocka_unit_test(test_common__tmp_sweep),
