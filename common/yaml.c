@@ -15,7 +15,7 @@ struct builder {
 	const char	*buf;
 	size_t		 len;
 	size_t		 nodes;
-	size_t		 cost;		/* bytes charged for this tree */
+	size_t		 cost;		/* bytes charged, this tree */
 };
 
 /* Every tree alive in this process, all threads (yaml.h). */

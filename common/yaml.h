@@ -44,7 +44,7 @@ struct dk_ynode {
 	struct dk_ynode	**items;
 	struct dk_ynode	**keys;
 	size_t		  n;
-	size_t		  cost;		/* the root: the whole tree's charge */
+	size_t		  cost;		/* root: the tree's charge */
 };
 
 /*
