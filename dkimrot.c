@@ -112,11 +112,11 @@ harden(void)
 	struct rlimit rl = { 0, 0 };
 
 	umask(077);
-	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		dk_log_warn("cannot disable core dumps (RLIMIT_CORE): %s",
-		    strerror(errno));
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		dk_log_warn("cannot make the process undumpable: %s",
+		    strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		dk_log_warn("cannot disable core dumps (RLIMIT_CORE): %s",
 		    strerror(errno));
 }
 
