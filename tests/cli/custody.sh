@@ -15,7 +15,7 @@ set -u
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 R=$tmp/repo
 T=2026-11-01T00:00:00Z
-PLAN=26
+PLAN=28
 
 echo "1..$PLAN"
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null ||
@@ -184,6 +184,13 @@ chown nobody "$R/.git/objects"
 msg="dkimrot: key repository '$R/.git/objects' is owned by another user (uid $(id -u nobody)): run chown -R 0 '$R'"
 refused "rotate: .git/objects owned by nobody refused" rotate
 chown root "$R/.git/objects"
+
+mv "$R/.git" "$tmp/git"
+ln -s "$tmp/git" "$R/.git"
+msg="dkimrot: key repository '$R/.git' is not a directory (a symlink or a file); the key repository keeps its history inside itself"
+refused "status: .git a symlink to elsewhere refused" status
+rm "$R/.git"
+mv "$tmp/git" "$R/.git"
 
 chmod 755 "$R/.git"
 chmod -R go-rwx "$R"
