@@ -16,6 +16,7 @@ struct builder {
 	size_t		 len;
 	size_t		 nodes;
 	size_t		 cost;		/* bytes charged, this tree */
+	size_t		 reserved;	/* of the process's budget */
 };
 
 /* Every tree alive in this process, all threads (yaml.h). */
@@ -34,6 +35,9 @@ heap_cost(size_t size)
 	return c < 32 ? 32 : c;
 }
 
+/* The process-wide budget is taken in steps, not an atomic a node. */
+#define RESERVE_STEP	(64u * 1024)
+
 /*
  * Charges bytes to the tree of b before they are allocated: refused past
  * the document's budget (bad input) or the process's (other trees).
@@ -41,7 +45,7 @@ heap_cost(size_t size)
 static int
 charge(struct builder *b, size_t bytes, int line, int col)
 {
-	size_t prev;
+	size_t need, prev;
 
 	if (bytes > DK_YAML_DOC_BUDGET - b->cost) {
 		dk_error_set("%s:%d:%d: document too big: its tree would need "
@@ -49,15 +53,21 @@ charge(struct builder *b, size_t bytes, int line, int col)
 		    DK_YAML_DOC_BUDGET);
 		return DK_EUSAGE;
 	}
-	prev = atomic_fetch_add(&charged, bytes);
-	if (prev + bytes > DK_YAML_RUN_BUDGET) {
-		atomic_fetch_sub(&charged, bytes);
+	b->cost += bytes;
+	if (b->cost <= b->reserved)
+		return 0;
+	need = (b->cost - b->reserved + RESERVE_STEP - 1) /
+	    RESERVE_STEP * RESERVE_STEP;
+	prev = atomic_fetch_add(&charged, need);
+	if (prev + need > DK_YAML_RUN_BUDGET) {
+		atomic_fetch_sub(&charged, need);
+		b->cost -= bytes;
 		dk_error_set("%s:%d:%d: out of memory for YAML: the documents "
 		    "read at once would need more than %u bytes", b->file,
 		    line, col, DK_YAML_RUN_BUDGET);
 		return -1;
 	}
-	b->cost += bytes;
+	b->reserved += need;
 	return 0;
 }
 
@@ -397,16 +407,16 @@ dk_yaml_parse(const char *buf, size_t len, const char *file,
 	}
 	yaml_event_delete(&ev);
 	if (root != NULL)
-		root->cost = b.cost;
+		root->cost = b.reserved;
 	else
-		release(b.cost);
+		release(b.reserved);
 	*out = root;
 	root = NULL;
 	rc = 0;
 done:
 	if (rc != 0) {
 		node_free(root);
-		release(b.cost);
+		release(b.reserved);
 	}
 	yaml_parser_delete(&b.parser);
 	return rc;
