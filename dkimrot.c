@@ -2,6 +2,11 @@
  * dkimrot: global options, the subcommand table, exit codes.  Nothing
  * else lives here; only this file exits.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -91,6 +96,30 @@ find_self(const char *argv0)
 		dk_cli_set_self(argv0);
 }
 
+/*
+ * Before anything else: the key repository is a vault (DESIGN 7).  Every
+ * file and directory this process or its children (git, the hook's
+ * package run) create is for root's eyes only, whatever umask cron, a
+ * shell or systemd hands us.  And no core dump: a process that holds
+ * private keys must never leave them in a core file (or let a ptrace of
+ * the same uid read them; PR_SET_DUMPABLE 0 also makes /proc/PID/mem and
+ * friends root-owned).  Failure of either is not fatal (a kernel without
+ * prctl), but is said.
+ */
+static void
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	umask(077);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		dk_log_warn("cannot make the process undumpable: %s",
+		    strerror(errno));
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		dk_log_warn("cannot disable core dumps (RLIMIT_CORE): %s",
+		    strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -107,6 +136,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch, rc;
 
+	harden();
 	find_self(argv[0]);
 	/* "+": stop at the command name; its options are its own. */
 	while ((ch = getopt_long(argc, argv, "+C:hqvV", opts, NULL)) != -1) {

@@ -22,6 +22,7 @@
 #include "common/strlist.h"
 #include "rotator/keyrepo.h"
 #include "rotator/keys.h"
+#include "rotator/vault.h"
 
 enum format { TEXT, JSON, NAGIOS };
 
@@ -63,6 +64,7 @@ usage(FILE *f)
 	    "                      publish_lead + 2d)\n"
 	    "  -c, --crit-age DUR  active key older: CRITICAL (default "
 	    "180d)\n", DK_CHECK_TIMEOUT_MS);
+	fputs(DK_VAULT_HELP, f);
 }
 
 /* Printable ASCII only; '|' would end a Nagios status text. */

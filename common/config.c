@@ -193,6 +193,11 @@ pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
 		value = n->scalar;
 	if (!ps->check(value))
 		return dk_cfg_bad_value(c, ps->name, n, ps->want);
+	if (ps->check == dk_config_check_dir && dk_config_system_dir(value))
+		return dk_cfg_fail(c, n, "%s '%s' is a system directory, "
+		    "which the package would own and re-mode: use a "
+		    "dedicated subdirectory such as '%s/dkim'", ps->name,
+		    value, value);
 	return set_string(field, value);
 }
 

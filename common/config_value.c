@@ -43,6 +43,76 @@ dk_config_check_dir(const char *s)
 	return !(len >= 2 && s[len - 1] == '.' && s[len - 2] == '/');
 }
 
+/*
+ * A package owns its directories: rpm sets their mode and owner on every
+ * install and removes them when the package goes.  key_dir, table_dir
+ * and zone_dir set to /etc, /var/named or /etc/opendkim would re-mode
+ * the daemon's own directory (or the system's), and erasing the package
+ * would try to take it away.  They must be dedicated subdirectories.
+ */
+static const char *const system_dirs[] = {
+	/* FHS 3.0 and its common companions */
+	"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32",
+	"/lib64", "/libx32", "/media", "/mnt", "/opt", "/proc", "/root",
+	"/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin",
+	"/usr/include", "/usr/lib", "/usr/lib64", "/usr/libexec",
+	"/usr/local", "/usr/local/etc", "/usr/sbin", "/usr/share", "/var",
+	"/var/cache", "/var/lib", "/var/local", "/var/lock", "/var/log",
+	"/var/mail", "/var/opt", "/var/run", "/var/spool", "/var/tmp",
+	"/var/www",
+	/* system configuration that other packages own */
+	"/etc/cron.d", "/etc/default", "/etc/pki", "/etc/pki/tls",
+	"/etc/ssl", "/etc/ssl/private", "/etc/sysconfig", "/etc/systemd",
+	/* name servers: BIND, NSD, Knot, PowerDNS, Unbound */
+	"/etc/bind", "/etc/named", "/var/cache/bind", "/var/lib/bind",
+	"/var/named", "/var/named/data", "/var/named/dynamic",
+	"/var/named/slaves", "/etc/nsd", "/var/lib/nsd", "/etc/knot",
+	"/var/lib/knot", "/etc/powerdns", "/var/lib/powerdns",
+	"/etc/unbound",
+	/* DKIM signers and mail servers */
+	"/etc/dkimkeys", "/etc/opendkim", "/etc/opendkim/keys",
+	"/var/lib/opendkim", "/run/opendkim", "/etc/rspamd",
+	"/etc/rspamd/local.d", "/etc/rspamd/override.d", "/var/lib/rspamd",
+	"/etc/exim", "/etc/exim4", "/etc/postfix", "/var/spool/postfix",
+	"/etc/mail", "/etc/dovecot",
+};
+
+bool
+dk_config_system_dir(const char *s)
+{
+	char norm[DK_CONFIG_PATH_MAX + 2];
+	const char *p, *e;
+	size_t n = 0, i, len;
+
+	if (strlen(s) > DK_CONFIG_PATH_MAX)
+		return false;
+	/* Lexically: "//" and "." dropped, ".." takes one back. */
+	for (p = s; *p != '\0'; p = e) {
+		while (*p == '/')
+			p++;
+		for (e = p; *e != '\0' && *e != '/'; e++)
+			;
+		len = (size_t)(e - p);
+		if (len == 0 || (len == 1 && p[0] == '.'))
+			continue;
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			while (n > 0 && norm[--n] != '/')
+				;
+			continue;
+		}
+		norm[n++] = '/';
+		memcpy(norm + n, p, len);
+		n += len;
+	}
+	if (n == 0)
+		norm[n++] = '/';
+	norm[n] = '\0';
+	for (i = 0; i < sizeof(system_dirs) / sizeof(system_dirs[0]); i++)
+		if (strcmp(norm, system_dirs[i]) == 0)
+			return true;
+	return false;
+}
+
 bool
 dk_config_check_user(const char *s)
 {

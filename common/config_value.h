@@ -21,6 +21,13 @@ struct dk_ynode;
  * [A-Za-z0-9/._+-], no "..", no "//", no "." component, no final '/'.
  */
 bool	dk_config_check_dir(const char *);
+/*
+ * A directory the packages must not own: "/", the FHS top directories
+ * and the well-known directories of the name servers, mail servers and
+ * DKIM signers.  Compared after collapsing "//", "." and "..", and
+ * dropping a final '/'.
+ */
+bool	dk_config_system_dir(const char *);
 /* A POSIX user or group name: [a-z_][a-z0-9_-]*, 1..32 characters. */
 bool	dk_config_check_user(const char *);
 /*

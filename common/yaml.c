@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,73 @@ struct builder {
 	const char	*buf;
 	size_t		 len;
 	size_t		 nodes;
+	size_t		 cost;		/* bytes charged, this tree */
+	size_t		 reserved;	/* of the process's budget */
 };
+
+/* Every tree alive in this process, all threads (yaml.h). */
+static atomic_size_t charged;
+
+/* What malloc(size) takes from the heap: glibc's 8-byte header, 16-byte
+   steps, a 32-byte minimum chunk. */
+static size_t
+heap_cost(size_t size)
+{
+	size_t c;
+
+	if (size == 0)
+		return 0;
+	c = (size + 8 + 15) & ~(size_t)15;
+	return c < 32 ? 32 : c;
+}
+
+/* The process-wide budget is taken in steps, not an atomic a node. */
+#define RESERVE_STEP	(64u * 1024)
+
+/*
+ * Charges bytes to the tree of b before they are allocated: refused past
+ * the document's budget (bad input) or the process's (other trees).
+ */
+static int
+charge(struct builder *b, size_t bytes, int line, int col)
+{
+	size_t need, prev;
+
+	if (bytes > DK_YAML_DOC_BUDGET - b->cost) {
+		dk_error_set("%s:%d:%d: document too big: its tree would need "
+		    "more than %u bytes of memory", b->file, line, col,
+		    DK_YAML_DOC_BUDGET);
+		return DK_EUSAGE;
+	}
+	b->cost += bytes;
+	if (b->cost <= b->reserved)
+		return 0;
+	need = (b->cost - b->reserved + RESERVE_STEP - 1) /
+	    RESERVE_STEP * RESERVE_STEP;
+	prev = atomic_fetch_add(&charged, need);
+	if (prev + need > DK_YAML_RUN_BUDGET) {
+		atomic_fetch_sub(&charged, need);
+		b->cost -= bytes;
+		dk_error_set("%s:%d:%d: out of memory for YAML: the documents "
+		    "read at once would need more than %u bytes", b->file,
+		    line, col, DK_YAML_RUN_BUDGET);
+		return -1;
+	}
+	b->reserved += need;
+	return 0;
+}
+
+static void
+release(size_t bytes)
+{
+	atomic_fetch_sub(&charged, bytes);
+}
+
+size_t
+dk_yaml_charged(void)
+{
+	return atomic_load(&charged);
+}
 
 static void
 node_free(struct dk_ynode *n)
@@ -37,6 +104,9 @@ node_free(struct dk_ynode *n)
 void
 dk_yaml_free(struct dk_ynode *n)
 {
+	if (n == NULL)
+		return;
+	release(n->cost);
 	node_free(n);
 }
 
@@ -94,34 +164,49 @@ next_event(struct builder *b, yaml_event_t *ev)
 	return DK_EUSAGE;
 }
 
-static struct dk_ynode *
-node_new(struct builder *b, enum dk_ytype type, const yaml_mark_t *m)
+/* 0, or -1 / DK_EUSAGE with the message set. */
+static int
+node_new(struct builder *b, enum dk_ytype type, const yaml_mark_t *m,
+    struct dk_ynode **out)
 {
 	struct dk_ynode *n;
+	int rc;
 
+	*out = NULL;
 	if (++b->nodes > DK_YAML_MAX_NODES) {
 		fail_at(b, m, "too many nodes");
-		return NULL;
+		return -1;
 	}
+	if ((rc = charge(b, heap_cost(sizeof(*n)), (int)m->line + 1,
+	    (int)m->column + 1)) != 0)
+		return rc;
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
 		dk_error_set("out of memory");
-		return NULL;
+		return -1;
 	}
 	n->type = type;
 	n->line = (int)m->line + 1;
 	n->col = (int)m->column + 1;
-	return n;
+	*out = n;
+	return 0;
 }
 
 static int
-push(struct dk_ynode *parent, struct dk_ynode *key, struct dk_ynode *item,
-    size_t *cap)
+push(struct builder *b, struct dk_ynode *parent, struct dk_ynode *key,
+    struct dk_ynode *item, size_t *cap)
 {
 	struct dk_ynode **p;
-	size_t ncap;
+	size_t ncap, grow;
+	int rc;
 
 	if (parent->n == *cap) {
 		ncap = *cap ? *cap * 2 : 4;
+		grow = heap_cost(ncap * sizeof(*p)) -
+		    heap_cost(*cap * sizeof(*p));
+		if (parent->type == DK_Y_MAP)
+			grow *= 2;
+		if ((rc = charge(b, grow, item->line, item->col)) != 0)
+			return rc;
 		if ((p = realloc(parent->items, ncap * sizeof(*p))) == NULL)
 			goto oom;
 		parent->items = p;
@@ -189,7 +274,7 @@ build_children(struct builder *b, struct dk_ynode *n, int depth)
 			}
 			continue;
 		}
-		if ((rc = push(n, key, val, &cap)) != 0)
+		if ((rc = push(b, n, key, val, &cap)) != 0)
 			goto fail;
 		key = val = NULL;
 	}
@@ -223,8 +308,13 @@ build(struct builder *b, yaml_event_t *ev, int depth, struct dk_ynode **out)
 		    ev->data.scalar.length)
 			return fail_at(b, &ev->start_mark,
 			    "NUL character in a scalar");
-		if ((n = node_new(b, DK_Y_SCALAR, &ev->start_mark)) == NULL)
-			return -1;
+		if ((rc = node_new(b, DK_Y_SCALAR, &ev->start_mark, &n)) != 0)
+			return rc;
+		if ((rc = charge(b, heap_cost(ev->data.scalar.length + 1),
+		    n->line, n->col)) != 0) {
+			free(n);
+			return rc;
+		}
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		if ((n->scalar = strdup((char *)ev->data.scalar.value)) ==
 		    NULL) {
@@ -246,10 +336,9 @@ build(struct builder *b, yaml_event_t *ev, int depth, struct dk_ynode **out)
 		    ev->data.mapping_start.tag) != NULL)
 			return fail_at(b, &ev->start_mark,
 			    "tags are not allowed");
-		n = node_new(b, ev->type == YAML_SEQUENCE_START_EVENT ?
-		    DK_Y_SEQ : DK_Y_MAP, &ev->start_mark);
-		if (n == NULL)
-			return -1;
+		if ((rc = node_new(b, ev->type == YAML_SEQUENCE_START_EVENT ?
+		    DK_Y_SEQ : DK_Y_MAP, &ev->start_mark, &n)) != 0)
+			return rc;
 		if ((rc = build_children(b, n, depth)) != 0) {
 			node_free(n);
 			return rc;
@@ -317,11 +406,18 @@ dk_yaml_parse(const char *buf, size_t len, const char *file,
 		goto done;
 	}
 	yaml_event_delete(&ev);
+	if (root != NULL)
+		root->cost = b.reserved;
+	else
+		release(b.reserved);
 	*out = root;
 	root = NULL;
 	rc = 0;
 done:
-	node_free(root);
+	if (rc != 0) {
+		node_free(root);
+		release(b.reserved);
+	}
 	yaml_parser_delete(&b.parser);
 	return rc;
 }

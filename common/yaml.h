@@ -16,6 +16,17 @@
 #define DK_YAML_MAX_SIZE	(32u * 1024 * 1024)
 #define DK_YAML_MAX_DEPTH	32
 #define DK_YAML_MAX_NODES	4000000
+/*
+ * Memory budgets, in bytes of tree (nodes, scalars, item arrays, each
+ * with the allocator's overhead), charged as the tree is built.  Per
+ * document: a 16 MiB file of one-byte scalars would otherwise take some
+ * 500 MB; dkimrot.yaml of 10,000 domains takes about 2 MB, a keys.yaml a
+ * few kB.  Per process, for all trees alive at once (package parses
+ * keys.yaml files on every core): room for a few documents at the
+ * largest, so that a run never takes more than this, whatever it reads.
+ */
+#define DK_YAML_DOC_BUDGET	(32u * 1024 * 1024)
+#define DK_YAML_RUN_BUDGET	(128u * 1024 * 1024)
 
 enum dk_ytype {
 	DK_Y_SCALAR,
@@ -33,15 +44,21 @@ struct dk_ynode {
 	struct dk_ynode	**items;
 	struct dk_ynode	**keys;
 	size_t		  n;
+	size_t		  cost;		/* root: the tree's charge */
 };
 
 /*
  * Parses buf (len bytes, need not be NUL-terminated).  An empty document
  * yields NULL in *out and returns 0.  Errors read "FILE:LINE:COL: what".
+ * DK_EUSAGE for bad input (a document over DK_YAML_DOC_BUDGET among it);
+ * -1 when the process-wide budget is spent by other trees alive.
  */
 int		 dk_yaml_parse(const char *, size_t, const char *,
 		    struct dk_ynode **);
+/* Frees a tree from dk_yaml_parse() and gives its charge back. */
 void		 dk_yaml_free(struct dk_ynode *);
+/* Bytes charged for the trees alive now (for tests). */
+size_t		 dk_yaml_charged(void);
 /* The value of key in a mapping, or NULL. */
 struct dk_ynode	*dk_yaml_get(const struct dk_ynode *, const char *);
 /* True for a plain "~", "null", "Null", "NULL" or empty plain scalar. */

@@ -28,6 +28,7 @@
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
 #include "rotator/git.h"
+#include "rotator/vault.h"
 
 static void
 usage(FILE *f)
@@ -51,6 +52,7 @@ usage(FILE *f)
 	    "packaging.output)\n"
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n");
+	fputs(DK_VAULT_HELP, f);
 }
 
 /* Both packages of this version exist and name this commit. */
@@ -249,6 +251,7 @@ cmd_package(int argc, char **argv)
 		return DK_EXIT_USAGE;
 	}
 	if ((rc = dk_git_open(&g, dk_cli_repo())) == 0 &&
+	    (rc = dk_vault_check(dk_cli_repo())) == 0 &&
 	    (rc = dk_lock_acquire(dk_cli_repo(), wait, &lock)) == 0)
 		rc = package(g, rev, out);
 	if (rc != 0)

@@ -77,6 +77,8 @@ struct dk_rpm_file {
  *   @DESCRIPTION@     description below (may be empty)
  *   @URL@             a whole "URL:" line, or nothing
  *   @POST@            a whole %post section running post, or nothing
+ *   @POSTUN@          a whole %postun section running post on erase
+ *                     (not on upgrade), or nothing
  *   @FILES@           the %files lines, one per file
  * Any other @UPPER_CASE@ word in a template is an error.
  */
@@ -97,6 +99,7 @@ struct dk_rpm_pkg {
 	 * A shell command line for %post (installs and upgrades), run as
 	 * /bin/sh -c 'post' exactly as configured; its failure prints a
 	 * warning and never fails the installation.  NULL or "" = no %post.
+	 * The same command runs from %postun when the package is erased.
 	 */
 	const char	*post;
 	time_t		 time;		/* commit time: SOURCE_DATE_EPOCH */

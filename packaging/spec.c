@@ -125,18 +125,16 @@ put_description(struct dk_buf *b, const char *s)
 }
 
 /*
- * %post: the configured command, run as one unit by a shell whatever it
- * contains (';', '&&', exit), inside single quotes; a failure warns and
- * the script still exits 0, so a failing reload never fails the install.
+ * The configured command, run as one unit by a shell whatever it
+ * contains (';', '&&', exit), inside single quotes; a failure warns.
  */
 static int
-put_post(struct dk_buf *b, const char *name, const char *cmd)
+put_command(struct dk_buf *b, const char *indent, const char *name,
+    const char *cmd)
 {
 	const unsigned char *p;
 
-	if (cmd == NULL || *cmd == '\0')
-		return 0;
-	if (dk_buf_puts(b, "%post\n/bin/sh -c '") == -1)
+	if (dk_buf_printf(b, "%s/bin/sh -c '", indent) == -1)
 		return -1;
 	for (p = (const unsigned char *)cmd; *p != '\0'; p++) {
 		if (*p < 0x20 || *p >= 0x7f) {
@@ -164,10 +162,48 @@ put_post(struct dk_buf *b, const char *name, const char *cmd)
 				return -1;
 		}
 	}
-	if (dk_buf_printf(b, "' ||\n    echo \"%s: reload command failed "
-	    "(exit status $?); run it by hand\" >&2\nexit 0\n", name) == -1)
+	if (dk_buf_printf(b, "' ||\n%s    echo \"%s: reload command failed "
+	    "(exit status $?); run it by hand\" >&2\n", indent, name) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * %post: the command after every install and upgrade; the script exits
+ * 0, so a failing reload never fails the install.
+ */
+static int
+put_post(struct dk_buf *b, const char *name, const char *cmd)
+{
+	int rc;
+
+	if (cmd == NULL || *cmd == '\0')
+		return 0;
+	if (dk_buf_puts(b, "%post\n") == -1)
+		return -1;
+	if ((rc = put_command(b, "", name, cmd)) != 0)
+		return rc;
+	return dk_buf_puts(b, "exit 0\n");
+}
+
+/*
+ * %postun: the same command once the package is erased, so that the
+ * daemon lets go of keys (or records) that are gone.  Not on upgrade
+ * ($1 is then 1 or more): the new version's %post reloads already.  A
+ * failing reload never fails the erase.
+ */
+static int
+put_postun(struct dk_buf *b, const char *name, const char *cmd)
+{
+	int rc;
+
+	if (cmd == NULL || *cmd == '\0')
+		return 0;
+	if (dk_buf_puts(b, "%postun\nif [ \"$1\" -eq 0 ]; then\n") == -1)
+		return -1;
+	if ((rc = put_command(b, "\t", name, cmd)) != 0)
+		return rc;
+	return dk_buf_puts(b, "fi\nexit 0\n");
 }
 
 /* Absolute, components of [A-Za-z0-9._+-], no "." or "..". */
@@ -296,11 +332,12 @@ put_date(struct dk_buf *b, time_t t)
 }
 
 enum slot { S_NAME, S_VERSION, S_RELEASE, S_VCS, S_PACKAGER, S_DATE,
-	S_DKVERSION, S_DESCRIPTION, S_URL, S_POST, S_FILES, S_COUNT };
+	S_DKVERSION, S_DESCRIPTION, S_URL, S_POST, S_POSTUN, S_FILES,
+	S_COUNT };
 
 static const char *const slotnames[S_COUNT] = { "NAME", "VERSION",
 	"RELEASE", "VCS", "PACKAGER", "DATE", "DKIMROT_VERSION",
-	"DESCRIPTION", "URL", "POST", "FILES" };
+	"DESCRIPTION", "URL", "POST", "POSTUN", "FILES" };
 
 static int
 fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
@@ -330,6 +367,7 @@ fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
 	    (rc = put_date(&v[S_DATE], pkg->time)) ||
 	    (rc = put_description(&v[S_DESCRIPTION], pkg->description)) ||
 	    (rc = put_post(&v[S_POST], pkg->name, pkg->post)) ||
+	    (rc = put_postun(&v[S_POSTUN], pkg->name, pkg->post)) ||
 	    (rc = put_files(&v[S_FILES], pkg)))
 		return rc;
 	if (pkg->url != NULL && *pkg->url != '\0') {

@@ -3,11 +3,16 @@
  * .gitignore for the package output, the post-commit hook, first commit.
  * dkimrot hook install: (re)install the hook in an existing repository.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/cli.h"
@@ -109,6 +114,30 @@ write_new(const char *repo, const char *name, const char *text,
 }
 
 /*
+ * The repository and its .git are 0700 whatever existed before or the
+ * umask was (DESIGN 7): its history will hold every private key, and the
+ * reading commands refuse anything looser (rotator/vault.c).  This is
+ * the command that makes the vault, so here setting the mode is right.
+ */
+static int
+close_dir(const char *repo, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, rc = 0;
+
+	if (dk_path_join(path, sizeof(path), repo, name) != 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fchmod(fd, 0700) == -1) {
+		dk_error_set_errno(errno, "cannot make '%s' mode 0700", path);
+		rc = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/*
  * The signing key: made in the repository's own GnuPG home (no key),
  * or one the operator has (key, checked now rather than at the first
  * package run), or none (no_sign).  The home is below .git/: never in
@@ -167,7 +196,9 @@ init_repo(const char *repo, struct dk_strlist *domains, int no_sign,
 			    "'dkimrot init' makes new ones only", repo);
 		return rc;
 	}
-	if ((rc = signing(repo, no_sign, key, fpr, sizeof(fpr), &sign_key,
+	if ((rc = close_dir(repo, ".")) != 0 ||
+	    (rc = close_dir(repo, ".git")) != 0 ||
+	    (rc = signing(repo, no_sign, key, fpr, sizeof(fpr), &sign_key,
 	    &home)) != 0)
 		goto done;
 	if ((rc = dk_config_template((const char *const *)domains->v,

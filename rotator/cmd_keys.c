@@ -21,6 +21,7 @@
 #include "rotator/keyrepo.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
+#include "rotator/vault.h"
 
 struct keyargs {
 	char	*domain;
@@ -173,6 +174,7 @@ import_usage(FILE *f)
 	    "  -a, --active        make it the signing key now\n"
 	    "  -f, --force         import even though the clock went back\n"
 	    "  -w, --wait SECS     wait that long for the repository lock\n");
+	fputs(DK_VAULT_HELP, f);
 }
 
 /*
@@ -308,6 +310,7 @@ revoke_usage(FILE *f)
 	    "  -d, --domain D      a domain of dkimrot.yaml\n"
 	    "  -s, --selector S    the key to revoke\n"
 	    "  -w, --wait SECS     wait that long for the repository lock\n");
+	fputs(DK_VAULT_HELP, f);
 }
 
 int

@@ -28,6 +28,7 @@
 #include "rotator/keyrepo.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
+#include "rotator/vault.h"
 
 static void
 usage(FILE *f)
@@ -51,6 +52,7 @@ usage(FILE *f)
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n"
 	    "  -d, --domain D    only this domain (repeatable)\n");
+	fputs(DK_VAULT_HELP, f);
 }
 
 int

@@ -19,6 +19,7 @@
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
 #include "rotator/store.h"
+#include "rotator/vault.h"
 
 static void
 usage(FILE *f)
@@ -32,6 +33,7 @@ usage(FILE *f)
 	    "\n"
 	    "  -j, --json        machine-readable (schema in dkimrot(1))\n"
 	    "  -d, --domain D    only this domain (repeatable)\n");
+	fputs(DK_VAULT_HELP, f);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
 #include "rotator/store.h"
+#include "rotator/vault.h"
 
 #define JOURNAL	".git/dkimrot.dirty"
 
@@ -141,6 +142,8 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
 	memset(r, 0, sizeof(*r));
 	r->path = path;
 	if ((rc = dk_git_open(&r->git, path)) != 0)
+		goto fail;
+	if ((rc = dk_vault_check(path)) != 0)
 		goto fail;
 	if ((rc = dk_git_check_state(r->git)) != 0)
 		goto fail;

@@ -12,7 +12,7 @@ t1=2027-01-02T00:00:00Z	# both domains' keys are due to activate
 Y=$R/dkimrot.yaml
 K=$R/keys/a.example/keys.yaml
 
-echo "1..58"
+echo "1..61"
 
 dk -C "$R" --now $t0 init -d a.example -d b.example >/dev/null 2>&1
 rm "$R/.git/hooks/post-commit"
@@ -122,6 +122,16 @@ bad C21-not-a-file 1 \
     'rm "$Y"; mkdir "$Y"' $(rot)
 rmdir "$Y" 2>/dev/null
 gitq -C "$R" checkout -q -- dkimrot.yaml
+# Custody: a package owns its directories; a daemon's own is refused.
+bad C22-system-directory 2 \
+    "dkimrot: $Y:39:13: zone_dir '/var/named' is a system directory, which the package would own and re-mode: use a dedicated subdirectory such as '/var/named/dkim'" \
+    'sed -i "s|^  zone_dir: .*|  zone_dir: /var/named|" "$Y"' $(rot)
+# Custody: 16 MB of one-byte scalars stop at the document's memory
+# budget, not after half a gigabyte.
+bad C23-huge-tree 2 \
+    "dkimrot: $Y:1:524293: document too big: its tree would need more than 33554432 bytes of memory" \
+    '/usr/bin/python3 -c "print(\"x: [\" + \"a,\" * 8000000 + \"a]\")" >"$Y"' \
+    $(rot)
 
 # --- keys.yaml (exit 1: that domain stops, loudly; its files stay)
 bad K1-truncated 1 \
@@ -152,6 +162,10 @@ bad K8-deep-nesting 1 \
 bad K9-huge 1 \
     "dkimrot: a.example: cannot read '$K': larger than 16777216 bytes" \
     'head -c 17000000 /dev/zero | tr "\000" "#" >"$K"' $(rota)
+bad K16-huge-tree 1 \
+    "dkimrot: a.example: keys/a.example/keys.yaml:1:524293: document too big: its tree would need more than 33554432 bytes of memory" \
+    '/usr/bin/python3 -c "print(\"x: [\" + \"a,\" * 8000000 + \"a]\")" >"$K"' \
+    $(rota)
 bad K10-deleted-but-committed 1 \
     "dkimrot: a.example: 'keys/a.example/keys.yaml' is missing but committed; restore it ('git checkout -- keys/a.example/keys.yaml') before rotating" \
     'rm "$K"' $(rota)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Packages built in process by packaging/rpm.c and indexed by
 # packaging/repo.c (through tests/tools/rpmtool), checked with the real
-# rpm, rpmlint, gpg and dnf: contents, modes, %post, upgrades, no
+# rpm, rpmlint, gpg and dnf: contents, modes, %post, %postun, upgrades, no
 # injection, signatures, pruning and installs from the repository.
 set -u
 
@@ -117,6 +117,15 @@ EOF
 $RPMQ -qp --qf '%{POSTIN}\n' "$PRIV" >"$W/act"
 same "%post runs the configured command, quoted, never failing" \
     "$W/exp" "$W/act"
+{
+	echo 'if [ "$1" -eq 0 ]; then'
+	sed -e '$d' -e 's/^/	/' "$W/exp"
+	echo fi
+	echo 'exit 0'
+} >"$W/exp.un"
+$RPMQ -qp --qf '%{POSTUN}\n' "$PRIV" >"$W/act"
+same "%postun runs the same command on erase only, never failing" \
+    "$W/exp.un" "$W/act"
 
 check "same input, same bytes" sh -c "sleep 1 &&
     '$TOOL' build -t public -o '$W/b' -n dkim-keys-public -V 1 -c $COMMIT \
@@ -149,6 +158,7 @@ if [ "$(id -u)" = 0 ]; then
 	    'dkim-keys-public: reload command failed (exit status 3)' "$W/err"
 	check "build private version 2 (new key)" \
 	    private "$W/a" 2 20261122131501
+	check "build private version 3" private "$W/a" 3 20261122131502
 	check "rpm -U to version 2" rpm --root "$R" -U \
 	    "$W/a/dkim-keys-private-2-1.noarch.rpm"
 	check "upgrade replaced the key and the tables" sh -c "
@@ -158,8 +168,33 @@ if [ "$(id -u)" = 0 ]; then
 	    ! ls '$R/etc/dkim-keys' | grep -q rpm &&
 	    test \"\$(rpm --root '$R' -q dkim-keys-private)\" = \
 		dkim-keys-private-2-1.noarch"
+	# The upgrade ran version 2's %post once; version 1's %postun ($1
+	# = 1) must not have run the command again.
+	echo "[a b][sub][%{name}][%(id)][it's][\\][\\%{x}]" >"$W/exp"
+	rm -f "$R/reload-marker"
+	rpm --root "$R" -U "$W/a/dkim-keys-private-3-1.noarch.rpm" \
+	    >"$W/post" 2>&1
+	grep '^\[' "$W/post" >"$W/act"
+	same "an upgrade runs the reload once (%post), not from %postun" \
+	    "$W/exp" "$W/act"
+	rm -f "$R/reload-marker"
+	rpm --root "$R" -e dkim-keys-private >"$W/postun" 2>&1
+	rc=$?
+	grep '^\[' "$W/postun" >"$W/act"
+	same "rpm -e runs exactly the configured command (exit $rc)" \
+	    "$W/exp" "$W/act"
+	check "and its own effects happened (in the root)" \
+	    test -f "$R/reload-marker"
+	rpm --root "$R" -e dkim-keys-public >"$W/postun" 2>&1
+	rc=$?
+	check "a failing reload on erase warns and does not fail it ($rc)" \
+	    sh -c "[ $rc = 0 ] && grep -qx 'dkim-keys-public: reload command \
+failed (exit status 3); run it by hand' '$W/postun' &&
+	    ! rpm --root '$R' -q dkim-keys-public >/dev/null"
 else
-	for t in 1 2 3 4 5 6 7 8; do skip "installing needs root (chroot)"; done
+	for t in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+		skip "installing needs root (chroot)"
+	done
 	private "$W/a" 2 20261122131501 >/dev/null
 fi
 

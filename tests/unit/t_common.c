@@ -542,6 +542,75 @@ test_common__yaml(void **state)
 	free(deep);
 }
 
+/* "[a,a,...,a]" of n items (the caller frees it). */
+static char *
+flat_seq(size_t n)
+{
+	char *s;
+	size_t i;
+
+	assert_non_null(s = malloc(2 * n + 2));
+	s[0] = '[';
+	for (i = 0; i < n; i++) {
+		s[1 + 2 * i] = 'a';
+		s[2 + 2 * i] = ',';
+	}
+	s[2 * n] = ']';
+	s[2 * n + 1] = '\0';
+	return s;
+}
+
+/*
+ * A document of small nodes is refused at its budget, long before its
+ * ~120 bytes a node add up; trees alive at once share one budget, which
+ * their freeing gives back.
+ */
+static void
+test_yaml__budget(void **state)
+{
+	struct dk_ynode *t[8], *root;
+	size_t i, k, cost;
+	char *s;
+
+	assert_int_equal(dk_yaml_charged(), 0);
+	s = flat_seq(400000);
+	assert_int_equal(yparse(s, &root), DK_EUSAGE);
+	assert_null(root);
+	assert_non_null(strstr(dk_error_last(), ": document too big: its "
+	    "tree would need more than 33554432 bytes of memory"));
+	assert_true(strncmp(dk_error_last(), "t.yaml:1:", 9) == 0);
+	assert_int_equal(dk_yaml_charged(), 0);
+	free(s);
+
+	/* About 30 MiB each: four fit in the run's 128 MiB, a fifth not. */
+	s = flat_seq(250000);
+	assert_int_equal(yparse(s, &t[0]), 0);
+	cost = t[0]->cost;
+	assert_true(cost > 25u * 1024 * 1024 && cost <= DK_YAML_DOC_BUDGET);
+	assert_int_equal(dk_yaml_charged(), cost);
+	k = DK_YAML_RUN_BUDGET / cost;
+	assert_int_equal(k, 4);
+	for (i = 1; i < k; i++)
+		assert_int_equal(yparse(s, &t[i]), 0);
+	assert_int_equal(dk_yaml_charged(), k * cost);
+	assert_int_equal(yparse(s, &root), -1);
+	assert_null(root);
+	assert_non_null(strstr(dk_error_last(), ": out of memory for YAML: "
+	    "the documents read at once would need more than 134217728 "
+	    "bytes"));
+	assert_int_equal(dk_yaml_charged(), k * cost);
+	dk_yaml_free(t[0]);
+	assert_int_equal(yparse(s, &t[0]), 0);
+	for (i = 0; i < k; i++)
+		dk_yaml_free(t[i]);
+	assert_int_equal(dk_yaml_charged(), 0);
+	assert_int_equal(yparse("a: [1, 2]\n", &root), 0);
+	assert_true(root->cost > 0 && dk_yaml_charged() == root->cost);
+	dk_yaml_free(root);
+	assert_int_equal(dk_yaml_charged(), 0);
+	free(s);
+}
+
 static void
 test_common__yaml_emit(void **state)
 {
@@ -670,6 +739,7 @@ main(void)
 		cmocka_unit_test(test_common__tmp_sweep),
 		cmocka_unit_test(test_common__yaml),
 		cmocka_unit_test(test_common__yaml_emit),
+		cmocka_unit_test(test_yaml__budget),
 		cmocka_unit_test(test_common__lock),
 		cmocka_unit_test(test_common__lock_holder_pid),
 	};

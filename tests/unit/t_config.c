@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/config.h"
+#include "common/config_value.h"
 #include "common/error.h"
 #include "common/file.h"
 
@@ -153,8 +154,8 @@ static const char full[] =
     "packaging:\n"
     "  output: /srv/repo/dkim\n"
     "  keep_builds: 10\n"
-    "  key_dir: /etc/opendkim/keys\n"
-    "  table_dir: /etc/opendkim\n"
+    "  key_dir: /etc/opendkim/dkimrot/keys\n"
+    "  table_dir: /etc/opendkim/dkimrot\n"
     "  zone_dir: /var/lib/knot/dkim-2.0_x+y\n"
     "  key_owner: _opendkim\n"
     "  key_group: mail-keys\n"
@@ -195,8 +196,8 @@ assert_full_rest(const struct dk_config *c)
 	p = &c->packaging;
 	assert_string_equal(p->output, "/srv/repo/dkim");
 	assert_int_equal(p->keep_builds, 10);
-	assert_string_equal(p->key_dir, "/etc/opendkim/keys");
-	assert_string_equal(p->table_dir, "/etc/opendkim");
+	assert_string_equal(p->key_dir, "/etc/opendkim/dkimrot/keys");
+	assert_string_equal(p->table_dir, "/etc/opendkim/dkimrot");
 	assert_string_equal(p->zone_dir, "/var/lib/knot/dkim-2.0_x+y");
 	assert_string_equal(p->key_owner, "_opendkim");
 	assert_string_equal(p->key_group, "mail-keys");
@@ -434,6 +435,8 @@ test_config__load(void **state)
 
 #define ALGS	"algorithms, rsa_bits, rotate_every, publish_lead, min_age, " \
 		"drain, keep_published, ttl, restrict, testmode"
+#define SYSMSG	", which the package would own and re-mode: use a " \
+		"dedicated subdirectory such as "
 #define DIRMSG	" must be an absolute path of letters, digits and / . _ + - " \
 		"without '..', '//' or a final '/', not "
 #define NSMSG	" (expected IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT with PORT " \
@@ -612,6 +615,27 @@ static const struct {
 	    "zone_dir" DIRMSG "the quoted string '/var/%{name}'" },
 	{ "packaging:\n  zone_dir: \"/var/a b\"\n", "t.yaml:2:13: "
 	    "zone_dir" DIRMSG "the quoted string '/var/a b'" },
+	/* system directories: the package would own them (Custody) */
+	{ "packaging:\n  key_dir: /etc\n", "t.yaml:2:12: key_dir '/etc' "
+	    "is a system directory" SYSMSG "'/etc/dkim'" },
+	{ "packaging:\n  key_dir: /etc/opendkim/keys\n", "t.yaml:2:12: "
+	    "key_dir '/etc/opendkim/keys' is a system directory" SYSMSG
+	    "'/etc/opendkim/keys/dkim'" },
+	{ "packaging:\n  table_dir: /etc/opendkim\n", "t.yaml:2:14: "
+	    "table_dir '/etc/opendkim' is a system directory" SYSMSG
+	    "'/etc/opendkim/dkim'" },
+	{ "packaging:\n  table_dir: /etc/rspamd\n", "t.yaml:2:14: "
+	    "table_dir '/etc/rspamd' is a system directory" SYSMSG
+	    "'/etc/rspamd/dkim'" },
+	{ "packaging:\n  zone_dir: /var/named\n", "t.yaml:2:13: zone_dir "
+	    "'/var/named' is a system directory" SYSMSG "'/var/named/dkim'" },
+	{ "packaging:\n  zone_dir: /etc/bind\n", "t.yaml:2:13: zone_dir "
+	    "'/etc/bind' is a system directory" SYSMSG "'/etc/bind/dkim'" },
+	{ "packaging:\n  zone_dir: /var/lib/knot\n", "t.yaml:2:13: "
+	    "zone_dir '/var/lib/knot' is a system directory" SYSMSG
+	    "'/var/lib/knot/dkim'" },
+	{ "packaging:\n  zone_dir: /usr\n", "t.yaml:2:13: zone_dir '/usr' "
+	    "is a system directory" SYSMSG "'/usr/dkim'" },
 	{ "packaging:\n  key_dir:\n", "t.yaml:2:11: key_dir: expected an "
 	    "absolute path of letters, digits and / . _ + - without '..', "
 	    "'//' or a final '/', found no value" },
@@ -664,6 +688,26 @@ test_config__errors(void **state)
 	}
 }
 
+/* The list is compared after "//", "." and ".." are taken out. */
+static void
+test_config__system_dir(void **state)
+{
+	static const char *const sys[] = { "/", "/etc", "/etc/", "/var//named",
+	    "/etc/bind/.", "/etc/x/..", "/usr/local/../lib", "/..",
+	    "/etc/opendkim", "/var/lib/knot/", "/etc/nsd", "/etc/postfix" };
+	static const char *const ok[] = { "/etc/dkim-keys",
+	    "/etc/dkim-keys/keys", "/var/named/dkim", "/etc/opendkim/dkimrot",
+	    "/etc/nsd/dkim", "/var/lib/dkim-zones", "/etcx", "/etc/bind/../x" };
+	size_t i;
+
+	for (i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+		if (!dk_config_system_dir(sys[i]))
+			fail_msg("'%s' is a system directory", sys[i]);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (dk_config_system_dir(ok[i]))
+			fail_msg("'%s' is not a system directory", ok[i]);
+}
+
 static void
 test_config__error_limits(void **state)
 {
@@ -706,6 +750,7 @@ main(void)
 		cmocka_unit_test(test_config__load),
 		cmocka_unit_test(test_config__errors),
 		cmocka_unit_test(test_config__error_limits),
+		cmocka_unit_test(test_config__system_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
