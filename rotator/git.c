@@ -1360,3 +1360,32 @@ dk_git_last_commit_time(struct dk_git *g, time_t *out)
 	git_commit_free(c);
 	return 0;
 }
+
+/*
+ * Added at the end while git.c is being split (c-repo): whether id
+ * names a commit object the repository holds.  'package' indexes only
+ * packages whose VCS tag passes this, and counts only them for the next
+ * version.  Reads the object database only: no walk, no work tree.
+ */
+int
+dk_git_has_commit(struct dk_git *g, const char *id)
+{
+	git_commit *c = NULL;
+	git_oid oid;
+	int err;
+
+	if (strlen(id) != GIT_OID_HEXSZ || git_oid_fromstr(&oid, id) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	if ((err = git_commit_lookup(&c, g->repo, &oid)) < 0) {
+		if (err == GIT_ENOTFOUND || err == GIT_EINVALIDSPEC) {
+			git_error_clear();
+			return 0;
+		}
+		dk_error_set_git("cannot look up commit '%s'", id);
+		return -1;
+	}
+	git_commit_free(c);
+	return 1;
+}
