@@ -1,6 +1,6 @@
 /*
- * dkimrot package: both RPMs of one commit (DESIGN 6), then the yum
- * repository's metadata.  Everything, dkimrot.yaml included, is read
+ * dkimrot package: both RPMs of one commit (DESIGN 6), each into its own
+ * yum repository (packaging/output.h), then each one's metadata.  Everything, dkimrot.yaml included, is read
  * from the commit through libgit2, never from the work tree, so the
  * packages always equal a commit.  Run by the post-commit hook.
  */
@@ -39,16 +39,17 @@ usage(FILE *f)
 	    "\n"
 	    "Builds dkim-keys-private (keys, KeyTable, SigningTable) and "
 	    "dkim-keys-public\n"
-	    "(zone fragments) from one commit of the key repository, "
+	    "(zone fragments) from one commit of the key repository into "
+	    "two yum\n"
+	    "repositories, private and public, each with its own metadata.  "
 	    "Version = the\n"
-	    "number of first-parent commits, and updates the yum "
-	    "repository's metadata.\n"
-	    "Reads the commit only, never the work tree.  A commit already "
-	    "built is\n"
+	    "number of first-parent commits, or one above every version "
+	    "there.  Reads the\n"
+	    "commit only, never the work tree.  A commit already built is "
 	    "not built again.\n"
 	    "\n"
 	    "  -r, --rev REV     the commit (default HEAD)\n"
-	    "  -o, --output DIR  the yum repository (default: "
+	    "  -o, --output DIR  DIR/private and DIR/public (default: "
 	    "packaging.output)\n"
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n");
