@@ -153,21 +153,27 @@ dk_output_indexed(const struct dk_output *o, size_t version)
 	    indexed(o->pub, DK_PKG_PUBLIC, version);
 }
 
-/* dir exists with exactly mode (parents made with it too). */
+/*
+ * dir exists (made with mode, its parents too).  An existing one keeps
+ * its mode and group (a web server's group, set-group-ID so that new
+ * files get it), but a private one that others may read is refused:
+ * dkimrot never loosens nor silently mends what someone else set.
+ */
 static int
-make_dir(const char *dir, mode_t mode)
+make_dir(const char *dir, mode_t mode, bool private)
 {
 	struct stat st;
 
 	if (dk_dir_make(dir, mode) != 0)
 		return -1;
-	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		dk_error_set_errno(errno, "cannot read directory '%s'", dir);
+	if (stat(dir, &st) == -1) {
+		dk_error_set_errno(errno, "cannot use repository '%s'", dir);
 		return -1;
 	}
-	if ((st.st_mode & 07777) != mode && chmod(dir, mode) == -1) {
-		dk_error_set_errno(errno, "cannot change the mode of '%s'",
-		    dir);
+	if (private && (st.st_mode & 0007) != 0) {
+		dk_error_set("refusing the private repository '%s': mode %04o "
+		    "lets every user read the private keys (chmod o-rwx '%s')",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
 		return -1;
 	}
 	return 0;
@@ -262,7 +268,8 @@ int
 dk_output_prepare(const struct dk_output *o)
 {
 	/* Public first: its parents must stay open to everyone. */
-	if (make_dir(o->pub, 0755) != 0 || make_dir(o->priv, 0750) != 0)
+	if (make_dir(o->pub, 0755, false) != 0 ||
+	    make_dir(o->priv, 0750, true) != 0)
 		return -1;
 	/* Unless top is (inside) a repository itself: then it is no old one. */
 	if (within(o->top, o->priv) || within(o->top, o->pub))

@@ -56,7 +56,8 @@ bool	dk_output_built(const struct dk_output *, size_t version);
 bool	dk_output_indexed(const struct dk_output *, size_t version);
 /*
  * Makes both repositories (the public one and its parents 0755, the
- * private one 0750; an existing one gets that mode) and moves an older
+ * private one 0750; an existing one keeps its mode, but a private one
+ * that others can read or enter is refused) and moves an older
  * single-directory output into them: every dkim-keys-private-*.rpm and
  * dkim-keys-public-*.rpm directly in top goes to its repository, and
  * top's repodata/ is removed so that its URL serves no private key any

@@ -14,7 +14,7 @@ OUT=$R/rpms
 TOOL=$DKIMROT_BUILD/tools/rpmtool
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..32"
+echo "1..35"
 
 # dnfc ROOT REPO-DIR ARGS...: dnf in ROOT with that repository and the
 # /bin/sh stub only
@@ -187,6 +187,19 @@ expect "a package of another commit at the next version is refused" 1 \
 check "nothing was replaced or built" \
     [ "$(sha256sum <"$OUT/public/dkim-keys-public-$next-1.noarch.rpm")" = \
     "$sum" ] && [ ! -e "$OUT/private/dkim-keys-private-$next-1.noarch.rpm" ]
+
+# --- a private repository others can read is refused, not mended
+chmod 0755 "$OUT/private"
+expect "a private repository that everyone can read is refused" 1 \
+    "dkimrot: refusing the private repository '$OUT/private': mode 0755 lets every user read the private keys (chmod o-rwx '$OUT/private')" \
+    -C "$R" -q package
+check "and its mode is left as it was" \
+    [ "$(stat -c %a "$OUT/private")" = 755 ]
+chmod 2750 "$OUT/private"
+dk -C "$R" -q package --rev HEAD~1 >/dev/null 2>"$tmp/sgid.err"
+rc=$?
+check "a set-group-ID 2750 one is used as it is" eval \
+    '[ $rc = 0 ] && [ "$(stat -c %a "$OUT/private")" = 2750 ]'
 
 # --- an old single-directory output is moved into the two repositories
 M=$tmp/old
