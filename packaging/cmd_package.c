@@ -1,8 +1,9 @@
 /*
  * dkimrot package: both RPMs of one commit (DESIGN 6), each into its own
- * yum repository (packaging/output.h), then each one's metadata.  Everything, dkimrot.yaml included, is read
- * from the commit through libgit2, never from the work tree, so the
- * packages always equal a commit.  Run by the post-commit hook.
+ * yum repository (packaging/output.h), then each one's metadata.
+ * Everything, dkimrot.yaml included, is read from the commit through
+ * libgit2, never from the work tree, so the packages always equal a
+ * commit.  Run by the post-commit hook.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -118,6 +119,10 @@ scan_versions(struct dk_git *g, const char *dir, const char *name,
 		if (strcmp(vcs, commit) == 0 && n > v->same)
 			v->same = n;
 	}
+	if (rc == 0 && errno != 0) {
+		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
+		rc = -1;
+	}
 	closedir(d);
 	return rc;
 }
@@ -147,9 +152,9 @@ pick_version(struct dk_git *g, const struct dk_output *o,
 		return 0;
 	}
 	if (v.highest >= r->version) {
-		dk_log_info("commit %.12s is not a descendant of version %zu; "
-		    "it becomes version %zu (the count is %zu)", r->commit,
-		    v.highest, v.highest + 1, r->version);
+		dk_log_info("commit %.12s: its count %zu is not above version "
+		    "%zu already built (history rewritten); it becomes version "
+		    "%zu", r->commit, r->version, v.highest, v.highest + 1);
 		r->version = v.highest + 1;
 	}
 	return 0;
