@@ -145,6 +145,13 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	return set_string(&cfg->git_author, n->scalar);
 }
 
+/* "" places the repository below output (packaging/output.h). */
+static bool
+check_repo_dir(const char *s)
+{
+	return *s == '\0' || dk_config_check_output(s);
+}
+
 #define PKG(f)	offsetof(struct dk_packaging_conf, f)
 
 static const struct pkg_string {
@@ -156,6 +163,10 @@ static const struct pkg_string {
 } pkg_strings[] = {
 	{ "output", PKG(output), dk_config_check_output, false,
 	    "a non-empty path without control characters" },
+	{ "private_output", PKG(private_output), check_repo_dir, true,
+	    "a path without control characters, or \"\"" },
+	{ "public_output", PKG(public_output), check_repo_dir, true,
+	    "a path without control characters, or \"\"" },
 	{ "key_dir", PKG(key_dir), dk_config_check_dir, false, DIR_WANT },
 	{ "table_dir", PKG(table_dir), dk_config_check_dir, false, DIR_WANT },
 	{ "zone_dir", PKG(zone_dir), dk_config_check_dir, false, DIR_WANT },
@@ -173,9 +184,9 @@ static const struct pkg_string {
 	    "a directory path on " TEXT_WANT },
 };
 
-#define PKG_KEYS	"output, keep_builds, key_dir, table_dir, zone_dir, " \
-			"key_owner, key_group, mta_reload, dns_reload, sign_key, " \
-			"gnupg_home"
+#define PKG_KEYS	"output, private_output, public_output, keep_builds, " \
+			"key_dir, table_dir, zone_dir, key_owner, key_group, " \
+			"mta_reload, dns_reload, sign_key, gnupg_home"
 
 static int
 pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
@@ -265,7 +276,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	13
+#define NSTRINGS	15
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -276,6 +287,8 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	f[i++] = &cfg->git_name;
 	f[i++] = &cfg->git_email;
 	f[i++] = &p->output;
+	f[i++] = &p->private_output;
+	f[i++] = &p->public_output;
 	f[i++] = &p->key_dir;
 	f[i++] = &p->table_dir;
 	f[i++] = &p->zone_dir;
@@ -309,6 +322,8 @@ dk_config_defaults(struct dk_config *cfg)
 	cfg->git_name = "dkimrot";
 	cfg->git_email = "dkimrot@localhost";
 	p->output = "rpms";
+	p->private_output = "";
+	p->public_output = "";
 	p->keep_builds = 5;
 	p->key_dir = "/etc/dkim-keys/keys";
 	p->table_dir = "/etc/dkim-keys";

@@ -44,7 +44,10 @@ struct dk_nameserver {
 };
 
 struct dk_packaging_conf {
-	char	*output;	/* yum repository directory */
+	char	*output;	/* the yum repositories' directory */
+	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
+	char	*private_output;
+	char	*public_output;
 	int	 keep_builds;
 	/* absolute, [A-Za-z0-9/._+-] only, no "..", "//" or final '/' */
 	char	*key_dir;

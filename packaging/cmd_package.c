@@ -1,12 +1,14 @@
 /*
- * dkimrot package: both RPMs of one commit (DESIGN 6), then the yum
- * repository's metadata.  Everything, dkimrot.yaml included, is read
- * from the commit through libgit2, never from the work tree, so the
- * packages always equal a commit.  Run by the post-commit hook.
+ * dkimrot package: both RPMs of one commit (DESIGN 6), each into its own
+ * yum repository (packaging/output.h), then each one's metadata.
+ * Everything, dkimrot.yaml included, is read from the commit through
+ * libgit2, never from the work tree, so the packages always equal a
+ * commit.  Run by the post-commit hook.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -39,16 +41,17 @@ usage(FILE *f)
 	    "\n"
 	    "Builds dkim-keys-private (keys, KeyTable, SigningTable) and "
 	    "dkim-keys-public\n"
-	    "(zone fragments) from one commit of the key repository, "
+	    "(zone fragments) from one commit of the key repository into "
+	    "two yum\n"
+	    "repositories, private and public, each with its own metadata.  "
 	    "Version = the\n"
-	    "number of first-parent commits, and updates the yum "
-	    "repository's metadata.\n"
-	    "Reads the commit only, never the work tree.  A commit already "
-	    "built is\n"
+	    "number of first-parent commits, or one above every version "
+	    "there.  Reads the\n"
+	    "commit only, never the work tree.  A commit already built is "
 	    "not built again.\n"
 	    "\n"
 	    "  -r, --rev REV     the commit (default HEAD)\n"
-	    "  -o, --output DIR  the yum repository (default: "
+	    "  -o, --output DIR  DIR/private and DIR/public (default: "
 	    "packaging.output)\n"
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n");
@@ -57,15 +60,16 @@ usage(FILE *f)
 
 /* Both packages of this version exist and name this commit. */
 static int
-built(const char *dir, const struct dk_render *r)
+built(const struct dk_output *o, const struct dk_render *r)
 {
 	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
 	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (dk_output_rpm_path(path, sizeof(path), dir, names[i],
-		    r->version) != 0 || access(path, R_OK) != 0)
+		if (dk_output_rpm_path(path, sizeof(path),
+		    dk_output_pkg_dir(o, names[i]), names[i], r->version) !=
+		    0 || access(path, R_OK) != 0)
 			return 0;
 		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0 ||
 		    strcmp(vcs, r->commit) != 0)
@@ -74,10 +78,125 @@ built(const char *dir, const struct dk_render *r)
 	return 1;
 }
 
+/* For dk_repo_update_opts(): the VCS tag names a commit we hold. */
+static int
+known(const char *vcs, void *arg)
+{
+	return dk_git_has_commit(arg, vcs);
+}
+
+struct versions {
+	size_t	highest;	/* of our packages in either repository */
+	size_t	same;		/* this commit's, 0 if not built */
+};
+
+/* Our packages of name in dir: their highest version, this commit's. */
+static int
+scan_versions(struct dk_git *g, const char *dir, const char *name,
+    const char *commit, struct versions *v)
+{
+	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
+		return -1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if ((n = dk_output_rpm_version(de->d_name, name)) == 0 ||
+		    dk_path_join(path, sizeof(path), dir, de->d_name) != 0 ||
+		    dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
+			continue;
+		/* A foreign file decides nothing (dk_repo_update_opts). */
+		if ((rc = dk_git_has_commit(g, vcs)) == -1)
+			break;
+		if (rc == 0)
+			continue;
+		rc = 0;
+		if (n > v->highest)
+			v->highest = n;
+		if (strcmp(vcs, commit) == 0 && n > v->same)
+			v->same = n;
+	}
+	if (rc == 0 && errno != 0) {
+		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
+		rc = -1;
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * The version of the packages of r's commit.  dnf installs a package
+ * only when its version is above the installed one, so versions must
+ * only go up.  The first-parent count does, along one history; after a
+ * rewrite (git reset, a rebase) it counts again from lower down, and a
+ * 'revoke' built as version N would lose to the abandoned history's N+1
+ * still in the repository: the revocation would reach no server.  So a
+ * new commit gets max(count, highest version there + 1), and a commit
+ * already there keeps its version, so that building it again gives the
+ * same bytes (and never a second version of one commit).
+ */
+static int
+pick_version(struct dk_git *g, const struct dk_output *o,
+    struct dk_render *r)
+{
+	struct versions v = { 0, 0 };
+
+	if (scan_versions(g, o->priv, DK_PKG_PRIVATE, r->commit, &v) != 0 ||
+	    scan_versions(g, o->pub, DK_PKG_PUBLIC, r->commit, &v) != 0)
+		return -1;
+	if (v.same != 0) {
+		r->version = v.same;
+		return 0;
+	}
+	if (v.highest >= r->version) {
+		dk_log_info("commit %.12s: its count %zu is not above version "
+		    "%zu already built (history rewritten); it becomes version "
+		    "%zu", r->commit, r->version, v.highest, v.highest + 1);
+		r->version = v.highest + 1;
+	}
+	return 0;
+}
+
+/*
+ * NAME-VERSION of another commit (a planted file, another repository's
+ * build) is never replaced: a client holding that version would never
+ * see ours.  Loudly refused instead.
+ */
+static int
+collision(const struct dk_output *o, const struct dk_render *r)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (dk_output_rpm_path(path, sizeof(path),
+		    dk_output_pkg_dir(o, names[i]), names[i], r->version) != 0)
+			return -1;
+		if (access(path, F_OK) != 0)
+			continue;
+		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) == 0 &&
+		    strcmp(vcs, r->commit) == 0)
+			continue;
+		dk_error_set("refusing to replace '%s': it is not a build of "
+		    "commit %.12s (VCS '%s'); move it away", path, r->commit,
+		    vcs[0] != '\0' ? vcs : "unreadable");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const char *tmpl, const char *name, int private, const char *dir)
+    const char *tmpl, const char *name, int private,
+    const struct dk_output *o)
 {
+	const char *dir = dk_output_pkg_dir(o, name);
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_rpm_pkg pkg;
 	char version[32], *out = NULL;
@@ -112,7 +231,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
  */
 static int
 build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const char *dir)
+    const struct dk_output *dir)
 {
 	pid_t pid;
 	int rc, status;
@@ -148,13 +267,57 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
 	return 0;
 }
 
+/* Each repository's metadata (repomd.xml signed by s). */
+static int
+index_both(struct dk_git *g, const struct dk_output *o,
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s)
+{
+	struct dk_repo_opts ro;
+	int rc;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.keep_builds = pc->keep_builds;
+	ro.known = known;
+	ro.arg = g;
+	ro.signer = s;
+	ro.name = DK_PKG_PRIVATE;
+	ro.mode = 0640;
+	if ((rc = dk_repo_update_opts(o->priv, &ro)) != 0)
+		return rc;
+	ro.name = DK_PKG_PUBLIC;
+	ro.mode = 0644;
+	if ((rc = dk_repo_update_opts(o->pub, &ro)) != 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Our packages in both repositories signed by s, kept builds re-signed
+ * when the key changed, and its public key exported into each: every
+ * client needs it.  *changed: a package changed, the metadata must be
+ * written again.
+ */
+static int
+sign_both(const struct dk_output *o, const struct dk_gpg_signer *s,
+    int *changed)
+{
+	int a, b;
+
+	if (dk_sign_dir(o->priv, s, &a) != 0 ||
+	    dk_sign_dir(o->pub, s, &b) != 0)
+		return -1;
+	*changed = a || b;
+	return 0;
+}
+
 static int
 package(struct dk_git *g, const char *rev, const char *opt_out)
 {
 	const struct dk_packaging_conf *pc;
 	struct dk_gpg_signer signer;
 	struct dk_render *r = NULL;
-	char id[DK_GIT_ID_LEN], dir[PATH_MAX], path[PATH_MAX];
+	struct dk_output o;
+	char id[DK_GIT_ID_LEN], path[PATH_MAX];
 	int rc, resigned = 0;
 
 	memset(&signer, 0, sizeof(signer));
@@ -166,15 +329,15 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	/* A key gpg lacks fails the run before anything is built. */
 	if ((rc = dk_sign_setup(dk_git_workdir(g), pc, &signer)) != 0)
 		goto done;
-	/* It holds the private package: not for everyone's eyes. */
-	if ((rc = dk_output_dir(dk_git_workdir(g), opt_out, r->cfg, dir,
-	    sizeof(dir))) != 0 || (rc = dk_dir_make(dir, 0750)) != 0)
+	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
+	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
+	    (rc = pick_version(g, &o, r)) != 0)
 		goto done;
-	if (built(dir, r)) {
+	if (built(&o, r)) {
 		/* The key may have changed since: kept builds follow it. */
-		if ((rc = dk_sign_dir(dir, &signer, &resigned)) != 0)
+		if ((rc = sign_both(&o, &signer, &resigned)) != 0)
 			goto done;
-		if (!resigned && dk_output_indexed(dir, r->version)) {
+		if (!resigned && dk_output_indexed(&o, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
 			goto stamp;
@@ -182,23 +345,24 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
-		rc = dk_repo_update(dir, pc->keep_builds, &signer);
+		rc = index_both(g, &o, pc, &signer);
 		goto stamp;
 	}
-	if ((rc = build_both(r, &signer, dir)) != 0)
+	if ((rc = collision(&o, r)) != 0 ||
+	    (rc = build_both(r, &signer, &o)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
-	if ((rc = dk_output_rpm_path(path, sizeof(path), dir, DK_PKG_PRIVATE,
+	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
+	    DK_PKG_PRIVATE, r->version)) != 0)
+		goto done;
+	printf("%s\n", path);
+	if ((rc = dk_output_rpm_path(path, sizeof(path), o.pub, DK_PKG_PUBLIC,
 	    r->version)) != 0)
 		goto done;
 	printf("%s\n", path);
-	if ((rc = dk_output_rpm_path(path, sizeof(path), dir, DK_PKG_PUBLIC,
-	    r->version)) != 0)
+	if ((rc = sign_both(&o, &signer, &resigned)) != 0)
 		goto done;
-	printf("%s\n", path);
-	if ((rc = dk_sign_dir(dir, &signer, &resigned)) != 0)
-		goto done;
-	rc = dk_repo_update(dir, pc->keep_builds, &signer);
+	rc = index_both(g, &o, pc, &signer);
 stamp:
 	/* What rotate compares HEAD with (output.h). */
 	if (rc == 0 && opt_out == NULL)

@@ -79,24 +79,21 @@ free_entries(struct entry *e, size_t n)
 }
 
 static int
-read_entry(const char *dir, const char *name, struct entry *e)
+read_entry(const char *dir, struct entry *e)
 {
 	char path[PATH_MAX];
 	GError *err = NULL;
 
-	if (dk_path_join(path, sizeof(path), dir, name) == -1)
+	if (dk_path_join(path, sizeof(path), dir, e->file) == -1)
 		return -1;
-	if ((e->file = strdup(name)) == NULL) {
-		dk_error_set("out of memory");
-		return -1;
-	}
-	e->pkg = cr_package_from_rpm(path, CR_CHECKSUM_SHA256, name, NULL,
+	e->pkg = cr_package_from_rpm(path, CR_CHECKSUM_SHA256, e->file, NULL,
 	    CHANGELOGS, NULL, CR_HDRR_NONE, &err);
 	if (e->pkg == NULL)
 		return gfail(&err, "read package", path);
 	return 0;
 }
 
+/* The names of the packages in dir, nothing read yet. */
 static int
 scan(const char *dir, struct entry **out, size_t *nout)
 {
@@ -122,9 +119,11 @@ scan(const char *dir, struct entry **out, size_t *nout)
 			e = ne;
 		}
 		memset(&e[n], 0, sizeof(e[n]));
-		n++;
-		if (read_entry(dir, de->d_name, &e[n - 1]) == -1)
+		if ((e[n].file = strdup(de->d_name)) == NULL) {
+			dk_error_set("out of memory");
 			goto done;
+		}
+		n++;
 	}
 	if (errno != 0) {
 		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
@@ -139,6 +138,80 @@ done:
 	free_entries(e, n);
 	closedir(d);
 	return rc;
+}
+
+/* Drops entry i, keeping the order of the others. */
+static void
+drop(struct entry *e, size_t *n, size_t i)
+{
+	free(e[i].file);
+	cr_package_free(e[i].pkg);
+	memmove(&e[i], &e[i + 1], (*n - i - 1) * sizeof(*e));
+	(*n)--;
+}
+
+/*
+ * Only packages this key repository built are indexed: anyone who can
+ * write into the directory could otherwise plant a dkim-keys-private-99
+ * whose %post runs as root on every mail server.  Such a file is left
+ * where it is, with a warning: the operator decides what it is.  Runs
+ * before dk_rpm_enter(): dk_rpm_query_vcs() takes librpm's lock itself.
+ */
+static int
+filter_vcs(const char *dir, const struct dk_repo_opts *o, struct entry *e,
+    size_t *n)
+{
+	char path[PATH_MAX], vcs[128];
+	size_t i = 0;
+	int k;
+
+	while (i < *n) {
+		if (dk_path_join(path, sizeof(path), dir, e[i].file) == -1)
+			return -1;
+		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0) {
+			dk_log_warn("not indexing '%s': %s", path,
+			    dk_error_last());
+			drop(e, n, i);
+			continue;
+		}
+		if ((k = o->known(vcs, o->arg)) == -1)
+			return -1;
+		if (k == 0) {
+			dk_log_warn("not indexing '%s': its VCS tag '%s' names "
+			    "no commit of this key repository", path, vcs);
+			drop(e, n, i);
+			continue;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* Reads every header; with a filter, a wrong one is left out. */
+static int
+read_entries(const char *dir, const struct dk_repo_opts *o, struct entry *e,
+    size_t *n)
+{
+	size_t i = 0;
+
+	while (i < *n) {
+		if (read_entry(dir, &e[i]) == -1) {
+			if (o->known == NULL && o->name == NULL)
+				return -1;
+			dk_log_warn("not indexing it: %s", dk_error_last());
+			drop(e, n, i);
+			continue;
+		}
+		if (o->name != NULL && strcmp(e[i].pkg->name, o->name) != 0) {
+			dk_log_warn("not indexing '%s/%s': a package named "
+			    "'%s' has no place in the %s repository", dir,
+			    e[i].file, e[i].pkg->name, o->name);
+			drop(e, n, i);
+			continue;
+		}
+		i++;
+	}
+	return 0;
 }
 
 /* By name, newest first (rpm's version order), then by file name. */
@@ -230,9 +303,9 @@ done:
 	return rc;
 }
 
-/* Every file 0644 (a web server serves them) and on disk before swap. */
+/* Every file mode (a web server serves them) and on disk before swap. */
 static int
-sync_files(const char *dir)
+sync_files(const char *dir, mode_t mode)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -249,7 +322,7 @@ sync_files(const char *dir)
 		if (dk_path_join(path, sizeof(path), dir, de->d_name) == -1)
 			goto done;
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd == -1 || fchmod(fd, 0644) == -1 || fsync(fd) == -1) {
+		if (fd == -1 || fchmod(fd, mode) == -1 || fsync(fd) == -1) {
 			dk_error_set_errno(errno, "cannot write '%s'", path);
 			if (fd != -1)
 				close(fd);
@@ -265,7 +338,7 @@ done:
 
 static int
 write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
-    const struct dk_gpg_signer *s)
+    mode_t mode, const struct dk_gpg_signer *s)
 {
 	static const struct { cr_XmlFileType type; const char *name; } x[] = {
 		{ CR_XMLFILE_PRIMARY, "primary" },
@@ -279,7 +352,8 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
 	int rc = -1;
 
 	md = cr_repomd_new();
-	if (mkdir(tmp, 0755) == -1) {
+	/* x wherever r: 0644 gives 0755, 0640 gives 0750. */
+	if (mkdir(tmp, mode | (mode & 0444) >> 2) == -1) {
 		dk_error_set_errno(errno, "cannot create '%s'", tmp);
 		goto done;
 	}
@@ -292,7 +366,7 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
 		goto done;
 	}
 	if (dk_path_join(path, sizeof(path), tmp, "repomd.xml") == -1 ||
-	    dk_file_create(path, xml, strlen(xml), 0644) != 0)
+	    dk_file_create(path, xml, strlen(xml), mode) != 0)
 		goto done;
 	/*
 	 * repo_gpgcheck: the signature is made here, before the swap, so
@@ -302,7 +376,7 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
 	    (dk_path_join(asc, sizeof(asc), tmp, "repomd.xml.asc") == -1 ||
 	    dk_gpg_sign_detached(s, path, asc) == -1))
 		goto done;
-	if (sync_files(tmp) == -1)
+	if (sync_files(tmp, mode) == -1)
 		goto done;
 	rc = 0;
 done:
@@ -365,11 +439,24 @@ int
 dk_repo_update(const char *dir, int keep_builds,
     const struct dk_gpg_signer *s)
 {
+	struct dk_repo_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.keep_builds = keep_builds;
+	o.mode = 0644;
+	o.signer = s;
+	return dk_repo_update_opts(dir, &o);
+}
+
+int
+dk_repo_update_opts(const char *dir, const struct dk_repo_opts *o)
+{
 	static int inited;
+	int keep_builds = o->keep_builds;
 	char tmp[PATH_MAX], final[PATH_MAX];
 	struct entry *e = NULL;
 	size_t n = 0, kept;
-	int rc = -1;
+	int locked = 0, rc = -1;
 
 	if (keep_builds < 0) {
 		dk_error_set("invalid keep_builds %d: must be 0 (all) or more",
@@ -379,8 +466,13 @@ dk_repo_update(const char *dir, int keep_builds,
 	if (dk_path_join(tmp, sizeof(tmp), dir, TMP_DIR) == -1 ||
 	    dk_path_join(final, sizeof(final), dir, "repodata") == -1)
 		return -1;
-	if (dk_rpm_enter() == -1)
+	if (scan(dir, &e, &n) == -1)
 		return -1;
+	if (o->known != NULL && filter_vcs(dir, o, e, &n) == -1)
+		goto done;
+	if (dk_rpm_enter() == -1)
+		goto done;
+	locked = 1;
 	if (!inited) {
 		g_log_set_handler("C_CREATEREPOLIB", G_LOG_LEVEL_MASK |
 		    G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, glog, NULL);
@@ -391,10 +483,11 @@ dk_repo_update(const char *dir, int keep_builds,
 	}
 	/* Debris of an interrupted run. */
 	dk_dir_remove(tmp);
-	if (scan(dir, &e, &n) == -1)
+	if (read_entries(dir, o, e, &n) == -1)
 		goto done;
 	kept = mark(e, n, keep_builds);
-	if (write_metadata(tmp, e, n, kept, s) == -1)
+	if (write_metadata(tmp, e, n, kept, o->mode != 0 ? o->mode : 0644,
+	    o->signer) == -1)
 		goto done;
 	DK_FAULT("mid-repodata");
 	if (swap(dir, tmp, final) == -1)
@@ -405,9 +498,11 @@ dk_repo_update(const char *dir, int keep_builds,
 	dk_log_debug("repository '%s': %zu packages", dir, kept);
 	rc = 0;
 done:
-	if (rc != 0)
-		dk_dir_remove(tmp);
+	if (locked) {
+		if (rc != 0)
+			dk_dir_remove(tmp);
+		dk_rpm_leave();
+	}
 	free_entries(e, n);
-	dk_rpm_leave();
 	return rc;
 }

@@ -6,6 +6,8 @@
 #ifndef DK_REPO_H
 #define DK_REPO_H
 
+#include <sys/types.h>
+
 /*
  * Brings the repository in dir up to date: of every package name it
  * keeps the keep_builds newest builds (rpm version order, so "10" is
@@ -32,5 +34,28 @@
 struct dk_gpg_signer;
 int	dk_repo_update(const char *dir, int keep_builds,
 	    const struct dk_gpg_signer *s);
+
+/*
+ * dk_repo_update() for one of dkimrot's two repositories
+ * (packaging/output.h), which indexes only what the key repository
+ * built.  A package is left out of the metadata, with a warning naming
+ * the file, and left on disk (the operator decides what it is), when:
+ *   name is not NULL and the header names another package;
+ *   known is not NULL and the header cannot be read, has no VCS tag, or
+ *   known(vcs, arg) is 0 (-1 from it is an error: nothing is written).
+ * Pruning (keep_builds) counts and removes indexed packages only.
+ * mode: of the metadata files (0 = 0644); repodata/ gets an x bit for
+ * each r bit, so 0640 gives the private repository's 0750.
+ * signer: as s of dk_repo_update().
+ */
+struct dk_repo_opts {
+	int				 keep_builds;
+	mode_t				 mode;
+	const char			*name;
+	int				(*known)(const char *vcs, void *arg);
+	void				*arg;
+	const struct dk_gpg_signer	*signer;
+};
+int	dk_repo_update_opts(const char *dir, const struct dk_repo_opts *);
 
 #endif

@@ -1404,3 +1404,32 @@ list_refused(const git_tree_entry *e, const char *dir)
 		n = (int)sizeof(rel) - 1;
 	return entry_refused(e, rel, (size_t)n);
 }
+
+/*
+ * Added at the end while git.c is being split (c-repo): whether id
+ * names a commit object the repository holds.  'package' indexes only
+ * packages whose VCS tag passes this, and counts only them for the next
+ * version.  Reads the object database only: no walk, no work tree.
+ */
+int
+dk_git_has_commit(struct dk_git *g, const char *id)
+{
+	git_commit *c = NULL;
+	git_oid oid;
+	int err;
+
+	if (strlen(id) != GIT_OID_HEXSZ || git_oid_fromstr(&oid, id) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	if ((err = git_commit_lookup(&c, g->repo, &oid)) < 0) {
+		if (err == GIT_ENOTFOUND || err == GIT_EINVALIDSPEC) {
+			git_error_clear();
+			return 0;
+		}
+		dk_error_set_git("cannot look up commit '%s'", id);
+		return -1;
+	}
+	git_commit_free(c);
+	return 1;
+}

@@ -159,6 +159,12 @@ int		 dk_git_list_dir(struct dk_git *, const char *, const char *,
  */
 int		 dk_git_count_first_parent(struct dk_git *, const char *,
 		    size_t *);
+/*
+ * 1 when id (40 hex digits) names a commit object of the repository, 0
+ * when it does not (a tree or blob id, an unknown object, not an id at
+ * all), -1 when the object database cannot be read.
+ */
+int		 dk_git_has_commit(struct dk_git *, const char *);
 
 /*
  * dk_error_set() with ": " and libgit2's last error message appended

@@ -232,22 +232,23 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
 int
 dk_keyrepo_catch_up(struct dk_keyrepo *r)
 {
-	char id[DK_GIT_ID_LEN], stamp[DK_GIT_ID_LEN], dir[PATH_MAX];
+	char id[DK_GIT_ID_LEN], stamp[DK_GIT_ID_LEN];
+	struct dk_output out;
 	size_t version;
 	bool unborn;
 	int rc;
 
 	if ((rc = dk_git_head(r->git, id, &unborn)) != 0 || unborn)
 		return rc;
-	if (dk_output_dir(r->path, NULL, r->cfg, dir, sizeof(dir)) != 0)
-		return -1;
+	if ((rc = dk_output_dirs(r->path, NULL, r->cfg, &out)) != 0)
+		return rc;
 	rc = dk_output_stamp_read(r->path, stamp, sizeof(stamp), &version);
 	if (rc == 0 && strcmp(stamp, id) == 0 &&
-	    dk_output_built(dir, version) && dk_output_indexed(dir, version))
+	    dk_output_built(&out, version) && dk_output_indexed(&out, version))
 		return 0;
 	if (rc != 0 && rc != DK_ENOTFOUND)
 		dk_log_warn("%s", dk_error_last());
-	dk_log_debug("%.12s has no packages in '%s' yet", id, dir);
+	dk_log_debug("%.12s has no packages in '%s' yet", id, out.top);
 	run_hook(r);
 	return 0;
 }

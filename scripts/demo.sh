@@ -38,10 +38,12 @@ dk --now 2027-01-21T12:00:00Z status
 step "the key repository's history (git log)"
 git -C "$repo" log --format='%h %ad %s' --date=short
 
-step "the yum repository the post-commit hook built"
-ls -l "$repo/rpms"
-priv=$(ls "$repo"/rpms/dkim-keys-private-*.rpm | sort -t- -k4 -n | tail -n 1)
-pub=$(ls "$repo"/rpms/dkim-keys-public-*.rpm | sort -t- -k4 -n | tail -n 1)
+step "the two yum repositories the post-commit hook built"
+ls -l "$repo/rpms/private" "$repo/rpms/public"
+priv=$(ls "$repo"/rpms/private/dkim-keys-private-*.rpm | sort -t- -k4 -n |
+    tail -n 1)
+pub=$(ls "$repo"/rpms/public/dkim-keys-public-*.rpm | sort -t- -k4 -n |
+    tail -n 1)
 
 step "$(basename "$priv") (for the mail servers)"
 rpm -qip "$priv" 2>/dev/null | grep -E '^(Name|Version|Release|VCS|Summary)'
@@ -53,4 +55,4 @@ step "its zone fragment for example.org"
 rpm2cpio "$pub" | (cd "$demo" && cpio -idm --quiet)
 cat "$demo/var/named/dkim/example.org.zone"
 
-step "done: the repository is $repo, the packages are in $repo/rpms"
+step "done: the repository is $repo, the packages are in $repo/rpms/private and $repo/rpms/public"

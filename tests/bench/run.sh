@@ -288,12 +288,12 @@ w5() {
 	while [ $i -le "$RUNS" ]; do
 		discard "$W/cycle"
 		cp -a "$SMALL" "$W/cycle"
-		v0=$(ls "$W/cycle/rpms" | grep -c '^dkim-keys-public')
+		v0=$(ls "$W/cycle/rpms/public" | grep -c '^dkim-keys-public')
 		timed cycle "$DKIMROT" -C "$W/cycle" --now 2026-11-02T00:00:00Z \
 		    -q rotate
 		[ "$(wc -l <"$W/.out")" = 1000 ] &&
-		    [ "$(ls "$W/cycle/rpms" | grep -c '^dkim-keys-public')" -gt \
-		    "$v0" ] && [ -f "$W/cycle/rpms/repodata/repomd.xml" ] ||
+		    [ "$(ls "$W/cycle/rpms/public" | grep -c '^dkim-keys-public')" -gt \
+		    "$v0" ] && [ -f "$W/cycle/rpms/public/repodata/repomd.xml" ] ||
 		    { log "the cycle did not build the packages"; exit 1; }
 		i=$((i + 1))
 	done

@@ -49,8 +49,8 @@ for t in 2026-11-20 2026-11-21 2026-12-20 2026-12-21; do
 	    bail "rotate at $t failed"
 done
 V=$(git -C "$R" rev-list --count --first-parent HEAD)
-PRIV=$OUT/dkim-keys-private-$V-1.noarch.rpm
-PUB=$OUT/dkim-keys-public-$V-1.noarch.rpm
+PRIV=$OUT/private/dkim-keys-private-$V-1.noarch.rpm
+PUB=$OUT/public/dkim-keys-public-$V-1.noarch.rpm
 check "the post-commit hook built both packages of HEAD (version $V)" \
     [ -f "$PRIV" -a -f "$PUB" ]
 dk -C "$R" --now 2026-12-21T00:00:00Z status --json >"$tmp/status.json"

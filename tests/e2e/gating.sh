@@ -29,7 +29,7 @@ print([k["state"] for x in d["domains"] for k in x["keys"]
 serial=1
 install_public() {
 	v=$(git -C "$R" rev-list --count --first-parent HEAD)
-	rpm --root "$ROOT" -U "$OUT/dkim-keys-public-$v-1.noarch.rpm" \
+	rpm --root "$ROOT" -U "$OUT/public/dkim-keys-public-$v-1.noarch.rpm" \
 	    >"$tmp/rpm.out" 2>&1 || { diag "$tmp/rpm.out"; return 1; }
 	old=$serial
 	serial=$((serial + 1))
@@ -69,7 +69,7 @@ ns	IN	A	127.0.0.1
 \$INCLUDE $ROOT$ZD/$D.zone
 EOF
 v=$(git -C "$R" rev-list --count --first-parent HEAD)
-rpm --root "$ROOT" -i "$OUT/dkim-keys-public-$v-1.noarch.rpm" \
+rpm --root "$ROOT" -i "$OUT/public/dkim-keys-public-$v-1.noarch.rpm" \
     >"$tmp/rpm.out" 2>&1 || bail "cannot install the public package"
 nsd_start "$tmp/ns" "$D" "$D.zone" || bail "nsd did not start"
 PORT=$NSD_PORT

@@ -25,22 +25,23 @@ sed -i 's/^  - name: example.org$/  - name: example.org\n    algorithms: [rsa, e
     "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "test configuration"
 check "a plain git commit builds packages through the hook" \
-    [ -f "$OUT/dkim-keys-private-2-1.noarch.rpm" ]
+    [ -f "$OUT/private/dkim-keys-private-2-1.noarch.rpm" ]
 check "a plain git commit builds packages through the hook (2)" \
-    [ -f "$OUT/dkim-keys-public-2-1.noarch.rpm" ]
+    [ -f "$OUT/public/dkim-keys-public-2-1.noarch.rpm" ]
 dk -C "$R" --now 2026-11-20T00:00:00Z -q rotate >/dev/null
 dk -C "$R" --now 2026-11-21T00:00:00Z -q rotate >/dev/null
 check "dkimrot rotate builds packages through the hook" \
-    [ -f "$OUT/dkim-keys-private-4-1.noarch.rpm" ]
+    [ -f "$OUT/private/dkim-keys-private-4-1.noarch.rpm" ]
 check "dkimrot rotate builds packages through the hook (2)" \
-    [ -f "$OUT/dkim-keys-public-4-1.noarch.rpm" ]
+    [ -f "$OUT/public/dkim-keys-public-4-1.noarch.rpm" ]
 check "the hook logged to .git/dkimrot-package.log" \
     grep -q 'dkim-keys-public-4-1.noarch.rpm' "$R/.git/dkimrot-package.log"
-check "the output directory is a yum repository" \
-    [ -f "$OUT/repodata/repomd.xml" ]
+check "each output repository is a yum repository" \
+    [ -f "$OUT/private/repodata/repomd.xml" ] &&
+    [ -f "$OUT/public/repodata/repomd.xml" ]
 head=$(git -C "$R" rev-parse HEAD)
-priv=$OUT/dkim-keys-private-4-1.noarch.rpm
-pub=$OUT/dkim-keys-public-4-1.noarch.rpm
+priv=$OUT/private/dkim-keys-private-4-1.noarch.rpm
+pub=$OUT/public/dkim-keys-public-4-1.noarch.rpm
 check "Version is the first-parent count, VCS the commit" \
     [ "$(rpm -qp --qf '%{VERSION}-%{RELEASE} %{VCS}' "$pub" 2>/dev/null)" = \
     "4-1 $head" ]
@@ -97,9 +98,9 @@ check "the installed key is 0600" [ "$(stat -c %a \
 check "%post ran the configured reload" grep -qx reloaded "$ROOT/mta-reloaded"
 dk -C "$R" --now 2026-12-21T00:00:00Z -q rotate >/dev/null
 check "the next rotation built version 5" \
-    [ -f "$OUT/dkim-keys-public-5-1.noarch.rpm" ]
-rpm --root "$ROOT" -U "$OUT/dkim-keys-private-5-1.noarch.rpm" \
-    "$OUT/dkim-keys-public-5-1.noarch.rpm" >"$tmp/rpm.out" 2>&1
+    [ -f "$OUT/public/dkim-keys-public-5-1.noarch.rpm" ]
+rpm --root "$ROOT" -U "$OUT/private/dkim-keys-private-5-1.noarch.rpm" \
+    "$OUT/public/dkim-keys-public-5-1.noarch.rpm" >"$tmp/rpm.out" 2>&1
 check "rpm -U upgrades them" [ "$(rpm --root "$ROOT" -q --qf '%{VERSION} ' \
     dkim-keys-private dkim-keys-public)" = "5 5 " ]
 new=$(git -C "$R" show --format= --name-only HEAD |
@@ -116,7 +117,8 @@ rpmroot_make "$DROOT"
 createrepo_c -q "$tmp/stub"
 dnf -q -y --installroot "$DROOT" --releasever 1 --setopt=reposdir=/dev/null \
     --setopt=install_weak_deps=False --nogpgcheck \
-    --repofrompath "dk,file://$OUT" --repofrompath "stub,file://$tmp/stub" \
+    --repofrompath "dk,file://$OUT/public" \
+    --repofrompath "stub,file://$tmp/stub" \
     --repo dk --repo stub install dkim-keys-public >"$tmp/dnf.out" 2>&1
 check "dnf installs dkim-keys-public from the yum repository" \
     [ -f "$DROOT/var/lib/dkim-zones/example.com.zone" ]
@@ -161,21 +163,23 @@ grep -q '^  sign_key: "sign@example.test"' "$R/dkimrot.yaml" ||
     echo "# dkimrot.yaml has no sign_key line to set"
 gitq -C "$R" commit -qam "sign the packages"
 v=$(git -C "$R" rev-list --first-parent --count HEAD)
-check "the public key is exported next to the repository" \
-    grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$OUT/RPM-GPG-KEY-dkimrot"
+check "the public key is exported into both repositories" \
+    grep -q 'BEGIN PGP PUBLIC KEY BLOCK' "$OUT/private/RPM-GPG-KEY-dkimrot" &&
+    cmp -s "$OUT/private/RPM-GPG-KEY-dkimrot" "$OUT/public/RPM-GPG-KEY-dkimrot"
 KROOT=$tmp/kroot
-rpm --root "$KROOT" --initdb && rpm --root "$KROOT" --import "$OUT/RPM-GPG-KEY-dkimrot"
-rpm --root "$KROOT" -K "$OUT/dkim-keys-private-$v-1.noarch.rpm" \
-    "$OUT/dkim-keys-public-$v-1.noarch.rpm" >"$tmp/k.out" 2>&1
+rpm --root "$KROOT" --initdb &&
+    rpm --root "$KROOT" --import "$OUT/public/RPM-GPG-KEY-dkimrot"
+rpm --root "$KROOT" -K "$OUT/private/dkim-keys-private-$v-1.noarch.rpm" \
+    "$OUT/public/dkim-keys-public-$v-1.noarch.rpm" >"$tmp/k.out" 2>&1
 check "both signed packages pass rpm -K" \
     [ "$(grep -c 'digests signatures OK' "$tmp/k.out")" = 2 ]
 SROOT=$tmp/sroot
 rpmroot_make "$SROOT"
-rpm --root "$SROOT" --import "$OUT/RPM-GPG-KEY-dkimrot"
+rpm --root "$SROOT" --import "$OUT/private/RPM-GPG-KEY-dkimrot"
 dnf -q -y --installroot "$SROOT" --releasever 1 --setopt=reposdir=/dev/null \
     --setopt=install_weak_deps=False \
-    --repofrompath "dk,file://$OUT" --repofrompath "stub,file://$tmp/stub" \
-    --setopt=dk.gpgcheck=1 --setopt=stub.gpgcheck=0 \
+    --repofrompath "dk,file://$OUT/private" \
+    --repofrompath "stub,file://$tmp/stub" --setopt=dk.gpgcheck=1 --setopt=stub.gpgcheck=0 \
     --repo dk --repo stub install dkim-keys-private >"$tmp/dnf2.out" 2>&1
 check "dnf with gpgcheck=1 installs the signed private package" \
     [ "$(rpm --root "$SROOT" -q --qf '%{VERSION}' dkim-keys-private)" = "$v" ]
@@ -184,7 +188,7 @@ check "dnf with gpgcheck=1 installs the signed private package" \
 sed -i '/^  - name: example.com$/d' "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "stop managing example.com"
 v=$(git -C "$R" rev-list --first-parent --count HEAD)
-rpm -qlp "$OUT/dkim-keys-public-$v-1.noarch.rpm" >"$tmp/dropped" 2>/dev/null
+rpm -qlp "$OUT/public/dkim-keys-public-$v-1.noarch.rpm" >"$tmp/dropped" 2>/dev/null
 check "a domain dropped from dkimrot.yaml keeps its zone fragment" \
     grep -qx /var/lib/dkim-zones/example.com.zone "$tmp/dropped"
 check "and the hook said why" \
@@ -209,4 +213,4 @@ check "and the run says so" grep -q \
 check "a live process's tree is left alone, the run's own is gone" \
     [ "$(ls "$KT")" = "dkimrot-rpm.$$.XyZ789" ]
 check "the run built both packages" \
-    [ "$(ls "$tmp/out2" | grep -c '\.rpm$')" = 2 ]
+    [ "$(ls "$tmp/out2/private" "$tmp/out2/public" | grep -c '\.rpm$')" = 2 ]

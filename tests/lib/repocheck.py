@@ -11,8 +11,8 @@ Checks, printing each problem as a TAP comment and exiting 1 if any:
 - --before FILE (a --save of an earlier state): no key lost, i.e. every
   key published then is still in keys.yaml, published, retired after
   min_age and drain (4 days each here), or revoked;
-- --packaged: both packages of HEAD's version are in rpms/ and in its
-  repodata, and no .repodata.tmp is left;
+- --packaged: both packages of HEAD's version are in rpms/private and
+  rpms/public and in each one's repodata, and no .repodata.tmp is left;
 - --save FILE: writes the keys as they are now, for a later --before.
 Uses $DKIMROT for 'status --json' and git for the rest.
 """
@@ -88,17 +88,18 @@ if opt("--before"):
                 bad.append("key %s/%s retired too early" % (dom, sel))
 if "--packaged" in opts:
     v = git("rev-list", "--first-parent", "--count", "HEAD").stdout.strip()
-    out = os.path.join(repo, "rpms")
-    for name in ("dkim-keys-private", "dkim-keys-public"):
-        f = "%s-%s-1.noarch.rpm" % (name, v)
+    for sub in ("private", "public"):
+        out = os.path.join(repo, "rpms", sub)
+        f = "dkim-keys-%s-%s-1.noarch.rpm" % (sub, v)
         if not os.path.exists(os.path.join(out, f)):
             bad.append("%s is missing" % f)
-    meta = "".join(gzip.open(x, "rt").read() for x in
-                   glob.glob(os.path.join(out, "repodata/*primary.xml.gz")))
-    if meta.count('<version epoch="0" ver="%s" rel="1"/>' % v) != 2:
-        bad.append("repodata does not list both packages of version %s" % v)
-    if os.path.exists(os.path.join(out, ".repodata.tmp")):
-        bad.append("rpms/.repodata.tmp left behind")
+        meta = "".join(gzip.open(x, "rt").read() for x in glob.glob(
+            os.path.join(out, "repodata/*primary.xml.gz")))
+        if meta.count('<version epoch="0" ver="%s" rel="1"/>' % v) != 1:
+            bad.append("rpms/%s/repodata does not list version %s" %
+                       (sub, v))
+        if os.path.exists(os.path.join(out, ".repodata.tmp")):
+            bad.append("rpms/%s/.repodata.tmp left behind" % sub)
 if opt("--save"):
     json.dump(keys, open(opt("--save"), "w"))
 for b in bad:

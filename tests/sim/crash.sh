@@ -58,7 +58,7 @@ rolled_back() {
 dirty() { [ -f "$R/.git/dkimrot.dirty" ]; }
 head() { git -C "$R" rev-parse HEAD; }
 version() { git -C "$R" rev-list --first-parent --count HEAD; }
-pkg() { [ -f "$R/rpms/dkim-keys-$1-$(version)-1.noarch.rpm" ]; }
+pkg() { [ -f "$R/rpms/$1/dkim-keys-$1-$(version)-1.noarch.rpm" ]; }
 
 echo "1..42"
 
@@ -156,8 +156,8 @@ krc=$?
 check "the metadata killed mid-way: revoke exits 0 and warns" eval \
     '[ $krc = 0 ] && grep -q "post-commit hook failed (exit 99)" "$tmp/kerr"'
 check "the new metadata is aside, unused; the old one in place" eval \
-    '[ -d "$R/rpms/.repodata.tmp" ] && [ -f "$R/rpms/repodata/repomd.xml" ] &&
-    ! zgrep -q "ver=\"$(version)\"" "$R"/rpms/repodata/*primary.xml.gz'
+    '[ -d "$R/rpms/private/.repodata.tmp" ] && [ -f "$R/rpms/private/repodata/repomd.xml" ] &&
+    ! zgrep -q "ver=\"$(version)\"" "$R"/rpms/private/repodata/*primary.xml.gz'
 repaired "the next run writes the metadata again" $((62 * D + 3 * H)) rotate
 
 # --- import, killed after the key's files

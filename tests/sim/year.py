@@ -279,9 +279,10 @@ def pick_fault(hooked):
 
 def packaged():
     v = int(git("rev-list", "--first-parent", "--count", "HEAD"))
-    return all(os.path.exists(os.path.join(repo, "rpms", "%s-%d-1.noarch.rpm"
-                                           % (n, v)))
-               for n in ("dkim-keys-private", "dkim-keys-public"))
+    return all(os.path.exists(os.path.join(repo, "rpms", d,
+                                           "%s-%d-1.noarch.rpm" % (n, v)))
+               for d, n in (("private", "dkim-keys-private"),
+                            ("public", "dkim-keys-public")))
 
 
 def run_one(hour, fault, extra=()):

@@ -58,6 +58,8 @@ assert_is_defaults(const struct dk_config *c)
 	assert_string_equal(c->git_name, d.git_name);
 	assert_string_equal(c->git_email, d.git_email);
 	assert_string_equal(p->output, dp->output);
+	assert_string_equal(p->private_output, dp->private_output);
+	assert_string_equal(p->public_output, dp->public_output);
 	assert_int_equal(p->keep_builds, dp->keep_builds);
 	assert_string_equal(p->key_dir, dp->key_dir);
 	assert_string_equal(p->table_dir, dp->table_dir);
@@ -98,6 +100,9 @@ test_config__defaults(void **state)
 	assert_string_equal(d.git_name, "dkimrot");
 	assert_string_equal(d.git_email, "dkimrot@localhost");
 	assert_string_equal(d.packaging.output, "rpms");
+	/* Below output: rpms/private and rpms/public (packaging/output.h). */
+	assert_string_equal(d.packaging.private_output, "");
+	assert_string_equal(d.packaging.public_output, "");
 	assert_int_equal(d.packaging.keep_builds, 5);
 	assert_string_equal(d.packaging.key_dir, "/etc/dkim-keys/keys");
 	assert_string_equal(d.packaging.table_dir, "/etc/dkim-keys");
@@ -153,6 +158,8 @@ static const char full[] =
     "  author: \"Key Robot <keys@example.net>\"\n"
     "packaging:\n"
     "  output: /srv/repo/dkim\n"
+    "  private_output: /srv/mail-only/dkim\n"
+    "  public_output: dns\n"
     "  keep_builds: 10\n"
     "  key_dir: /etc/opendkim/dkimrot/keys\n"
     "  table_dir: /etc/opendkim/dkimrot\n"
@@ -195,6 +202,8 @@ assert_full_rest(const struct dk_config *c)
 
 	p = &c->packaging;
 	assert_string_equal(p->output, "/srv/repo/dkim");
+	assert_string_equal(p->private_output, "/srv/mail-only/dkim");
+	assert_string_equal(p->public_output, "dns");
 	assert_int_equal(p->keep_builds, 10);
 	assert_string_equal(p->key_dir, "/etc/opendkim/dkimrot/keys");
 	assert_string_equal(p->table_dir, "/etc/opendkim/dkimrot");
@@ -594,9 +603,10 @@ static const struct {
 	    "\"Name <email>\", not the quoted string 'A? <a@b>'" },
 	/* packaging */
 	{ "packaging:\n  key_dirs: /x\n", "t.yaml:2:3: unknown key "
-	    "'key_dirs' in packaging (expected one of: output, keep_builds, "
-	    "key_dir, table_dir, zone_dir, key_owner, key_group, mta_reload, "
-	    "dns_reload, sign_key, gnupg_home)" },
+	    "'key_dirs' in packaging (expected one of: output, private_output, "
+	    "public_output, keep_builds, key_dir, table_dir, zone_dir, "
+	    "key_owner, key_group, mta_reload, dns_reload, sign_key, "
+	    "gnupg_home)" },
 	{ "packaging:\n  gnupg_home: \"a%b\"\n", "t.yaml:2:15: gnupg_home "
 	    "must be a directory path on one line of printable ASCII without "
 	    "'%', not the quoted string 'a%b'" },
@@ -667,6 +677,12 @@ static const struct {
 	    "string ''" },
 	{ "packaging:\n  output:\n", "t.yaml:2:10: output: expected a "
 	    "non-empty path without control characters, found no value" },
+	{ "packaging:\n  private_output: \"/srv/a\\tb\"\n", "t.yaml:2:19: "
+	    "private_output must be a path without control characters, or "
+	    "\"\", not the quoted string '/srv/a?b'" },
+	{ "packaging:\n  public_output: [a]\n", "t.yaml:2:18: "
+	    "public_output: expected a path without control characters, or "
+	    "\"\", found a sequence" },
 };
 
 static void

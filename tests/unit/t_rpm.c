@@ -21,7 +21,9 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/config.h"
 #include "packaging/gpg.h"
+#include "packaging/output.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
@@ -624,6 +626,124 @@ test_rpm__sign_resign(void **state)
 	dk_gpg_signer_dispose(&b);
 }
 
+/* known() of the filter test: only COMMIT is ours. */
+static int
+only_commit(const char *vcs, void *arg)
+{
+	(*(int *)arg)++;
+	return strcmp(vcs, COMMIT) == 0;
+}
+
+static void
+test_rpm__repo_filter(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX], cmd[2 * PATH_MAX], *xml, *gz;
+	struct dk_repo_opts o;
+	struct dk_rpm_pkg p;
+	struct stat st;
+	size_t len;
+	int calls = 0;
+	FILE *f;
+
+	assert_int_equal(dk_dir_make(join(dir, base, "filtered"), 0750), 0);
+	pub_pkg(&p);
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir,
+	    NULL), 0);
+	/* A planted one: the right name, a commit that is not ours. */
+	p.version = "99";
+	p.vcs = "fedcba9876543210fedcba9876543210fedcba98";
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir,
+	    NULL), 0);
+	/* Ours, but the wrong package for this repository. */
+	pub_pkg(&p);
+	p.name = "dkim-keys-private";
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir,
+	    NULL), 0);
+	assert_int_equal(dk_file_create(join(path, dir, "junk-1-1.noarch.rpm"),
+	    "not an rpm", 10, 0644), 0);
+	memset(&o, 0, sizeof(o));
+	o.keep_builds = 1;
+	o.mode = 0640;
+	o.name = "dkim-keys-public";
+	o.known = only_commit;
+	o.arg = &calls;
+	assert_int_equal(dk_repo_update_opts(dir, &o), 0);
+	/* junk has no header to read: known() is asked about three. */
+	assert_int_equal(calls, 3);
+	/* Left out, not deleted, not pruned by keep_builds 1. */
+	assert_true(exists(dir, "dkim-keys-public-99-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-public-7-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-private-7-1.noarch.rpm"));
+	assert_true(exists(dir, "junk-1-1.noarch.rpm"));
+	assert_int_equal(stat(join(path, dir, "repodata"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(stat(join(path, dir, "repodata/repomd.xml"), &st),
+	    0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* The primary lists the one package of ours. */
+	assert_int_equal(dk_file_read(join(path, dir, "repodata/repomd.xml"),
+	    DK_FILE_MAX, &xml, &len), 0);
+	assert_non_null(gz = strstr(xml, "repodata/"));
+	*strchr(gz, '"') = '\0';
+	snprintf(cmd, sizeof(cmd), "zcat '%s/%s'", dir, gz);
+	free(xml);
+	assert_non_null(f = popen(cmd, "r"));
+	xml = calloc(1, 65536);
+	assert_non_null(xml);
+	len = fread(xml, 1, 65535, f);
+	pclose(f);
+	assert_non_null(strstr(xml, "packages=\"1\""));
+	assert_non_null(strstr(xml, "<name>dkim-keys-public</name>"));
+	assert_null(strstr(xml, "ver=\"99\""));
+	assert_null(strstr(xml, "<name>dkim-keys-private</name>"));
+	free(xml);
+}
+
+static void
+test_rpm__output_dirs(void **state)
+{
+	struct dk_config c;
+	struct dk_output o;
+
+	dk_config_defaults(&c);
+	assert_int_equal(dk_output_dirs("/k", NULL, &c, &o), 0);
+	assert_string_equal(o.top, "/k/rpms");
+	assert_string_equal(o.priv, "/k/rpms/private");
+	assert_string_equal(o.pub, "/k/rpms/public");
+	assert_string_equal(dk_output_pkg_dir(&o, DK_PKG_PRIVATE), o.priv);
+	assert_string_equal(dk_output_pkg_dir(&o, DK_PKG_PUBLIC), o.pub);
+	/* --output: below it whatever the configuration says. */
+	c.packaging.private_output = "/srv/mail";
+	assert_int_equal(dk_output_dirs("/k", "out", &c, &o), 0);
+	assert_string_equal(o.priv, "out/private");
+	assert_string_equal(o.pub, "out/public");
+	assert_int_equal(dk_output_dirs("/k", NULL, &c, &o), 0);
+	assert_string_equal(o.priv, "/srv/mail");
+	assert_string_equal(o.pub, "/k/rpms/public");
+	c.packaging.public_output = "/srv/mail/";
+	assert_int_equal(dk_output_dirs("/k", NULL, &c, &o), DK_EUSAGE);
+	c.packaging.public_output = "/srv/mail/dns";
+	assert_int_equal(dk_output_dirs("/k", NULL, &c, &o), DK_EUSAGE);
+	c.packaging.public_output = "/srv/mail-dns";
+	assert_int_equal(dk_output_dirs("/k", NULL, &c, &o), 0);
+	c.packaging.private_output = "rpms/public/x";
+	c.packaging.public_output = "";
+	assert_int_equal(dk_output_dirs("/k", NULL, &c, &o), DK_EUSAGE);
+
+	assert_int_equal(dk_output_rpm_version("dkim-keys-public-12-1.noarch."
+	    "rpm", DK_PKG_PUBLIC), 12);
+	assert_int_equal(dk_output_rpm_version("dkim-keys-public-012-1.noarch."
+	    "rpm", DK_PKG_PUBLIC), 0);
+	assert_int_equal(dk_output_rpm_version("dkim-keys-public-12-2.noarch."
+	    "rpm", DK_PKG_PUBLIC), 0);
+	assert_int_equal(dk_output_rpm_version("dkim-keys-public-12-1.noarch."
+	    "rpm", DK_PKG_PRIVATE), 0);
+	assert_int_equal(dk_output_rpm_version("dkim-keys-public-x-1.noarch."
+	    "rpm", DK_PKG_PUBLIC), 0);
+	assert_int_equal(dk_output_rpm_version("dkim-keys-public-"
+	    "99999999999999999999999-1.noarch.rpm", DK_PKG_PUBLIC), 0);
+}
+
 int
 main(void)
 {
@@ -640,6 +760,8 @@ main(void)
 		cmocka_unit_test(test_rpm__repo_keep),
 		cmocka_unit_test(test_rpm__gpg_home_check),
 		cmocka_unit_test(test_rpm__sign_resign),
+		cmocka_unit_test(test_rpm__repo_filter),
+		cmocka_unit_test(test_rpm__output_dirs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
