@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "check/dns.h"
 #include "common/config.h"
+#include "common/dns.h"
 #include "common/name.h"
 
 /* The monitoring-plugins states, in their numeric order (= exit codes). */
