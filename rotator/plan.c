@@ -205,7 +205,7 @@ bad:
 }
 
 int
-dk_policy_apply(struct dk_domain_keys *dk, const struct dk_plan *plan)
+dk_plan_apply(struct dk_domain_keys *dk, const struct dk_plan *plan)
 {
 	struct dk_domain_keys *work = NULL;
 	size_t i;

@@ -5,7 +5,7 @@
  * The planner works on a copy of the keys and applies each action to it
  * as soon as it decides it, so that later rules see the earlier ones'
  * outcome (a key activated now no longer counts as pending, a retirement
- * counts against keep_published) exactly as dk_policy_apply() will.
+ * counts against keep_published) exactly as dk_plan_apply() will.
  */
 #include <stdarg.h>
 #include <stdio.h>

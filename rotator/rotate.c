@@ -182,7 +182,7 @@ stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 				goto done;
 		}
 	}
-	if (dk_policy_apply(dk, plan) != 0 ||
+	if (dk_plan_apply(dk, plan) != 0 ||
 	    dk_keyrepo_stage_domain(r, dk, tmp) != 0)
 		goto done;
 	rc = 0;
