@@ -163,7 +163,7 @@ check_applies(const struct dk_domain_keys *dk, const struct dk_plan *p)
 	size_t i;
 
 	assert_int_equal(dk_domain_keys_dup(dk, &copy), 0);
-	if (dk_policy_apply(copy, p) != 0)
+	if (dk_plan_apply(copy, p) != 0)
 		fail_msg("plan does not apply: %s", dk_error_last());
 	for (i = 0; i < copy->n; i++)
 		if (copy->keys[i].state == DK_STATE_ACTIVE)
@@ -514,7 +514,7 @@ test_policy__apply_times(void **state)
 
 	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false, (time_t)T0,
 	    false, &plan), 0);
-	assert_int_equal(dk_policy_apply(dk, &plan), 0);
+	assert_int_equal(dk_plan_apply(dk, &plan), 0);
 	k = dk_domain_keys_find(dk, "a");
 	assert_int_equal(k->state, DK_STATE_RETIRING);
 	assert_int_equal(k->active_until, T0);
@@ -543,7 +543,7 @@ test_policy__apply_times(void **state)
 
 	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false,
 	    (time_t)(T0 + D(29)), false, &plan), 0);
-	assert_int_equal(dk_policy_apply(dk, &plan), 0);
+	assert_int_equal(dk_plan_apply(dk, &plan), 0);
 	k = dk_domain_keys_find(dk, "20261221131500");
 	assert_non_null(k);
 	assert_int_equal(k->state, DK_STATE_PENDING);
@@ -593,7 +593,7 @@ test_policy__apply_refuses(void **state)
 		    "fresh", "x"));
 		assert_non_null(dk_plan_add(&plan, bad[i].type, RSA,
 		    bad[i].sel, "x"));
-		assert_int_equal(dk_policy_apply(dk, &plan), -1);
+		assert_int_equal(dk_plan_apply(dk, &plan), -1);
 		if (strstr(dk_error_last(), bad[i].err) == NULL)
 			fail_msg("case %zu: '%s'", i, dk_error_last());
 		assert_int_equal(dk->n, before->n);
@@ -605,12 +605,12 @@ test_policy__apply_refuses(void **state)
 	    false, &plan), 0);
 	assert_int_equal(dk_policy_revoke(dk, "p", &pol_rsa, (time_t)T0, &rev),
 	    0);
-	assert_int_equal(dk_policy_apply(dk, &rev), 0);
-	assert_int_equal(dk_policy_apply(dk, &plan), -1);
+	assert_int_equal(dk_plan_apply(dk, &rev), 0);
+	assert_int_equal(dk_plan_apply(dk, &plan), -1);
 	assert_non_null(strstr(dk_error_last(), "it is revoked"));
 	/* Another domain's plan. */
 	snprintf(plan.domain, sizeof(plan.domain), "example.org");
-	assert_int_equal(dk_policy_apply(dk, &plan), -1);
+	assert_int_equal(dk_plan_apply(dk, &plan), -1);
 	assert_non_null(strstr(dk_error_last(), "for example.org to "
 	    "example.com"));
 	dk_plan_dispose(&rev);
@@ -732,7 +732,7 @@ simulate(const struct sim *s)
 			assert_int_not_equal(plan.actions[i].type,
 			    DK_ACT_NEED_DNS);
 		sim_check_retires(dk, &plan, s, gens, retired);
-		assert_int_equal(dk_policy_apply(dk, &plan), 0);
+		assert_int_equal(dk_plan_apply(dk, &plan), 0);
 		/* DNS answers are not kept from one run to the next. */
 		for (i = 0; i < dk->n; i++)
 			dk->keys[i].dns = DK_DNS_UNCHECKED;
