@@ -285,7 +285,7 @@ static const struct pcase plan_cases[] = {
 	  { RING("r", RSA, -D(60), -D(29)), ACT("a", RSA, -D(30)) },
 	  0, "gen 20261122131500 rsa 2048; retire r", NULL, NULL },
 
-	/* Rule 4: the clock. */
+	/* Rule 4: never on a clock that went back. */
 	{ "clock went back", &pol_rsa, 0, false, false,
 	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), H(2)) },
 	  DK_EUSAGE, "", NULL, "clock went back: 2026-11-22T13:15:00Z is "
@@ -412,6 +412,7 @@ test_policy__plan_table(void **state)
 	dk_plan_dispose(&plan);
 }
 
+/* Rule 6: revoke. */
 struct rcase {
 	const char		*name;
 	const struct dk_policy	*pol;
@@ -555,7 +556,10 @@ test_policy__apply_times(void **state)
 	dk_domain_keys_free(dk);
 }
 
-/* A plan that no longer fits the keys is refused whole. */
+/*
+ * Rule 4: a plan that retires the active key, activates a key that is
+ * not pending or no longer fits the keys otherwise is refused whole.
+ */
 static void
 test_policy__apply_refuses(void **state)
 {
