@@ -41,7 +41,7 @@ struct rkey {
 	enum dk_alg	 alg;
 	int		 bits;
 	enum dk_state	 state;
-	bool		 nofile;	/* keys.yaml names it, the commit lacks it */
+	bool		 nofile;	/* in keys.yaml, not in the commit */
 };
 
 struct rdom {
@@ -54,7 +54,7 @@ struct rcase {
 	const char	*yaml;		/* dkimrot.yaml */
 	struct rdom	 doms[3];
 	int		 rc;
-	const char	*err;		/* rc != 0: a substring of the message */
+	const char	*err;		/* rc != 0: part of the message */
 	/*
 	 * Every file of both packages, in order: "P" private or "p" public,
 	 * the path, the mode, owner:group, " dir" or " config".
