@@ -9,8 +9,6 @@ R=$tmp/repo
 now=2027-01-10T00:00:00Z
 back=2027-01-01T00:00:00Z
 
-echo "1..14"
-
 dk -C "$R" --now $now init -d a.example -d b.example >/dev/null 2>&1
 rm "$R/.git/hooks/post-commit"
 sed -i 's/rsa_bits: 2048/rsa_bits: 1024/' "$R/dkimrot.yaml"
@@ -86,3 +84,4 @@ check "back on the branch, rotate rolls back and runs" eval \
     '[ $rc = 0 ] && grep -q "was interrupted" "$tmp/err" &&
     [ ! -e "$R/keys/a.example/20990101000000.private" ] &&
     [ ! -e "$R/.git/dkimrot.dirty" ]'
+echo "1..$n"

@@ -8,8 +8,6 @@ R=$tmp/repo
 now=2026-11-22T13:15:00Z
 day2=2026-11-23T13:15:00Z
 
-echo "1..38"
-
 # --- init
 dk -C "$R" --now $now init -d example.com -d Example.ORG >"$tmp/out" 2>&1
 check "init succeeds" [ $? = 0 ]
@@ -150,3 +148,4 @@ check "the revoked key is published with p= empty, its private key gone (2)" \
     not grep -q 'p=[A-Za-z0-9]' "$R/keys/example.com/legacy.txt"
 check "the revoked key is published with p= empty, its private key gone (3)" \
     [ ! -e "$R/keys/example.com/legacy.private" ]
+echo "1..$n"

@@ -12,8 +12,6 @@ R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..34"
-
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
     >/dev/null
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
@@ -208,3 +206,4 @@ check "a live process's tree is left alone, the run's own is gone" \
     [ "$(ls "$KT")" = "dkimrot-rpm.$$.XyZ789" ]
 check "the run built both packages" \
     [ "$(ls "$tmp/out2" | grep -c '\.rpm$')" = 2 ]
+echo "1..$n"
