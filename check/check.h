@@ -1,5 +1,5 @@
 /*
- * `dkimrot check` (DESIGN 5): what the name servers serve against what
+ * `dkimrot check` (docs/design.md §6): what the name servers serve against what
  * the key repository says they must.  For every key of every domain and
  * every name server, one result:
  *

@@ -1,5 +1,5 @@
 /*
- * dkimrot package: both RPMs of one commit (DESIGN 6), then the yum
+ * dkimrot package: both RPMs of one commit (docs/design.md §7), then the yum
  * repository's metadata.  Everything, dkimrot.yaml included, is read
  * from the commit through libgit2, never from the work tree, so the
  * packages always equal a commit.  Run by the post-commit hook.

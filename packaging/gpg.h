@@ -1,7 +1,8 @@
 /*
- * gpg, the program, for package signing (DESIGN 4: packaging.sign_key):
- * the checks a key name passes before any command line carries it, the
- * gpg dk_rpm_sign() runs, and the public key a repository publishes.
+ * gpg, the program, for package signing (docs/design.md §5:
+ * packaging.sign_key): the checks a key name passes before any command line
+ * carries it, the gpg dk_rpm_sign() runs, and the public key a repository
+ * publishes.
  */
 #ifndef DK_GPG_H
 #define DK_GPG_H

@@ -1,6 +1,6 @@
 /*
  * The package output directory of a key repository (packaging.output,
- * DESIGN 6) and the names of the packages in it, for 'dkimrot package'
+ * docs/design.md §7) and the names of the packages in it, for 'dkimrot package'
  * and for the runs that check whether HEAD was packaged.
  */
 #ifndef DK_OUTPUT_H

@@ -1,6 +1,7 @@
 /*
  * One commit of the key repository rendered into the contents of the two
- * packages of DESIGN 6, read through libgit2 only (never the work tree):
+ * packages of docs/design.md §7, read through libgit2 only (never the work
+ * tree):
  *
  *   dkim-keys-private  KEY_DIR/DOMAIN/SEL.private of every published key
  *                      (0600 key_owner:key_group), TABLE_DIR/KeyTable and

@@ -1,6 +1,7 @@
 /*
- * dkimrot init: a new key repository (DESIGN 5): git init, dkimrot.yaml,
- * .gitignore for the package output, the post-commit hook, first commit.
+ * dkimrot init: a new key repository (docs/design.md §6): git init,
+ * dkimrot.yaml, .gitignore for the package output, the post-commit hook,
+ * first commit.
  * dkimrot hook install: (re)install the hook in an existing repository.
  */
 #include <getopt.h>
@@ -22,9 +23,9 @@
 
 /*
  * The hook calls the binary that installed it by absolute path, so the
- * repository keeps working whatever PATH cron or git hands it (DESIGN 5).
- * Hooks run from the top of the work tree.  The log stays in .git/, out
- * of the work tree and of every commit.
+ * repository keeps working whatever PATH cron or git hands it
+ * (docs/design.md §6).  Hooks run from the top of the work tree.  The log
+ * stays in .git/, out of the work tree and of every commit.
  */
 static int
 hook_script(struct dk_buf *b)

@@ -1,5 +1,5 @@
 /*
- * DNS-gated activation (DESIGN 3 rule 2): before a pending key signs,
+ * DNS-gated activation (docs/design.md §4, rule 2): before a pending key signs,
  * every configured name server must serve its record with the matching
  * public key.
  */

@@ -1,6 +1,6 @@
 /*
- * The key repository as a git repository (DESIGN 3, 5, 6).  The only user
- * of libgit2: everything here speaks our conventions (0, -1 or an expected
+ * The key repository as a git repository (docs/design.md §2, §3, §8).  The only
+ * user of libgit2: everything here speaks our conventions (0, -1 or an expected
  * code from common/error.h, the message in the last-error buffer).
  *
  * A handle belongs to one thread at a time.  Each handle holds one
@@ -119,7 +119,7 @@ int		 dk_git_install_hook(struct dk_git *g, const char *name,
 		    const char *content);
 
 /*
- * Reading commits, never the work tree (packaging, DESIGN 6).
+ * Reading commits, never the work tree (packaging, docs/design.md §7).
  */
 
 /* The commit rev names ("HEAD", "main", "HEAD~1", an id); DK_ENOTFOUND. */

@@ -1,6 +1,6 @@
 /*
- * The lifecycle policy (DESIGN 3): (keys, policy, NOW) -> plan.  Pure: no
- * clock, no files, no globals.  The rules are in policy.h.
+ * The lifecycle policy (docs/design.md §4): (keys, policy, NOW) -> plan.  Pure:
+ * no clock, no files, no globals.  The rules are in policy.h.
  *
  * The planner works on a copy of the keys and applies each action to it
  * as soon as it decides it, so that later rules see the earlier ones'

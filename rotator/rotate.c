@@ -331,7 +331,7 @@ tidy_job(size_t i, void *arg)
 /*
  * Carries out the plans of every domain with changes, like
  * dk_rotate_apply() but with two syncs in all, not two per domain
- * (DESIGN 3's order, rotator/keyrepo.h):
+ * (docs/design.md §8, rotator/keyrepo.h):
  *
  *   1. per domain: new key files (unsynced), keys.yaml staged
  *   2. sync: every new key file and staged keys.yaml is on disk

@@ -1,5 +1,5 @@
 /*
- * The key repository's files (DESIGN 3): keys/DOMAIN/{SEL.private,
+ * The key repository's files (docs/design.md §3): keys/DOMAIN/{SEL.private,
  * SEL.txt,keys.yaml}.  keys.yaml is the truth; files it does not need
  * are debris, files it needs but are missing stop the domain.
  */
@@ -148,7 +148,10 @@ check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
 	return 0;
 }
 
-/* DESIGN 3: a keys.yaml entry whose files are missing stops the domain. */
+/*
+ * docs/design.md §3: a keys.yaml entry whose files are missing stops the
+ * domain.
+ */
 static int
 check_files(const char *repo, const struct dk_domain_keys *dk)
 {

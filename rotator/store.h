@@ -1,6 +1,6 @@
 /*
- * The key repository's files (DESIGN 3), relative to the repository root
- * given to every function (NULL or "" = the current directory):
+ * The key repository's files (docs/design.md §3), relative to the repository
+ * root given to every function (NULL or "" = the current directory):
  *
  *   keys/                       0700
  *   keys/DOMAIN/                0700

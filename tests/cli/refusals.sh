@@ -1,7 +1,7 @@
 #!/bin/sh
-# What a changing command refuses to act on (DESIGN 3 rule 4, keyrepo.h):
-# a clock behind the last recorded event (unless --force), a merge in
-# progress, a detached HEAD.  Each refusal: its exact message, exit 1,
+# What a changing command refuses to act on (docs/design.md §4 rule 4,
+# keyrepo.h): a clock behind the last recorded event (unless --force), a merge
+# in progress, a detached HEAD.  Each refusal: its exact message, exit 1,
 # nothing changed, not even the rollback of an interrupted run.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"

@@ -1,7 +1,7 @@
 #!/bin/sh
-# init, rotate, status, import, revoke: what they write and commit, the
-# repairs of DESIGN 3, and every refusal with its exact message, its exit
-# code and an untouched repository.
+# init, rotate, status, import, revoke: what they write and commit, the repairs
+# of docs/design.md §3, and every refusal with its exact message, its exit code
+# and an untouched repository.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 R=$tmp/repo
@@ -61,7 +61,7 @@ dk -C "$R" --now $day2 status >"$tmp/out"
 check "status shows the active key" \
     grep -q '^  20261122131500   rsa     1024  active' "$tmp/out"
 dk -C "$R" --now $day2 status --json -d example.org >"$tmp/out"
-check "status --json is JSON with the DESIGN fields" /usr/bin/python3 -c '
+check "status --json is JSON with the documented fields" /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 k = d["domains"][0]["keys"][0]

@@ -1,7 +1,7 @@
 #!/bin/sh
 # 120 simulated days of 'dkimrot rotate --now' at 6-hour steps for three
 # domains (one dual rsa+ed25519), asserting the lifecycle invariants of
-# DESIGN 3 at every step from 'status --json', and that git (the CLI)
+# docs/design.md §4 at every step from 'status --json', and that git (the CLI)
 # sees one commit per step that changed something and none otherwise.
 set -eu
 : "${DKIMROT:?}"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# DNS-gated activation (DESIGN 3 rule 2) with a real name server: with
+# DNS-gated activation (docs/design.md §4 rule 2) with a real name server: with
 # dns.verify on and NSD in dns.nameservers, a pending key past
 # publish_lead signs only once NSD serves it, i.e. once the public
 # package that holds it is installed (rpm --root) and NSD has reloaded

@@ -1,7 +1,7 @@
 #!/bin/sh
-# DESIGN 6 end to end: a commit becomes two RPMs through the post-commit
-# hook (after 'dkimrot rotate' and after a plain 'git commit'); rpm reads
-# them, installs and upgrades them in an rpm root, dnf installs from the
+# docs/design.md §7 end to end: a commit becomes two RPMs through the
+# post-commit hook (after 'dkimrot rotate' and after a plain 'git commit'); rpm
+# reads them, installs and upgrades them in an rpm root, dnf installs from the
 # yum repository, and NSD serves the installed zone fragment.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A crash at every fault point of common/fault.h, in rotate, import,
 # revoke and the hook's package: the kill leaves the repository as it
-# found it, and the next ordinary run repairs it (DESIGN 3, keyrepo.h):
+# found it, and the next ordinary run repairs it (docs/design.md §8, keyrepo.h):
 # no key lost, no orphan, work tree and index clean, git fsck clean,
 # HEAD packaged.  The rolled-back work is planned afresh, so its times
 # are the times HEAD shows it.

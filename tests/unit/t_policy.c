@@ -1,6 +1,6 @@
 /*
- * Unit tests: the lifecycle policy (DESIGN 3).  Table-driven: each case is
- * the keys of a domain, a policy and NOW, and the plan it must give.
+ * Unit tests: the lifecycle policy (docs/design.md §4).  Table-driven: each
+ * case is the keys of a domain, a policy and NOW, and the plan it must give.
  * Times are offsets from T0 = 2026-11-22T13:15:00Z.
  */
 #include <stdarg.h>
