@@ -342,7 +342,7 @@ tidy_job(size_t i, void *arg)
  *      (never before 4: a crash would leave the old keys.yaml naming a
  *      removed file)
  *
- * The commit (rotator/git.c) syncs again before it moves the branch.
+ * The commit (rotator/git_commit.c) syncs again before it moves the branch.
  * Steps 1, 3 and 5 wait on the disk, domain after domain (a rename over
  * a file frees its blocks; that took 2 ms each on a loaded VM), so they
  * run on a few threads; failures are reported in plan order after each.

@@ -584,7 +584,7 @@ dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
 	 * Removals are not synced here (a rotation of thousands of domains
 	 * would pay a fsync each): one lost in a crash is debris again,
 	 * which the next repair removes again.  The commit that records
-	 * them syncs the filesystem (rotator/git.c).
+	 * them syncs the filesystem (rotator/git_commit.c).
 	 */
 	rc = 0;
 done:
