@@ -54,8 +54,8 @@ struct dk_render {
  * Renders commit id.  Domains configured there without keys yet are
  * skipped; a keys.yaml naming a key file the commit lacks is an error.
  */
-int	dk_render_commit(struct dk_git *, const char *,
-	    struct dk_render **);
-void	dk_render_free(struct dk_render *);
+int	dk_render_commit(struct dk_git *g, const char *id,
+	    struct dk_render **out);
+void	dk_render_free(struct dk_render *r);
 
 #endif

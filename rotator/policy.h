@@ -132,7 +132,7 @@ int	dk_policy_revoke(const struct dk_domain_keys *, const char *sel,
  * (wrong domain, unknown selector, a transition its state does not allow,
  * a second active key).  Pointers into dk->keys are invalid after.
  */
-int	dk_plan_apply(struct dk_domain_keys *, const struct dk_plan *);
+int	dk_plan_apply(struct dk_domain_keys *dk, const struct dk_plan *plan);
 
 /*
  * Staggering (rule 1): the offset, in whole minutes, from a hash of
