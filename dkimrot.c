@@ -97,7 +97,7 @@ find_self(const char *argv0)
 }
 
 /*
- * Before anything else: the key repository is a vault (DESIGN 7).  Every
+ * Before anything else: the key repository is a vault (docs/design.md §9).  Every
  * file and directory this process or its children (git, the hook's
  * package run) create is for root's eyes only, whatever umask cron, a
  * shell or systemd hands us.  And no core dump: a process that holds

@@ -1,5 +1,5 @@
 /*
- * `dkimrot check` (DESIGN 5): what the name servers serve against what
+ * `dkimrot check` (docs/design.md §6): what the name servers serve against what
  * the key repository says they must.  For every key of every domain and
  * every name server, one result:
  *
@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "check/dns.h"
 #include "common/config.h"
+#include "common/dns.h"
 #include "common/name.h"
 
 /* The monitoring-plugins states, in their numeric order (= exit codes). */

@@ -274,7 +274,7 @@ run(struct opts *o)
 		goto done;
 	}
 	o->check.servers = srv;
-	/* dns.h: a TCP peer that resets the connection raises SIGPIPE */
+	/* common/dns.h: a TCP peer that resets the connection raises SIGPIPE */
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = dk_check_run(r.path, r.cfg, o->domains.v, o->domains.n,
 	    &o->check, now, &rep)) != 0) {

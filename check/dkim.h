@@ -1,11 +1,11 @@
 /*
- * The end-to-end proof of `dkimrot check` (DESIGN 5): sign a test message
- * with a domain's private key and verify that signature with a real DKIM
- * verifier, libopendkim (the library behind the opendkim milter the MTAs
+ * The end-to-end proof of `dkimrot check` (docs/design.md §6): sign a test
+ * message with a domain's private key and verify that signature with a real
+ * DKIM verifier, libopendkim (the library behind the opendkim milter the MTAs
  * run), against the key record exactly as a name server returned it.
- * libopendkim parses the record itself; its key lookup is answered from
- * the record we hand over, so it makes no DNS query of its own.  The only
- * user of libopendkim.
+ * libopendkim parses the record itself; its key lookup is answered from the
+ * record we hand over, so it makes no DNS query of its own.  The only user of
+ * libopendkim.
  *
  * libopendkim 2.11 (Debian 12) signs and verifies rsa-sha256 and
  * ed25519-sha256 (RFC 8463; dkim_libfeature(DKIM_FEATURE_ED25519) is

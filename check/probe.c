@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "check/dkim.h"
-#include "check/dns.h"
 #include "check/probe.h"
 #include "common/dktime.h"
+#include "common/dns.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "keygen/key.h"

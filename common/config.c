@@ -1,8 +1,8 @@
 /*
- * dkimrot.yaml (DESIGN 4), read from the YAML tree of common/yaml.c: the
- * schema, the defaults, per-domain overrides.  Every error names the
- * FILE:LINE:COL of the node at fault, what was wrong and what was
- * expected there.
+ * dkimrot.yaml (docs/design.md §5), read from the YAML tree of common/yaml.c:
+ * the schema, the defaults, per-domain overrides.  Every error names the
+ * FILE:LINE:COL of the node at fault, what was wrong and what was expected
+ * there.
  */
 #include <stdarg.h>
 #include <stddef.h>

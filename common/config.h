@@ -1,5 +1,5 @@
 /*
- * dkimrot.yaml (DESIGN 4): the whole schema, defaults, per-domain
+ * dkimrot.yaml (docs/design.md §5): the whole schema, defaults, per-domain
  * overrides.  Every error names FILE:LINE:COLUMN and what was expected.
  */
 #ifndef DK_CONFIG_H
@@ -88,7 +88,7 @@ struct dk_config {
 #define DK_CONFIG_MAX_SIZE	(16u * 1024 * 1024)
 
 /*
- * The built-in defaults of DESIGN 4 in a caller-allocated struct, no
+ * The built-in defaults (dkimrot.yaml(5)) in a caller-allocated struct, no
  * domains, file NULL.  Its strings are static: the result is read-only
  * and never passed to dk_config_free() (dk_config_parse() of an empty
  * buffer gives an owned copy).

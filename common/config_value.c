@@ -1,8 +1,8 @@
 /*
- * Checks of single values of dkimrot.yaml.  Several of them end up in
- * RPM specs, %post scriptlets and zone files (DESIGN 6): what passes here
- * can carry no RPM macro ('%'), no second line, and (for directories) no
- * shell or path trickery.
+ * Checks of single values of dkimrot.yaml.  Several of them end up in RPM
+ * specs, %post scriptlets and zone files (docs/design.md §7): what passes here
+ * can carry no RPM macro ('%'), no second line, and (for directories) no shell
+ * or path trickery.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>

@@ -13,7 +13,7 @@
 #define DK_ETEMP	(-6)	/* try again later (DNS not answering): exit 75 */
 #define DK_EMISMATCH	(-7)	/* a record does not match a key */
 
-/* Process exit codes (DESIGN 5).  Commands return these. */
+/* Process exit codes (docs/design.md §6).  Commands return these. */
 enum dk_exit {
 	DK_EXIT_OK = 0,
 	DK_EXIT_FAIL = 1,

@@ -1,9 +1,9 @@
 /*
  * Fault injection for the crash tests (tests/sim, tests/cli/crash.sh).
- * DK_FAULT("name") marks a point where a crash or a power loss must leave
- * a repository the next run repairs (DESIGN 3).  It compiles to nothing
- * unless built with -DDK_FAULTS: only the test binary dkimrot-faults has
- * the points, never the one that is installed.
+ * DK_FAULT("name") marks a point where a crash or a power loss must leave a
+ * repository the next run repairs (docs/design.md §8).  It compiles to nothing
+ * unless built with -DDK_FAULTS: only the test binary dkimrot-faults has the
+ * points, never the one that is installed.
  *
  * In that binary, with DKIMROT_FAULT=name (or name:N, the N-th time the
  * point is reached, counted per process; its worker pools run on one

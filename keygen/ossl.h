@@ -15,7 +15,7 @@ struct dk_key;
  * Sets the last error to the formatted context, ": ", and the reason of
  * the oldest entry in OpenSSL's error queue, which it then empties.
  */
-void		 dk_error_set_ossl(const char *, ...)
+void		 dk_error_set_ossl(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 /* The key's EVP_PKEY, still owned by the key. */
 EVP_PKEY	*dk_key_pkey(const struct dk_key *);

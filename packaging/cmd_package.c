@@ -1,5 +1,5 @@
 /*
- * dkimrot package: both RPMs of one commit (DESIGN 6), each into its own
+ * dkimrot package: both RPMs of one commit (docs/design.md §7), each into its own
  * yum repository (packaging/output.h), then each one's metadata.
  * Everything, dkimrot.yaml included, is read from the commit through
  * libgit2, never from the work tree, so the packages always equal a

@@ -1,5 +1,5 @@
 /*
- * gpg, the program, for package and repository signing (DESIGN 4:
+ * gpg, the program, for package and repository signing (docs/design.md §5:
  * packaging.sign_key, packaging.gnupg_home): the checks a key name and
  * a GnuPG home pass before any command line carries them, the key
  * 'init' makes, the detached signature of repomd.xml, and the public

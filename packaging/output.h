@@ -1,5 +1,5 @@
 /*
- * The package output of a key repository (packaging.output, DESIGN 6):
+ * The package output of a key repository (packaging.output, docs/design.md §7):
  * two yum repositories, one per package, so that a name server given
  * the public one can neither list nor fetch the private keys.
  *   private: dkim-keys-private and its repodata/, 0750 and 0640 (a web

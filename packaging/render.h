@@ -1,6 +1,7 @@
 /*
  * One commit of the key repository rendered into the contents of the two
- * packages of DESIGN 6, read through libgit2 only (never the work tree):
+ * packages of docs/design.md §7, read through libgit2 only (never the work
+ * tree):
  *
  *   dkim-keys-private  KEY_DIR/DOMAIN/SEL.private of every published key
  *                      (0600 key_owner:key_group), TABLE_DIR/KeyTable and
@@ -53,8 +54,8 @@ struct dk_render {
  * Renders commit id.  Domains configured there without keys yet are
  * skipped; a keys.yaml naming a key file the commit lacks is an error.
  */
-int	dk_render_commit(struct dk_git *, const char *,
-	    struct dk_render **);
-void	dk_render_free(struct dk_render *);
+int	dk_render_commit(struct dk_git *g, const char *id,
+	    struct dk_render **out);
+void	dk_render_free(struct dk_render *r);
 
 #endif

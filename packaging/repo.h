@@ -1,6 +1,6 @@
 /*
- * The yum/dnf repository of dkimrot's packages (DESIGN 6): a directory of
- * RPMs with repodata/ (primary, filelists, other; no sqlite) written by
+ * The yum/dnf repository of dkimrot's packages (docs/design.md §7): a directory
+ * of RPMs with repodata/ (primary, filelists, other; no sqlite) written by
  * libcreaterepo_c, the only user of it.
  */
 #ifndef DK_REPO_H

@@ -23,8 +23,8 @@
  * librpm keeps global state: the functions here serialize on one process
  * mutex, which packaging/repo.c also takes (createrepo_c uses librpm).
  *
- * The two packages of DESIGN 6, as `dkimrot package` should describe them
- * (name = template name, version = first-parent commit count, vcs = commit
+ * The two packages of docs/design.md §7, as `dkimrot package` should describe
+ * them (name = template name, version = first-parent commit count, vcs = commit
  * id, time = commit time, packager = git.author):
  *   dkim-keys-private (dk_spec_dkim_keys_private, rpm_mode 0640,
  *   post = mta_reload): key_dir DK_RPM_DIR 0700 key_owner:key_group, each

@@ -1,5 +1,5 @@
 /*
- * Signing a yum repository of dkimrot's packages (DESIGN 7, "Two
+ * Signing a yum repository of dkimrot's packages (docs/design.md §9, "Two
  * repositories ... both signed"): which key signs, and one directory's
  * packages and public key.  dk_repo_update() signs repodata/repomd.xml.
  * Everything takes the directory, so each repository is signed alike.

@@ -1,6 +1,7 @@
 /*
- * dkimrot init: a new key repository (DESIGN 5): git init, dkimrot.yaml,
- * .gitignore for the package output, the post-commit hook, first commit.
+ * dkimrot init: a new key repository (docs/design.md §6): git init,
+ * dkimrot.yaml, .gitignore for the package output, the post-commit hook,
+ * first commit.
  * dkimrot hook install: (re)install the hook in an existing repository.
  */
 #include <sys/stat.h>
@@ -28,9 +29,9 @@
 
 /*
  * The hook calls the binary that installed it by absolute path, so the
- * repository keeps working whatever PATH cron or git hands it (DESIGN 5).
- * Hooks run from the top of the work tree.  The log stays in .git/, out
- * of the work tree and of every commit.
+ * repository keeps working whatever PATH cron or git hands it
+ * (docs/design.md §6).  Hooks run from the top of the work tree.  The log
+ * stays in .git/, out of the work tree and of every commit.
  */
 static int
 hook_script(struct dk_buf *b)
@@ -115,7 +116,7 @@ write_new(const char *repo, const char *name, const char *text,
 
 /*
  * The repository and its .git are 0700 whatever existed before or the
- * umask was (DESIGN 7): its history will hold every private key, and the
+ * umask was (docs/design.md §9): its history will hold every private key, and the
  * reading commands refuse anything looser (rotator/vault.c).  This is
  * the command that makes the vault, so here setting the mode is right.
  */

@@ -178,8 +178,9 @@ import_usage(FILE *f)
 }
 
 /*
- * DESIGN 3 rule 4, as dk_policy_plan() has it for rotate: a key created
- * before the domain's last event would look older than it is.
+ * Rule 4 of rotator/policy.h, as dk_policy_plan() has it for rotate: a
+ * key created before the domain's last event would look older than it
+ * is.
  */
 static int
 clock_check(const struct dk_domain_keys *dk, time_t now)

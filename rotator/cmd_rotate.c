@@ -1,6 +1,6 @@
 /*
- * dkimrot rotate: apply the policy (DESIGN 3) to every configured domain
- * at NOW, write the new keys and keys.yaml, commit, run the hook.
+ * dkimrot rotate: apply the policy (docs/design.md §4) to every configured
+ * domain at NOW, write the new keys and keys.yaml, commit, run the hook.
  *
  * Phases, so that one domain's trouble never spoils another's and the
  * costly part (key generation) runs in one batch across all cores:

@@ -1,7 +1,7 @@
 /*
  * dkimrot status: every configured domain's keys, their states and ages,
- * and when each may next change (the policy's plan at NOW, DESIGN 3).
- * Reads only; takes no lock.  --json: the schema of DESIGN 5, extended
+ * and when each may next change (the policy's plan at NOW, docs/design.md §4).
+ * Reads only; takes no lock.  --json: the schema of docs/design.md §6, extended
  * with "age" and "next" (documented in dkimrot(1)).
  */
 #include <getopt.h>

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check/dns.h"
+#include "common/dns.h"
 #include "common/error.h"
 #include "keygen/key.h"
 #include "rotator/dnsgate.h"
@@ -42,7 +42,7 @@ dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
 	int n, rc;
 
 	why[0] = '\0';
-	/* ldns writes to TCP sockets without MSG_NOSIGNAL (check/dns.h). */
+	/* ldns writes to TCP sockets without MSG_NOSIGNAL (common/dns.h). */
 	signal(SIGPIPE, SIG_IGN);
 	n = snprintf(qname, sizeof(qname), "%s._domainkey.%s", k->selector,
 	    domain);

@@ -1,5 +1,5 @@
 /*
- * DNS-gated activation (DESIGN 3 rule 2): before a pending key signs,
+ * DNS-gated activation (docs/design.md §4, rule 2): before a pending key signs,
  * every configured name server must serve its record with the matching
  * public key.
  */
@@ -15,7 +15,8 @@
  * DK_DNS_MISSING, with *why saying which server lacks what.  DK_ETEMP
  * when a server does not answer: activation must not happen silently.
  */
-int	dk_dnsgate_check(const struct dk_config *, const char *,
-	    const char *, struct dk_keyinfo *, char *, size_t);
+int	dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
+	    const char *domain, struct dk_keyinfo *k, char *why,
+	    size_t whylen);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The key repository as a git repository (DESIGN 3, 5, 6).  The only user
- * of libgit2: everything here speaks our conventions (0, -1 or an expected
+ * The key repository as a git repository (docs/design.md §2, §3, §8).  The only
+ * user of libgit2: everything here speaks our conventions (0, -1 or an expected
  * code from common/error.h, the message in the last-error buffer).
  *
  * A handle belongs to one thread at a time.  Each handle holds one
@@ -33,16 +33,16 @@ struct dk_git;
  * repository (run 'dkimrot init')" when there is none; -1 for a bare
  * repository or any other failure.
  */
-int		 dk_git_open(struct dk_git **, const char *);
+int		 dk_git_open(struct dk_git **out, const char *path);
 /*
  * Makes path (mode 0755, parents too) if missing and a new repository in
  * it whose HEAD is the unborn branch "main".  DK_EEXISTS if path already
  * holds a repository (it is left untouched; dk_git_open() it instead).
  */
-int		 dk_git_init(struct dk_git **, const char *);
-void		 dk_git_free(struct dk_git *);
+int		 dk_git_init(struct dk_git **out, const char *path);
+void		 dk_git_free(struct dk_git *g);
 /* The work tree, absolute, without a trailing '/'. */
-const char	*dk_git_workdir(const struct dk_git *);
+const char	*dk_git_workdir(const struct dk_git *g);
 
 /*
  * -1 with a message saying what to finish first when a merge, rebase,
@@ -50,7 +50,7 @@ const char	*dk_git_workdir(const struct dk_git *);
  * An unborn branch (no commit yet) is fine.  dk_git_commit() checks this
  * too; call it early to refuse before doing any work.
  */
-int		 dk_git_check_state(struct dk_git *);
+int		 dk_git_check_state(struct dk_git *g);
 
 /*
  * Commits exactly the n listed paths (relative to the work tree, '/'
@@ -79,9 +79,9 @@ int		 dk_git_check_state(struct dk_git *);
  * If the commit was made but the index could not be updated (another git
  * holds index.lock), this warns and still returns 0: the commit stands.
  */
-int		 dk_git_commit(struct dk_git *, const char *const *, size_t,
-		    const char *, const char *, time_t, const char *,
-		    char [DK_GIT_ID_LEN]);
+int		 dk_git_commit(struct dk_git *g, const char *const *paths,
+		    size_t n, const char *name, const char *email, time_t when,
+		    const char *message, char id[DK_GIT_ID_LEN]);
 
 /*
  * Makes dir (a path relative to the work tree, e.g. "keys") and all
@@ -92,7 +92,7 @@ int		 dk_git_commit(struct dk_git *, const char *const *, size_t,
  * Nothing outside dir is touched.  For undoing the uncommitted changes
  * of a run that died (rotator/keyrepo.h).
  */
-int		 dk_git_restore(struct dk_git *, const char *);
+int		 dk_git_restore(struct dk_git *g, const char *dir);
 
 /*
  * Runs hook name (e.g. "post-commit") as git would: from core.hooksPath
@@ -107,32 +107,35 @@ int		 dk_git_restore(struct dk_git *, const char *);
  * DK_ENOTFOUND when there is no executable hook; -1 when it could not be
  * started.
  */
-int		 dk_git_run_hook(struct dk_git *, const char *, int *);
+int		 dk_git_run_hook(struct dk_git *g, const char *name,
+		    int *status);
 /*
  * Writes hook name with content atomically, mode 0755, into .git/hooks
  * (made if missing).  -1 if core.hooksPath points anywhere else: a hook
  * there could be shared by other repositories, and one in .git/hooks
  * would never run.
  */
-int		 dk_git_install_hook(struct dk_git *, const char *,
-		    const char *);
+int		 dk_git_install_hook(struct dk_git *g, const char *name,
+		    const char *content);
 
 /*
- * Reading commits, never the work tree (packaging, DESIGN 6).
+ * Reading commits, never the work tree (packaging, docs/design.md §7).
  */
 
 /* The commit rev names ("HEAD", "main", "HEAD~1", an id); DK_ENOTFOUND. */
-int		 dk_git_resolve(struct dk_git *, const char *,
-		    char [DK_GIT_ID_LEN]);
+int		 dk_git_resolve(struct dk_git *g, const char *rev,
+		    char id[DK_GIT_ID_LEN]);
 /*
  * HEAD's commit id.  On an unborn branch *unborn is true, id is "" and
  * 0 is returned.  unborn may be NULL: then an unborn HEAD is DK_ENOTFOUND.
  */
-int		 dk_git_head(struct dk_git *, char [DK_GIT_ID_LEN], bool *);
+int		 dk_git_head(struct dk_git *g, char id[DK_GIT_ID_LEN],
+		    bool *unborn);
 /* The committer time of commit id (full id); DK_ENOTFOUND. */
-int		 dk_git_commit_time(struct dk_git *, const char *, time_t *);
+int		 dk_git_commit_time(struct dk_git *g, const char *id,
+		    time_t *out);
 /* HEAD's committer time; DK_ENOTFOUND on an unborn branch. */
-int		 dk_git_last_commit_time(struct dk_git *, time_t *);
+int		 dk_git_last_commit_time(struct dk_git *g, time_t *out);
 /*
  * The file path in the tree of commit id (a full 40-digit id, e.g. from
  * dk_git_resolve()) as stored, no filters applied, at most DK_FILE_MAX
@@ -142,8 +145,8 @@ int		 dk_git_last_commit_time(struct dk_git *, time_t *);
  * object is freed unwiped (the key is in the object store anyway).
  * DK_ENOTFOUND if there is no such file; -1 if path is a directory.
  */
-int		 dk_git_read_file(struct dk_git *, const char *, const char *,
-		    char **, size_t *);
+int		 dk_git_read_file(struct dk_git *g, const char *id,
+		    const char *path, char **out, size_t *len);
 /*
  * Calls fn(name, is_dir, arg) for every entry of directory dir ("" for the
  * top) in the tree of commit id, in git's tree order (byte order, a
@@ -151,26 +154,28 @@ int		 dk_git_read_file(struct dk_git *, const char *, const char *,
  * skipped.  A non-zero return of fn stops the walk and is returned.
  * DK_ENOTFOUND if there is no such directory; -1 if dir is a file.
  */
-int		 dk_git_list_dir(struct dk_git *, const char *, const char *,
-		    int (*)(const char *, bool, void *), void *);
+int		 dk_git_list_dir(struct dk_git *g, const char *id,
+		    const char *dir,
+		    int (*fn)(const char *name, bool is_dir, void *arg),
+		    void *arg);
 /*
  * The number of commits on the first-parent chain of commit id, itself
  * included: `git rev-list --first-parent --count ID`, the RPM Version.
  */
-int		 dk_git_count_first_parent(struct dk_git *, const char *,
-		    size_t *);
+int		 dk_git_count_first_parent(struct dk_git *g, const char *id,
+		    size_t *out);
 /*
  * 1 when id (40 hex digits) names a commit object of the repository, 0
  * when it does not (a tree or blob id, an unknown object, not an id at
  * all), -1 when the object database cannot be read.
  */
-int		 dk_git_has_commit(struct dk_git *, const char *);
+int		 dk_git_has_commit(struct dk_git *g, const char *id);
 
 /*
  * dk_error_set() with ": " and libgit2's last error message appended
  * (which is then cleared).
  */
-void		 dk_error_set_git(const char *, ...)
+void		 dk_error_set_git(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 
 #endif

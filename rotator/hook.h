@@ -1,6 +1,6 @@
 /*
- * Running one git hook program (rotator/git.c finds it).  Kept apart from
- * libgit2: this is plain fork+execve.
+ * Running one git hook program (rotator/git_hook.c finds it).  Kept apart
+ * from libgit2: this is plain fork+execve.
  */
 #ifndef DK_HOOK_H
 #define DK_HOOK_H

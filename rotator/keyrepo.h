@@ -3,7 +3,7 @@
  * own work: open the git repository and refuse odd states, take the
  * lock, read dkimrot.yaml from the work tree; at the end commit exactly
  * the paths it touched, let go of the lock and run the post-commit hook
- * (libgit2 runs none, DESIGN 5).
+ * (libgit2 runs none, docs/design.md §6).
  *
  * A run that dies half-way (crash, kill -9, power loss) must never be
  * half-published.  Before its first change to the work tree a run

@@ -1,6 +1,6 @@
 /*
- * The keys of one domain as the store reads them and the policy plans
- * them (DESIGN 3): no I/O here, only the data model and its small helpers.
+ * The keys of one domain as the store reads them and the policy plans them
+ * (docs/design.md §3): no I/O here, only the data model and its small helpers.
  */
 #ifndef DK_KEYS_H
 #define DK_KEYS_H
@@ -12,7 +12,9 @@
 #include "common/config.h"
 #include "common/name.h"
 
-/* DESIGN 3: pending -> active -> retiring -> retired; revoked aside. */
+/*
+ * docs/design.md §3: pending -> active -> retiring -> retired; revoked aside.
+ */
 enum dk_state {
 	DK_STATE_PENDING,	/* published, not yet signing */
 	DK_STATE_ACTIVE,	/* the signing key of its algorithm */

@@ -1,7 +1,7 @@
 /*
  * Plans: the list of actions the policy decides, and applying them to the
  * keys in memory.  Every transition is checked here once, so a stale or
- * hand-made plan cannot break the lifecycle (DESIGN 3, rule 4).
+ * hand-made plan cannot break the lifecycle (rule 4 of policy.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,7 +158,7 @@ dk_plan_apply_action(struct dk_domain_keys *dk, const struct dk_action *a,
 	}
 	switch (a->type) {
 	case DK_ACT_ACTIVATE:
-		/* Rule 4: only a published key signs, one per algorithm. */
+		/* Rule 4: only a pending key signs, one per track. */
 		if (k->state != DK_STATE_PENDING)
 			goto bad;
 		if ((o = other_active(dk, k)) != NULL) {
@@ -205,7 +205,7 @@ bad:
 }
 
 int
-dk_policy_apply(struct dk_domain_keys *dk, const struct dk_plan *plan)
+dk_plan_apply(struct dk_domain_keys *dk, const struct dk_plan *plan)
 {
 	struct dk_domain_keys *work = NULL;
 	size_t i;

@@ -1,11 +1,11 @@
 /*
- * The lifecycle policy (DESIGN 3): (keys, policy, NOW) -> plan.  Pure: no
- * clock, no files, no globals.  The rules are in policy.h.
+ * The lifecycle policy (docs/design.md §4): (keys, policy, NOW) -> plan.  Pure:
+ * no clock, no files, no globals.  The rules are in policy.h.
  *
  * The planner works on a copy of the keys and applies each action to it
  * as soon as it decides it, so that later rules see the earlier ones'
  * outcome (a key activated now no longer counts as pending, a retirement
- * counts against keep_published) exactly as dk_policy_apply() will.
+ * counts against keep_published) exactly as dk_plan_apply() will.
  */
 #include <stdarg.h>
 #include <stdio.h>

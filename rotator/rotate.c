@@ -182,7 +182,7 @@ stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 				goto done;
 		}
 	}
-	if (dk_policy_apply(dk, plan) != 0 ||
+	if (dk_plan_apply(dk, plan) != 0 ||
 	    dk_keyrepo_stage_domain(r, dk, tmp) != 0)
 		goto done;
 	rc = 0;
@@ -331,7 +331,7 @@ tidy_job(size_t i, void *arg)
 /*
  * Carries out the plans of every domain with changes, like
  * dk_rotate_apply() but with two syncs in all, not two per domain
- * (DESIGN 3's order, rotator/keyrepo.h):
+ * (docs/design.md §8, rotator/keyrepo.h):
  *
  *   1. per domain: new key files (unsynced), keys.yaml staged
  *   2. sync: every new key file and staged keys.yaml is on disk
@@ -342,7 +342,7 @@ tidy_job(size_t i, void *arg)
  *      (never before 4: a crash would leave the old keys.yaml naming a
  *      removed file)
  *
- * The commit (rotator/git.c) syncs again before it moves the branch.
+ * The commit (rotator/git_commit.c) syncs again before it moves the branch.
  * Steps 1, 3 and 5 wait on the disk, domain after domain (a rename over
  * a file frees its blocks; that took 2 ms each on a loaded VM), so they
  * run on a few threads; failures are reported in plan order after each.

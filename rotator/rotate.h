@@ -1,4 +1,4 @@
-/* The rotation run behind 'dkimrot rotate' (DESIGN 3 and 5). */
+/* The rotation run behind 'dkimrot rotate' (docs/design.md §4, §8). */
 #ifndef DK_ROTATE_H
 #define DK_ROTATE_H
 

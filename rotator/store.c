@@ -1,5 +1,5 @@
 /*
- * The key repository's files (DESIGN 3): keys/DOMAIN/{SEL.private,
+ * The key repository's files (docs/design.md §3): keys/DOMAIN/{SEL.private,
  * SEL.txt,keys.yaml}.  keys.yaml is the truth; files it does not need
  * are debris, files it needs but are missing stop the domain.
  */
@@ -146,7 +146,10 @@ check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
 	return 0;
 }
 
-/* DESIGN 3: a keys.yaml entry whose files are missing stops the domain. */
+/*
+ * docs/design.md §3: a keys.yaml entry whose files are missing stops the
+ * domain.
+ */
 static int
 check_files(const char *repo, const struct dk_domain_keys *dk)
 {
@@ -610,7 +613,7 @@ dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
 	 * Removals are not synced here (a rotation of thousands of domains
 	 * would pay a fsync each): one lost in a crash is debris again,
 	 * which the next repair removes again.  The commit that records
-	 * them syncs the filesystem (rotator/git.c).
+	 * them syncs the filesystem (rotator/git_commit.c).
 	 */
 	rc = 0;
 done:

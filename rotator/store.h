@@ -1,6 +1,6 @@
 /*
- * The key repository's files (DESIGN 3), relative to the repository root
- * given to every function (NULL or "" = the current directory):
+ * The key repository's files (docs/design.md §3), relative to the repository
+ * root given to every function (NULL or "" = the current directory):
  *
  *   keys/                       0700
  *   keys/DOMAIN/                0700
@@ -18,7 +18,7 @@
  *   write the files the new state needs: SEL.private and SEL.txt of every
  *     GENERATEd key (dk_store_mkdir first), the p= empty SEL.txt of a
  *     REVOKEd key (dk_file_replace, 0644)
- *   dk_policy_apply, dk_store_save (or, for many domains at once,
+ *   dk_plan_apply, dk_store_save (or, for many domains at once,
  *     dk_store_stage, one sync of them all, dk_tree_publish: the key
  *     files are on disk before the keys.yaml that names them)
  *   dk_store_repair        (removes what the new state no longer needs:

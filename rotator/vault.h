@@ -1,5 +1,5 @@
 /*
- * The key repository is a vault (DESIGN 7): its history holds every
+ * The key repository is a vault (docs/design.md §9): its history holds every
  * private key ever made, so before a command reads keys from it, its
  * top directory, .git and .git/objects must be closed to everyone but
  * their owner, in the way of OpenSSH's StrictModes.

@@ -1,9 +1,9 @@
 /*
- * The floor that the repository layout (DESIGN 3) sets for adding N new
- * domains: the files alone, as 'dkimrot rotate' leaves them for each
- * (keys/DOMAIN/, SEL.private, SEL.txt, keys.yaml written to a temporary
- * name and renamed), then one syncfs, with no key made, nothing hashed
- * and no commit.  Prints the seconds it took.
+ * The floor that the repository layout (docs/design.md §3) sets for adding N
+ * new domains: the files alone, as 'dkimrot rotate' leaves them for each
+ * (keys/DOMAIN/, SEL.private, SEL.txt, keys.yaml written to a temporary name
+ * and renamed), then one syncfs, with no key made, nothing hashed and no
+ * commit.  Prints the seconds it took.
  *
  *   layout DIR N
  */

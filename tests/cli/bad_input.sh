@@ -12,8 +12,6 @@ t1=2027-01-02T00:00:00Z	# both domains' keys are due to activate
 Y=$R/dkimrot.yaml
 K=$R/keys/a.example/keys.yaml
 
-echo "1..61"
-
 dk -C "$R" --now $t0 init -d a.example -d b.example >/dev/null 2>&1
 rm "$R/.git/hooks/post-commit"
 sed -i 's/rsa_bits: 2048/rsa_bits: 1024/' "$Y"
@@ -303,3 +301,4 @@ check "the next good run works" eval '[ $rc = 0 ] &&
     grep -q "^a.example: 20270101000000 pending -> active" "$tmp/out" &&
     /usr/bin/python3 "$DKIMROT_SRC/tests/lib/repocheck.py" "$R" $t1 \
     >"$tmp/chk" || { diag "$tmp/chk"; false; }'
+echo "1..$n"

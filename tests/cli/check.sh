@@ -7,8 +7,6 @@ set -u
 R=$tmp/repo
 now=2026-11-22T13:15:00Z
 
-echo "1..13"
-
 dk -C "$R" --now $now init -d example.com >/dev/null 2>&1
 rm "$R/.git/hooks/post-commit"
 
@@ -62,3 +60,4 @@ check "--help: the usage on stdout, exit 0 ($?)" \
     [ $? = 0 -a -n "$(grep "^usage: dkimrot check" "$tmp/out")" ]
 dk help >"$tmp/out"
 check "'dkimrot help' lists check" grep -q '^  check ' "$tmp/out"
+echo "1..$n"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Key custody (DESIGN 7): the key repository is a vault.  Under root's
+# Key custody (docs/design.md §9): the key repository is a vault.  Under root's
 # usual umask 022, init, rotate and package (from the hook and by hand)
 # and a git gc by hand leave nothing another local user can read, the
 # retired keys in history included, while the signer's user still reads

@@ -10,8 +10,6 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 N=40
 t0=2026-11-01T00:00:00Z
 
-echo "1..12"
-
 # repo DIR: a repository with N ed25519 domains and one dual domain
 repo() {
 	dk -C "$1" --now $t0 init -d dual.example >/dev/null || return 1
@@ -99,3 +97,4 @@ quiet_file() {
 	    ! grep -q 'keys [0-9]*/' "$tmp/first.err"
 }
 check "a file does not" quiet_file
+echo "1..$n"

@@ -1,15 +1,13 @@
 #!/bin/sh
-# What a changing command refuses to act on (DESIGN 3 rule 4, keyrepo.h):
-# a clock behind the last recorded event (unless --force), a merge in
-# progress, a detached HEAD.  Each refusal: its exact message, exit 1,
+# What a changing command refuses to act on (docs/design.md §4 rule 4,
+# keyrepo.h): a clock behind the last recorded event (unless --force), a merge
+# in progress, a detached HEAD.  Each refusal: its exact message, exit 1,
 # nothing changed, not even the rollback of an interrupted run.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 R=$tmp/repo
 now=2027-01-10T00:00:00Z
 back=2027-01-01T00:00:00Z
-
-echo "1..14"
 
 dk -C "$R" --now $now init -d a.example -d b.example >/dev/null 2>&1
 rm "$R/.git/hooks/post-commit"
@@ -86,3 +84,4 @@ check "back on the branch, rotate rolls back and runs" eval \
     '[ $rc = 0 ] && grep -q "was interrupted" "$tmp/err" &&
     [ ! -e "$R/keys/a.example/20990101000000.private" ] &&
     [ ! -e "$R/.git/dkimrot.dirty" ]'
+echo "1..$n"

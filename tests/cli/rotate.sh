@@ -1,14 +1,12 @@
 #!/bin/sh
-# init, rotate, status, import, revoke: what they write and commit, the
-# repairs of DESIGN 3, and every refusal with its exact message, its exit
-# code and an untouched repository.
+# init, rotate, status, import, revoke: what they write and commit, the repairs
+# of docs/design.md §3, and every refusal with its exact message, its exit code
+# and an untouched repository.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 R=$tmp/repo
 now=2026-11-22T13:15:00Z
 day2=2026-11-23T13:15:00Z
-
-echo "1..38"
 
 # --- init
 dk -C "$R" --now $now init -d example.com -d Example.ORG >"$tmp/out" 2>&1
@@ -63,7 +61,7 @@ dk -C "$R" --now $day2 status >"$tmp/out"
 check "status shows the active key" \
     grep -q '^  20261122131500   rsa     1024  active' "$tmp/out"
 dk -C "$R" --now $day2 status --json -d example.org >"$tmp/out"
-check "status --json is JSON with the DESIGN fields" /usr/bin/python3 -c '
+check "status --json is JSON with the documented fields" /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 k = d["domains"][0]["keys"][0]
@@ -150,3 +148,4 @@ check "the revoked key is published with p= empty, its private key gone (2)" \
     not grep -q 'p=[A-Za-z0-9]' "$R/keys/example.com/legacy.txt"
 check "the revoked key is published with p= empty, its private key gone (3)" \
     [ ! -e "$R/keys/example.com/legacy.private" ]
+echo "1..$n"

@@ -31,8 +31,6 @@ done
 "$PY" -c 'import dkim, dns.query, nacl' 2>/dev/null ||
     bail "$PY lacks dkimpy, dnspython or pynacl"
 
-echo "1..14"
-
 # --- the key repository: four rotations take both domains through a
 # whole cycle (pending, active, then a successor: active + retiring)
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
@@ -240,3 +238,4 @@ else
 	nok "a server that lost a zone's records: CRITICAL (exit $rc)"
 	diag "$tmp/nagios.out"
 fi
+echo "1..$n"

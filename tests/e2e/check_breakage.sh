@@ -22,8 +22,6 @@ K3=20270119000000
 NOW=2027-01-20T00:00:00Z
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..13"
-
 # --- five domains, each with a retired, an active and a pending key
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d a.example -d b.example \
     -d c.example -d d.example -d e.example >/dev/null || bail "init failed"
@@ -202,3 +200,4 @@ echo "DKIM CRITICAL - b.example $K2 @$NS: key is 4w3d old (critical after 4w2d) 
 echo "CRITICAL b.example $K2 @$NS: key is 4w3d old (critical after 4w2d)" \
     >>"$tmp/want"
 expect_out "older than --crit-age: CRITICAL, exit 2" 2
+echo "1..$n"

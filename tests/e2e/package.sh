@@ -1,7 +1,7 @@
 #!/bin/sh
-# DESIGN 6 end to end: a commit becomes two RPMs through the post-commit
-# hook (after 'dkimrot rotate' and after a plain 'git commit'); rpm reads
-# them, installs and upgrades them in an rpm root, dnf installs from the
+# docs/design.md §7 end to end: a commit becomes two RPMs through the
+# post-commit hook (after 'dkimrot rotate' and after a plain 'git commit'); rpm
+# reads them, installs and upgrades them in an rpm root, dnf installs from the
 # yum repository, and NSD serves the installed zone fragment.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
@@ -11,8 +11,6 @@ trap 'nsd_stop "$tmp/ns" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 R=$tmp/repo
 OUT=$R/rpms
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
-
-echo "1..34"
 
 # Unsigned until "signed packages" below (tests/e2e/sign.sh has init's key).
 dk -C "$R" --now 2026-11-20T00:00:00Z init --no-sign -d example.com \
@@ -214,3 +212,4 @@ check "a live process's tree is left alone, the run's own is gone" \
     [ "$(ls "$KT")" = "dkimrot-rpm.$$.XyZ789" ]
 check "the run built both packages" \
     [ "$(ls "$tmp/out2/private" "$tmp/out2/public" | grep -c '\.rpm$')" = 2 ]
+echo "1..$n"

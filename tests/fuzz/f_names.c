@@ -1,7 +1,7 @@
 /*
  * Fuzz target: the name validators (common/name.c).  Every name that
  * reaches a file path, a zone file, an RPM spec or a DNS query passed
- * one of them, so what they accept must be exactly what DESIGN 6 and
+ * one of them, so what they accept must be exactly what docs/design.md §7 and
  * RFC 1035 2.3.1 allow.  A second, independent reading of the rules
  * below must agree with them on every input; a name they accept, once
  * lowered, holds only [a-z0-9.-] and is accepted again unchanged.

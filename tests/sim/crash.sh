@@ -1,7 +1,7 @@
 #!/bin/sh
 # A crash at every fault point of common/fault.h, in rotate, import,
 # revoke and the hook's package: the kill leaves the repository as it
-# found it, and the next ordinary run repairs it (DESIGN 3, keyrepo.h):
+# found it, and the next ordinary run repairs it (docs/design.md §8, keyrepo.h):
 # no key lost, no orphan, work tree and index clean, git fsck clean,
 # HEAD packaged.  The rolled-back work is planned afresh, so its times
 # are the times HEAD shows it.
@@ -59,8 +59,6 @@ dirty() { [ -f "$R/.git/dkimrot.dirty" ]; }
 head() { git -C "$R" rev-parse HEAD; }
 version() { git -C "$R" rev-list --first-parent --count HEAD; }
 pkg() { [ -f "$R/rpms/$1/dkim-keys-$1-$(version)-1.noarch.rpm" ]; }
-
-echo "1..42"
 
 F -C "$R" --now "$(at 0)" init -d a.example -d b.example >/dev/null 2>&1
 sed -i 's/rsa_bits: 2048/rsa_bits: 1024/
@@ -184,3 +182,4 @@ repaired "revoke again works" $((66 * D + 4 * H)) revoke -d a.example \
     -s legacy
 check "and the key is revoked" \
     [ "$(field $((66 * D + 4 * H)) a.example legacy state)" = revoked ]
+echo "1..$n"

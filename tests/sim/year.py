@@ -10,7 +10,7 @@ What is published is what HEAD says: packages come from commits only.
 Every hour each domain's active key(s) in HEAD sign a message (domain,
 selector, hour); the selector must stay published in HEAD for the 96
 hours that message may spend in queues.  After every run that exits 0:
-the invariants of DESIGN 3, on keys.yaml's times and on the hours HEAD
+the invariants of docs/design.md §4, on keys.yaml's times and on the hours HEAD
 showed each change, no file keys.yaml does not name, no journal, no
 uncommitted change under keys/.  At the end: git fsck, HEAD packaged.
 
@@ -160,7 +160,7 @@ def published(k):
 
 
 def check_state(hour):
-    """DESIGN 3 on HEAD's keys, and nothing lost since the last look."""
+    """docs/design.md §4 on HEAD's keys, nothing lost since the last look."""
     now = fmt(hour)
     seen = set()
     for dom, keys in state.items():

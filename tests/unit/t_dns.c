@@ -1,5 +1,5 @@
 /*
- * Unit tests of check/dns.c against a real name server: NSD started on
+ * Unit tests of common/dns.c against a real name server: NSD started on
  * 127.0.0.1 at a free port by tests/lib/nsd.sh (the helper the e2e tests
  * use), serving a zone with the cases `dkimrot check` meets.
  */
@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check/dns.h"
 #include "common/buf.h"
+#include "common/dns.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "tests/lib/run.h"

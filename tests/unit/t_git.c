@@ -1,5 +1,5 @@
 /*
- * Unit tests of rotator/git.c against real repositories in /tmp, with
+ * Unit tests of rotator/git*.c against real repositories in /tmp, with
  * every result checked through the git command line.
  */
 #include <stdarg.h>

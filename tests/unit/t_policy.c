@@ -1,6 +1,6 @@
 /*
- * Unit tests: the lifecycle policy (DESIGN 3).  Table-driven: each case is
- * the keys of a domain, a policy and NOW, and the plan it must give.
+ * Unit tests: the lifecycle policy (docs/design.md §4).  Table-driven: each
+ * case is the keys of a domain, a policy and NOW, and the plan it must give.
  * Times are offsets from T0 = 2026-11-22T13:15:00Z.
  */
 #include <stdarg.h>
@@ -35,41 +35,53 @@ struct kspec {
 };
 
 /* Keys in each state, with the times that state implies. */
-#define PEND(s, a, cr) \
-	{ s, a, DK_STATE_PENDING, cr, cr, X, X, X, X, 0 }
-#define PENDNS(s, cr, dns) \
-	{ s, RSA, DK_STATE_PENDING, cr, cr, X, X, X, X, dns }
-#define ACT(s, a, cr) \
-	{ s, a, DK_STATE_ACTIVE, cr, cr, (cr) + D(1), X, X, X, 0 }
+#define KEY(s, a, state, c, f, u, r, v, d) \
+	{ .sel = s, .alg = a, .st = DK_STATE_##state, .cr = c, .pub = c, \
+	  .af = f, .au = u, .ret = r, .rev = v, .dns = d }
+#define PEND(s, a, cr)		KEY(s, a, PENDING, cr, X, X, X, X, 0)
+#define PENDNS(s, cr, dns)	KEY(s, RSA, PENDING, cr, X, X, X, X, dns)
+#define ACT(s, a, cr)		KEY(s, a, ACTIVE, cr, (cr) + D(1), X, X, X, 0)
 #define RING(s, a, cr, au) \
-	{ s, a, DK_STATE_RETIRING, cr, cr, (cr) + D(1), au, X, X, 0 }
+	KEY(s, a, RETIRING, cr, (cr) + D(1), au, X, X, 0)
 #define RTD(s, a, cr) \
-	{ s, a, DK_STATE_RETIRED, cr, cr, (cr) + D(1), (cr) + D(31), \
-	  (cr) + D(35), X, 0 }
+	KEY(s, a, RETIRED, cr, (cr) + D(1), (cr) + D(31), (cr) + D(35), X, 0)
 #define REV(s, a, cr, rev) \
-	{ s, a, DK_STATE_REVOKED, cr, cr, (cr) + D(1), rev, X, rev, 0 }
+	KEY(s, a, REVOKED, cr, (cr) + D(1), rev, X, rev, 0)
 
 static const struct dk_policy pol_rsa = {
-	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(4), D(4), 2, 3600, false, false
+	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(30),
+	.publish_lead = D(1), .min_age = D(4), .drain = D(4),
+	.keep_published = 2, .ttl = 3600
 };
 static const struct dk_policy pol_ed = {
-	DK_ALG_BIT(ED), 2048, D(30), D(1), D(4), D(4), 2, 3600, false, false
+	.algorithms = DK_ALG_BIT(ED), .rsa_bits = 2048, .rotate_every = D(30),
+	.publish_lead = D(1), .min_age = D(4), .drain = D(4),
+	.keep_published = 2, .ttl = 3600
 };
 static const struct dk_policy pol_dual = {
-	DK_ALG_BIT(RSA) | DK_ALG_BIT(ED), 1024, D(30), D(1), D(4), D(4), 2,
-	3600, false, false
+	.algorithms = DK_ALG_BIT(RSA) | DK_ALG_BIT(ED), .rsa_bits = 1024,
+	.rotate_every = D(30), .publish_lead = D(1), .min_age = D(4),
+	.drain = D(4), .keep_published = 2, .ttl = 3600
 };
 static const struct dk_policy pol_keep3 = {
-	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(4), D(4), 3, 3600, false, false
+	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(30),
+	.publish_lead = D(1), .min_age = D(4), .drain = D(4),
+	.keep_published = 3, .ttl = 3600
 };
 static const struct dk_policy pol_minage10 = {
-	DK_ALG_BIT(RSA), 2048, D(30), D(1), D(10), D(4), 2, 3600, false, false
+	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(30),
+	.publish_lead = D(1), .min_age = D(10), .drain = D(4),
+	.keep_published = 2, .ttl = 3600
 };
 static const struct dk_policy pol_week = {
-	DK_ALG_BIT(RSA), 2048, D(7), D(2), D(4), D(6), 2, 3600, false, false
+	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(7),
+	.publish_lead = D(2), .min_age = D(4), .drain = D(6),
+	.keep_published = 2, .ttl = 3600
 };
 static const struct dk_policy pol_nolead = {
-	DK_ALG_BIT(RSA), 2048, D(30), 0, D(4), D(4), 2, 3600, false, false
+	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(30),
+	.publish_lead = 0, .min_age = D(4), .drain = D(4), .keep_published = 2,
+	.ttl = 3600
 };
 
 static time_t
@@ -163,7 +175,7 @@ check_applies(const struct dk_domain_keys *dk, const struct dk_plan *p)
 	size_t i;
 
 	assert_int_equal(dk_domain_keys_dup(dk, &copy), 0);
-	if (dk_policy_apply(copy, p) != 0)
+	if (dk_plan_apply(copy, p) != 0)
 		fail_msg("plan does not apply: %s", dk_error_last());
 	for (i = 0; i < copy->n; i++)
 		if (copy->keys[i].state == DK_STATE_ACTIVE)
@@ -188,183 +200,193 @@ struct pcase {
 
 static const struct pcase plan_cases[] = {
 	/* Rule 1: new keys. */
-	{ "first key of a new domain", &pol_rsa, 0, false, false, { { 0 } },
-	  0, "gen 20261122131500 rsa 2048", "", "first rsa key of "
-	  "example.com" },
+	{ .name = "first key of a new domain", .pol = &pol_rsa,
+	  .want = "gen 20261122131500 rsa 2048", .wait = "",
+	  .reason = "first rsa key of example.com" },
 	/* "o" before "a": a is not its track's first key, no stagger. */
-	{ "rotation not due", &pol_rsa, 0, false, false,
-	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(29)) },
-	  0, "", "rsa>pending@2026-11-23T13:15:00Z "
-	  "a>retiring@2026-11-24T13:15:00Z", "rotate_every 30d after a" },
-	{ "rotation due", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(30)) },
-	  0, "gen 20261122131500 rsa 2048", NULL, "a is 30d old" },
-	{ "no rotation while a key is pending", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(40)), PEND("p", RSA, -H(12)) },
-	  0, "", "p>active@2026-11-23T01:15:00Z", NULL },
-	{ "no active key left", &pol_rsa, D(100), false, false,
-	  { RTD("a", RSA, 0), REV("b", RSA, D(30), D(50)) },
-	  0, "gen 20270302131500 rsa 2048; retire b", NULL,
-	  "no active or pending rsa key" },
-	{ "selector clash moves the name on", &pol_rsa, 0, false, false,
-	  { RTD("20261122131500", RSA, -D(90)),
+	{ .name = "rotation not due", .pol = &pol_rsa,
+	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(29)) }, .want = "",
+	  .wait = "rsa>pending@2026-11-23T13:15:00Z "
+	  "a>retiring@2026-11-24T13:15:00Z",
+	  .reason = "rotate_every 30d after a" },
+	{ .name = "rotation due", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(30)) },
+	  .want = "gen 20261122131500 rsa 2048", .reason = "a is 30d old" },
+	{ .name = "no rotation while a key is pending", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(40)), PEND("p", RSA, -H(12)) }, .want = "",
+	  .wait = "p>active@2026-11-23T01:15:00Z" },
+	{ .name = "no active key left", .pol = &pol_rsa, .now = D(100),
+	  .keys = { RTD("a", RSA, 0), REV("b", RSA, D(30), D(50)) },
+	  .want = "gen 20270302131500 rsa 2048; retire b",
+	  .reason = "no active or pending rsa key" },
+	{ .name = "selector clash moves the name on", .pol = &pol_rsa,
+	  .keys = { RTD("20261122131500", RSA, -D(90)),
 	    RTD("20261122131501", RSA, -D(60)) },
-	  0, "gen 20261122131502 rsa 2048", NULL, NULL },
-	{ "a new key never signs in the plan that makes it", &pol_nolead, 0,
-	  false, false, { { 0 } }, 0, "gen 20261122131500 rsa 2048", NULL,
-	  NULL },
+	  .want = "gen 20261122131502 rsa 2048" },
+	{ .name = "a new key never signs in the plan that makes it",
+	  .pol = &pol_nolead, .want = "gen 20261122131500 rsa 2048" },
 
 	/* Rule 2: activation. */
-	{ "publish_lead not passed", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(20)), PEND("p", RSA, -H(23)) },
-	  0, "", "p>active@2026-11-22T14:15:00Z",
-	  "p waits for publish_lead until 2026-11-22T14:15:00Z" },
-	{ "publish_lead passed", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)) },
-	  0, "deact a; act p", "rsa>pending@2026-12-21T13:15:00Z", NULL },
+	{ .name = "publish_lead not passed", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(20)), PEND("p", RSA, -H(23)) }, .want = "",
+	  .wait = "p>active@2026-11-22T14:15:00Z",
+	  .reason = "p waits for publish_lead until 2026-11-22T14:15:00Z" },
+	{ .name = "publish_lead passed", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)) },
+	  .want = "deact a; act p",
+	  .wait = "rsa>pending@2026-12-21T13:15:00Z" },
 	/* Staggering: p, the first key, hands over 21d21h48m early. */
-	{ "first key signs after publish_lead", &pol_rsa, 0, false, false,
-	  { PEND("p", RSA, -D(2)) },
-	  0, "act p", "p>retiring@2026-11-29T15:27:00Z", NULL },
-	{ "older pending keys retire unused", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(40)), PEND("p1", RSA, -D(3)),
-	    PEND("p2", RSA, -D(2)) },
-	  0, "deact a; deact p1; act p2", NULL, "before it signed" },
-	{ "newest pending by creation, then selector", &pol_rsa, 0, false,
-	  false, { PEND("b", RSA, -D(2)), PEND("c", RSA, -D(2)),
-	    PEND("a", RSA, -D(3)) },
-	  0, "deact b; deact a; act c", NULL, NULL },
-	{ "DNS not checked yet", &pol_rsa, 0, true, false,
-	  { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_UNCHECKED) },
-	  0, "dns p", "a>retiring@-", NULL },
-	{ "DNS missing", &pol_rsa, 0, true, false,
-	  { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_MISSING) },
-	  0, "", "p>active@-", "p waiting for DNS" },
-	{ "DNS ok", &pol_rsa, 0, true, false,
-	  { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_OK) },
-	  0, "deact a; act p", NULL, "served by DNS" },
-	{ "DNS not asked before publish_lead", &pol_rsa, 0, true, false,
-	  { ACT("a", RSA, -D(31)), PENDNS("p", -H(1), DK_DNS_UNCHECKED) },
-	  0, "", "p>active@2026-11-23T12:15:00Z", NULL },
+	{ .name = "first key signs after publish_lead", .pol = &pol_rsa,
+	  .keys = { PEND("p", RSA, -D(2)) }, .want = "act p",
+	  .wait = "p>retiring@2026-11-29T15:27:00Z" },
+	{ .name = "older pending keys retire unused", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(40)), PEND("p1", RSA, -D(3)),
+	    PEND("p2", RSA, -D(2)) }, .want = "deact a; deact p1; act p2",
+	  .reason = "before it signed" },
+	{ .name = "newest pending by creation, then selector", .pol = &pol_rsa,
+	  .keys = { PEND("b", RSA, -D(2)), PEND("c", RSA, -D(2)),
+	    PEND("a", RSA, -D(3)) }, .want = "deact b; deact a; act c" },
+	{ .name = "DNS not checked yet", .pol = &pol_rsa, .dns_verify = true,
+	  .keys = { ACT("a", RSA, -D(31)),
+	    PENDNS("p", -D(1), DK_DNS_UNCHECKED) }, .want = "dns p",
+	  .wait = "a>retiring@-" },
+	{ .name = "DNS missing", .pol = &pol_rsa, .dns_verify = true,
+	  .keys = { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_MISSING) },
+	  .want = "", .wait = "p>active@-", .reason = "p waiting for DNS" },
+	{ .name = "DNS ok", .pol = &pol_rsa, .dns_verify = true,
+	  .keys = { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_OK) },
+	  .want = "deact a; act p", .reason = "served by DNS" },
+	{ .name = "DNS not asked before publish_lead", .pol = &pol_rsa,
+	  .dns_verify = true, .keys = { ACT("a", RSA, -D(31)),
+	    PENDNS("p", -H(1), DK_DNS_UNCHECKED) }, .want = "",
+	  .wait = "p>active@2026-11-23T12:15:00Z" },
 
 	/* Rule 3: retirement. */
-	{ "retire: old, drained, enough published", &pol_rsa, 0, false, false,
-	  { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)),
-	    PEND("p", RSA, -H(1)) },
-	  0, "retire r", NULL, "not signing for 9d (drain 4d)" },
-	{ "retire blocked by min_age", &pol_minage10, 0, false, false,
-	  { RING("r", RSA, -D(8), -D(5)), ACT("a", RSA, -D(6)),
-	    PEND("p", RSA, -H(1)) },
-	  0, "", "r>retired@2026-11-24T13:15:00Z", "r waits for min_age" },
-	{ "retire blocked by drain", &pol_rsa, 0, false, false,
-	  { RING("r", RSA, -D(40), -D(3)), ACT("a", RSA, -D(10)),
-	    PEND("p", RSA, -H(1)) },
-	  0, "", "r>retired@2026-11-23T13:15:00Z", "r waits for drain" },
-	{ "retire blocked by keep_published", &pol_rsa, 0, false, false,
-	  { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)) },
-	  0, "", "r>retired@-", "keep_published 2" },
-	{ "keep_published 3", &pol_keep3, 0, false, false,
-	  { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)),
-	    PEND("p", RSA, -H(1)) },
-	  0, "", "r>retired@-", "keep_published 3" },
-	{ "oldest retiring key goes first", &pol_rsa, 0, false, false,
-	  { RING("r2", RSA, -D(40), -D(10)), RING("r1", RSA, -D(70), -D(40)),
-	    ACT("a", RSA, -D(10)) },
-	  0, "retire r1", "r2>retired@-", NULL },
-	{ "revoked key retires after drain", &pol_rsa, 0, false, false,
-	  { REV("v", RSA, -D(20), -D(4)), ACT("a", RSA, -D(10)) },
-	  0, "retire v", NULL, "revoked 4d ago" },
-	{ "revoked key waits for drain", &pol_rsa, 0, false, false,
-	  { REV("v", RSA, -D(20), -D(1)), ACT("a", RSA, -D(10)) },
-	  0, "", "v>retired@2026-11-25T13:15:00Z", NULL },
-	{ "revoked keys do not count as published", &pol_rsa, 0, false,
-	  false, { REV("v", RSA, -D(20), -H(1)), ACT("a", RSA, -D(10)),
-	    RING("r", RSA, -D(40), -D(10)) },
-	  0, "", "r>retired@-", NULL },
-	{ "a rotation and a retirement in one run", &pol_rsa, 0, false, false,
-	  { RING("r", RSA, -D(60), -D(29)), ACT("a", RSA, -D(30)) },
-	  0, "gen 20261122131500 rsa 2048; retire r", NULL, NULL },
+	{ .name = "retire: old, drained, enough published", .pol = &pol_rsa,
+	  .keys = { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) }, .want = "retire r",
+	  .reason = "not signing for 9d (drain 4d)" },
+	{ .name = "retire blocked by min_age", .pol = &pol_minage10,
+	  .keys = { RING("r", RSA, -D(8), -D(5)), ACT("a", RSA, -D(6)),
+	    PEND("p", RSA, -H(1)) }, .want = "",
+	  .wait = "r>retired@2026-11-24T13:15:00Z",
+	  .reason = "r waits for min_age" },
+	{ .name = "retire blocked by drain", .pol = &pol_rsa,
+	  .keys = { RING("r", RSA, -D(40), -D(3)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) }, .want = "",
+	  .wait = "r>retired@2026-11-23T13:15:00Z",
+	  .reason = "r waits for drain" },
+	{ .name = "retire blocked by keep_published", .pol = &pol_rsa,
+	  .keys = { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)) },
+	  .want = "", .wait = "r>retired@-", .reason = "keep_published 2" },
+	{ .name = "keep_published 3", .pol = &pol_keep3,
+	  .keys = { RING("r", RSA, -D(40), -D(9)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) }, .want = "", .wait = "r>retired@-",
+	  .reason = "keep_published 3" },
+	{ .name = "oldest retiring key goes first", .pol = &pol_rsa,
+	  .keys = { RING("r2", RSA, -D(40), -D(10)),
+	    RING("r1", RSA, -D(70), -D(40)), ACT("a", RSA, -D(10)) },
+	  .want = "retire r1", .wait = "r2>retired@-" },
+	{ .name = "revoked key retires after drain", .pol = &pol_rsa,
+	  .keys = { REV("v", RSA, -D(20), -D(4)), ACT("a", RSA, -D(10)) },
+	  .want = "retire v", .reason = "revoked 4d ago" },
+	{ .name = "revoked key waits for drain", .pol = &pol_rsa,
+	  .keys = { REV("v", RSA, -D(20), -D(1)), ACT("a", RSA, -D(10)) },
+	  .want = "", .wait = "v>retired@2026-11-25T13:15:00Z" },
+	{ .name = "revoked keys do not count as published", .pol = &pol_rsa,
+	  .keys = { REV("v", RSA, -D(20), -H(1)), ACT("a", RSA, -D(10)),
+	    RING("r", RSA, -D(40), -D(10)) }, .want = "",
+	  .wait = "r>retired@-" },
+	{ .name = "a rotation and a retirement in one run", .pol = &pol_rsa,
+	  .keys = { RING("r", RSA, -D(60), -D(29)), ACT("a", RSA, -D(30)) },
+	  .want = "gen 20261122131500 rsa 2048; retire r" },
 
-	/* Rule 4: the clock. */
-	{ "clock went back", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), H(2)) },
-	  DK_EUSAGE, "", NULL, "clock went back: 2026-11-22T13:15:00Z is "
-	  "earlier than the last recorded event 2026-11-22T15:15:00Z for "
-	  "example.com; use --force" },
-	{ "clock went back, forced", &pol_rsa, 0, false, true,
-	  { ACT("a", RSA, -D(40)), REV("v", RSA, -D(50), H(2)) },
-	  0, "gen 20261122131500 rsa 2048", "v>retired@2026-11-26T15:15:00Z",
-	  NULL },
+	/* Rule 4: never on a clock that went back. */
+	{ .name = "clock went back", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), H(2)) },
+	  .rc = DK_EUSAGE, .want = "",
+	  .reason = "clock went back: 2026-11-22T13:15:00Z is earlier than the "
+	  "last recorded event 2026-11-22T15:15:00Z for example.com; use "
+	  "--force" },
+	{ .name = "clock went back, forced", .pol = &pol_rsa, .force = true,
+	  .keys = { ACT("a", RSA, -D(40)), REV("v", RSA, -D(50), H(2)) },
+	  .want = "gen 20261122131500 rsa 2048",
+	  .wait = "v>retired@2026-11-26T15:15:00Z" },
 
 	/* Rule 5: configuration changes. */
-	{ "algorithm removed", &pol_rsa, 0, false, false,
-	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(10)), ACT("e", ED, -D(10)),
-	    PEND("ep", ED, -H(1)), RING("er", ED, -D(40), -D(9)) },
-	  0, "deact e; deact ep; retire er", "e>retired@2026-11-26T13:15:00Z",
-	  "algorithm no longer configured" },
-	{ "removed algorithm: last key retires", &pol_ed, 0, false, false,
-	  { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(9)) },
-	  0, "retire r", NULL, "; algorithm no longer configured" },
-	{ "removed algorithm still drains", &pol_ed, 0, false, false,
-	  { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(1)) },
-	  0, "", "r>retired@2026-11-25T13:15:00Z", NULL },
-	{ "algorithm added", &pol_dual, 0, false, false,
-	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(10)) },
-	  0, "gen 20261122131500e ed25519 256", NULL, "first ed25519 key" },
-	{ "rotate_every shortened", &pol_week, 0, false, false,
-	  { ACT("a", RSA, -D(10)) },
-	  0, "gen 20261122131500 rsa 2048", NULL, "rotate_every 7d" },
-	{ "publish_lead lengthened", &pol_week, 0, false, false,
-	  { ACT("a", RSA, -D(3)), PEND("p", RSA, -D(1)) },
-	  0, "", "p>active@2026-11-23T13:15:00Z", NULL },
-	{ "drain lengthened", &pol_week, 0, false, false,
-	  { RING("r", RSA, -D(40), -D(5)), ACT("a", RSA, -D(3)),
-	    PEND("p", RSA, -H(1)) },
-	  0, "", "r>retired@2026-11-23T13:15:00Z", NULL },
+	{ .name = "algorithm removed", .pol = &pol_rsa,
+	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(10)),
+	    ACT("e", ED, -D(10)), PEND("ep", ED, -H(1)),
+	    RING("er", ED, -D(40), -D(9)) },
+	  .want = "deact e; deact ep; retire er",
+	  .wait = "e>retired@2026-11-26T13:15:00Z",
+	  .reason = "algorithm no longer configured" },
+	{ .name = "removed algorithm: last key retires", .pol = &pol_ed,
+	  .keys = { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(9)) },
+	  .want = "retire r", .reason = "; algorithm no longer configured" },
+	{ .name = "removed algorithm still drains", .pol = &pol_ed,
+	  .keys = { ACT("e", ED, -D(10)), RING("r", RSA, -D(40), -D(1)) },
+	  .want = "", .wait = "r>retired@2026-11-25T13:15:00Z" },
+	{ .name = "algorithm added", .pol = &pol_dual,
+	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(10)) },
+	  .want = "gen 20261122131500e ed25519 256",
+	  .reason = "first ed25519 key" },
+	{ .name = "rotate_every shortened", .pol = &pol_week,
+	  .keys = { ACT("a", RSA, -D(10)) },
+	  .want = "gen 20261122131500 rsa 2048", .reason = "rotate_every 7d" },
+	{ .name = "publish_lead lengthened", .pol = &pol_week,
+	  .keys = { ACT("a", RSA, -D(3)), PEND("p", RSA, -D(1)) }, .want = "",
+	  .wait = "p>active@2026-11-23T13:15:00Z" },
+	{ .name = "drain lengthened", .pol = &pol_week,
+	  .keys = { RING("r", RSA, -D(40), -D(5)), ACT("a", RSA, -D(3)),
+	    PEND("p", RSA, -H(1)) }, .want = "",
+	  .wait = "r>retired@2026-11-23T13:15:00Z" },
 
 	/* Dual algorithms: each track on its own. */
-	{ "dual: first run", &pol_dual, 0, false, false, { { 0 } },
-	  0, "gen 20261122131500r rsa 1024; gen 20261122131500e ed25519 256",
-	  NULL, NULL },
-	{ "dual: tracks rotate independently", &pol_dual, 0, false, false,
-	  { ACT("ar", RSA, -D(30)), ACT("ae", ED, -D(10)) },
-	  0, "gen 20261122131500r rsa 1024", "ed25519>pending@2026-12-12",
-	  NULL },
-	{ "dual: activations independent", &pol_dual, 0, false, false,
-	  { ACT("ar", RSA, -D(31)), PEND("pr", RSA, -D(1)),
+	{ .name = "dual: first run", .pol = &pol_dual,
+	  .want = "gen 20261122131500r rsa 1024; gen 20261122131500e ed25519 "
+	  "256" },
+	{ .name = "dual: tracks rotate independently", .pol = &pol_dual,
+	  .keys = { ACT("ar", RSA, -D(30)), ACT("ae", ED, -D(10)) },
+	  .want = "gen 20261122131500r rsa 1024",
+	  .wait = "ed25519>pending@2026-12-12" },
+	{ .name = "dual: activations independent", .pol = &pol_dual,
+	  .keys = { ACT("ar", RSA, -D(31)), PEND("pr", RSA, -D(1)),
 	    ACT("ae", ED, -D(31)), PEND("pe", ED, -H(2)) },
-	  0, "deact ar; act pr", "pe>active@", NULL },
-	{ "dual: keep_published per track", &pol_dual, 0, false, false,
-	  { ACT("ar", RSA, -D(10)), PEND("pr", RSA, -H(1)),
-	    RING("re", ED, -D(40), -D(9)), ACT("ae", ED, -D(10)) },
-	  0, "", "re>retired@-", NULL },
+	  .want = "deact ar; act pr", .wait = "pe>active@" },
+	{ .name = "dual: keep_published per track", .pol = &pol_dual,
+	  .keys = { ACT("ar", RSA, -D(10)), PEND("pr", RSA, -H(1)),
+	    RING("re", ED, -D(40), -D(9)), ACT("ae", ED, -D(10)) }, .want = "",
+	  .wait = "re>retired@-" },
 	/*
 	 * Staggering: a track's first key is rotated dk_policy_stagger()
 	 * early, 21d21h48m for example.com's rsa keys (1h41m for its
 	 * ed25519 ones) with rotate_every 30d, publish_lead 1d, min_age 4d.
 	 */
-	{ "stagger: first key rotated early", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(9)) },
-	  0, "gen 20261122131500 rsa 2048", NULL,
-	  "a is 9d old (rotate_every 30d less stagger 21d21h48m)" },
-	{ "stagger: first key not yet due", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(8)) },
-	  0, "", "rsa>pending@2026-11-22T15:27:00Z "
+	{ .name = "stagger: first key rotated early", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(9)) },
+	  .want = "gen 20261122131500 rsa 2048",
+	  .reason = "a is 9d old (rotate_every 30d less stagger 21d21h48m)" },
+	{ .name = "stagger: first key not yet due", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(8)) }, .want = "",
+	  .wait = "rsa>pending@2026-11-22T15:27:00Z "
 	  "a>retiring@2026-11-23T15:27:00Z",
-	  "(rotate_every 30d less stagger 21d21h48m after a)" },
-	{ "stagger: a successor is not staggered", &pol_rsa, 0, false, false,
-	  { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(9)) },
-	  0, "", "rsa>pending@2026-12-13T13:15:00Z", NULL },
-	{ "stagger: a revoked predecessor counts", &pol_rsa, 0, false, false,
-	  { REV("v", RSA, -D(20), -D(5)), ACT("a", RSA, -D(9)) },
-	  0, "retire v", "rsa>pending@2026-12-13T13:15:00Z", NULL },
-	{ "stagger: per algorithm", &pol_dual, 0, false, false,
-	  { ACT("ar", RSA, -D(9)), ACT("ae", ED, -D(9)) },
-	  0, "gen 20261122131500r rsa 1024", "ed25519>pending@"
-	  "2026-12-13T11:34:00Z", "less stagger 1h41m after ae" },
-	{ "two active keys refused", &pol_rsa, 0, false, false,
-	  { ACT("a", RSA, -D(10)), ACT("b", RSA, -D(5)) },
-	  DK_EUSAGE, "", NULL, "two active rsa keys in example.com" },
+	  .reason = "(rotate_every 30d less stagger 21d21h48m after a)" },
+	{ .name = "stagger: a successor is not staggered", .pol = &pol_rsa,
+	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(9)) }, .want = "",
+	  .wait = "rsa>pending@2026-12-13T13:15:00Z" },
+	{ .name = "stagger: a revoked predecessor counts", .pol = &pol_rsa,
+	  .keys = { REV("v", RSA, -D(20), -D(5)), ACT("a", RSA, -D(9)) },
+	  .want = "retire v", .wait = "rsa>pending@2026-12-13T13:15:00Z" },
+	{ .name = "stagger: per algorithm", .pol = &pol_dual,
+	  .keys = { ACT("ar", RSA, -D(9)), ACT("ae", ED, -D(9)) },
+	  .want = "gen 20261122131500r rsa 1024",
+	  .wait = "ed25519>pending@2026-12-13T11:34:00Z",
+	  .reason = "less stagger 1h41m after ae" },
+	{ .name = "two active keys refused", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(10)), ACT("b", RSA, -D(5)) },
+	  .rc = DK_EUSAGE, .want = "",
+	  .reason = "two active rsa keys in example.com" },
 };
 
 static void
@@ -412,6 +434,7 @@ test_policy__plan_table(void **state)
 	dk_plan_dispose(&plan);
 }
 
+/* Rule 6: revoke. */
 struct rcase {
 	const char		*name;
 	const struct dk_policy	*pol;
@@ -423,43 +446,47 @@ struct rcase {
 };
 
 static const struct rcase revoke_cases[] = {
-	{ "active with a pending successor", &pol_rsa,
-	  { ACT("a", RSA, -D(31)), PEND("p", RSA, -H(2)) }, "a",
-	  0, "revoke a; act p!", "activated early: replaces revoked a" },
-	{ "active with two pending keys", &pol_rsa,
-	  { ACT("a", RSA, -D(31)), PEND("p1", RSA, -D(2)),
-	    PEND("p2", RSA, -H(2)) }, "a",
-	  0, "revoke a; deact p1; act p2!", NULL },
-	{ "active without a successor", &pol_rsa,
-	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), -D(11)) }, "a",
-	  0, "revoke a; gen 20261122131500 rsa 2048; act 20261122131500!",
-	  "activated at once" },
-	{ "active, new name clashes", &pol_rsa,
-	  { ACT("20261122131500", RSA, -D(10)) }, "20261122131500",
-	  0, "revoke 20261122131500; gen 20261122131501 rsa 2048; "
-	  "act 20261122131501!", NULL },
-	{ "dual: only the revoked key's track", &pol_dual,
-	  { ACT("ar", RSA, -D(10)), ACT("ae", ED, -D(10)) }, "ae",
-	  0, "revoke ae; gen 20261122131500e ed25519 256; "
-	  "act 20261122131500e!", NULL },
-	{ "active of an algorithm no longer configured", &pol_rsa,
-	  { ACT("a", RSA, -D(10)), ACT("e", ED, -D(10)) }, "e",
-	  0, "revoke e!", "no ed25519 key signs" },
-	{ "retiring", &pol_rsa,
-	  { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), -D(9)) }, "r",
-	  0, "revoke r", NULL },
-	{ "pending", &pol_rsa,
-	  { ACT("a", RSA, -D(10)), PEND("p", RSA, -H(1)) }, "p",
-	  0, "revoke p", NULL },
-	{ "unknown", &pol_rsa, { ACT("a", RSA, -D(10)) }, "zz",
-	  DK_ENOTFOUND, "", "cannot revoke key 'zz': example.com has no such "
-	  "key" },
-	{ "retired", &pol_rsa,
-	  { ACT("a", RSA, -D(10)), RTD("old", RSA, -D(90)) }, "old",
-	  DK_ENOTFOUND, "", "it is retired and no longer published" },
-	{ "already revoked", &pol_rsa,
-	  { ACT("a", RSA, -D(10)), REV("v", RSA, -D(20), -D(1)) }, "v",
-	  DK_EEXISTS, "", "already revoked" },
+	{ .name = "active with a pending successor", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(31)), PEND("p", RSA, -H(2)) }, .sel = "a",
+	  .want = "revoke a; act p!",
+	  .reason = "activated early: replaces revoked a" },
+	{ .name = "active with two pending keys", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(31)), PEND("p1", RSA, -D(2)),
+	    PEND("p2", RSA, -H(2)) }, .sel = "a",
+	  .want = "revoke a; deact p1; act p2!" },
+	{ .name = "active without a successor", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(10)), RING("r", RSA, -D(40), -D(11)) },
+	  .sel = "a",
+	  .want = "revoke a; gen 20261122131500 rsa 2048; act 20261122131500!",
+	  .reason = "activated at once" },
+	{ .name = "active, new name clashes", .pol = &pol_rsa,
+	  .keys = { ACT("20261122131500", RSA, -D(10)) },
+	  .sel = "20261122131500",
+	  .want = "revoke 20261122131500; gen 20261122131501 rsa 2048; act "
+	  "20261122131501!" },
+	{ .name = "dual: only the revoked key's track", .pol = &pol_dual,
+	  .keys = { ACT("ar", RSA, -D(10)), ACT("ae", ED, -D(10)) },
+	  .sel = "ae",
+	  .want = "revoke ae; gen 20261122131500e ed25519 256; act "
+	  "20261122131500e!" },
+	{ .name = "active of an algorithm no longer configured",
+	  .pol = &pol_rsa, .keys = { ACT("a", RSA, -D(10)),
+	    ACT("e", ED, -D(10)) }, .sel = "e", .want = "revoke e!",
+	  .reason = "no ed25519 key signs" },
+	{ .name = "retiring", .pol = &pol_rsa, .keys = { ACT("a", RSA, -D(10)),
+	    RING("r", RSA, -D(40), -D(9)) }, .sel = "r", .want = "revoke r" },
+	{ .name = "pending", .pol = &pol_rsa, .keys = { ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(1)) }, .sel = "p", .want = "revoke p" },
+	{ .name = "unknown", .pol = &pol_rsa, .keys = { ACT("a", RSA, -D(10)) },
+	  .sel = "zz", .rc = DK_ENOTFOUND, .want = "",
+	  .reason = "cannot revoke key 'zz': example.com has no such key" },
+	{ .name = "retired", .pol = &pol_rsa, .keys = { ACT("a", RSA, -D(10)),
+	    RTD("old", RSA, -D(90)) }, .sel = "old", .rc = DK_ENOTFOUND,
+	  .want = "", .reason = "it is retired and no longer published" },
+	{ .name = "already revoked", .pol = &pol_rsa,
+	  .keys = { ACT("a", RSA, -D(10)), REV("v", RSA, -D(20), -D(1)) },
+	  .sel = "v", .rc = DK_EEXISTS, .want = "",
+	  .reason = "already revoked" },
 };
 
 static void
@@ -514,7 +541,7 @@ test_policy__apply_times(void **state)
 
 	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false, (time_t)T0,
 	    false, &plan), 0);
-	assert_int_equal(dk_policy_apply(dk, &plan), 0);
+	assert_int_equal(dk_plan_apply(dk, &plan), 0);
 	k = dk_domain_keys_find(dk, "a");
 	assert_int_equal(k->state, DK_STATE_RETIRING);
 	assert_int_equal(k->active_until, T0);
@@ -543,7 +570,7 @@ test_policy__apply_times(void **state)
 
 	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false,
 	    (time_t)(T0 + D(29)), false, &plan), 0);
-	assert_int_equal(dk_policy_apply(dk, &plan), 0);
+	assert_int_equal(dk_plan_apply(dk, &plan), 0);
 	k = dk_domain_keys_find(dk, "20261221131500");
 	assert_non_null(k);
 	assert_int_equal(k->state, DK_STATE_PENDING);
@@ -555,7 +582,10 @@ test_policy__apply_times(void **state)
 	dk_domain_keys_free(dk);
 }
 
-/* A plan that no longer fits the keys is refused whole. */
+/*
+ * Rule 4: a plan that retires the active key, activates a key that is
+ * not pending or no longer fits the keys otherwise is refused whole.
+ */
 static void
 test_policy__apply_refuses(void **state)
 {
@@ -593,7 +623,7 @@ test_policy__apply_refuses(void **state)
 		    "fresh", "x"));
 		assert_non_null(dk_plan_add(&plan, bad[i].type, RSA,
 		    bad[i].sel, "x"));
-		assert_int_equal(dk_policy_apply(dk, &plan), -1);
+		assert_int_equal(dk_plan_apply(dk, &plan), -1);
 		if (strstr(dk_error_last(), bad[i].err) == NULL)
 			fail_msg("case %zu: '%s'", i, dk_error_last());
 		assert_int_equal(dk->n, before->n);
@@ -605,12 +635,12 @@ test_policy__apply_refuses(void **state)
 	    false, &plan), 0);
 	assert_int_equal(dk_policy_revoke(dk, "p", &pol_rsa, (time_t)T0, &rev),
 	    0);
-	assert_int_equal(dk_policy_apply(dk, &rev), 0);
-	assert_int_equal(dk_policy_apply(dk, &plan), -1);
+	assert_int_equal(dk_plan_apply(dk, &rev), 0);
+	assert_int_equal(dk_plan_apply(dk, &plan), -1);
 	assert_non_null(strstr(dk_error_last(), "it is revoked"));
 	/* Another domain's plan. */
 	snprintf(plan.domain, sizeof(plan.domain), "example.org");
-	assert_int_equal(dk_policy_apply(dk, &plan), -1);
+	assert_int_equal(dk_plan_apply(dk, &plan), -1);
 	assert_non_null(strstr(dk_error_last(), "for example.org to "
 	    "example.com"));
 	dk_plan_dispose(&rev);
@@ -732,7 +762,7 @@ simulate(const struct sim *s)
 			assert_int_not_equal(plan.actions[i].type,
 			    DK_ACT_NEED_DNS);
 		sim_check_retires(dk, &plan, s, gens, retired);
-		assert_int_equal(dk_policy_apply(dk, &plan), 0);
+		assert_int_equal(dk_plan_apply(dk, &plan), 0);
 		/* DNS answers are not kept from one run to the next. */
 		for (i = 0; i < dk->n; i++)
 			dk->keys[i].dns = DK_DNS_UNCHECKED;

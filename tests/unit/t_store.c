@@ -1,5 +1,5 @@
 /*
- * Unit tests: the key store (DESIGN 3).  Every test works in its own
+ * Unit tests: the key store (docs/design.md §3).  Every test works in its own
  * directory under /tmp with dummy key files (never real keys: the store
  * does not read them).
  */

@@ -31,8 +31,8 @@
 
 #include <ldns/ldns.h>
 
-#include "check/dns.h"
 #include "common/dktime.h"
+#include "common/dns.h"
 #include "common/error.h"
 
 #define CNAME_MAX	8	/* aliases followed in one answer */

@@ -1,7 +1,8 @@
 /*
- * TXT lookups at one given name server, for `dkimrot check` (DESIGN 5):
- * is the record of SEL._domainkey.DOMAIN what this server hands out?
- * The only user of ldns.
+ * TXT lookups at one given name server, for `dkimrot check` and the DNS gate of
+ * rotate (docs/design.md §4 rule 2, §6): is the record of SEL._domainkey.DOMAIN
+ * what this server hands out?  The only user of ldns; in common/ because both
+ * check/ and rotator/ ask.
  *
  * Every query goes to exactly the server it names (no /etc/resolv.conf,
  * no search list, no cache) with the RD bit set, so a server may be an

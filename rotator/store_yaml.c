@@ -1,7 +1,7 @@
 /*
- * keys.yaml (DESIGN 3): the document <-> struct dk_domain_keys.  Reading
- * walks common/yaml.h's tree so every error names FILE:LINE:COL; writing
- * is deterministic so that git diffs show only real changes.
+ * keys.yaml (docs/design.md §3): the document <-> struct dk_domain_keys.
+ * Reading walks common/yaml.h's tree so every error names FILE:LINE:COL;
+ * writing is deterministic so that git diffs show only real changes.
  */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,0 +1,46 @@
+/*
+ * Private to rotator/git*.c, the only files that include git2.h: the
+ * handle of rotator/git.h and the helpers its files share.  The handle's
+ * jobs are one file each: git.c opens, creates and checks it; git_commit.c
+ * commits listed paths and restores them; git_hook.c finds and installs
+ * hooks; git_read.c reads commits, never the work tree.
+ */
+#ifndef DK_GIT_INT_H
+#define DK_GIT_INT_H
+
+#include <git2.h>
+
+#include "rotator/git.h"
+
+struct trees;
+
+struct dk_git {
+	git_repository	*repo;
+	char		*workdir;	/* absolute, no trailing '/' */
+	/*
+	 * A commit's new blobs and trees are written here, in memory, and
+	 * reach the repository as one pack (git_commit.c: flush_pack):
+	 * made on the first commit.
+	 */
+	git_repository	*mem;
+	git_odb_backend	*mempack;
+	git_oid		*fresh;		/* the objects written there */
+	size_t		 nfresh;
+	size_t		 capfresh;
+	struct trees	*trees;		/* of the commit read last */
+};
+
+/* git.c */
+/*
+ * A path we commit or restore: relative, '/'-separated, no empty, "."
+ * or ".." component, nothing in .git.
+ */
+int		 dk_git_path_check(const char *path);
+/* HEAD's commit, or NULL on an unborn branch. */
+int		 dk_git_head_commit(struct dk_git *g, git_commit **out);
+
+/* git_read.c: the cache of the trees last read from one commit. */
+int		 dk_git_trees_new(struct trees **out);
+void		 dk_git_trees_free(struct trees *t);
+
+#endif
