@@ -331,6 +331,21 @@ parent_end(const char *p, size_t len)
 }
 
 /*
+ * mkdir with mode exactly: dkimrot runs with umask 077 (dkimrot.c), which
+ * would make a public repository's 0755 a 0700 no web server can read.
+ * -1 with errno as mkdir's, EEXIST included.
+ */
+static int
+mkdir_exact(const char *p, mode_t mode)
+{
+	if (mkdir(p, mode) == -1)
+		return -1;
+	if ((mode & 077) != 0 && chmod(p, mode) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * mkdir -p, from the leaf: when the parents exist (nearly always: a new
  * domain's directory under keys/), one mkdir, not one per component; an
  * existing directory costs a stat, without mkdir's lock of its parent.
@@ -352,7 +367,7 @@ dk_dir_make(const char *path, mode_t mode)
 	memcpy(p, path, n + 1);
 	/* Up to the deepest directory that exists or can be made... */
 	i = n;
-	while (mkdir(p, mode) == -1) {
+	while (mkdir_exact(p, mode) == -1) {
 		if (errno == EEXIST)
 			break;
 		if (errno != ENOENT || (i = parent_end(p, i)) == 0) {
@@ -366,7 +381,7 @@ dk_dir_make(const char *path, mode_t mode)
 	while (i < n) {
 		p[i] = '/';
 		i += strlen(p + i);
-		if (mkdir(p, mode) == -1 && errno != EEXIST) {
+		if (mkdir_exact(p, mode) == -1 && errno != EEXIST) {
 			dk_error_set_errno(errno, "cannot create directory "
 			    "'%s'", p);
 			return -1;

@@ -52,7 +52,8 @@ int	dk_file_stage(const char *, const void *, size_t, mode_t, char *,
 	    size_t);
 int	dk_file_publish(const char *, const char *);
 int	dk_fs_sync(const char *);
-/* mkdir -p with the given mode for the directories it makes. */
+/* mkdir -p with exactly the given mode (umask aside) for the directories
+ * it makes. */
 int	dk_dir_make(const char *, mode_t);
 /*
  * rm -rf: removes dir and everything below it, following no symlink.

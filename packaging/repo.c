@@ -353,7 +353,8 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
 
 	md = cr_repomd_new();
 	/* x wherever r: 0644 gives 0755, 0640 gives 0750. */
-	if (mkdir(tmp, mode | (mode & 0444) >> 2) == -1) {
+	if (mkdir(tmp, 0700) == -1 ||
+	    chmod(tmp, mode | (mode & 0444) >> 2) == -1) {
 		dk_error_set_errno(errno, "cannot create '%s'", tmp);
 		goto done;
 	}
