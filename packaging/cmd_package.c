@@ -213,6 +213,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
 	pkg.time = r->time;
 	pkg.rpm_mode = private ? 0640 : 0644;
+	pkg.compress = pc->compress;
 	pkg.files = private ? r->priv : r->pub;
 	pkg.nfiles = private ? r->npriv : r->npub;
 	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
@@ -348,8 +349,14 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		rc = index_both(g, &o, pc, &signer);
 		goto stamp;
 	}
-	if ((rc = collision(&o, r)) != 0 ||
-	    (rc = build_both(r, &signer, &o)) != 0)
+	if ((rc = collision(&o, r)) != 0)
+		goto done;
+	/* docs/design.md §11: the table of targets. */
+	if (pc->compress == DK_COMPRESS_ZSTD)
+		dk_log_warn("packaging.compression is zstd: the packages need "
+		    "rpm 4.14 or later (EL8, EL9, Fedora); EL7's rpm 4.11 "
+		    "cannot install them");
+	if ((rc = build_both(r, &signer, &o)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
