@@ -185,7 +185,8 @@ static const struct pkg_string {
 };
 
 #define PKG_KEYS	"output, private_output, public_output, keep_builds, " \
-			"compression, key_dir, table_dir, zone_dir, key_owner, key_group, " \
+			"compression, key_dir, table_dir, zone_dir, " \
+			"key_owner, key_group, " \
 			"mta_reload, dns_reload, sign_key, gnupg_home"
 
 static int

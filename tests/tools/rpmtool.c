@@ -130,7 +130,8 @@ build(int argc, char **argv, int render)
 
 	memset(&pkg, 0, sizeof(pkg));
 	optind = 1;
-	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:Z:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:Z:")) !=
+	    -1) {
 		switch (ch) {
 		case 't': t = optarg; break;
 		case 'o': outdir = optarg; break;
