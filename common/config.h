@@ -54,6 +54,10 @@ enum dk_compress {
 	DK_COMPRESS_ZSTD
 };
 
+/* packaging.formats */
+#define DK_FORMAT_RPM	0x1
+#define DK_FORMAT_DEB	0x2
+
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
 	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
@@ -61,6 +65,7 @@ struct dk_packaging_conf {
 	char	*public_output;
 	int	 keep_builds;
 	int	 compress;	/* enum dk_compress */
+	unsigned formats;	/* DK_FORMAT_*, RPM always among them */
 	/* absolute, [A-Za-z0-9/._+-] only, no "..", "//" or final '/' */
 	char	*key_dir;
 	char	*table_dir;

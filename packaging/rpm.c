@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <rpm/rpmbuild.h>
+#include <rpm/rpmcrypto.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmmacro.h>
@@ -800,6 +801,35 @@ done:
 	rpmtsFree(ts);
 	if (fd != NULL)
 		Fclose(fd);
+	dk_rpm_leave();
+	return rc;
+}
+
+int
+dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size)
+{
+	DIGEST_CTX ctx;
+	void *out = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (size < 65) {
+		dk_error_set("no room for a SHA-256");
+		return -1;
+	}
+	if (dk_rpm_enter() != 0)
+		return -1;
+	if ((ctx = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE)) ==
+	    NULL || rpmDigestUpdate(ctx, data, len) != 0 ||
+	    rpmDigestFinal(ctx, &out, &n, 1) != 0 || out == NULL ||
+	    n != 65) {
+		dk_error_set("cannot compute a SHA-256");
+		goto done;
+	}
+	memcpy(hex, out, 65);
+	rc = 0;
+done:
+	free(out);
 	dk_rpm_leave();
 	return rc;
 }

@@ -162,6 +162,13 @@ int	dk_rpm_sign(const char *path, const struct dk_gpg_signer *s,
 int	dk_rpm_query_vcs(const char *path, char *out, size_t size);
 
 /*
+ * The SHA-256 of data as 64 lower-case hex digits into hex (size at
+ * least 65), with librpm's digests: for the apt index (packaging/apt.c),
+ * which has no digest of its own.
+ */
+int	dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size);
+
+/*
  * For packaging/repo.c only, around its libcreaterepo_c calls (which use
  * librpm): takes the process-wide librpm lock, reads rpm's configuration
  * afresh and routes rpm's log into dk_log_debug; dk_rpm_leave() undoes
