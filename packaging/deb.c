@@ -87,6 +87,9 @@ tar_open(struct dk_buf *b, int compress, const char *what)
 			    "gzip:compression-level=9,gzip:!timestamp");
 		break;
 	}
+	/* The compressor's output whole, not padded to 10240 bytes. */
+	if (r == ARCHIVE_OK)
+		r = archive_write_set_bytes_in_last_block(a, 1);
 	if (r == ARCHIVE_OK)
 		r = archive_write_open(a, b, NULL, to_buf, NULL);
 	if (r != ARCHIVE_OK) {
@@ -444,8 +447,10 @@ put_ar(struct dk_buf *out, const struct dk_buf *ctl,
 		dk_error_set("out of memory");
 		return -1;
 	}
+	/* Not padded to a tar block: an ar archive ends with its member. */
 	if (archive_write_set_format_ar_svr4(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open(a, out, NULL, to_buf, NULL) != ARCHIVE_OK) {
 		la_fail(a, "the .deb");
 		archive_write_free(a);
@@ -547,6 +552,27 @@ read_member(struct archive *a, struct archive_entry *e, size_t max,
 int
 dk_deb_control(const char *path, char **out)
 {
+	char *data = NULL, why[256];
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (dk_file_read(path, DEB_MAX_MEMBER, &data, &len) != 0)
+		return -1;
+	rc = dk_deb_control_mem(data, len, out);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "%s", dk_error_last());
+		dk_error_set("cannot read package '%s': %s", path, why);
+	}
+	/* A private package's bytes are key material. */
+	explicit_bzero(data, len);
+	free(data);
+	return rc;
+}
+
+int
+dk_deb_control_mem(const void *data, size_t len, char **out)
+{
 	struct archive *a = NULL, *t = NULL;
 	struct archive_entry *e;
 	struct dk_buf ctl = { 0 }, text = { 0 };
@@ -556,19 +582,18 @@ dk_deb_control(const char *path, char **out)
 	*out = NULL;
 	if ((a = archive_read_new()) == NULL ||
 	    archive_read_support_format_ar(a) != ARCHIVE_OK ||
-	    archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		dk_error_set("cannot read package '%s': %s", path,
-		    a ? archive_error_string(a) : "out of memory");
+	    archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		dk_error_set("%s", a ? archive_error_string(a) :
+		    "out of memory");
 		goto done;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		name = archive_entry_pathname(e);
-		if (strncmp(name, "control.tar", 11) == 0)
+		if (name != NULL && strncmp(name, "control.tar", 11) == 0)
 			break;
 	}
 	if (r != ARCHIVE_OK) {
-		dk_error_set("cannot read package '%s': no control member",
-		    path);
+		dk_error_set("no control member");
 		goto done;
 	}
 	if (read_member(a, e, DEB_MAX_MEMBER, &ctl) != 0)
@@ -576,25 +601,29 @@ dk_deb_control(const char *path, char **out)
 	if ((t = archive_read_new()) == NULL ||
 	    archive_read_support_filter_all(t) != ARCHIVE_OK ||
 	    archive_read_support_format_tar(t) != ARCHIVE_OK ||
-	    archive_read_open_memory(t, ctl.data, ctl.len) != ARCHIVE_OK) {
-		dk_error_set("cannot read the control of '%s'", path);
+	    archive_read_open_memory(t, ctl.data ? ctl.data : "",
+	    ctl.len) != ARCHIVE_OK) {
+		dk_error_set("unreadable control member");
 		goto done;
 	}
 	while ((r = archive_read_next_header(t, &e)) == ARCHIVE_OK) {
 		name = archive_entry_pathname(e);
-		if (strcmp(name, "./control") == 0 ||
-		    strcmp(name, "control") == 0)
+		if (name != NULL && (strcmp(name, "./control") == 0 ||
+		    strcmp(name, "control") == 0))
 			break;
 	}
-	if (r != ARCHIVE_OK || read_member(t, e, DEB_MAX_CONTROL,
-	    &text) != 0) {
-		if (r != ARCHIVE_OK)
-			dk_error_set("cannot read package '%s': no control "
-			    "file", path);
+	if (r != ARCHIVE_OK) {
+		dk_error_set("no control file");
 		goto done;
 	}
-	if (dk_buf_append(&text, "", 0) == -1 ||
-	    (*out = dk_buf_detach(&text)) == NULL) {
+	if (read_member(t, e, DEB_MAX_CONTROL, &text) != 0)
+		goto done;
+	/* One text: no NUL inside, as the index copies it whole. */
+	if (text.len == 0 || memchr(text.data, '\0', text.len) != NULL) {
+		dk_error_set("control file empty or binary");
+		goto done;
+	}
+	if ((*out = dk_buf_detach(&text)) == NULL) {
 		dk_error_set("out of memory");
 		goto done;
 	}
@@ -604,7 +633,7 @@ done:
 		archive_read_free(t);
 	if (a != NULL)
 		archive_read_free(a);
-	dk_buf_dispose(&ctl);
+	dk_buf_wipe(&ctl);
 	dk_buf_dispose(&text);
 	return rc;
 }

@@ -45,5 +45,7 @@ int	dk_deb_build(const struct dk_rpm_pkg *pkg, const char *summary,
  * is not a .deb with a control file.
  */
 int	dk_deb_control(const char *path, char **out);
+/* The same from the bytes of a .deb (the fuzz target's entry). */
+int	dk_deb_control_mem(const void *data, size_t len, char **out);
 
 #endif
