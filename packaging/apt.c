@@ -113,7 +113,7 @@ scan(const char *dir, const struct dk_apt_opts *o, struct deb **out,
 {
 	struct deb *v = NULL, *nv;
 	struct dirent *de;
-	char path[PATH_MAX], commit[128];
+	char path[PATH_MAX], commit[128], want[32];
 	size_t n = 0, cap = 0, ver;
 	DIR *d;
 	int rc = -1, k;
@@ -135,20 +135,32 @@ scan(const char *dir, const struct dk_apt_opts *o, struct deb **out,
 			v = nv;
 		}
 		if (dk_deb_control(path, &v[n].control) != 0) {
-			dk_log_warn("%s; not indexed", dk_error_last());
+			dk_log_warn("not indexing '%s': %s", path,
+			    dk_error_last());
 			continue;
 		}
 		/* A foreign file is neither indexed nor removed. */
-		k = field(v[n].control, DK_DEB_COMMIT_FIELD, commit,
-		    sizeof(commit)) == 0 && o->known != NULL ?
-		    o->known(commit, o->arg) : 0;
+		if (field(v[n].control, DK_DEB_COMMIT_FIELD, commit,
+		    sizeof(commit)) != 0)
+			snprintf(commit, sizeof(commit), "none");
+		k = o->known != NULL ? o->known(commit, o->arg) : 0;
 		if (k == -1) {
 			free(v[n].control);
 			goto done;
 		}
 		if (k == 0) {
-			dk_log_warn("'%s' is not a build of this repository; "
-			    "not indexed", path);
+			dk_log_warn("not indexing '%s': its %s '%s' names no "
+			    "commit of this key repository", path,
+			    DK_DEB_COMMIT_FIELD, commit);
+			free(v[n].control);
+			continue;
+		}
+		/* A copy under another name would index a wrong version. */
+		snprintf(want, sizeof(want), "%zu", ver);
+		if (field(v[n].control, "Version", commit,
+		    sizeof(commit)) != 0 || strcmp(commit, want) != 0) {
+			dk_log_warn("not indexing '%s': its control names "
+			    "another version", path);
 			free(v[n].control);
 			continue;
 		}

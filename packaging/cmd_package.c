@@ -384,20 +384,65 @@ sign_both(const struct dk_output *o, const struct dk_gpg_signer *s,
 	return 0;
 }
 
-/* The apt repositories, modes as their yum repositories' (output.h). */
+/*
+ * The apt repositories, modes as their yum repositories' (output.h): a
+ * private one that others may enter is refused, never mended.
+ */
 static int
 apt_prepare(const struct dk_output *o, const struct dk_packaging_conf *pc)
 {
+	struct stat st;
 	char dir[PATH_MAX];
 
 	if (!(pc->formats & DK_FORMAT_DEB))
 		return 0;
-	if (apt_dir(dir, sizeof(dir), o, DK_PKG_PRIVATE) != 0 ||
-	    dk_dir_make(dir, 0750) != 0 ||
-	    apt_dir(dir, sizeof(dir), o, DK_PKG_PUBLIC) != 0 ||
-	    dk_dir_make(dir, 0755) != 0)
+	if (apt_dir(dir, sizeof(dir), o, DK_PKG_PUBLIC) != 0 ||
+	    dk_dir_make(dir, 0755) != 0 ||
+	    apt_dir(dir, sizeof(dir), o, DK_PKG_PRIVATE) != 0 ||
+	    dk_dir_make(dir, 0750) != 0)
 		return -1;
+	if (stat(dir, &st) == -1) {
+		dk_error_set_errno(errno, "cannot use repository '%s'", dir);
+		return -1;
+	}
+	if ((st.st_mode & 0007) != 0) {
+		dk_error_set("refusing the private repository '%s': mode %04o "
+		    "lets every user read the private keys (chmod o-rwx '%s')",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * With formats deb, each apt repository's Release is not older than its
+ * .deb of version: a run killed between the yum and the apt index is
+ * seen, as dk_output_indexed() sees one killed before the yum index.
+ */
+static int
+apt_indexed(const struct dk_output *o, const struct dk_packaging_conf *pc,
+    size_t version)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	struct stat d, r;
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t i;
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 1;
+	for (i = 0; i < 2; i++) {
+		if (apt_dir(dir, sizeof(dir), o, names[i]) != 0 ||
+		    dk_apt_deb_path(path, sizeof(path), dir, names[i],
+		    version) != 0 || stat(path, &d) == -1 ||
+		    dk_path_join(path, sizeof(path), dir, "Release") != 0 ||
+		    stat(path, &r) == -1)
+			return 0;
+		if (r.st_mtim.tv_sec < d.st_mtim.tv_sec ||
+		    (r.st_mtim.tv_sec == d.st_mtim.tv_sec &&
+		    r.st_mtim.tv_nsec < d.st_mtim.tv_nsec))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -428,7 +473,8 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* The key may have changed since: kept builds follow it. */
 		if ((rc = sign_both(&o, &signer, &resigned)) != 0)
 			goto done;
-		if (!resigned && dk_output_indexed(&o, r->version)) {
+		if (!resigned && dk_output_indexed(&o, r->version) &&
+		    apt_indexed(&o, pc, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
 			goto stamp;

@@ -583,8 +583,7 @@ dk_deb_control_mem(const void *data, size_t len, char **out)
 	if ((a = archive_read_new()) == NULL ||
 	    archive_read_support_format_ar(a) != ARCHIVE_OK ||
 	    archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		dk_error_set("%s", a ? archive_error_string(a) :
-		    "out of memory");
+		dk_error_set(a ? "not an ar archive" : "out of memory");
 		goto done;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {

@@ -196,6 +196,39 @@ zone 2 && nsd_reload "$tmp/nsd"
 check "NSD serves the upgraded package's new record" \
     [ "$(served "$new")" = "$(keyp "$MX$KD/example.com/$new.private")" ]
 
+# --- the output: refusals and repairs
+cp "$DKIMROT_SRC/tests/fuzz/corpus/deb/public" "$UA/dkim-keys-public_98_all.deb"
+echo "not a package" >"$UA/dkim-keys-public_97_all.deb"
+cp "$UA/dkim-keys-public_${v}_all.deb" "$UA/dkim-keys-public_96_all.deb"
+rm "$UA/Release"
+dk -C "$R" package >/dev/null 2>"$tmp/err"
+rc=$?
+head=$(git -C "$R" rev-parse --short=12 HEAD)
+foreign=$(dpkg-deb -f "$UA/dkim-keys-public_98_all.deb" Dkimrot-Commit)
+cat >"$tmp/want" <<WANT
+dkimrot: commit $head is built (version $v); writing the repository metadata again
+dkimrot: warning: not indexing '$UA/dkim-keys-public_96_all.deb': its control names another version
+dkimrot: warning: not indexing '$UA/dkim-keys-public_97_all.deb': cannot read package '$UA/dkim-keys-public_97_all.deb': not an ar archive
+dkimrot: warning: not indexing '$UA/dkim-keys-public_98_all.deb': its Dkimrot-Commit '$foreign' names no commit of this key repository
+WANT
+LC_ALL=C sort "$tmp/err" >"$tmp/got"
+check "a run killed before the apt index: package writes it again, and warns of foreign files" \
+    [ $rc = 0 ] && same "$tmp/want" "$tmp/got"
+check "the foreign files are neither indexed nor removed" \
+    not grep -q '_9[678]_all' "$UA/Packages" &&
+    [ -f "$UA/dkim-keys-public_98_all.deb" ] &&
+    [ -f "$UA/dkim-keys-public_97_all.deb" ]
+check "and the index is whole again" grep -q "^Filename: ./dkim-keys-public_${v}_all.deb$" "$UA/Packages"
+rm "$UA"/dkim-keys-public_9[678]_all.deb
+chmod 0755 "$PA"
+dk -C "$R" package >/dev/null 2>"$tmp/err"
+rc=$?
+echo "dkimrot: refusing the private repository '$PA': mode 0755 lets every user read the private keys (chmod o-rwx '$PA')" >"$tmp/want"
+check "a private apt repository that everyone can read is refused" \
+    [ $rc = 1 ] && same "$tmp/want" "$tmp/err"
+check "and its mode is left as it was" [ "$(stat -c %a "$PA")" = 755 ]
+chmod 0750 "$PA"
+
 # --- a wrong key: apt refuses the repository
 mkdir -m 700 "$tmp/other"
 GNUPGHOME=$tmp/other gpg -q --batch --passphrase '' --quick-gen-key \
