@@ -4,8 +4,9 @@
 # yum repositories; the real apt-get, with that repository as its only
 # source and signatures checked against the exported key (signed-by=),
 # installs them into scratch roots through the real dpkg: a mail server
-# (private repository) whose keys are opendkim's and 0600, which the
-# real opendkim-testkey, run as opendkim, reads and finds in DNS; a name
+# (private repository) whose keys are opendkim's and 0600, with which
+# the real opendkim, run as opendkim, signs (dkimpy verifies through
+# NSD) and which opendkim-testkey finds in DNS; a name
 # server (public repository alone), which cannot see the private
 # package, and whose NSD serves the installed records.  An upgrade to
 # the next commit's packages replaces them, runs the reload, leaves no
@@ -163,6 +164,50 @@ out=$(setpriv --reuid=opendkim --regid=opendkim --clear-groups \
     -k "$MX$KD/example.com/$sel.private" -vvv 2>"$tmp/testkey.err")
 check "opendkim-testkey as opendkim reads the installed key: key OK" \
     [ "$out" = "opendkim-testkey: key OK" ]
+# The real opendkim in its test mode (-t), as opendkim: it signs with
+# the key the installed KeyTable and SigningTable name.  The KeyTable
+# names the host's /etc/dkim-keys; in the scratch root that is
+# $MX/etc/dkim-keys, so a copy points there, and only there.
+mkdir "$MX/od"
+sed "s|:/etc/dkim-keys/|:$MX/etc/dkim-keys/|" "$MX/etc/dkim-keys/KeyTable" \
+    >"$MX/od/KeyTable"
+cat >"$MX/od/opendkim.conf" <<CONF
+Mode s
+KeyTable $MX/od/KeyTable
+SigningTable refile:$MX/etc/dkim-keys/SigningTable
+Syslog no
+CONF
+printf 'From: a@example.com\r\nTo: b@example.org\r\nSubject: t\r\nDate: Fri, 20 Nov 2026 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nhello\r\n' \
+    >"$MX/od/msg"
+chmod -R a+rX "$MX/od"
+setpriv --reuid=opendkim --regid=opendkim --clear-groups opendkim \
+    -x "$MX/od/opendkim.conf" -t "$MX/od/msg" >"$tmp/od.out" 2>&1
+# The header as opendkim prints it, CRLF, made LF here.
+awk '{ sub(/\r$/, "") } /^DKIM-Signature:/ { on = 1; print; next }
+    on && /^[ \t]/ { print; next } { on = 0 }' "$tmp/od.out" >"$tmp/sig"
+check "opendkim, as opendkim, signs with the installed key" \
+    grep -q "d=example.com; *\$" "$tmp/sig" &&
+    grep -q "s=$sel;" "$tmp/sig"
+/usr/bin/python3 - "$NSD_PORT" "$tmp/sig" "$MX/od/msg" >"$tmp/py" 2>&1 <<'PY'
+import os
+import sys
+
+import dkim
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.environ["DKIMROT_SRC"] + "/tests/lib")
+from dnstxt import txt_at  # noqa: E402
+
+sig = open(sys.argv[2], "rb").read().replace(b"\n", b"\r\n")
+msg = open(sys.argv[3], "rb").read()
+txt = txt_at(int(sys.argv[1]))
+good = dkim.verify(sig + msg, dnsfunc=txt)
+bad = dkim.verify(sig + msg.replace(b"hello", b"hullo"), dnsfunc=txt)
+print("ok" if good and not bad else "bad %s %s" % (good, bad))
+PY
+check "dkimpy verifies opendkim's signature through NSD (and not a changed message)" \
+    [ "$(cat "$tmp/py")" = ok ]
+[ "$(cat "$tmp/py")" = ok ] || diag "$tmp/py" "$tmp/od.out"
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
     cat "$MX$KD/example.com/$sel.private" >/dev/null 2>&1
 check "another user cannot read it" [ $? != 0 ]
