@@ -24,6 +24,8 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "packaging/apt.h"
+#include "packaging/deb.h"
 #include "packaging/output.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
@@ -49,6 +51,9 @@ usage(FILE *f)
 	    "there.  Reads the\n"
 	    "commit only, never the work tree.  A commit already built is "
 	    "not built again.\n"
+	    "With packaging.formats [rpm, deb], also .deb packages into "
+	    "an apt repository\n"
+	    "inside each (DIR/private/apt, DIR/public/apt).\n"
 	    "\n"
 	    "  -r, --rev REV     the commit (default HEAD)\n"
 	    "  -o, --output DIR  DIR/private and DIR/public (default: "
@@ -56,6 +61,35 @@ usage(FILE *f)
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n");
 	fputs(DK_VAULT_HELP, f);
+}
+
+/*
+ * The apt repository of package name: DIR/apt beside the yum repository
+ * DIR of the same package, so that the one URL a web server gives only
+ * the mail servers serves both (docs/design.md §11).
+ */
+static int
+apt_dir(char *buf, size_t size, const struct dk_output *o, const char *name)
+{
+	return dk_path_join(buf, size, dk_output_pkg_dir(o, name), "apt");
+}
+
+/* With formats deb, both .deb files of this version are there too. */
+static int
+debs_built(const struct dk_output *o, const struct dk_render *r)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t i;
+
+	if (!(r->cfg->packaging.formats & DK_FORMAT_DEB))
+		return 1;
+	for (i = 0; i < 2; i++)
+		if (apt_dir(dir, sizeof(dir), o, names[i]) != 0 ||
+		    dk_apt_deb_path(path, sizeof(path), dir, names[i],
+		    r->version) != 0 || access(path, R_OK) != 0)
+			return 0;
+	return 1;
 }
 
 /* Both packages of this version exist and name this commit. */
@@ -75,7 +109,7 @@ built(const struct dk_output *o, const struct dk_render *r)
 		    strcmp(vcs, r->commit) != 0)
 			return 0;
 	}
-	return 1;
+	return debs_built(o, r);
 }
 
 /* For dk_repo_update_opts(): the VCS tag names a commit we hold. */
@@ -199,7 +233,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	const char *dir = dk_output_pkg_dir(o, name);
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_rpm_pkg pkg;
-	char version[32], *out = NULL;
+	char version[32], apt[PATH_MAX], *out = NULL;
 	int rc;
 
 	snprintf(version, sizeof(version), "%zu", r->version);
@@ -213,6 +247,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
 	pkg.time = r->time;
 	pkg.rpm_mode = private ? 0640 : 0644;
+	pkg.compress = pc->compress;
 	pkg.files = private ? r->priv : r->pub;
 	pkg.nfiles = private ? r->npriv : r->npub;
 	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
@@ -220,7 +255,14 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	if (s->key != NULL)
 		rc = dk_rpm_sign(out, s, NULL);
 	free(out);
-	return rc;
+	if (rc != 0 || !(pc->formats & DK_FORMAT_DEB))
+		return rc;
+	/* The same description, the same files: the .deb (deb.h). */
+	if (apt_dir(apt, sizeof(apt), o, name) != 0)
+		return -1;
+	return dk_deb_build(&pkg, private ? "DKIM private keys and OpenDKIM "
+	    "KeyTable/SigningTable for mail servers" : "DKIM public key "
+	    "records (DNS zone fragments) for name servers", apt, NULL);
 }
 
 /*
@@ -267,10 +309,40 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
 	return 0;
 }
 
+/* Both apt repositories' indexes, InRelease signed by s (apt.h). */
+static int
+index_apt(struct dk_git *g, const struct dk_output *o,
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s,
+    time_t t)
+{
+	struct dk_apt_opts ao;
+	char dir[PATH_MAX];
+	int rc;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.keep_builds = pc->keep_builds;
+	ao.known = known;
+	ao.arg = g;
+	ao.signer = s->key != NULL ? s : NULL;
+	ao.time = t;
+	ao.name = DK_PKG_PRIVATE;
+	ao.mode = 0640;
+	if (apt_dir(dir, sizeof(dir), o, ao.name) != 0)
+		return -1;
+	if ((rc = dk_apt_update(dir, &ao)) != 0)
+		return rc;
+	ao.name = DK_PKG_PUBLIC;
+	ao.mode = 0644;
+	if (apt_dir(dir, sizeof(dir), o, ao.name) != 0)
+		return -1;
+	return dk_apt_update(dir, &ao);
+}
+
 /* Each repository's metadata (repomd.xml signed by s). */
 static int
 index_both(struct dk_git *g, const struct dk_output *o,
-    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s)
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s,
+    time_t t)
 {
 	struct dk_repo_opts ro;
 	int rc;
@@ -288,6 +360,8 @@ index_both(struct dk_git *g, const struct dk_output *o,
 	ro.mode = 0644;
 	if ((rc = dk_repo_update_opts(o->pub, &ro)) != 0)
 		return rc;
+	if (pc->formats & DK_FORMAT_DEB)
+		return index_apt(g, o, pc, s, t);
 	return 0;
 }
 
@@ -308,6 +382,67 @@ sign_both(const struct dk_output *o, const struct dk_gpg_signer *s,
 		return -1;
 	*changed = a || b;
 	return 0;
+}
+
+/*
+ * The apt repositories, modes as their yum repositories' (output.h): a
+ * private one that others may enter is refused, never mended.
+ */
+static int
+apt_prepare(const struct dk_output *o, const struct dk_packaging_conf *pc)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 0;
+	if (apt_dir(dir, sizeof(dir), o, DK_PKG_PUBLIC) != 0 ||
+	    dk_dir_make(dir, 0755) != 0 ||
+	    apt_dir(dir, sizeof(dir), o, DK_PKG_PRIVATE) != 0 ||
+	    dk_dir_make(dir, 0750) != 0)
+		return -1;
+	if (stat(dir, &st) == -1) {
+		dk_error_set_errno(errno, "cannot use repository '%s'", dir);
+		return -1;
+	}
+	if ((st.st_mode & 0007) != 0) {
+		dk_error_set("refusing the private repository '%s': mode %04o "
+		    "lets every user read the private keys (chmod o-rwx '%s')",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * With formats deb, each apt repository's Release is not older than its
+ * .deb of version: a run killed between the yum and the apt index is
+ * seen, as dk_output_indexed() sees one killed before the yum index.
+ */
+static int
+apt_indexed(const struct dk_output *o, const struct dk_packaging_conf *pc,
+    size_t version)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	struct stat d, r;
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t i;
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 1;
+	for (i = 0; i < 2; i++) {
+		if (apt_dir(dir, sizeof(dir), o, names[i]) != 0 ||
+		    dk_apt_deb_path(path, sizeof(path), dir, names[i],
+		    version) != 0 || stat(path, &d) == -1 ||
+		    dk_path_join(path, sizeof(path), dir, "Release") != 0 ||
+		    stat(path, &r) == -1)
+			return 0;
+		if (r.st_mtim.tv_sec < d.st_mtim.tv_sec ||
+		    (r.st_mtim.tv_sec == d.st_mtim.tv_sec &&
+		    r.st_mtim.tv_nsec < d.st_mtim.tv_nsec))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -331,13 +466,15 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		goto done;
 	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
 	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
+	    (rc = apt_prepare(&o, pc)) != 0 ||
 	    (rc = pick_version(g, &o, r)) != 0)
 		goto done;
 	if (built(&o, r)) {
 		/* The key may have changed since: kept builds follow it. */
 		if ((rc = sign_both(&o, &signer, &resigned)) != 0)
 			goto done;
-		if (!resigned && dk_output_indexed(&o, r->version)) {
+		if (!resigned && dk_output_indexed(&o, r->version) &&
+		    apt_indexed(&o, pc, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
 			goto stamp;
@@ -345,11 +482,17 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
-		rc = index_both(g, &o, pc, &signer);
+		rc = index_both(g, &o, pc, &signer, r->time);
 		goto stamp;
 	}
-	if ((rc = collision(&o, r)) != 0 ||
-	    (rc = build_both(r, &signer, &o)) != 0)
+	if ((rc = collision(&o, r)) != 0)
+		goto done;
+	/* docs/design.md §11: the table of targets. */
+	if (pc->compress == DK_COMPRESS_ZSTD)
+		dk_log_warn("packaging.compression is zstd: the packages need "
+		    "rpm 4.14 or later (EL8, EL9, Fedora); EL7's rpm 4.11 "
+		    "cannot install them");
+	if ((rc = build_both(r, &signer, &o)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
@@ -362,7 +505,7 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	printf("%s\n", path);
 	if ((rc = sign_both(&o, &signer, &resigned)) != 0)
 		goto done;
-	rc = index_both(g, &o, pc, &signer);
+	rc = index_both(g, &o, pc, &signer, r->time);
 stamp:
 	/* What rotate compares HEAD with (output.h). */
 	if (rc == 0 && opt_out == NULL)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <rpm/rpmbuild.h>
+#include <rpm/rpmcrypto.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmmacro.h>
@@ -32,6 +33,7 @@
 #include <rpm/rpmsign.h>
 #include <rpm/rpmts.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -206,20 +208,25 @@ define(const char *name, const char *value)
  * Values override ~/.rpmmacros and /etc/rpm (a higher level).
  */
 static int
-build_macros(const char *top, const char *root)
+build_macros(const char *top, const char *root, int compress)
 {
+	/*
+	 * One thread each: deterministic.  gzip 9 is rpm's own default and
+	 * reads everywhere; xz 2 was Fedora's before zstd; zstd 9, because
+	 * level 19 cost 13 s of CPU for 10,000 domains' packages
+	 * (tests/bench) and saved 1% of their size: the payload is mostly
+	 * random key material, and the header (the file list) is most of
+	 * the package anyway.
+	 */
+	static const char *const payload[] = {
+		[DK_COMPRESS_GZIP] = "w9.gzdio",
+		[DK_COMPRESS_XZ] = "w2.xzdio",
+		[DK_COMPRESS_ZSTD] = "w9.zstdio",
+	};
 	static const char *const fixed[][2] = {
 		/* One file per package straight in _rpmdir. */
 		{ "_build_name_fmt",
 		    "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" },
-		/*
-		 * zstd level 9, one thread: deterministic.  Level 19 cost
-		 * 13 s of CPU for 10,000 domains' packages (tests/bench)
-		 * and saved 1% of their size: the payload is mostly random
-		 * key material, and the header (the file list) is most of
-		 * the package anyway.
-		 */
-		{ "_binary_payload", "w9.zstdio" },
 		{ "_build_id_links", "none" },
 		{ "__os_install_post", "%{nil}" },
 		{ "debug_package", "%{nil}" },
@@ -256,6 +263,13 @@ build_macros(const char *top, const char *root)
 	size_t i;
 	int n;
 
+	if (compress < 0 || (size_t)compress >= sizeof(payload) /
+	    sizeof(payload[0])) {
+		dk_error_set("unknown payload compression %d", compress);
+		return DK_EUSAGE;
+	}
+	if (define("_binary_payload", payload[compress]) == -1)
+		return -1;
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (define(fixed[i][0], fixed[i][1]) == -1)
 			return -1;
@@ -522,7 +536,8 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 	    dk_path_join(root, sizeof(root), top, "BUILDROOT/root") == -1)
 		goto done;
 	if (dk_file_create(specpath, spec, strlen(spec), 0600) != 0 ||
-	    populate(root, pkg) == -1 || build_macros(top, root) == -1 ||
+	    populate(root, pkg) == -1 ||
+	    build_macros(top, root, pkg->compress) != 0 ||
 	    (set_magic(&env, top), 0) ||
 	    set_sde(&env, pkg->time) == -1 || run_build(specpath, root) == -1)
 		goto done;
@@ -786,6 +801,35 @@ done:
 	rpmtsFree(ts);
 	if (fd != NULL)
 		Fclose(fd);
+	dk_rpm_leave();
+	return rc;
+}
+
+int
+dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size)
+{
+	DIGEST_CTX ctx;
+	void *out = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (size < 65) {
+		dk_error_set("no room for a SHA-256");
+		return -1;
+	}
+	if (dk_rpm_enter() != 0)
+		return -1;
+	if ((ctx = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE)) ==
+	    NULL || rpmDigestUpdate(ctx, data, len) != 0 ||
+	    rpmDigestFinal(ctx, &out, &n, 1) != 0 || out == NULL ||
+	    n != 65) {
+		dk_error_set("cannot compute a SHA-256");
+		goto done;
+	}
+	memcpy(hex, out, 65);
+	rc = 0;
+done:
+	free(out);
 	dk_rpm_leave();
 	return rc;
 }
