@@ -45,7 +45,7 @@ struct dk_nameserver {
 
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
-	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
+	/* "" = OUTPUT/private, OUTPUT/public (rotator/output.h) */
 	char	*private_output;
 	char	*public_output;
 	int	 keep_builds;

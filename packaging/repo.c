@@ -19,8 +19,8 @@
 #include "common/error.h"
 #include "common/fault.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 

@@ -34,8 +34,8 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
 #include "packaging/magic.h"
 #include "packaging/rpm.h"
 

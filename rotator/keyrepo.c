@@ -14,9 +14,9 @@
 #include "common/lock.h"
 #include "common/log.h"
 #include "keygen/key.h"
-#include "packaging/output.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
+#include "rotator/output.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
 

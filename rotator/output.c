@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "packaging/output.h"
+#include "rotator/output.h"
 
 /* buf = dir, relative to repo unless absolute (or repo is NULL). */
 static int
