@@ -10,6 +10,7 @@
 #include "common/dns.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/tree.h"
 #include "keygen/key.h"
 #include "rotator/store.h"
 

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/tree.h"
 #include "rotator/git_int.h"
 
 /*

@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "common/tree.h"
 #include "keygen/key.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"

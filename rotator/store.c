@@ -17,6 +17,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/tree.h"
 #include "rotator/store.h"
 
 #define MODE_DIR	0700
