@@ -10,6 +10,7 @@
 #include "common/dns.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
 #include "common/tree.h"
 #include "keygen/key.h"
 #include "rotator/store.h"
@@ -113,7 +114,7 @@ match_key(struct dk_probe *p, const struct dk_record *rec,
 done:
 	dk_key_free(key);
 	if (pem != NULL) {
-		explicit_bzero(pem, len);
+		dk_secret_wipe(pem, len);
 		free(pem);
 	}
 }

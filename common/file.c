@@ -18,12 +18,10 @@
 #include "common/file_int.h"
 #include "common/log.h"
 
-/*
- * Reads the regular file open at fd (named name in messages) whole, at
- * most max bytes.  fd is the caller's to close.
- */
+/* common/file_int.h */
 int
-dk_file_read_fd(int fd, const char *name, size_t max, char **out, size_t *outlen)
+dk_file_read_fd(int fd, const char *name, size_t max, char **out,
+    size_t *outlen)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -167,14 +165,10 @@ dk_dir_sync_parent(const char *path)
 	return dk_dir_sync(dir);
 }
 
-/*
- * Writes data to the new file fd (at name), fsynced when sync, and closes
- * it.  On failure name is removed and the error names path, the file the
- * caller meant to write.
- */
+/* common/file_int.h */
 int
-dk_file_fill(int dfd, int fd, const char *name, const char *path, const void *data,
-    size_t len, mode_t mode, bool sync)
+dk_file_fill(int dfd, int fd, const char *name, const char *path,
+    const void *data, size_t len, mode_t mode, bool sync)
 {
 	int saved;
 

@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
@@ -328,7 +329,7 @@ ed25519_from_pem(const char *buf, size_t len)
 	    48 && memcmp(der, ed25519_pkcs8, sizeof(ed25519_pkcs8)) == 0)
 		pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
 		    der + sizeof(ed25519_pkcs8), 32);
-	OPENSSL_cleanse(der, sizeof(der));
+	dk_secret_wipe(der, sizeof(der));
 	ERR_clear_error();
 	return pkey;
 }
@@ -440,7 +441,7 @@ dk_key_load(struct dk_key **out, const char *path)
 		return rc;
 	}
 	rc = dk_key_load_pem(out, buf, len, path);
-	OPENSSL_cleanse(buf, len);
+	dk_secret_wipe(buf, len);
 	free(buf);
 	return rc;
 }
@@ -471,8 +472,8 @@ ed25519_to_pem(const struct dk_key *key, struct dk_buf *out)
 		goto done;
 	rc = 0;
 done:
-	OPENSSL_cleanse(der, sizeof(der));
-	OPENSSL_cleanse(b64, sizeof(b64));
+	dk_secret_wipe(der, sizeof(der));
+	dk_secret_wipe(b64, sizeof(b64));
 	return rc;
 }
 
