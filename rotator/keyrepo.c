@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "common/strlist.h"
 #include "common/tree.h"
 #include "keygen/key.h"
 #include "rotator/git.h"
@@ -52,12 +53,11 @@ sync_repo(const char *path)
 static int
 linked_keys(struct dk_keyrepo *r)
 {
-	char **list = NULL;
-	size_t n = 0;
+	struct dk_strlist list = { 0 };
 	int rc;
 
-	rc = dk_store_domains(r->path, &list, &n);
-	dk_store_list_free(list, n);
+	rc = dk_store_domains(r->path, &list);
+	dk_strlist_dispose(&list);
 	/* A stray regular file is no danger to the checkout. */
 	return rc == DK_EUSAGE ? 0 : rc;
 }
@@ -367,13 +367,13 @@ dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
 }
 
 static int
-add_removed(struct dk_strlist *paths, char **removed, size_t n)
+add_removed(struct dk_strlist *paths, const struct dk_strlist *removed)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		dk_log_debug("removed '%s'", removed[i]);
-		if (dk_strlist_add(paths, removed[i]) != 0)
+	for (i = 0; i < removed->n; i++) {
+		dk_log_debug("removed '%s'", removed->v[i]);
+		if (dk_strlist_add(paths, removed->v[i]) != 0)
 			return -1;
 	}
 	return 0;
@@ -444,9 +444,8 @@ int
 dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
     struct dk_domain_keys **out, struct dk_strlist *paths)
 {
+	struct dk_strlist removed = { 0 };
 	struct dk_domain_keys *dk = NULL;
-	char **removed = NULL;
-	size_t nremoved = 0;
 	int rc;
 
 	*out = NULL;
@@ -456,19 +455,19 @@ dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
 		dk_domain_keys_free(dk);
 		return rc;
 	}
-	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
-	if (nremoved > 0 && dk_log_level() >= 1)
+	rc = dk_store_repair(r->path, dk, &removed);
+	if (removed.n > 0 && dk_log_level() >= 1)
 		dk_log_info("%s: removed %zu file%s no keys.yaml names "
-		    "(left by an interrupted run)", domain, nremoved,
-		    nremoved == 1 ? "" : "s");
+		    "(left by an interrupted run)", domain, removed.n,
+		    removed.n == 1 ? "" : "s");
 	/* The removals are changes to commit like any other. */
-	if (rc == 0 && nremoved > 0)
+	if (rc == 0 && removed.n > 0)
 		rc = journal_begin(r);
 	if (rc == 0)
-		rc = add_removed(paths, removed, nremoved);
-	if (rc == 0 && nremoved > 0 && dk->exists)
+		rc = add_removed(paths, &removed);
+	if (rc == 0 && removed.n > 0 && dk->exists)
 		rc = domain_files(dk, paths);
-	dk_store_list_free(removed, nremoved);
+	dk_strlist_dispose(&removed);
 	if (rc != 0) {
 		dk_domain_keys_free(dk);
 		return rc;
@@ -535,13 +534,12 @@ int
 dk_keyrepo_tidy_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
     struct dk_strlist *paths)
 {
-	char **removed = NULL;
-	size_t nremoved = 0;
+	struct dk_strlist removed = { 0 };
 	int rc;
 
-	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
+	rc = dk_store_repair(r->path, dk, &removed);
 	if (rc == 0)
-		rc = add_removed(paths, removed, nremoved);
-	dk_store_list_free(removed, nremoved);
+		rc = add_removed(paths, &removed);
+	dk_strlist_dispose(&removed);
 	return rc;
 }

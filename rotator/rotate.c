@@ -454,18 +454,19 @@ select_jobs(const struct dk_config *cfg, const struct dk_strlist *only,
 static void
 warn_unconfigured(struct dk_keyrepo *r)
 {
-	char **names = NULL;
-	size_t i, n = 0;
+	struct dk_strlist names = { 0 };
+	size_t i;
 
-	if (dk_store_domains(r->path, &names, &n) != 0) {
+	if (dk_store_domains(r->path, &names) != 0) {
 		dk_log_warn("%s", dk_error_last());
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (dk_config_domain(r->cfg, names[i]) == NULL)
+	for (i = 0; i < names.n; i++)
+		if (dk_config_domain(r->cfg, names.v[i]) == NULL)
 			dk_log_warn("%s: has keys but is not in %s; its keys "
-			    "are left as they are", names[i], DK_CONFIG_FILE);
-	dk_store_list_free(names, n);
+			    "are left as they are", names.v[i],
+			    DK_CONFIG_FILE);
+	dk_strlist_dispose(&names);
 }
 
 static int
