@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/secret.h"
+#include "common/tree.h"
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
@@ -509,14 +510,18 @@ done:
 }
 
 int
-dk_key_write(const struct dk_key *key, const char *path)
+dk_key_write(const struct dk_key *key, const char *root, const char *path,
+    bool sync)
 {
 	struct dk_buf pem = { 0 };
 	int rc;
 
 	if ((rc = dk_key_to_pem(key, &pem)) != 0)
 		return rc;
-	rc = dk_file_create(path, pem.data, pem.len, 0600);
+	if (root == NULL)
+		rc = dk_file_create(path, pem.data, pem.len, 0600);
+	else
+		rc = dk_tree_create(root, path, pem.data, pem.len, 0600, sync);
 	dk_buf_wipe(&pem);
 	return rc;
 }

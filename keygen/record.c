@@ -60,6 +60,14 @@ dk_record_value_revoked(enum dk_alg alg, const struct dk_record_opts *o,
 	return 0;
 }
 
+void
+dk_record_opts_of(const struct dk_policy *pol, struct dk_record_opts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->restrict_email = pol->restrict_email;
+	out->testmode = pol->testmode;
+}
+
 int
 dk_record_value(const struct dk_key *key, const struct dk_record_opts *o,
     char **out)

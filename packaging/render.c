@@ -149,9 +149,7 @@ record_of(struct dk_render *r, struct dk_git *g, const char *domain,
 	char path[512];
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.restrict_email = pol->restrict_email;
-	o.testmode = pol->testmode;
+	dk_record_opts_of(pol, &o);
 	*pem = NULL;
 	if (k->state == DK_STATE_REVOKED) {
 		o.revoked = true;

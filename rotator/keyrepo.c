@@ -261,14 +261,6 @@ relpath(char *buf, size_t size, const char *domain, const char *sel,
 	return dk_store_key_path(NULL, domain, sel, ext, buf, size);
 }
 
-static void
-record_opts(const struct dk_policy *pol, struct dk_record_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->restrict_email = pol->restrict_email;
-	o->testmode = pol->testmode;
-}
-
 /* SEL.txt: replaced and synced (revoked keys) or created unsynced. */
 static int
 write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
@@ -298,21 +290,6 @@ done:
 	return rc;
 }
 
-/* PKCS#8 PEM, 0600, exclusive; not synced (see dk_keyrepo_write_key). */
-static int
-write_private(const struct dk_keyrepo *r, const struct dk_key *key,
-    const char *rel)
-{
-	struct dk_buf pem = { 0 };
-	int rc;
-
-	if ((rc = dk_key_to_pem(key, &pem)) != 0)
-		return rc;
-	rc = dk_tree_create(r->path, rel, pem.data, pem.len, 0600, false);
-	dk_buf_wipe(&pem);
-	return rc;
-}
-
 int
 dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
     const struct dk_key *key, const struct dk_policy *pol,
@@ -326,10 +303,11 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
 	if (dk_store_mkdir(r->path, domain) != 0 ||
 	    relpath(rel, sizeof(rel), domain, sel, "private") != 0)
 		return -1;
-	record_opts(pol, &o);
+	dk_record_opts_of(pol, &o);
 	if (dk_record_value(key, &o, &value) != 0 || journal_begin(r) != 0)
 		goto done;
-	if ((rc = write_private(r, key, rel)) != 0)
+	/* Not synced: dk_keyrepo_sync() syncs them all at once. */
+	if ((rc = dk_key_write(key, r->path, rel, false)) != 0)
 		goto done;
 	DK_FAULT("after-key-write");
 	if ((rc = write_txt(r, domain, sel, value, false, paths)) != 0) {
@@ -352,7 +330,7 @@ dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
 	char *value = NULL;
 	int rc;
 
-	record_opts(pol, &o);
+	dk_record_opts_of(pol, &o);
 	o.revoked = true;
 	if (journal_begin(r) != 0 ||
 	    dk_record_value_revoked(k->alg, &o, &value) != 0)

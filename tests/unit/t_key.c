@@ -467,10 +467,10 @@ test_key__write(void **state)
 	snprintf(path, sizeof(path), "%s/k.private", dir);
 	key = load_vector("rsa1024.private");
 	umask(022);
-	assert_int_equal(dk_key_write(key, path), 0);
+	assert_int_equal(dk_key_write(key, NULL, path, true), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(dk_key_write(key, path), DK_EEXISTS);
+	assert_int_equal(dk_key_write(key, NULL, path, true), DK_EEXISTS);
 	assert_int_equal(dk_key_load(&again, path), 0);
 	assert_int_equal(dk_key_public_b64(key, &a), 0);
 	assert_int_equal(dk_key_public_b64(again, &b), 0);
