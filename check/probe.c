@@ -71,7 +71,7 @@ match_key(struct dk_probe *p, const struct dk_record *rec,
 		    "too long");
 		return;
 	}
-	/* Below the repository: no link followed (common/file.h). */
+	/* Below the repository: no link followed (common/tree.h). */
 	if (dk_tree_read(p->repo, rel, PEM_MAX, &pem, &len) != 0 ||
 	    dk_key_load_pem(&key, pem, len, path) != 0) {
 		verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());

@@ -132,7 +132,7 @@ check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
 	snprintf(name, sizeof(name), "%s.%s", k->selector, ext);
 	if (rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
-	/* A link, FIFO, device or hard link is refused (common/file.h). */
+	/* A link, FIFO, device or hard link is refused (common/tree.h). */
 	if ((rc = dk_tree_stat(repo, rel, &st)) == DK_ENOTFOUND) {
 		dk_error_set("key file '%s' is missing; keys.yaml names it "
 		    "(state %s)", rel, dk_state_name(k->state));

@@ -119,7 +119,7 @@ int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
  * the caller's, and sorted; it may hold some even on error.  A subdirectory, or
  * a needed file that is not a regular file, is an error (-1); so is a
  * symlink, FIFO, socket, device or hard link, debris or not, refused
- * before anything is changed (common/file.h).
+ * before anything is changed (common/tree.h).
  */
 int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
 	    struct dk_strlist *removed);
