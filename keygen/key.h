@@ -11,6 +11,7 @@
 #include "common/config.h"
 
 struct dk_buf;
+struct dk_strlist;
 
 #define DK_TXT_CHUNK	255	/* RFC 1035 3.3: one character-string */
 
@@ -100,10 +101,10 @@ int		 dk_record_zone(const char *owner, unsigned ttl,
  * where opendkim-genkey cuts: the tags before p=, then p= and 250 bytes,
  * then 250 bytes per string.  Joined, they are value again.  (Where the
  * key data is a multiple of 250 bytes opendkim-genkey adds an empty
- * string; this does not.)
+ * string; this does not.)  The strings are added to out, an empty
+ * list of the caller's (dk_strlist_dispose); on failure it is emptied.
  */
-int		 dk_txt_split(const char *, char ***, size_t *);
-void		 dk_txt_split_free(char **, size_t);
+int		 dk_txt_split(const char *value, struct dk_strlist *out);
 
 /* A parsed DKIM key record (RFC 6376 3.6.1). */
 struct dk_record {
