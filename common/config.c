@@ -145,7 +145,7 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	return set_string(&cfg->git_author, n->scalar);
 }
 
-/* "" places the repository below output (packaging/output.h). */
+/* "" places the repository below output (rotator/output.h). */
 static bool
 check_repo_dir(const char *s)
 {

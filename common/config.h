@@ -14,11 +14,18 @@ enum dk_alg {
 };
 #define DK_ALG_COUNT	2
 #define DK_ALG_BIT(a)	(1u << (a))
+/*
+ * RSA key sizes dkimrot makes, accepts in rsa_bits and imports: below
+ * 1024 RFC 8301 3.2 forbids; above 4096 is more than DNS and verifiers
+ * handle well.
+ */
+#define DK_RSA_MIN_BITS	1024
+#define DK_RSA_MAX_BITS	4096
 
 /* The lifecycle knobs; the defaults block and every domain have one. */
 struct dk_policy {
 	unsigned	algorithms;	/* DK_ALG_BIT() set */
-	int		rsa_bits;	/* 1024..4096 */
+	int		rsa_bits;	/* DK_RSA_MIN_BITS..MAX_BITS */
 	long long	rotate_every;	/* seconds */
 	long long	publish_lead;
 	long long	min_age;
@@ -60,7 +67,7 @@ enum dk_compress {
 
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
-	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
+	/* "" = OUTPUT/private, OUTPUT/public (rotator/output.h) */
 	char	*private_output;
 	char	*public_output;
 	int	 keep_builds;

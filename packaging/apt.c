@@ -21,7 +21,8 @@
 #include "common/log.h"
 #include "packaging/apt.h"
 #include "packaging/deb.h"
-#include "packaging/gpg.h"
+#include "common/gpg.h"
+#include "common/secret.h"
 #include "packaging/rpm.h"
 
 #define DEB_MAX_SIZE	(1024u * 1024 * 1024)
@@ -210,8 +211,7 @@ stanza(struct dk_buf *b, const char *dir, const struct deb *e)
 	rc = 0;
 done:
 	/* A private package is key material. */
-	explicit_bzero(data, len);
-	free(data);
+	dk_secret_free(data, len);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * dkimrot package: both RPMs of one commit (docs/design.md §7), each into its own
- * yum repository (packaging/output.h), then each one's metadata.
+ * yum repository (rotator/output.h), then each one's metadata.
  * Everything, dkimrot.yaml included, is read from the commit through
  * libgit2, never from the work tree, so the packages always equal a
  * commit.  Run by the post-commit hook.
@@ -26,12 +26,12 @@
 #include "common/log.h"
 #include "packaging/apt.h"
 #include "packaging/deb.h"
-#include "packaging/output.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
 #include "rotator/git.h"
+#include "rotator/output.h"
 #include "rotator/vault.h"
 
 static void

@@ -15,6 +15,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
 #include "packaging/deb.h"
 
 #define DEB_MAX_MEMBER	(1024u * 1024 * 1024)	/* a member read */
@@ -63,8 +64,7 @@ dk_deb_control(const char *path, char **out)
 		dk_error_set("cannot read package '%s': %s", path, why);
 	}
 	/* A private package's bytes are key material. */
-	explicit_bzero(data, len);
-	free(data);
+	dk_secret_free(data, len);
 	return rc;
 }
 

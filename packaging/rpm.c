@@ -36,8 +36,9 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
+#include "common/secret.h"
 #include "packaging/magic.h"
 #include "packaging/rpm.h"
 
@@ -500,7 +501,7 @@ publish(const char *top, const char *file, const char *outdir, mode_t mode,
 done:
 	/* A private package's payload is key material. */
 	if (data != NULL)
-		explicit_bzero(data, len);
+		dk_secret_wipe(data, len);
 	free(data);
 	return rc;
 }

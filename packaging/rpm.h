@@ -138,7 +138,7 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
 	    const char *outdir, char **out);
 
 /*
- * Makes the package at path signed by s (packaging/gpg.h), in place,
+ * Makes the package at path signed by s (common/gpg.h), in place,
  * with librpmsign: nothing when its header signature is already by one
  * of s's keys; else an OpenPGP header signature (as `rpmsign
  * --addsign`; the header holds the payload's digest, so it covers the
@@ -148,7 +148,7 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
  * *changed (when not NULL) is 1 when the package was signed now.
  * The key must have no passphrase; the gpg in $PATH runs with --batch
  * in s's GnuPG home.  The public key to publish with the repository:
- * dk_gpg_export() (packaging/gpg.h).
+ * dk_gpg_export() (common/gpg.h).
  */
 struct dk_gpg_signer;
 int	dk_rpm_sign(const char *path, const struct dk_gpg_signer *s,

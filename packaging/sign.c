@@ -14,9 +14,9 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "packaging/output.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
+#include "rotator/output.h"
 
 int
 dk_sign_setup(const char *repo, const struct dk_packaging_conf *pc,

@@ -8,8 +8,9 @@ set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
 R=$tmp/repo
-OUT=$R/rpms
-P=$OUT/private
+# The private repository (rotator/output.h); ALL holds both.
+ALL=$R/rpms
+OUT=$ALL/private
 G=$R/.git/dkimrot-gnupg
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 # The repository's gpg-agent, stopped by its home, not by name.
@@ -45,15 +46,15 @@ dk -C "$R" --now 2026-11-20T00:00:00Z -q rotate >/dev/null
 dk -C "$R" --now 2026-11-21T00:00:00Z -q rotate >/dev/null
 v=$(git -C "$R" rev-list --first-parent --count HEAD)
 check "rotate built signed packages through the hook" \
-    [ -f "$P/dkim-keys-private-$v-1.noarch.rpm" -a \
-    -f "$P/repodata/repomd.xml.asc" ]
+    [ -f "$OUT/dkim-keys-private-$v-1.noarch.rpm" -a \
+    -f "$OUT/repodata/repomd.xml.asc" ]
 # Another keyring, holding only what the repository publishes.
 K=$tmp/keyring
 mkdir -m 700 "$K"
-gpg --homedir "$K" --batch --quiet --import "$P/RPM-GPG-KEY-dkimrot" \
+gpg --homedir "$K" --batch --quiet --import "$OUT/RPM-GPG-KEY-dkimrot" \
     2>/dev/null
 gpg --homedir "$K" --batch --status-fd 1 --verify \
-    "$P/repodata/repomd.xml.asc" "$P/repodata/repomd.xml" \
+    "$OUT/repodata/repomd.xml.asc" "$OUT/repodata/repomd.xml" \
     >"$tmp/verify" 2>/dev/null
 check "repomd.xml.asc verifies with the exported key alone" \
     grep -q "^\[GNUPG:\] VALIDSIG $fpr " "$tmp/verify"
@@ -63,10 +64,10 @@ mkdir -p "$tmp/stub" && rpmroot_stub "$tmp/stub" && createrepo_c -q "$tmp/stub"
 cat >"$tmp/dkim.repo" <<EOF2
 [dkim]
 name=dkimrot keys
-baseurl=file://$P
+baseurl=file://$OUT
 gpgcheck=1
 repo_gpgcheck=1
-gpgkey=file://$P/RPM-GPG-KEY-dkimrot
+gpgkey=file://$OUT/RPM-GPG-KEY-dkimrot
 
 [stub]
 name=stub
@@ -91,10 +92,10 @@ check "dnf with gpgcheck=1 and repo_gpgcheck=1 installs dkim-keys-private" \
 [ "$(rpm --root "$tmp/d1" -q --qf '%{VERSION}' dkim-keys-private)" = "$v" ] ||
     diag "$tmp/dnf1"
 # The same repository with one byte of repomd.xml changed.
-cp -a "$P" "$tmp/bad"
+cp -a "$OUT" "$tmp/bad"
 sed -i 's|<revision>|<revision>1|' "$tmp/bad/repodata/repomd.xml"
 mkdir "$tmp/bad.d"
-sed "s|file://$P|file://$tmp/bad|" "$tmp/dkim.repo" >"$tmp/bad.d/dkim.repo"
+sed "s|file://$OUT|file://$tmp/bad|" "$tmp/dkim.repo" >"$tmp/bad.d/dkim.repo"
 dnfroot "$tmp/d2" "$tmp/bad.d" install dkim-keys-private >"$tmp/dnf2" 2>&1
 rpm --root "$tmp/d2" -q dkim-keys-private >"$tmp/q2" 2>&1
 check "a tampered repomd.xml is refused" \
@@ -109,7 +110,7 @@ mkdir -m 700 "$O"
 gpg --homedir "$O" --batch --pinentry-mode loopback --passphrase '' \
     --quick-gen-key 'other <other@example.test>' rsa3072 sign never \
     2>/dev/null
-cp -a "$P" "$tmp/resigned"
+cp -a "$OUT" "$tmp/resigned"
 GNUPGHOME=$O "$DKIMROT_BUILD/tools/rpmtool" sign \
     "$tmp/resigned/dkim-keys-private-$v-1.noarch.rpm" other@example.test \
     >/dev/null 2>&1
@@ -118,7 +119,7 @@ gpg --homedir "$G" --batch --yes --armor --local-user "$fpr" \
     --output "$tmp/resigned/repodata/repomd.xml.asc" \
     --detach-sign "$tmp/resigned/repodata/repomd.xml" 2>/dev/null
 mkdir "$tmp/resigned.d"
-sed "s|file://$P|file://$tmp/resigned|" "$tmp/dkim.repo" \
+sed "s|file://$OUT|file://$tmp/resigned|" "$tmp/dkim.repo" \
     >"$tmp/resigned.d/dkim.repo"
 dnfroot "$tmp/d3" "$tmp/resigned.d" install dkim-keys-private \
     >"$tmp/dnf3" 2>&1
@@ -137,7 +138,7 @@ rpm -qp --qf '%{RSAHEADER:pgpsig}\n' "$tmp/again"/*/*.rpm >"$tmp/sigs" \
     2>/dev/null
 check "the same commit and key build byte-identical packages" \
     [ "$(grep -c "Key ID $id\$" "$tmp/sigs")" = 2 -a \
-    "$(cd "$OUT" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" = \
+    "$(cd "$ALL" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" = \
     "$(cd "$tmp/again" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" ]
 
 # --- a new key: every kept build is signed by it
@@ -148,7 +149,7 @@ new=$(gpg --homedir "$G" --with-colons --list-secret-keys new@example.test \
     2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]\{40\}\):$/\1/p' | head -1)
 sed -i "s/^  sign_key: .*/  sign_key: $new/" "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "a new signing key"
-ls "$OUT"/*/*.rpm >"$tmp/kept"
+ls "$ALL"/*/*.rpm >"$tmp/kept"
 check "four builds of each package are kept" \
     [ "$(wc -l <"$tmp/kept")" = 8 ]
 rpm --root "$tmp/k" --initdb
@@ -160,14 +161,14 @@ check "rpm -K passes on every kept build with only the new key" \
 grep -v ': digests signatures OK$' "$tmp/k.out" | diag
 check "the hook said so" \
     grep -q \
-    "re-signed '$P/dkim-keys-private-2-1.noarch.rpm' with key '$new'" \
+    "re-signed '$OUT/dkim-keys-private-2-1.noarch.rpm' with key '$new'" \
     "$R/.git/dkimrot-package.log"
 gpg --homedir "$K" --batch --with-colons --show-keys \
-    "$P/RPM-GPG-KEY-dkimrot" >"$tmp/shown" 2>/dev/null
+    "$OUT/RPM-GPG-KEY-dkimrot" >"$tmp/shown" 2>/dev/null
 check "the exported key is the new one" \
     grep -qx "fpr:::::::::$new:" "$tmp/shown"
-sha256sum "$OUT"/*/*.rpm >"$tmp/sums"
+sha256sum "$ALL"/*/*.rpm >"$tmp/sums"
 dk -C "$R" package >"$tmp/pkg" 2>&1
-sha256sum "$OUT"/*/*.rpm >"$tmp/sums2"
+sha256sum "$ALL"/*/*.rpm >"$tmp/sums2"
 check "packaging again re-signs nothing" grep -q 'already built' "$tmp/pkg"
 check "and changes no byte" cmp -s "$tmp/sums" "$tmp/sums2"

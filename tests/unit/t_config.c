@@ -100,7 +100,7 @@ test_config__defaults(void **state)
 	assert_string_equal(d.git_name, "dkimrot");
 	assert_string_equal(d.git_email, "dkimrot@localhost");
 	assert_string_equal(d.packaging.output, "rpms");
-	/* Below output: rpms/private and rpms/public (packaging/output.h). */
+	/* Below output: rpms/private and rpms/public (rotator/output.h). */
 	assert_string_equal(d.packaging.private_output, "");
 	assert_string_equal(d.packaging.public_output, "");
 	assert_int_equal(d.packaging.keep_builds, 5);

@@ -19,7 +19,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
-#include "packaging/gpg.h"
+#include "common/gpg.h"
 
 /*
  * A key name goes into rpm's %__gpg_sign_cmd through the _gpg_name
