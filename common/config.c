@@ -330,7 +330,13 @@ dk_config_defaults(struct dk_config *cfg)
 	p->zone_dir = "/var/named/dkim";
 	p->key_owner = "opendkim";
 	p->key_group = "opendkim";
-	p->mta_reload = "systemctl try-reload-or-restart opendkim.service";
+	/*
+	 * The single instance and every instance of the template unit the
+	 * private package ships (packaging/signer.h); a pattern matches
+	 * only loaded units, so a site running either form reloads it.
+	 */
+	p->mta_reload = "systemctl try-reload-or-restart opendkim.service "
+	    "'opendkim@*.service'";
 	p->dns_reload = "rndc reload";
 	p->sign_key = "";
 	p->gnupg_home = "";

@@ -14,6 +14,7 @@
 #include "common/strlist.h"
 #include "keygen/key.h"
 #include "packaging/render.h"
+#include "packaging/signer.h"
 #include "rotator/keys.h"
 #include "rotator/store.h"
 
@@ -123,9 +124,18 @@ add_data(struct dk_render *r, int private, const char *path, char *buf,
 	return 0;
 }
 
+/*
+ * KeyTable and SigningTable: the single-table form, RSA keys only, for
+ * one OpenDKIM as released (one SignatureAlgorithm, rsa-sha256 by
+ * default: an Ed25519 key there would make every message of its domain
+ * tempfail).  kt[]/st[]: one pair per algorithm, for the instance of
+ * that algorithm (packaging/signer.h).
+ */
 struct tables {
 	struct dk_buf	keytable;
 	struct dk_buf	signingtable;
+	struct dk_buf	kt[DK_ALG_COUNT];
+	struct dk_buf	st[DK_ALG_COUNT];
 	struct dk_buf	domains;	/* for %description */
 };
 
@@ -252,6 +262,18 @@ prepared_free(struct prepared *p, size_t n)
 	free(p);
 }
 
+static int
+table_line(struct dk_buf *kt, struct dk_buf *st, const char *domain,
+    const struct dk_keyinfo *k, const char *path)
+{
+	if (dk_buf_printf(kt, "%s._domainkey.%s %s:%s:%s\n", k->selector,
+	    domain, domain, k->selector, path) != 0 ||
+	    dk_buf_printf(st, "*@%s %s._domainkey.%s\n", domain, k->selector,
+	    domain) != 0)
+		return -1;
+	return 0;
+}
+
 /* k's record in the zone and, when published, its key in the tables. */
 static int
 render_key(struct dk_render *r, const char *domain,
@@ -292,10 +314,9 @@ render_key(struct dk_render *r, const char *domain,
 	}
 	/* OpenDKIM: KeyTable names the key, SigningTable picks it. */
 	if (k->state == DK_STATE_ACTIVE &&
-	    (dk_buf_printf(&t->keytable, "%s._domainkey.%s %s:%s:%s\n",
-	    k->selector, domain, domain, k->selector, path) != 0 ||
-	    dk_buf_printf(&t->signingtable, "*@%s %s._domainkey.%s\n", domain,
-	    k->selector, domain) != 0))
+	    (table_line(&t->kt[k->alg], &t->st[k->alg], domain, k, path) != 0 ||
+	    (k->alg == DK_ALG_RSA && table_line(&t->keytable,
+	    &t->signingtable, domain, k, path) != 0)))
 		goto done;
 	rc = 0;
 done:
@@ -374,7 +395,8 @@ done:
 }
 
 static int
-table(struct dk_render *r, const char *name, struct dk_buf *b)
+table(struct dk_render *r, const char *name, struct dk_buf *b,
+    unsigned flags)
 {
 	char path[2048];
 	size_t len = b->len;
@@ -388,7 +410,23 @@ table(struct dk_render *r, const char *name, struct dk_buf *b)
 		return -1;
 	}
 	return add_data(r, 1, path, dk_buf_detach(b), len, 0644, NULL, NULL,
-	    DK_RPM_CONFIG);
+	    flags);
+}
+
+/* A file of text made by a signer.c function (NULL: out of memory). */
+static int
+text(struct dk_render *r, const char *name, char *s, unsigned flags)
+{
+	struct dk_buf b = { s, 0, 0 };
+
+	if (s == NULL)
+		return -1;
+	b.len = strlen(s);
+	b.cap = b.len + 1;
+	if (name[0] == '/')
+		return add_data(r, 1, name, dk_buf_detach(&b), b.len, 0644,
+		    NULL, NULL, flags);
+	return table(r, name, &b, flags);
 }
 
 struct orphans {
@@ -412,12 +450,25 @@ tables_begin(struct dk_render *r, struct tables *t)
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 
+	const char *a;
+	int i;
+
 	if (dk_buf_printf(&t->keytable, "# OpenDKIM KeyTable from commit %s "
 	    "(dkimrot): do not edit.\n", r->commit) != 0 ||
 	    dk_buf_printf(&t->signingtable, "# OpenDKIM SigningTable "
 	    "(refile:) from commit %s (dkimrot): do not edit.\n",
 	    r->commit) != 0)
 		return -1;
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		a = dk_alg_name((enum dk_alg)i);
+		if (dk_buf_printf(&t->kt[i], "# OpenDKIM KeyTable of "
+		    "opendkim@%s from commit %s (dkimrot): do not edit.\n", a,
+		    r->commit) != 0 ||
+		    dk_buf_printf(&t->st[i], "# OpenDKIM SigningTable "
+		    "(refile:) of opendkim@%s from commit %s (dkimrot): do not "
+		    "edit.\n", a, r->commit) != 0)
+			return -1;
+	}
 	/* Directories first, owned by the packages. */
 	if (add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
 	    add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
@@ -430,11 +481,36 @@ tables_begin(struct dk_render *r, struct tables *t)
 static int
 tables_end(struct dk_render *r, struct tables *t)
 {
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_buf desc = { 0 };
-	int rc;
+	char name[64], *s;
+	int i, rc;
 
-	if (table(r, "KeyTable", &t->keytable) != 0 ||
-	    table(r, "SigningTable", &t->signingtable) != 0)
+	if (table(r, "KeyTable", &t->keytable, DK_RPM_CONFIG) != 0 ||
+	    table(r, "SigningTable", &t->signingtable, DK_RPM_CONFIG) != 0)
+		return -1;
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		snprintf(name, sizeof(name), "KeyTable.%s",
+		    dk_alg_name((enum dk_alg)i));
+		if (table(r, name, &t->kt[i], DK_RPM_CONFIG) != 0)
+			return -1;
+		snprintf(name, sizeof(name), "SigningTable.%s",
+		    dk_alg_name((enum dk_alg)i));
+		if (table(r, name, &t->st[i], DK_RPM_CONFIG) != 0)
+			return -1;
+	}
+	/* The admin sets InternalHosts there: kept on upgrade. */
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		snprintf(name, sizeof(name), "opendkim-%s.conf",
+		    dk_alg_name((enum dk_alg)i));
+		if (dk_signer_opendkim_conf(pc, (enum dk_alg)i, &s) != 0 ||
+		    text(r, name, s, DK_RPM_CONFIG | DK_RPM_NOREPLACE) != 0)
+			return -1;
+	}
+	if (dk_signer_postfix_milters(&s) != 0 ||
+	    text(r, "postfix-milters.cf", s, DK_RPM_CONFIG) != 0 ||
+	    dk_signer_opendkim_unit(pc, &s) != 0 ||
+	    text(r, DK_SIGNER_UNIT, s, 0) != 0)
 		return -1;
 	rc = dk_buf_printf(&desc, "Domains (%zu):%s%s", r->ndomains,
 	    t->domains.len ? t->domains.data : " none",
@@ -511,7 +587,7 @@ dk_render_commit(struct dk_git *g, const char *id, struct dk_render **out)
 	struct dk_render *r;
 	char *yaml = NULL, name[128];
 	size_t len;
-	int rc = -1;
+	int i, rc = -1;
 
 	*out = NULL;
 	memset(&t, 0, sizeof(t));
@@ -537,6 +613,10 @@ done:
 	free(yaml);
 	dk_buf_dispose(&t.keytable);
 	dk_buf_dispose(&t.signingtable);
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		dk_buf_dispose(&t.kt[i]);
+		dk_buf_dispose(&t.st[i]);
+	}
 	dk_buf_dispose(&t.domains);
 	if (rc != 0) {
 		dk_render_free(r);

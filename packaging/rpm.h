@@ -51,6 +51,9 @@
 				   as .rpmsave and ours installed.  Never
 				   "noreplace": keys and tables must be
 				   replaced on upgrade. */
+#define DK_RPM_NOREPLACE 0x4	/* with DK_RPM_CONFIG: %config(noreplace),
+				   for a file the admin edits (a signer's
+				   configuration), never keys or tables */
 
 struct dk_rpm_file {
 	/*

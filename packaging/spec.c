@@ -227,13 +227,14 @@ check_path(const char *path)
 			comp = p + 1;
 			continue;
 		}
+		/* '@': systemd's template units (opendkim@.service). */
 		if (!isalnum_ascii((unsigned char)*p) &&
-		    strchr("._+-", *p) == NULL)
+		    strchr("._+-@", *p) == NULL)
 			goto bad;
 	}
 bad:
 	dk_error_set("invalid file path '%s' in package: an absolute path "
-	    "of letters, digits and '._+-' is required", path);
+	    "of letters, digits and '._+-@' is required", path);
 	return DK_EUSAGE;
 }
 
@@ -298,13 +299,17 @@ put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
 		    (rc = check_user("group", f->group)) != 0)
 			return rc;
 		if ((f->mode & ~(mode_t)0777) != 0 ||
-		    (f->flags & ~(unsigned)(DK_RPM_DIR | DK_RPM_CONFIG))) {
+		    (f->flags & ~(unsigned)(DK_RPM_DIR | DK_RPM_CONFIG |
+		    DK_RPM_NOREPLACE)) ||
+		    ((f->flags & DK_RPM_NOREPLACE) &&
+		    !(f->flags & DK_RPM_CONFIG))) {
 			dk_error_set("invalid mode or flags for '%s' in "
 			    "package", f->path);
 			return DK_EUSAGE;
 		}
 		if (dk_buf_printf(b, "%s%s%%attr(%04o,%s,%s) %s\n",
 		    f->flags & DK_RPM_DIR ? "%dir " : "",
+		    f->flags & DK_RPM_NOREPLACE ? "%config(noreplace) " :
 		    f->flags & DK_RPM_CONFIG ? "%config " : "",
 		    (unsigned)f->mode, f->owner ? f->owner : "root",
 		    f->group ? f->group : "root", f->path) == -1)

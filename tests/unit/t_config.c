@@ -110,7 +110,8 @@ test_config__defaults(void **state)
 	assert_string_equal(d.packaging.key_owner, "opendkim");
 	assert_string_equal(d.packaging.key_group, "opendkim");
 	assert_string_equal(d.packaging.mta_reload,
-	    "systemctl try-reload-or-restart opendkim.service");
+	    "systemctl try-reload-or-restart opendkim.service "
+	    "'opendkim@*.service'");
 	assert_string_equal(d.packaging.dns_reload, "rndc reload");
 	assert_string_equal(d.packaging.sign_key, "");
 
