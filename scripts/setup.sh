@@ -8,7 +8,8 @@ libssl-dev libgit2-dev libyaml-dev librpm-dev libcreaterepo-c-dev
 libcmocka-dev libopendkim-dev libldns-dev libmagic-dev
 git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils
-perl valgrind clang libclang-rt-14-dev util-linux time"
+perl valgrind clang libclang-rt-14-dev util-linux time
+postfix opendkim python3-aiosmtpd"
 
 missing=""
 for p in $PKGS; do
@@ -25,6 +26,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "setup: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# The mail tests run Postfix as an instance of their own (its own
+# config_directory and port): the package's own service stays
+# unconfigured, so it never listens on port 25.
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Nor does the package's OpenDKIM service run: the tests start their
+# own instances on ports of their own.
+if [ -d /run/systemd/system ]; then
+	systemctl disable --now opendkim.service postfix.service \
+	    >/dev/null 2>&1 || true
+fi
