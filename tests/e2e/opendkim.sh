@@ -217,6 +217,18 @@ check "dkimpy fails every signature of a tampered message" same "$tmp/want" "$tm
 odverify "$tmp/tampered" | sed 's/.* //' | sort -u >"$tmp/got"
 check "OpenDKIM fails every signature of a tampered message" same "$tmp/want" "$tmp/got"
 
+# --- check --milter: the real signers sign a message of every domain,
+# each signature verified through NSD
+M_RSA=inet:$P_RSA@127.0.0.1 M_ED=inet:$P_ED@127.0.0.1
+mcheck() {	# ARGS: check --milter ..., output in $tmp/check.out
+	dk -C "$R" --now "$NOW" check --nameserver "127.0.0.1:$NSD_PORT" \
+	    "$@" >"$tmp/check.out" 2>&1
+}
+mcheck --milter "$M_RSA" --milter "$M_ED"
+rc=$?
+cp $tmp/check.out /tmp/x/check1.out
+check "check --milter passes through both instances" [ $rc = 0 ]
+
 # upgrade NOW...: rotate at each NOW, rpm -U both packages (%post
 # reloads the instances), NSD reloads the new fragments
 upgrade() {
