@@ -12,6 +12,9 @@
 # signature; a tampered message fails.  Then a rotation: rpm -U, reload,
 # a message signed before and one signed after both verify; once the old
 # key retires the new one still verifies and the old selector is gone.
+# `check --milter` passes through both instances, and is CRITICAL against
+# a single OpenDKIM given a dual domain (the tempfail of released
+# OpenDKIM), a milter signing with a retired key and a stopped milter.
 #
 # OpenDKIM's Nameservers option takes no port: its libunbound resolver
 # is sent to NSD's port by an unbound.conf (tests/lib/testkey.sh).
@@ -226,8 +229,66 @@ mcheck() {	# ARGS: check --milter ..., output in $tmp/check.out
 }
 mcheck --milter "$M_RSA" --milter "$M_ED"
 rc=$?
-cp $tmp/check.out /tmp/x/check1.out
-check "check --milter passes through both instances" [ $rc = 0 ]
+grep milter "$tmp/check.out" >"$tmp/got"
+s1=$(active $D1) s2=$(active $D2)
+s3r=$(active $D3 | tr ' ' '\n' | grep 'r$')
+s3e=$(active $D3 | tr ' ' '\n' | grep 'e$')
+NS=127.0.0.1:$NSD_PORT
+cat >"$tmp/want" <<EOF
+OK $D1 $s1 @$NS: milter '$M_RSA' signs with it; the signature verifies
+OK $D2 $s2 @$NS: milter '$M_ED' signs with it; the signature verifies
+OK $D3 $s3r @$NS: milter '$M_RSA' signs with it; the signature verifies
+OK $D3 $s3e @$NS: milter '$M_ED' signs with it; the signature verifies
+EOF
+check "check --milter passes through both instances (exit $rc)" \
+    [ $rc = 0 ]
+check "check --milter: each active key signed through its instance and verified" \
+    same "$tmp/want" "$tmp/got"
+
+# The failure of the issue: one OpenDKIM given both keys of the dual
+# domain (the single KeyTable as it was, MultipleSignatures as the README
+# said) tempfails every message of that domain.
+mkdir "$B/single"
+cat "$B/etc/KeyTable.rsa" "$B/etc/KeyTable.ed25519" >"$B/single/KeyTable"
+cat "$B/etc/SigningTable.rsa" "$B/etc/SigningTable.ed25519" \
+    >"$B/single/SigningTable"
+cat >"$B/single/opendkim.conf" <<EOF
+Mode			s
+KeyTable		$B/single/KeyTable
+SigningTable		refile:$B/single/SigningTable
+MultipleSignatures	yes
+UserID			opendkim:opendkim
+EOF
+P_ONE=$(mail_free_port)
+M_ONE=inet:$P_ONE@127.0.0.1
+opendkim_start single "$B/single/opendkim.conf" "$P_ONE" ||
+    bail "the single OpenDKIM did not start"
+mcheck --nagios --domain $D3 --milter "$M_ONE"
+rc=$?
+sed -n 1p "$tmp/check.out" | sed 's/ |.*//' >"$tmp/got"
+sed 1d "$tmp/check.out" >>"$tmp/got"
+cat >"$tmp/want" <<EOF
+DKIM CRITICAL - $D3 - -: milter '$M_ONE' did not take the message: 451 4.7.0 resource unavailable (3 problems)
+CRITICAL $D3 - -: milter '$M_ONE' did not take the message: 451 4.7.0 resource unavailable
+CRITICAL $D3 $s3e -: active key, but no milter signs with it ('$M_ONE': 451 4.7.0 resource unavailable, 0 signatures)
+CRITICAL $D3 $s3r -: active key, but no milter signs with it ('$M_ONE': 451 4.7.0 resource unavailable, 0 signatures)
+EOF
+check "check --milter: a single OpenDKIM given a dual domain is CRITICAL (exit $rc)" \
+    [ $rc = 2 ]
+check "check --milter: ... with the milter's own reply" same "$tmp/want" "$tmp/got"
+opendkim_stop single
+# A key to sign with once it has retired: kept aside, as a stale
+# instance would still have it.
+mkdir -m 755 "$B/stale"
+cp -p "$B/etc/keys/$D1/$s1.private" "$B/stale/"
+echo "$s1._domainkey.$D1 $D1:$s1:$B/stale/$s1.private" >"$B/stale/KeyTable"
+echo "*@$D1 $s1._domainkey.$D1" >"$B/stale/SigningTable"
+cat >"$B/stale/opendkim.conf" <<EOF
+Mode			s
+KeyTable		$B/stale/KeyTable
+SigningTable		refile:$B/stale/SigningTable
+UserID			opendkim:opendkim
+EOF
 
 # upgrade NOW...: rotate at each NOW, rpm -U both packages (%post
 # reloads the instances), NSD reloads the new fragments
@@ -276,7 +337,46 @@ done
 check "the old selectors are gone from DNS${left:+:$left}" [ -z "$left" ]
 check "the old keys are gone from the installed tree" \
     [ ! -e "$B/etc/keys/$D1/$old1.private" ]
+# --- check --milter against a milter signing with the retired key, and
+# against a stopped milter
+P_OLD=$(mail_free_port)
+M_OLD=inet:$P_OLD@127.0.0.1
+opendkim_start stale "$B/stale/opendkim.conf" "$P_OLD" ||
+    bail "the stale OpenDKIM did not start"
+mcheck --domain $D1 --milter "$M_OLD"
+rc=$?
+grep -v '^OK\|^DKIM' "$tmp/check.out" >"$tmp/got"
+n1=$(active $D1)
+cat >"$tmp/want" <<EOF
+CRITICAL $D1 $s1 -: milter '$M_OLD' signs with d=$D1 s=$s1, a key that is retired
+CRITICAL $D1 $n1 -: active key, but no milter signs with it ('$M_OLD': accept, 1 signature)
+EOF
+check "check --milter: a milter signing with a retired key is CRITICAL (exit $rc)" \
+    [ $rc = 1 ]
+check "check --milter: ... naming the key and its state" same "$tmp/want" "$tmp/got"
+opendkim_stop stale
+mcheck --milter "$M_RSA" --milter "$M_ED"
+check "check --milter still passes after the retirement" [ $? = 0 ]
+opendkim_stop ed25519
+mcheck --json --domain $D2 --milter "$M_RSA" --milter "$M_ED"
+rc=$?
+"$PY3" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["status"])
+for c in d["checks"]:
+    if c["status"] != "OK":
+        print(c["status"], c["selector"], c["message"])' "$tmp/check.out" >"$tmp/got"
+n2=$(active $D2)
+cat >"$tmp/want" <<EOF
+CRITICAL
+CRITICAL None cannot connect to milter '$M_ED': Connection refused
+CRITICAL $n2 active key, but no milter signs with it ('$M_RSA': accept at end of headers, 0 signatures, '$M_ED': no answer)
+EOF
+check "check --milter: a stopped milter is CRITICAL (exit $rc)" [ $rc = 1 ]
+check "check --milter: ... saying it cannot connect (JSON)" same "$tmp/want" "$tmp/got"
+
 verify "$tmp/before.$D1" >"$tmp/got"
+
 echo "d=$D1 s=$old1 a=rsa-sha256 fail" >"$tmp/want"
 check "a message signed by a retired key no longer verifies" \
     same "$tmp/want" "$tmp/got"
