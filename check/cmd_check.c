@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "check/milter.h"
 #include "common/cli.h"
 #include "common/dktime.h"
 #include "common/error.h"
@@ -337,6 +338,8 @@ option(struct opts *o, int ch, char *arg)
 		o->format = ch == 'G' ? NAGIOS : JSON;
 		return 0;
 	case 'm':
+		if (dk_milter_spec_check(arg) != 0)
+			return -1;
 		return dk_strlist_add(&o->milters, arg);
 	case 'n':
 		return dk_strlist_add(&o->servers, arg);

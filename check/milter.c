@@ -197,6 +197,15 @@ bad:
 	return DK_EUSAGE;
 }
 
+int
+dk_milter_spec_check(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	return parse_spec(spec, &ss, &sl);
+}
+
 static int
 wait_fd(struct conn *c, short ev, const char *what)
 {

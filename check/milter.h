@@ -83,6 +83,8 @@ struct dk_milter_result {
  * cannot be reached or breaks the protocol ("cannot connect to milter
  * 'inet:8891@127.0.0.1': Connection refused").
  */
+/* 0 when spec is a socket dk_milter_run() takes, else DK_EUSAGE. */
+int	dk_milter_spec_check(const char *spec);
 int	dk_milter_run(const char *spec, const struct dk_milter_msg *msg,
 	    int timeout_ms, struct dk_milter_result *out);
 void	dk_milter_result_dispose(struct dk_milter_result *);
