@@ -317,6 +317,7 @@ dk_config_defaults(struct dk_config *cfg)
 	d->ttl = 3600;
 	d->restrict_email = false;
 	d->testmode = false;
+	d->subdomains = false;
 	cfg->dns_verify = false;
 	cfg->git_author = "dkimrot <dkimrot@localhost>";
 	cfg->git_name = "dkimrot";

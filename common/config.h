@@ -27,6 +27,11 @@ struct dk_policy {
 	unsigned	ttl;		/* seconds */
 	bool		restrict_email;	/* s=email */
 	bool		testmode;	/* t=y */
+	/*
+	 * Sign mail from any subdomain with this domain's keys (d= this
+	 * domain): a SigningTable pattern *@*.DOMAIN.
+	 */
+	bool		subdomains;
 };
 
 struct dk_domain_conf {

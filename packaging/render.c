@@ -136,6 +136,9 @@ struct tables {
 	struct dk_buf	signingtable;
 	struct dk_buf	kt[DK_ALG_COUNT];
 	struct dk_buf	st[DK_ALG_COUNT];
+	/* subdomains: the *@*.DOMAIN lines, after every exact one */
+	struct dk_buf	sub;
+	struct dk_buf	subst[DK_ALG_COUNT];
 	struct dk_buf	domains;	/* for %description */
 };
 
@@ -262,14 +265,25 @@ prepared_free(struct prepared *p, size_t n)
 	free(p);
 }
 
+/*
+ * A key's KeyTable line and SigningTable line; with subdomains, a
+ * pattern line for mail from any subdomain into sub, which goes after
+ * every exact line: refile matches in file order, and a subdomain that
+ * is a configured domain of its own must get its own key, not its
+ * parent's.
+ */
 static int
-table_line(struct dk_buf *kt, struct dk_buf *st, const char *domain,
-    const struct dk_keyinfo *k, const char *path)
+table_line(struct dk_buf *kt, struct dk_buf *st, struct dk_buf *sub,
+    const char *domain, const struct dk_keyinfo *k, const char *path,
+    bool subdomains)
 {
 	if (dk_buf_printf(kt, "%s._domainkey.%s %s:%s:%s\n", k->selector,
 	    domain, domain, k->selector, path) != 0 ||
 	    dk_buf_printf(st, "*@%s %s._domainkey.%s\n", domain, k->selector,
 	    domain) != 0)
+		return -1;
+	if (subdomains && dk_buf_printf(sub, "*@*.%s %s._domainkey.%s\n",
+	    domain, k->selector, domain) != 0)
 		return -1;
 	return 0;
 }
@@ -314,9 +328,11 @@ render_key(struct dk_render *r, const char *domain,
 	}
 	/* OpenDKIM: KeyTable names the key, SigningTable picks it. */
 	if (k->state == DK_STATE_ACTIVE &&
-	    (table_line(&t->kt[k->alg], &t->st[k->alg], domain, k, path) != 0 ||
+	    (table_line(&t->kt[k->alg], &t->st[k->alg], &t->subst[k->alg],
+	    domain, k, path, dc->policy.subdomains) != 0 ||
 	    (k->alg == DK_ALG_RSA && table_line(&t->keytable,
-	    &t->signingtable, domain, k, path) != 0)))
+	    &t->signingtable, &t->sub, domain, k, path,
+	    dc->policy.subdomains) != 0)))
 		goto done;
 	rc = 0;
 done:
@@ -486,6 +502,12 @@ tables_end(struct dk_render *r, struct tables *t)
 	char name[64], *s;
 	int i, rc;
 
+	if (dk_buf_append(&t->signingtable, t->sub.data, t->sub.len) != 0)
+		return -1;
+	for (i = 0; i < DK_ALG_COUNT; i++)
+		if (dk_buf_append(&t->st[i], t->subst[i].data,
+		    t->subst[i].len) != 0)
+			return -1;
 	if (table(r, "KeyTable", &t->keytable, DK_RPM_CONFIG) != 0 ||
 	    table(r, "SigningTable", &t->signingtable, DK_RPM_CONFIG) != 0)
 		return -1;
@@ -613,9 +635,11 @@ done:
 	free(yaml);
 	dk_buf_dispose(&t.keytable);
 	dk_buf_dispose(&t.signingtable);
+	dk_buf_dispose(&t.sub);
 	for (i = 0; i < DK_ALG_COUNT; i++) {
 		dk_buf_dispose(&t.kt[i]);
 		dk_buf_dispose(&t.st[i]);
+		dk_buf_dispose(&t.subst[i]);
 	}
 	dk_buf_dispose(&t.domains);
 	if (rc != 0) {

@@ -53,7 +53,7 @@ bad C1-malformed-yaml 2 \
     "dkimrot: $Y:16:11: did not find expected ',' or ']' while parsing a flow sequence" \
     'yset ttl "[3600"' $(rot)
 bad C2-unknown-key 2 \
-    "dkimrot: $Y:16:3: unknown key 'colour' in defaults (expected one of: algorithms, rsa_bits, rotate_every, publish_lead, min_age, drain, keep_published, ttl, restrict, testmode)" \
+    "dkimrot: $Y:16:3: unknown key 'colour' in defaults (expected one of: algorithms, rsa_bits, rotate_every, publish_lead, min_age, drain, keep_published, ttl, restrict, testmode, subdomains)" \
     'yset ttl "3600\n  colour: blue"' $(rot)
 bad C3-wrong-type-scalar 2 \
     "dkimrot: $Y:9:13: rsa_bits must be an integer from 1024 to 4096, not 'big'" \

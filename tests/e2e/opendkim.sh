@@ -49,6 +49,7 @@ sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e "s|zone_dir: .*|zone_dir: $B/zones|" \
     -e "s|mta_reload: .*|mta_reload: \"for p in $B/run/*.pid; do kill -USR1 \$(cat \$p); done\"|" \
     -e 's|dns_reload: .*|dns_reload: ""|' \
+    -e "s/^  - name: $D1\$/  - name: $D1\n    subdomains: true/" \
     -e "s/^  - name: $D2\$/  - name: $D2\n    algorithms: [ed25519]/" \
     -e "s/^  - name: $D3\$/  - name: $D3\n    algorithms: [rsa, ed25519]/" \
     "$R/dkimrot.yaml"
@@ -212,6 +213,14 @@ for d in $D1 $D2 $D3; do
 	want "$d" | sort >"$tmp/want.before.$d"
 	signed "$d: signed with each active key ($(active "$d")), dkimpy and OpenDKIM pass" "$tmp/want.before.$d" "$MSG"
 done
+# subdomains: true (D1 only): mail from a subdomain is signed with the
+# parent's key, d= the parent; a subdomain of D3 is not signed at all
+send "news.$D1" sub || bail "no message from news.$D1 reached the sink"
+signed "news.$D1 (subdomains: true): signed with $D1's key" \
+    "$tmp/want.before.$D1" "$MSG"
+send "news.$D3" sub || bail "no message from news.$D3 reached the sink"
+: >"$tmp/want"
+signed "news.$D3 (no subdomains): not signed" "$tmp/want" "$MSG"
 # a tampered message: the body changed after signing
 sed 's/^message /massage /' "$tmp/before.$D3" >"$tmp/tampered"
 verify "$tmp/tampered" | sed 's/.* //' | sort -u >"$tmp/got"

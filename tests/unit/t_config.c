@@ -38,6 +38,7 @@ assert_policy_equal(const struct dk_policy *a, const struct dk_policy *b)
 	assert_int_equal(a->ttl, b->ttl);
 	assert_int_equal(a->restrict_email, b->restrict_email);
 	assert_int_equal(a->testmode, b->testmode);
+	assert_int_equal(a->subdomains, b->subdomains);
 }
 
 /* Everything but the domains and the file name equals the defaults. */
@@ -151,6 +152,7 @@ static const char full[] =
     "    ttl: 2147483647\n"
     "    restrict: false\n"
     "    testmode: false\n"
+    "    subdomains: true\n"
     "dns:\n"
     "  verify: true\n"
     "  nameservers: [\"192.0.2.53\", \"127.0.0.2:5353\", \"2001:db8::53\",\n"
@@ -255,6 +257,8 @@ test_config__full(void **state)
 	assert_int_equal(d->policy.ttl, 2147483647u);
 	assert_false(d->policy.restrict_email);
 	assert_false(d->policy.testmode);
+	assert_true(d->policy.subdomains);
+	assert_false(c->domains[0].policy.subdomains);
 	assert_full_rest(c);
 	dk_config_free(c);
 }
@@ -444,7 +448,7 @@ test_config__load(void **state)
 }
 
 #define ALGS	"algorithms, rsa_bits, rotate_every, publish_lead, min_age, " \
-		"drain, keep_published, ttl, restrict, testmode"
+		"drain, keep_published, ttl, restrict, testmode, subdomains"
 #define SYSMSG	", which the package would own and re-mode: use a " \
 		"dedicated subdirectory such as "
 #define DIRMSG	" must be an absolute path of letters, digits and / . _ + - " \

@@ -90,6 +90,12 @@ static const char yaml_dual[] =
     "  - name: example.com\n"
     "    algorithms: [rsa, ed25519]\n";
 
+static const char yaml_sub[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "    subdomains: true\n"
+    "  - name: example.org\n";
+
 static const char yaml_flags[] =
     "defaults:\n"
     "  ttl: 600\n"
@@ -218,6 +224,31 @@ static const struct rcase cases[] = {
 		    "*@gone.example g1._domainkey.gone.example\n",
 		.zones = { "example.com 600 k1", "gone.example 600 g1" },
 		.description = "Domains (2): example.com gone.example",
+	},
+	{
+		/*
+		 * subdomains: mail of any subdomain signed with the parent's
+		 * key, by a pattern after every exact line (refile matches
+		 * in order: a subdomain configured itself keeps its own).
+		 */
+		.name = "subdomains",
+		.yaml = yaml_sub,
+		.doms = {
+			{ "example.com", { K("c1", "rsa1024", 1024, ACTIVE) } },
+			{ "example.org", { K("o1", "rsa1024", 1024, ACTIVE) } },
+		},
+		.files = PDIRS KEYDIR("example.com") KEY("example.com", "c1")
+		    KEYDIR("example.org") KEY("example.org", "o1") PTABLES
+		    ZDIR ZONE("example.com") ZONE("example.org"),
+		.keytable = "c1._domainkey.example.com example.com:c1:"
+		    "/etc/dkim-keys/keys/example.com/c1.private\n"
+		    "o1._domainkey.example.org example.org:o1:"
+		    "/etc/dkim-keys/keys/example.org/o1.private\n",
+		.signingtable = "*@example.com c1._domainkey.example.com\n"
+		    "*@example.org o1._domainkey.example.org\n"
+		    "*@*.example.com c1._domainkey.example.com\n",
+		.zones = { "example.com 3600 c1", "example.org 3600 o1" },
+		.description = "Domains (2): example.com example.org",
 	},
 	{
 		.name = "no keys at all",
