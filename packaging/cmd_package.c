@@ -211,6 +211,10 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	pkg.packager = r->cfg->git_author;
 	pkg.description = r->description;
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
+	if (private) {
+		pkg.pre_user = pc->key_owner;
+		pkg.pre_group = pc->key_group;
+	}
 	pkg.time = r->time;
 	pkg.rpm_mode = private ? 0640 : 0644;
 	pkg.files = private ? r->priv : r->pub;

@@ -96,8 +96,21 @@ mkdir -p "$tmp/stub" && rpmroot_stub "$tmp/stub"
 rpm --root "$ROOT" -i "$tmp/stub/sh-stub-1-1.noarch.rpm" "$priv" "$pub" \
     >"$tmp/rpm.out" 2>&1
 check "rpm --root installs both packages" [ $? = 0 ]
-check "the installed key is 0600" [ "$(stat -c %a \
-    "$ROOT/etc/dkim-keys/keys/example.com/$sel.private")" = 600 ]
+check "the installed key is 0600 opendkim:opendkim, not root's" \
+    [ "$(stat -c '%a %U:%G' \
+    "$ROOT/etc/dkim-keys/keys/example.com/$sel.private")" = "600 opendkim:opendkim" ]
+grep -q 'does not exist' "$tmp/rpm.out"
+check "rpm did not warn of a missing user" [ $? != 0 ]
+# No key owner and no useradd (an empty root): %pre refuses the install
+# rather than leave root-owned keys the signer cannot read.
+NROOT=$tmp/nousers
+rpmroot_nousers "$NROOT" || bail "rpmroot_nousers failed"
+rpm --root "$NROOT" -i "$tmp/stub/sh-stub-1-1.noarch.rpm" "$priv" \
+    >"$tmp/rpm.out" 2>&1
+rc=$?
+check "without the key owner and useradd, %pre fails the install (exit $rc)" \
+    eval '[ $rc != 0 ] && [ ! -e "$NROOT/etc/dkim-keys/keys" ] &&
+    grep -qx "dkim-keys-private: no group '"'opendkim'"' (packaging.key_group) and groupadd failed" "$tmp/rpm.out"'
 check "%post ran the configured reload" grep -qx reloaded "$ROOT/mta-reloaded"
 dk -C "$R" --now 2026-12-21T00:00:00Z -q rotate >/dev/null
 check "the next rotation built version 5" \

@@ -739,8 +739,29 @@ test_render__spec(void **state)
 	files = files_section(spec);
 	assert_string_equal(files, want_priv);
 	assert_non_null(strstr(spec, "\nDomains (1): example.com\n"));
+	/* No owner given (as for the public package): no %pre. */
+	assert_null(strstr(spec, "%pre"));
 	free(files);
 	free(spec);
+	/* The keys' owner is made at install when missing, or it fails. */
+	pkg.pre_user = "opendkim";
+	pkg.pre_group = "mail";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), 0);
+	assert_non_null(strstr(spec, "\n%pre\ndk_has() {\n"));
+	assert_non_null(strstr(spec, "\ndk_has group 'mail' || groupadd -r "
+	    "'mail' 2>/dev/null || {\n"));
+	assert_non_null(strstr(spec, "\ndk_has passwd 'opendkim' || useradd "
+	    "-r -g 'mail' -d / -s /sbin/nologin -c 'DKIM signer' 'opendkim' "
+	    "2>/dev/null || {\n\techo \"dkim-keys-private: no user "
+	    "'opendkim' (packaging.key_owner) and useradd failed\" >&2\n"
+	    "\texit 1\n}\nexit 0\n"));
+	free(spec);
+	pkg.pre_user = "bad user";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), DK_EUSAGE);
+	pkg.pre_user = NULL;
+	pkg.pre_group = NULL;
 	pkg.name = "dkim-keys-public";
 	pkg.files = r->pub;
 	pkg.nfiles = r->npub;
