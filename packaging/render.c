@@ -139,6 +139,8 @@ struct tables {
 	/* subdomains: the *@*.DOMAIN lines, after every exact one */
 	struct dk_buf	sub;
 	struct dk_buf	subst[DK_ALG_COUNT];
+	/* rspamd and Exim (packaging/signer.h) */
+	struct dk_buf	rs_conf, rs_sel, rs_path, ex_sel, ex_keys;
 	struct dk_buf	domains;	/* for %description */
 };
 
@@ -288,6 +290,72 @@ table_line(struct dk_buf *kt, struct dk_buf *st, struct dk_buf *sub,
 	return 0;
 }
 
+/*
+ * The copies of a published key for rspamd and Exim, each 0600 and owned
+ * by its signer's user: one file cannot be 0600 for three users, and
+ * group-readable keys would let every member of a shared group read
+ * them.  TABLE_DIR/SIGNER/keys/DOMAIN/SEL.private.
+ */
+static int
+signer_keys(struct dk_render *r, const char *domain,
+    const struct dk_keyinfo *k, const char *pem, size_t pemlen)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	char path[2048], *copy;
+	int s, n;
+
+	for (s = DK_SIGNER_RSPAMD; s <= DK_SIGNER_EXIM; s++) {
+		if (!(pc->signers & DK_SIGNER_BIT(s)))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s/keys/%s/%s.private",
+		    pc->table_dir, dk_signer_name((enum dk_signer)s), domain,
+		    k->selector);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			dk_error_set("path too long: '%s/%s'", pc->table_dir,
+			    domain);
+			return -1;
+		}
+		if ((copy = malloc(pemlen)) == NULL) {
+			dk_error_set("out of memory");
+			return -1;
+		}
+		memcpy(copy, pem, pemlen);
+		if (add_data(r, 1, path, copy, pemlen, 0600,
+		    s == DK_SIGNER_RSPAMD ? pc->rspamd_user : pc->exim_user,
+		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group,
+		    0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The domain's directories of the rspamd and Exim key copies. */
+static int
+signer_dirs(struct dk_render *r, const char *domain)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	char path[2048];
+	int s, n;
+
+	for (s = DK_SIGNER_RSPAMD; s <= DK_SIGNER_EXIM; s++) {
+		if (!(pc->signers & DK_SIGNER_BIT(s)))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s/keys%s%s",
+		    pc->table_dir, dk_signer_name((enum dk_signer)s),
+		    domain != NULL ? "/" : "", domain != NULL ? domain : "");
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			dk_error_set("path too long: '%s'", pc->table_dir);
+			return -1;
+		}
+		if (add_dir(r, 1, path, 0700,
+		    s == DK_SIGNER_RSPAMD ? pc->rspamd_user : pc->exim_user,
+		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group) !=
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
 /* k's record in the zone and, when published, its key in the tables. */
 static int
 render_key(struct dk_render *r, const char *domain,
@@ -311,7 +379,9 @@ render_key(struct dk_render *r, const char *domain,
 	if (dk_record_zone(owner, dc->policy.ttl, value, k->selector, domain,
 	    &rr) != 0 || dk_buf_puts(zone, rr) != 0)
 		goto done;
-	if (pem != NULL) {
+	if (pem != NULL && signer_keys(r, domain, k, pem, pemlen) != 0)
+		goto done;
+	if (pem != NULL && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
 		n = snprintf(path, sizeof(path), "%s/%s/%s.private",
 		    pc->key_dir, domain, k->selector);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
@@ -340,6 +410,38 @@ done:
 	free(value);
 	free(rr);
 	return rc;
+}
+
+/*
+ * The domain's lines in the rspamd and Exim files: its active keys,
+ * RSA first (the order of the OpenDKIM instances).
+ */
+static int
+signer_maps(struct dk_render *r, const struct dk_domain_conf *dc,
+    const struct dk_domain_keys *dk, struct tables *t)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	const struct dk_keyinfo *act[DK_ALG_COUNT] = { NULL };
+	const char *sel[DK_ALG_COUNT];
+	size_t i, n = 0;
+
+	for (i = 0; i < dk->n; i++)
+		if (dk->keys[i].state == DK_STATE_ACTIVE)
+			act[dk->keys[i].alg] = &dk->keys[i];
+	for (i = 0; i < DK_ALG_COUNT; i++)
+		if (act[i] != NULL)
+			sel[n++] = act[i]->selector;
+	if (n == 0)
+		return 0;
+	if ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_RSPAMD)) &&
+	    dk_signer_rspamd_domain(pc, dc->name, sel, n, &t->rs_conf,
+	    &t->rs_sel, &t->rs_path) != 0)
+		return -1;
+	if ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_EXIM)) &&
+	    dk_signer_exim_domain(pc, dc->name, sel, n, &t->ex_sel,
+	    &t->ex_keys) != 0)
+		return -1;
+	return 0;
 }
 
 static int
@@ -374,9 +476,11 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 			dk_error_set("path too long: '%s/%s'", pc->key_dir,
 			    dc->name);
 			rc = -1;
-		} else
+		} else if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))
 			rc = add_dir(r, 1, path, 0700, pc->key_owner,
 			    pc->key_group);
+		if (rc == 0)
+			rc = signer_dirs(r, dc->name);
 		break;
 	}
 	for (i = 0; i < dk->n && rc == 0; i++) {
@@ -388,6 +492,8 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 		nkeys++;
 	}
 	if (rc != 0 || nkeys == 0)
+		goto done;
+	if ((rc = signer_maps(r, dc, dk, t)) != 0)
 		goto done;
 	rc = -1;
 	n = snprintf(path, sizeof(path), "%s/%s.zone", pc->zone_dir,
@@ -461,11 +567,30 @@ orphan_dir(const char *name, bool is_dir, void *arg)
 	return dk_strlist_add(&o->names, name) != 0 ? -1 : 0;
 }
 
+/* TABLE_DIR + sub, a directory of ours (0755 root) */
+static int
+add_sub(struct dk_render *r, const char *sub, char **unused)
+{
+	char path[2048];
+	int n;
+
+	(void)unused;
+	n = snprintf(path, sizeof(path), "%s%s", r->cfg->packaging.table_dir,
+	    sub);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		dk_error_set("path too long: '%s%s'",
+		    r->cfg->packaging.table_dir, sub);
+		return -1;
+	}
+	return add_dir(r, 1, path, 0755, NULL, NULL);
+}
+
 static int
 tables_begin(struct dk_render *r, struct tables *t)
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 
+	char name[64], *s = NULL;
 	const char *a;
 	int i;
 
@@ -487,10 +612,47 @@ tables_begin(struct dk_render *r, struct tables *t)
 	}
 	/* Directories first, owned by the packages. */
 	if (add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
+	    ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM)) &&
 	    add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
-	    pc->key_group) != 0 ||
+	    pc->key_group) != 0) ||
 	    add_dir(r, 0, pc->zone_dir, 0755, NULL, NULL) != 0)
 		return -1;
+	for (i = DK_SIGNER_RSPAMD; i <= DK_SIGNER_EXIM; i++) {
+		snprintf(name, sizeof(name), "/%s",
+		    dk_signer_name((enum dk_signer)i));
+		if ((pc->signers & DK_SIGNER_BIT(i)) &&
+		    add_sub(r, name, &s) != 0)
+			return -1;
+	}
+	if (signer_dirs(r, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* The rspamd and Exim files, after every domain's lines. */
+static int
+signer_files(struct dk_render *r, struct tables *t)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+	char *s;
+
+	if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_RSPAMD)) {
+		if (dk_signer_rspamd_conf(pc, r->commit, &t->rs_conf, &s) != 0 ||
+		    text(r, "rspamd/dkim_signing.conf", s, DK_RPM_CONFIG) != 0)
+			return -1;
+		if (table(r, "rspamd/selectors.map", &t->rs_sel,
+		    DK_RPM_CONFIG) != 0 ||
+		    table(r, "rspamd/paths.map", &t->rs_path,
+		    DK_RPM_CONFIG) != 0)
+			return -1;
+	}
+	if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_EXIM)) {
+		if (table(r, "exim/selectors", &t->ex_sel, DK_RPM_CONFIG) != 0 ||
+		    table(r, "exim/paths", &t->ex_keys, DK_RPM_CONFIG) != 0 ||
+		    dk_signer_exim_conf(pc, r->commit, &s) != 0 ||
+		    text(r, "exim/dkim.conf", s, DK_RPM_CONFIG) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -502,6 +664,10 @@ tables_end(struct dk_render *r, struct tables *t)
 	char name[64], *s;
 	int i, rc;
 
+	if (signer_files(r, t) != 0)
+		return -1;
+	if (!(pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM)))
+		goto desc;
 	if (dk_buf_append(&t->signingtable, t->sub.data, t->sub.len) != 0)
 		return -1;
 	for (i = 0; i < DK_ALG_COUNT; i++)
@@ -534,6 +700,7 @@ tables_end(struct dk_render *r, struct tables *t)
 	    dk_signer_opendkim_unit(pc, &s) != 0 ||
 	    text(r, DK_SIGNER_UNIT, s, 0) != 0)
 		return -1;
+desc:
 	rc = dk_buf_printf(&desc, "Domains (%zu):%s%s", r->ndomains,
 	    t->domains.len ? t->domains.data : " none",
 	    r->ndomains > DESC_DOMAINS ? " ..." : "");
@@ -636,6 +803,11 @@ done:
 	dk_buf_dispose(&t.keytable);
 	dk_buf_dispose(&t.signingtable);
 	dk_buf_dispose(&t.sub);
+	dk_buf_dispose(&t.rs_conf);
+	dk_buf_dispose(&t.rs_sel);
+	dk_buf_dispose(&t.rs_path);
+	dk_buf_dispose(&t.ex_sel);
+	dk_buf_dispose(&t.ex_keys);
 	for (i = 0; i < DK_ALG_COUNT; i++) {
 		dk_buf_dispose(&t.kt[i]);
 		dk_buf_dispose(&t.st[i]);

@@ -123,3 +123,112 @@ dk_signer_postfix_milters(char **out)
 	    DK_SIGNER_PORT_RSA, DK_SIGNER_PORT_ED25519);
 	return done(&b, rc, out);
 }
+
+/*
+ * rspamd 3.x, module dkim_signing: a domain section with one selector
+ * per active key (dual signing), and the selector and path maps with
+ * the domain's first key (RSA when it has one) for a setup on maps.
+ */
+int
+dk_signer_rspamd_domain(const struct dk_packaging_conf *pc,
+    const char *domain, const char *const *sel, size_t n,
+    struct dk_buf *conf, struct dk_buf *selmap, struct dk_buf *pathmap)
+{
+	size_t i;
+
+	if (dk_buf_printf(conf, "  \"%s\" {\n    selectors [\n", domain) != 0)
+		goto oom;
+	for (i = 0; i < n; i++)
+		if (dk_buf_printf(conf, "      { selector = \"%s\"; path = "
+		    "\"%s/rspamd/keys/%s/%s.private\"; },\n", sel[i],
+		    pc->table_dir, domain, sel[i]) != 0)
+			goto oom;
+	if (dk_buf_puts(conf, "    ];\n  }\n") != 0 ||
+	    dk_buf_printf(selmap, "%s %s\n", domain, sel[0]) != 0 ||
+	    dk_buf_printf(pathmap, "%s %s/rspamd/keys/%s/%s.private\n",
+	    domain, pc->table_dir, domain, sel[0]) != 0)
+		goto oom;
+	return 0;
+oom:
+	dk_error_set("out of memory");
+	return -1;
+}
+
+int
+dk_signer_rspamd_conf(const struct dk_packaging_conf *pc,
+    const char *commit, const struct dk_buf *domains, char **out)
+{
+	struct dk_buf b = { 0 };
+	int rc;
+
+	*out = NULL;
+	rc = dk_buf_printf(&b,
+	    "# rspamd 3.x dkim_signing of dkim-keys-private, from commit %s\n"
+	    "# (dkimrot): do not edit.  Include it from\n"
+	    "# /etc/rspamd/local.d/dkim_signing.conf:\n"
+	    "#   .include \"%s/rspamd/dkim_signing.conf\"\n"
+	    "# The domain sections sign with every active key (RSA and\n"
+	    "# Ed25519 for a dual domain); selectors.map and paths.map hold\n"
+	    "# one key per domain, for sites that use maps.\n"
+	    "domain {\n%s}\n", commit, pc->table_dir,
+	    domains->len ? domains->data : "");
+	return done(&b, rc, out);
+}
+
+/*
+ * Exim 4.9x: dkim_selector takes a list (one signature per selector),
+ * dkim_private_key is expanded for each with $dkim_selector set.
+ */
+int
+dk_signer_exim_domain(const struct dk_packaging_conf *pc,
+    const char *domain, const char *const *sel, size_t n,
+    struct dk_buf *selectors, struct dk_buf *keys)
+{
+	size_t i;
+
+	/*
+	 * Exim 4.94 and later refuse a file name made from message data
+	 * ("tainted"): the key's path comes from this file, not from
+	 * $dkim_domain.
+	 */
+	for (i = 0; i < n; i++)
+		if (dk_buf_printf(keys, "%s@%s: %s/exim/keys/%s/%s.private\n",
+		    sel[i], domain, pc->table_dir, domain, sel[i]) != 0)
+			goto oom;
+	if (dk_buf_printf(selectors, "%s:", domain) != 0)
+		goto oom;
+	for (i = 0; i < n; i++)
+		if (dk_buf_printf(selectors, "%s %s", i ? " :" : "",
+		    sel[i]) != 0)
+			goto oom;
+	if (dk_buf_puts(selectors, "\n") != 0)
+		goto oom;
+	return 0;
+oom:
+	dk_error_set("out of memory");
+	return -1;
+}
+
+int
+dk_signer_exim_conf(const struct dk_packaging_conf *pc, const char *commit,
+    char **out)
+{
+	struct dk_buf b = { 0 };
+	const char *t = pc->table_dir;
+	int rc;
+
+	*out = NULL;
+	rc = dk_buf_printf(&b,
+	    "# Exim 4.9x DKIM options of dkim-keys-private, from commit %s\n"
+	    "# (dkimrot): do not edit.  In the remote_smtp transport:\n"
+	    "#   .include %s/exim/dkim.conf\n"
+	    "# The signing domain is the From: domain when exim/selectors\n"
+	    "# lists it; every selector listed signs (a dual domain: both).\n"
+	    "dkim_domain = ${lookup{${lc:${domain:$h_from:}}}lsearch"
+	    "{%s/exim/selectors}{${lc:${domain:$h_from:}}}}\n"
+	    "dkim_selector = ${lookup{$dkim_domain}lsearch{%s/exim/selectors}}\n"
+	    "dkim_private_key = ${lookup{$dkim_selector@$dkim_domain}lsearch"
+	    "{%s/exim/paths}}\n"
+	    "dkim_canon = relaxed\n", commit, t, t, t, t);
+	return done(&b, rc, out);
+}

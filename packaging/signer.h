@@ -13,6 +13,9 @@
 #ifndef DK_SIGNER_H
 #define DK_SIGNER_H
 
+#include <stddef.h>
+
+#include "common/buf.h"
 #include "common/config.h"
 
 /* The instances' milter ports on 127.0.0.1. */
@@ -31,5 +34,24 @@ int	dk_signer_opendkim_unit(const struct dk_packaging_conf *pc,
 	    char **out);
 /* TABLE_DIR/postfix-milters.cf: the main.cf lines for both instances. */
 int	dk_signer_postfix_milters(char **out);
+
+/*
+ * rspamd and Exim (packaging.signers): one domain's lines from its active
+ * selectors (sel[0..n), RSA first), then the whole files.
+ * TABLE_DIR/rspamd/dkim_signing.conf, selectors.map, paths.map;
+ * TABLE_DIR/exim/selectors, paths (SEL@DOMAIN: path), dkim.conf; the keys under
+ * TABLE_DIR/SIGNER/keys/DOMAIN/.
+ */
+int	dk_signer_rspamd_domain(const struct dk_packaging_conf *pc,
+	    const char *domain, const char *const *sel, size_t n,
+	    struct dk_buf *conf, struct dk_buf *selmap,
+	    struct dk_buf *pathmap);
+int	dk_signer_rspamd_conf(const struct dk_packaging_conf *pc,
+	    const char *commit, const struct dk_buf *domains, char **out);
+int	dk_signer_exim_domain(const struct dk_packaging_conf *pc,
+	    const char *domain, const char *const *sel, size_t n,
+	    struct dk_buf *selectors, struct dk_buf *keys);
+int	dk_signer_exim_conf(const struct dk_packaging_conf *pc,
+	    const char *commit, char **out);
 
 #endif

@@ -611,7 +611,15 @@ static const struct {
 	    "'key_dirs' in packaging (expected one of: output, private_output, "
 	    "public_output, keep_builds, key_dir, table_dir, zone_dir, "
 	    "key_owner, key_group, mta_reload, dns_reload, sign_key, "
-	    "gnupg_home)" },
+	    "gnupg_home, signers, rspamd_user, rspamd_group, exim_user, "
+	    "exim_group)" },
+	{ "packaging:\n  signers: [opendkim, postfix]\n", "t.yaml:2:23: "
+	    "unknown signer 'postfix' (expected opendkim, rspamd or exim)" },
+	{ "packaging:\n  signers: [exim, exim]\n", "t.yaml:2:19: duplicate "
+	    "signer 'exim' in signers (first at line 2)" },
+	{ "packaging:\n  exim_user: \"Debian exim\"\n", "t.yaml:2:14: "
+	    "exim_user must be a user name ([A-Za-z_][A-Za-z0-9_-]*, at most "
+	    "32 characters), not the quoted string 'Debian exim'" },
 	{ "packaging:\n  gnupg_home: \"a%b\"\n", "t.yaml:2:15: gnupg_home "
 	    "must be a directory path on one line of printable ASCII without "
 	    "'%', not the quoted string 'a%b'" },
