@@ -290,6 +290,27 @@ table_line(struct dk_buf *kt, struct dk_buf *st, struct dk_buf *sub,
 	return 0;
 }
 
+/* rspamd's form of an Ed25519 key (keygen/raw.c), in a new buffer. */
+static int
+seed_copy(const char *pem, size_t pemlen, const char *path, char **out,
+    size_t *len)
+{
+	struct dk_key *key = NULL;
+	struct dk_buf b = { 0 };
+	int rc;
+
+	if ((rc = dk_key_load_pem(&key, pem, pemlen, path)) == 0)
+		rc = dk_key_ed25519_seed_b64(key, &b);
+	dk_key_free(key);
+	if (rc != 0) {
+		dk_buf_wipe(&b);
+		return -1;
+	}
+	*len = b.len;
+	*out = dk_buf_detach(&b);
+	return 0;
+}
+
 /*
  * The copies of a published key for rspamd and Exim, each 0600 and owned
  * by its signer's user: one file cannot be 0600 for three users, and
@@ -302,6 +323,7 @@ signer_keys(struct dk_render *r, const char *domain,
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	char path[2048], *copy;
+	size_t len;
 	int s, n;
 
 	for (s = DK_SIGNER_RSPAMD; s <= DK_SIGNER_EXIM; s++) {
@@ -315,12 +337,17 @@ signer_keys(struct dk_render *r, const char *domain,
 			    domain);
 			return -1;
 		}
-		if ((copy = malloc(pemlen)) == NULL) {
+		if (s == DK_SIGNER_RSPAMD && k->alg == DK_ALG_ED25519) {
+			if (seed_copy(pem, pemlen, path, &copy, &len) != 0)
+				return -1;
+		} else if ((copy = malloc(pemlen)) == NULL) {
 			dk_error_set("out of memory");
 			return -1;
+		} else {
+			memcpy(copy, pem, pemlen);
+			len = pemlen;
 		}
-		memcpy(copy, pem, pemlen);
-		if (add_data(r, 1, path, copy, pemlen, 0600,
+		if (add_data(r, 1, path, copy, len, 0600,
 		    s == DK_SIGNER_RSPAMD ? pc->rspamd_user : pc->exim_user,
 		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group,
 		    0) != 0)

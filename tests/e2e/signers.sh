@@ -6,8 +6,11 @@
 # from Debian's exim4-daemon-light, unpacked by scripts/setup.sh (exim4
 # and postfix conflict as packages), with a configuration of its own
 # that includes the installed exim/dkim.conf in its smtp transport,
-# delivers to an SMTP sink; each message carries a signature of every
-# active key, RSA and Ed25519, and dkimpy verifies each through NSD.
+# delivers to an SMTP sink; rspamd from Debian's package, on loopback
+# with directories of its own, includes the installed
+# rspamd/dkim_signing.conf and signs what rspamc hands it.  Each message
+# carries a signature of every active key, RSA and Ed25519, and dkimpy
+# verifies each through NSD.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
@@ -164,4 +167,54 @@ for d in $D1 $D2 $D3; do
 	check "Exim: $d signed with each active key ($(active "$d")), dkimpy passes" \
 	    same "$tmp/want" "$tmp/got"
 done
+# --- rspamd from Debian's package, on loopback with its own directories:
+# dkim_signing includes the installed rspamd/dkim_signing.conf; rspamc
+# hands it each message as from 127.0.0.1 (sign_local) and returns it
+# with the signatures (--mime)
+RS=$B/rspamd
+mkdir -p "$RS/local/local.d" "$RS/local/override.d" "$RS/run" "$RS/db" \
+    "$RS/log"
+chown _rspamd "$RS/run" "$RS/db" "$RS/log"
+P_RS=$(mail_free_port)
+for w in normal:$P_RS controller:$(mail_free_port) proxy:$(mail_free_port); do
+	echo "bind_socket = \"127.0.0.1:${w#*:}\"; count = 1;" \
+	    >"$RS/local/override.d/worker-${w%%:*}.inc"
+done
+echo 'type = "file"; level = "notice";' >"$RS/local/override.d/logging.inc"
+echo "dns { nameserver = [\"127.0.0.1:$NSD_PORT\"]; }" \
+    >"$RS/local/local.d/options.inc"
+cat >"$RS/local/local.d/dkim_signing.conf" <<EOF
+sign_local = true;
+allow_username_mismatch = true;
+use_esld = false;
+.include "$B/etc/rspamd/dkim_signing.conf"
+EOF
+rspamd -u _rspamd -g _rspamd --var="LOCAL_CONFDIR=$RS/local" \
+    --var="RUNDIR=$RS/run" --var="DBDIR=$RS/db" --var="LOGDIR=$RS/log" \
+    >"$RS/start.log" 2>&1 || bail "rspamd did not start"
+try=0
+while [ ! -s "$RS/run/rspamd.pid" ] && [ $try -lt 600 ]; do
+	try=$((try + 1))
+	sleep 0.1
+done
+MAIL_PIDS="$MAIL_PIDS $(cat "$RS/run/rspamd.pid")"
+try=0
+# the normal worker answers a scan once it has loaded its configuration
+until printf 'Subject: ping\r\n\r\n.\r\n' |
+    rspamc -h "127.0.0.1:$P_RS" -t 2 >/dev/null 2>&1; do
+	try=$((try + 1))
+	[ $try -lt 300 ] || bail "rspamd does not answer"
+	sleep 0.2
+done
+for d in $D1 $D2 $D3; do
+	printf 'From: sender@%s\r\nTo: rcpt@example.net\r\nSubject: rspamd %s\r\nDate: Mon, 21 Dec 2026 06:00:00 +0000\r\nMessage-ID: <rs.%s@%s>\r\n\r\nfrom %s through rspamd\r\n' \
+	    "$d" "$d" "$d" "$d" "$d" >"$tmp/rs.in"
+	rspamc -h "127.0.0.1:$P_RS" --mime -i 127.0.0.1 -F "sender@$d" \
+	    -r rcpt@example.net <"$tmp/rs.in" >"$tmp/rs.out" 2>&1
+	want "$d" >"$tmp/want"
+	verify "$tmp/rs.out" >"$tmp/got"
+	check "rspamd: $d signed with each active key ($(active "$d")), dkimpy passes" \
+	    same "$tmp/want" "$tmp/got"
+done
+
 echo "1..$n"
