@@ -96,6 +96,15 @@ static const char yaml_sub[] =
     "    subdomains: true\n"
     "  - name: example.org\n";
 
+static const char yaml_signers[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "    algorithms: [rsa, ed25519]\n"
+    "packaging:\n"
+    "  signers: [rspamd, exim]\n"
+    "  exim_user: Debian-exim\n"
+    "  exim_group: Debian-exim\n";
+
 static const char yaml_flags[] =
     "defaults:\n"
     "  ttl: 600\n"
@@ -675,6 +684,54 @@ test_render__signer(void **state)
 	dk_git_free(g);
 }
 
+/*
+ * signers: [rspamd, exim]: no OpenDKIM files, a copy of each key per
+ * signer owned by its user, rspamd's Ed25519 key as a base64 seed, and
+ * Exim's lookups naming both keys of the dual domain.
+ */
+static void
+test_render__signers(void **state)
+{
+	struct rcase c = cases[2];	/* dual signing */
+	const struct dk_rpm_file *f;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN];
+	struct dk_git *g;
+	size_t i;
+
+	c.yaml = yaml_signers;
+	g = make_repo(&c, id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	for (i = 0; i < r->npriv; i++)
+		if (strstr(r->priv[i].path, "KeyTable") != NULL ||
+		    strstr(r->priv[i].path, "opendkim") != NULL ||
+		    strncmp(r->priv[i].path, "/etc/dkim-keys/keys", 19) == 0)
+			fail_msg("%s without opendkim", r->priv[i].path);
+	f = find(r, "/rspamd/keys/example.com/e1.private");
+	assert_string_equal(f->owner, "_rspamd");
+	assert_int_equal(f->mode, 0600);
+	assert_int_equal(f->len, 45);	/* base64 of 32 bytes, newline */
+	assert_null(memchr(f->data, '-', f->len));
+	f = find(r, "/rspamd/keys/example.com/r1.private");
+	assert_true(has(f, "-----BEGIN "));
+	f = find(r, "/exim/keys/example.com/e1.private");
+	assert_string_equal(f->owner, "Debian-exim");
+	assert_true(has(f, "-----BEGIN "));
+	check_file(find(r, "/exim/selectors"), "example.com: r1 : e1\n");
+	check_file(find(r, "/exim/paths"), "r1@example.com: /etc/dkim-keys/"
+	    "exim/keys/example.com/r1.private\ne1@example.com: /etc/dkim-keys/"
+	    "exim/keys/example.com/e1.private\n");
+	f = find(r, "/rspamd/dkim_signing.conf");
+	assert_true(has(f, "domain {\n  \"example.com\" {\n    selectors [\n"
+	    "      { selector = \"r1\"; path = \"/etc/dkim-keys/rspamd/keys/"
+	    "example.com/r1.private\"; },\n      { selector = \"e1\"; path = "
+	    "\"/etc/dkim-keys/rspamd/keys/example.com/e1.private\"; },\n"
+	    "    ];\n  }\n}\n"));
+	check_file(find(r, "/rspamd/selectors.map"), "example.com r1\n");
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
 /* The %files section of a rendered spec, as a new string. */
 static char *
 files_section(const char *spec)
@@ -800,6 +857,7 @@ main(void)
 		cmocka_unit_test(test_render__table),
 		cmocka_unit_test(test_render__spec),
 		cmocka_unit_test(test_render__signer),
+		cmocka_unit_test(test_render__signers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
