@@ -258,8 +258,8 @@ signers(const struct dk_cfgctx *c, const struct dk_ynode *n, unsigned *out)
 	size_t i, s;
 
 	if (n->type != DK_Y_SEQ || n->n == 0)
-		return dk_cfg_wrong_type(c, "signers", n, "a non-empty sequence "
-		    "such as [opendkim] or [opendkim, rspamd, exim]");
+		return dk_cfg_wrong_type(c, "signers", n, "a non-empty "
+		    "sequence such as [opendkim] or [opendkim, rspamd, exim]");
 	for (i = 0; i < n->n; i++) {
 		it = n->items[i];
 		if (dk_cfg_scalar(c, "signers", it, "opendkim, rspamd or "

@@ -14,6 +14,7 @@
 #include "common/strlist.h"
 #include "keygen/key.h"
 #include "packaging/render.h"
+#include "packaging/render_int.h"
 #include "packaging/signer.h"
 #include "rotator/keys.h"
 #include "rotator/store.h"
@@ -88,8 +89,8 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 	return p;
 }
 
-static int
-add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
+int
+dk_render_add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
     const char *owner, const char *group)
 {
 	struct dk_rpm_file *f;
@@ -104,8 +105,8 @@ add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
 }
 
 /* A file whose contents are buf (kept by r). */
-static int
-add_data(struct dk_render *r, int private, const char *path, char *buf,
+int
+dk_render_add_data(struct dk_render *r, int private, const char *path, char *buf,
     size_t len, mode_t mode, const char *owner, const char *group,
     unsigned flags)
 {
@@ -124,25 +125,6 @@ add_data(struct dk_render *r, int private, const char *path, char *buf,
 	return 0;
 }
 
-/*
- * KeyTable and SigningTable: the single-table form, RSA keys only, for
- * one OpenDKIM as released (one SignatureAlgorithm, rsa-sha256 by
- * default: an Ed25519 key there would make every message of its domain
- * tempfail).  kt[]/st[]: one pair per algorithm, for the instance of
- * that algorithm (packaging/signer.h).
- */
-struct tables {
-	struct dk_buf	keytable;
-	struct dk_buf	signingtable;
-	struct dk_buf	kt[DK_ALG_COUNT];
-	struct dk_buf	st[DK_ALG_COUNT];
-	/* subdomains: the *@*.DOMAIN lines, after every exact one */
-	struct dk_buf	sub;
-	struct dk_buf	subst[DK_ALG_COUNT];
-	/* rspamd and Exim (packaging/signer.h) */
-	struct dk_buf	rs_conf, rs_sel, rs_path, ex_sel, ex_keys;
-	struct dk_buf	domains;	/* for %description */
-};
 
 /*
  * What render_domain needs of a domain, read and derived ahead on every
@@ -290,99 +272,6 @@ table_line(struct dk_buf *kt, struct dk_buf *st, struct dk_buf *sub,
 	return 0;
 }
 
-/* rspamd's form of an Ed25519 key (keygen/raw.c), in a new buffer. */
-static int
-seed_copy(const char *pem, size_t pemlen, const char *path, char **out,
-    size_t *len)
-{
-	struct dk_key *key = NULL;
-	struct dk_buf b = { 0 };
-	int rc;
-
-	if ((rc = dk_key_load_pem(&key, pem, pemlen, path)) == 0)
-		rc = dk_key_ed25519_seed_b64(key, &b);
-	dk_key_free(key);
-	if (rc != 0) {
-		dk_buf_wipe(&b);
-		return -1;
-	}
-	*len = b.len;
-	*out = dk_buf_detach(&b);
-	return 0;
-}
-
-/*
- * The copies of a published key for rspamd and Exim, each 0600 and owned
- * by its signer's user: one file cannot be 0600 for three users, and
- * group-readable keys would let every member of a shared group read
- * them.  TABLE_DIR/SIGNER/keys/DOMAIN/SEL.private.
- */
-static int
-signer_keys(struct dk_render *r, const char *domain,
-    const struct dk_keyinfo *k, const char *pem, size_t pemlen)
-{
-	const struct dk_packaging_conf *pc = &r->cfg->packaging;
-	char path[2048], *copy;
-	size_t len;
-	int s, n;
-
-	for (s = DK_SIGNER_RSPAMD; s <= DK_SIGNER_EXIM; s++) {
-		if (!(pc->signers & DK_SIGNER_BIT(s)))
-			continue;
-		n = snprintf(path, sizeof(path), "%s/%s/keys/%s/%s.private",
-		    pc->table_dir, dk_signer_name((enum dk_signer)s), domain,
-		    k->selector);
-		if (n < 0 || (size_t)n >= sizeof(path)) {
-			dk_error_set("path too long: '%s/%s'", pc->table_dir,
-			    domain);
-			return -1;
-		}
-		if (s == DK_SIGNER_RSPAMD && k->alg == DK_ALG_ED25519) {
-			if (seed_copy(pem, pemlen, path, &copy, &len) != 0)
-				return -1;
-		} else if ((copy = malloc(pemlen)) == NULL) {
-			dk_error_set("out of memory");
-			return -1;
-		} else {
-			memcpy(copy, pem, pemlen);
-			len = pemlen;
-		}
-		if (add_data(r, 1, path, copy, len, 0600,
-		    s == DK_SIGNER_RSPAMD ? pc->rspamd_user : pc->exim_user,
-		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group,
-		    0) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* The domain's directories of the rspamd and Exim key copies. */
-static int
-signer_dirs(struct dk_render *r, const char *domain)
-{
-	const struct dk_packaging_conf *pc = &r->cfg->packaging;
-	char path[2048];
-	int s, n;
-
-	for (s = DK_SIGNER_RSPAMD; s <= DK_SIGNER_EXIM; s++) {
-		if (!(pc->signers & DK_SIGNER_BIT(s)))
-			continue;
-		n = snprintf(path, sizeof(path), "%s/%s/keys%s%s",
-		    pc->table_dir, dk_signer_name((enum dk_signer)s),
-		    domain != NULL ? "/" : "", domain != NULL ? domain : "");
-		if (n < 0 || (size_t)n >= sizeof(path)) {
-			dk_error_set("path too long: '%s'", pc->table_dir);
-			return -1;
-		}
-		if (add_dir(r, 1, path, 0700,
-		    s == DK_SIGNER_RSPAMD ? pc->rspamd_user : pc->exim_user,
-		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group) !=
-		    0)
-			return -1;
-	}
-	return 0;
-}
-
 /* k's record in the zone and, when published, its key in the tables. */
 static int
 render_key(struct dk_render *r, const char *domain,
@@ -406,7 +295,7 @@ render_key(struct dk_render *r, const char *domain,
 	if (dk_record_zone(owner, dc->policy.ttl, value, k->selector, domain,
 	    &rr) != 0 || dk_buf_puts(zone, rr) != 0)
 		goto done;
-	if (pem != NULL && signer_keys(r, domain, k, pem, pemlen) != 0)
+	if (pem != NULL && dk_render_signer_keys(r, domain, k, pem, pemlen) != 0)
 		goto done;
 	if (pem != NULL && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
 		n = snprintf(path, sizeof(path), "%s/%s/%s.private",
@@ -416,7 +305,7 @@ render_key(struct dk_render *r, const char *domain,
 			    domain);
 			goto done;
 		}
-		rc = add_data(r, 1, path, pem, pemlen, 0600, pc->key_owner,
+		rc = dk_render_add_data(r, 1, path, pem, pemlen, 0600, pc->key_owner,
 		    pc->key_group, 0);
 		pem = NULL;
 		if (rc != 0)
@@ -437,38 +326,6 @@ done:
 	free(value);
 	free(rr);
 	return rc;
-}
-
-/*
- * The domain's lines in the rspamd and Exim files: its active keys,
- * RSA first (the order of the OpenDKIM instances).
- */
-static int
-signer_maps(struct dk_render *r, const struct dk_domain_conf *dc,
-    const struct dk_domain_keys *dk, struct tables *t)
-{
-	const struct dk_packaging_conf *pc = &r->cfg->packaging;
-	const struct dk_keyinfo *act[DK_ALG_COUNT] = { NULL };
-	const char *sel[DK_ALG_COUNT];
-	size_t i, n = 0;
-
-	for (i = 0; i < dk->n; i++)
-		if (dk->keys[i].state == DK_STATE_ACTIVE)
-			act[dk->keys[i].alg] = &dk->keys[i];
-	for (i = 0; i < DK_ALG_COUNT; i++)
-		if (act[i] != NULL)
-			sel[n++] = act[i]->selector;
-	if (n == 0)
-		return 0;
-	if ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_RSPAMD)) &&
-	    dk_signer_rspamd_domain(pc, dc->name, sel, n, &t->rs_conf,
-	    &t->rs_sel, &t->rs_path) != 0)
-		return -1;
-	if ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_EXIM)) &&
-	    dk_signer_exim_domain(pc, dc->name, sel, n, &t->ex_sel,
-	    &t->ex_keys) != 0)
-		return -1;
-	return 0;
 }
 
 static int
@@ -504,10 +361,10 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 			    dc->name);
 			rc = -1;
 		} else if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))
-			rc = add_dir(r, 1, path, 0700, pc->key_owner,
+			rc = dk_render_add_dir(r, 1, path, 0700, pc->key_owner,
 			    pc->key_group);
 		if (rc == 0)
-			rc = signer_dirs(r, dc->name);
+			rc = dk_render_signer_dirs(r, dc->name);
 		break;
 	}
 	for (i = 0; i < dk->n && rc == 0; i++) {
@@ -520,7 +377,7 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 	}
 	if (rc != 0 || nkeys == 0)
 		goto done;
-	if ((rc = signer_maps(r, dc, dk, t)) != 0)
+	if ((rc = dk_render_signer_maps(r, dc, dk, t)) != 0)
 		goto done;
 	rc = -1;
 	n = snprintf(path, sizeof(path), "%s/%s.zone", pc->zone_dir,
@@ -531,7 +388,7 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 		goto done;
 	}
 	len = zone.len;
-	if (add_data(r, 0, path, dk_buf_detach(&zone), len, 0644, NULL, NULL,
+	if (dk_render_add_data(r, 0, path, dk_buf_detach(&zone), len, 0644, NULL, NULL,
 	    DK_RPM_CONFIG) != 0)
 		goto done;
 	if (++r->ndomains <= DESC_DOMAINS &&
@@ -543,8 +400,8 @@ done:
 	return rc;
 }
 
-static int
-table(struct dk_render *r, const char *name, struct dk_buf *b,
+int
+dk_render_table(struct dk_render *r, const char *name, struct dk_buf *b,
     unsigned flags)
 {
 	char path[2048];
@@ -558,13 +415,13 @@ table(struct dk_render *r, const char *name, struct dk_buf *b,
 		    r->cfg->packaging.table_dir, name);
 		return -1;
 	}
-	return add_data(r, 1, path, dk_buf_detach(b), len, 0644, NULL, NULL,
+	return dk_render_add_data(r, 1, path, dk_buf_detach(b), len, 0644, NULL, NULL,
 	    flags);
 }
 
 /* A file of text made by a signer.c function (NULL: out of memory). */
-static int
-text(struct dk_render *r, const char *name, char *s, unsigned flags)
+int
+dk_render_text(struct dk_render *r, const char *name, char *s, unsigned flags)
 {
 	struct dk_buf b = { s, 0, 0 };
 
@@ -573,9 +430,9 @@ text(struct dk_render *r, const char *name, char *s, unsigned flags)
 	b.len = strlen(s);
 	b.cap = b.len + 1;
 	if (name[0] == '/')
-		return add_data(r, 1, name, dk_buf_detach(&b), b.len, 0644,
+		return dk_render_add_data(r, 1, name, dk_buf_detach(&b), b.len, 0644,
 		    NULL, NULL, flags);
-	return table(r, name, &b, flags);
+	return dk_render_table(r, name, &b, flags);
 }
 
 struct orphans {
@@ -592,24 +449,6 @@ orphan_dir(const char *name, bool is_dir, void *arg)
 	    dk_name_domain_check(name) != 0)
 		return 0;
 	return dk_strlist_add(&o->names, name) != 0 ? -1 : 0;
-}
-
-/* TABLE_DIR + sub, a directory of ours (0755 root) */
-static int
-add_sub(struct dk_render *r, const char *sub, char **unused)
-{
-	char path[2048];
-	int n;
-
-	(void)unused;
-	n = snprintf(path, sizeof(path), "%s%s", r->cfg->packaging.table_dir,
-	    sub);
-	if (n < 0 || (size_t)n >= sizeof(path)) {
-		dk_error_set("path too long: '%s%s'",
-		    r->cfg->packaging.table_dir, sub);
-		return -1;
-	}
-	return add_dir(r, 1, path, 0755, NULL, NULL);
 }
 
 static int
@@ -638,48 +477,21 @@ tables_begin(struct dk_render *r, struct tables *t)
 			return -1;
 	}
 	/* Directories first, owned by the packages. */
-	if (add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
+	if (dk_render_add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
 	    ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM)) &&
-	    add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
+	    dk_render_add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
 	    pc->key_group) != 0) ||
-	    add_dir(r, 0, pc->zone_dir, 0755, NULL, NULL) != 0)
+	    dk_render_add_dir(r, 0, pc->zone_dir, 0755, NULL, NULL) != 0)
 		return -1;
 	for (i = DK_SIGNER_RSPAMD; i <= DK_SIGNER_EXIM; i++) {
 		snprintf(name, sizeof(name), "/%s",
 		    dk_signer_name((enum dk_signer)i));
 		if ((pc->signers & DK_SIGNER_BIT(i)) &&
-		    add_sub(r, name, &s) != 0)
+		    dk_render_add_sub(r, name, &s) != 0)
 			return -1;
 	}
-	if (signer_dirs(r, NULL) != 0)
+	if (dk_render_signer_dirs(r, NULL) != 0)
 		return -1;
-	return 0;
-}
-
-/* The rspamd and Exim files, after every domain's lines. */
-static int
-signer_files(struct dk_render *r, struct tables *t)
-{
-	const struct dk_packaging_conf *pc = &r->cfg->packaging;
-	char *s;
-
-	if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_RSPAMD)) {
-		if (dk_signer_rspamd_conf(pc, r->commit, &t->rs_conf, &s) != 0 ||
-		    text(r, "rspamd/dkim_signing.conf", s, DK_RPM_CONFIG) != 0)
-			return -1;
-		if (table(r, "rspamd/selectors.map", &t->rs_sel,
-		    DK_RPM_CONFIG) != 0 ||
-		    table(r, "rspamd/paths.map", &t->rs_path,
-		    DK_RPM_CONFIG) != 0)
-			return -1;
-	}
-	if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_EXIM)) {
-		if (table(r, "exim/selectors", &t->ex_sel, DK_RPM_CONFIG) != 0 ||
-		    table(r, "exim/paths", &t->ex_keys, DK_RPM_CONFIG) != 0 ||
-		    dk_signer_exim_conf(pc, r->commit, &s) != 0 ||
-		    text(r, "exim/dkim.conf", s, DK_RPM_CONFIG) != 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -691,7 +503,7 @@ tables_end(struct dk_render *r, struct tables *t)
 	char name[64], *s;
 	int i, rc;
 
-	if (signer_files(r, t) != 0)
+	if (dk_render_signer_files(r, t) != 0)
 		return -1;
 	if (!(pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM)))
 		goto desc;
@@ -701,17 +513,17 @@ tables_end(struct dk_render *r, struct tables *t)
 		if (dk_buf_append(&t->st[i], t->subst[i].data,
 		    t->subst[i].len) != 0)
 			return -1;
-	if (table(r, "KeyTable", &t->keytable, DK_RPM_CONFIG) != 0 ||
-	    table(r, "SigningTable", &t->signingtable, DK_RPM_CONFIG) != 0)
+	if (dk_render_table(r, "KeyTable", &t->keytable, DK_RPM_CONFIG) != 0 ||
+	    dk_render_table(r, "SigningTable", &t->signingtable, DK_RPM_CONFIG) != 0)
 		return -1;
 	for (i = 0; i < DK_ALG_COUNT; i++) {
 		snprintf(name, sizeof(name), "KeyTable.%s",
 		    dk_alg_name((enum dk_alg)i));
-		if (table(r, name, &t->kt[i], DK_RPM_CONFIG) != 0)
+		if (dk_render_table(r, name, &t->kt[i], DK_RPM_CONFIG) != 0)
 			return -1;
 		snprintf(name, sizeof(name), "SigningTable.%s",
 		    dk_alg_name((enum dk_alg)i));
-		if (table(r, name, &t->st[i], DK_RPM_CONFIG) != 0)
+		if (dk_render_table(r, name, &t->st[i], DK_RPM_CONFIG) != 0)
 			return -1;
 	}
 	/* The admin sets InternalHosts there: kept on upgrade. */
@@ -719,13 +531,13 @@ tables_end(struct dk_render *r, struct tables *t)
 		snprintf(name, sizeof(name), "opendkim-%s.conf",
 		    dk_alg_name((enum dk_alg)i));
 		if (dk_signer_opendkim_conf(pc, (enum dk_alg)i, &s) != 0 ||
-		    text(r, name, s, DK_RPM_CONFIG | DK_RPM_NOREPLACE) != 0)
+		    dk_render_text(r, name, s, DK_RPM_CONFIG | DK_RPM_NOREPLACE) != 0)
 			return -1;
 	}
 	if (dk_signer_postfix_milters(&s) != 0 ||
-	    text(r, "postfix-milters.cf", s, DK_RPM_CONFIG) != 0 ||
+	    dk_render_text(r, "postfix-milters.cf", s, DK_RPM_CONFIG) != 0 ||
 	    dk_signer_opendkim_unit(pc, &s) != 0 ||
-	    text(r, DK_SIGNER_UNIT, s, 0) != 0)
+	    dk_render_text(r, DK_SIGNER_UNIT, s, 0) != 0)
 		return -1;
 desc:
 	rc = dk_buf_printf(&desc, "Domains (%zu):%s%s", r->ndomains,

@@ -226,7 +226,8 @@ dk_signer_exim_conf(const struct dk_packaging_conf *pc, const char *commit,
 	    "# lists it; every selector listed signs (a dual domain: both).\n"
 	    "dkim_domain = ${lookup{${lc:${domain:$h_from:}}}lsearch"
 	    "{%s/exim/selectors}{${lc:${domain:$h_from:}}}}\n"
-	    "dkim_selector = ${lookup{$dkim_domain}lsearch{%s/exim/selectors}}\n"
+	    "dkim_selector = ${lookup{$dkim_domain}lsearch"
+	    "{%s/exim/selectors}}\n"
 	    "dkim_private_key = ${lookup{$dkim_selector@$dkim_domain}lsearch"
 	    "{%s/exim/paths}}\n"
 	    "dkim_canon = relaxed\n", commit, t, t, t, t);
