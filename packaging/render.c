@@ -90,8 +90,8 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 }
 
 int
-dk_render_add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
-    const char *owner, const char *group)
+dk_render_add_dir(struct dk_render *r, int private, const char *path,
+    mode_t mode, const char *owner, const char *group)
 {
 	struct dk_rpm_file *f;
 
@@ -106,8 +106,8 @@ dk_render_add_dir(struct dk_render *r, int private, const char *path, mode_t mod
 
 /* A file whose contents are buf (kept by r). */
 int
-dk_render_add_data(struct dk_render *r, int private, const char *path, char *buf,
-    size_t len, mode_t mode, const char *owner, const char *group,
+dk_render_add_data(struct dk_render *r, int private, const char *path,
+    char *buf, size_t len, mode_t mode, const char *owner, const char *group,
     unsigned flags)
 {
 	struct dk_rpm_file *f;
@@ -295,7 +295,8 @@ render_key(struct dk_render *r, const char *domain,
 	if (dk_record_zone(owner, dc->policy.ttl, value, k->selector, domain,
 	    &rr) != 0 || dk_buf_puts(zone, rr) != 0)
 		goto done;
-	if (pem != NULL && dk_render_signer_keys(r, domain, k, pem, pemlen) != 0)
+	if (pem != NULL &&
+	    dk_render_signer_keys(r, domain, k, pem, pemlen) != 0)
 		goto done;
 	if (pem != NULL && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
 		n = snprintf(path, sizeof(path), "%s/%s/%s.private",
@@ -305,8 +306,8 @@ render_key(struct dk_render *r, const char *domain,
 			    domain);
 			goto done;
 		}
-		rc = dk_render_add_data(r, 1, path, pem, pemlen, 0600, pc->key_owner,
-		    pc->key_group, 0);
+		rc = dk_render_add_data(r, 1, path, pem, pemlen, 0600,
+		    pc->key_owner, pc->key_group, 0);
 		pem = NULL;
 		if (rc != 0)
 			goto done;
@@ -388,8 +389,8 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 		goto done;
 	}
 	len = zone.len;
-	if (dk_render_add_data(r, 0, path, dk_buf_detach(&zone), len, 0644, NULL, NULL,
-	    DK_RPM_CONFIG) != 0)
+	if (dk_render_add_data(r, 0, path, dk_buf_detach(&zone), len, 0644,
+	    NULL, NULL, DK_RPM_CONFIG) != 0)
 		goto done;
 	if (++r->ndomains <= DESC_DOMAINS &&
 	    dk_buf_printf(&t->domains, " %s", dc->name) != 0)
@@ -415,8 +416,8 @@ dk_render_table(struct dk_render *r, const char *name, struct dk_buf *b,
 		    r->cfg->packaging.table_dir, name);
 		return -1;
 	}
-	return dk_render_add_data(r, 1, path, dk_buf_detach(b), len, 0644, NULL, NULL,
-	    flags);
+	return dk_render_add_data(r, 1, path, dk_buf_detach(b), len, 0644,
+	    NULL, NULL, flags);
 }
 
 /* A file of text made by a signer.c function (NULL: out of memory). */
@@ -430,8 +431,8 @@ dk_render_text(struct dk_render *r, const char *name, char *s, unsigned flags)
 	b.len = strlen(s);
 	b.cap = b.len + 1;
 	if (name[0] == '/')
-		return dk_render_add_data(r, 1, name, dk_buf_detach(&b), b.len, 0644,
-		    NULL, NULL, flags);
+		return dk_render_add_data(r, 1, name, dk_buf_detach(&b),
+		    b.len, 0644, NULL, NULL, flags);
 	return dk_render_table(r, name, &b, flags);
 }
 
@@ -514,7 +515,8 @@ tables_end(struct dk_render *r, struct tables *t)
 		    t->subst[i].len) != 0)
 			return -1;
 	if (dk_render_table(r, "KeyTable", &t->keytable, DK_RPM_CONFIG) != 0 ||
-	    dk_render_table(r, "SigningTable", &t->signingtable, DK_RPM_CONFIG) != 0)
+	    dk_render_table(r, "SigningTable", &t->signingtable,
+	    DK_RPM_CONFIG) != 0)
 		return -1;
 	for (i = 0; i < DK_ALG_COUNT; i++) {
 		snprintf(name, sizeof(name), "KeyTable.%s",
@@ -531,7 +533,8 @@ tables_end(struct dk_render *r, struct tables *t)
 		snprintf(name, sizeof(name), "opendkim-%s.conf",
 		    dk_alg_name((enum dk_alg)i));
 		if (dk_signer_opendkim_conf(pc, (enum dk_alg)i, &s) != 0 ||
-		    dk_render_text(r, name, s, DK_RPM_CONFIG | DK_RPM_NOREPLACE) != 0)
+		    dk_render_text(r, name, s, DK_RPM_CONFIG |
+		    DK_RPM_NOREPLACE) != 0)
 			return -1;
 	}
 	if (dk_signer_postfix_milters(&s) != 0 ||

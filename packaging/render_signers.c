@@ -184,7 +184,8 @@ dk_render_signer_files(struct dk_render *r, struct tables *t)
 	if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_EXIM)) {
 		if (dk_render_table(r, "exim/selectors", &t->ex_sel,
 		    DK_RPM_CONFIG) != 0 ||
-		    dk_render_table(r, "exim/paths", &t->ex_keys, DK_RPM_CONFIG) != 0 ||
+		    dk_render_table(r, "exim/paths", &t->ex_keys,
+		    DK_RPM_CONFIG) != 0 ||
 		    dk_signer_exim_conf(pc, r->commit, &s) != 0 ||
 		    dk_render_text(r, "exim/dkim.conf", s, DK_RPM_CONFIG) != 0)
 			return -1;
