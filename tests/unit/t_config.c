@@ -114,6 +114,9 @@ test_config__defaults(void **state)
 	    "systemctl try-reload-or-restart opendkim.service "
 	    "'opendkim@*.service'");
 	assert_string_equal(d.packaging.dns_reload, "rndc reload");
+	assert_int_equal(d.packaging.signers, DK_SIGNER_BIT(DK_SIGNER_OPENDKIM));
+	assert_string_equal(d.packaging.rspamd_user, "_rspamd");
+	assert_string_equal(d.packaging.exim_user, "exim");
 	assert_string_equal(d.packaging.sign_key, "");
 
 	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
