@@ -22,6 +22,15 @@ enum dk_alg {
 #define DK_RSA_MIN_BITS	1024
 #define DK_RSA_MAX_BITS	4096
 
+/* The DKIM signers the private package serves (packaging.signers). */
+enum dk_signer {
+	DK_SIGNER_OPENDKIM = 0,
+	DK_SIGNER_RSPAMD = 1,
+	DK_SIGNER_EXIM = 2
+};
+#define DK_SIGNER_COUNT	3
+#define DK_SIGNER_BIT(s)	(1u << (s))
+
 /* The lifecycle knobs; the defaults block and every domain have one. */
 struct dk_policy {
 	unsigned	algorithms;	/* DK_ALG_BIT() set */
@@ -34,6 +43,11 @@ struct dk_policy {
 	unsigned	ttl;		/* seconds */
 	bool		restrict_email;	/* s=email */
 	bool		testmode;	/* t=y */
+	/*
+	 * Sign mail from any subdomain with this domain's keys (d= this
+	 * domain): a SigningTable pattern *@*.DOMAIN.
+	 */
+	bool		subdomains;
 };
 
 struct dk_domain_conf {
@@ -89,6 +103,13 @@ struct dk_packaging_conf {
 	char	*sign_key;	/* "" = unsigned */
 	/* GnuPG home, relative to the repository; "" = $GNUPGHOME, ~/.gnupg */
 	char	*gnupg_home;
+	/* DK_SIGNER_BIT() set: what the private package is made for */
+	unsigned signers;
+	/* owners of the rspamd and Exim copies of the keys, as key_owner */
+	char	*rspamd_user;
+	char	*rspamd_group;
+	char	*exim_user;
+	char	*exim_group;
 };
 
 struct dk_config {
@@ -144,6 +165,7 @@ int	dk_config_template(const char *const *, size_t, const char *sign_key,
 	    const char *gnupg_home, char **);
 
 const char	*dk_alg_name(enum dk_alg);	/* "rsa", "ed25519" */
+const char	*dk_signer_name(enum dk_signer);	/* "opendkim", ... */
 int		 dk_alg_parse(const char *, enum dk_alg *);
 /* Selector suffix for multi-algorithm domains: 'r', 'e'. */
 char		 dk_alg_suffix(enum dk_alg);

@@ -60,6 +60,13 @@ enum dk_alg	 dk_key_alg(const struct dk_key *);
 int		 dk_key_bits(const struct dk_key *);	/* 256 for Ed25519 */
 /* The p= value: base64 SubjectPublicKeyInfo (RSA), raw key (Ed25519). */
 int		 dk_key_public_b64(const struct dk_key *, char **);
+/*
+ * An Ed25519 key as rspamd reads it: the base64 of its 32-byte seed and a
+ * newline, appended to out (a secret: release out with dk_buf_wipe()).
+ * keygen/raw.c.
+ */
+int		 dk_key_ed25519_seed_b64(const struct dk_key *,
+		    struct dk_buf *out);
 
 struct dk_record_opts {
 	bool	restrict_email;	/* s=email */

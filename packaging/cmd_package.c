@@ -245,6 +245,10 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	pkg.packager = r->cfg->git_author;
 	pkg.description = r->description;
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
+	if (private && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
+		pkg.pre_user = pc->key_owner;
+		pkg.pre_group = pc->key_group;
+	}
 	pkg.time = r->time;
 	pkg.rpm_mode = private ? 0640 : 0644;
 	pkg.compress = pc->compress;

@@ -51,6 +51,9 @@
 				   as .rpmsave and ours installed.  Never
 				   "noreplace": keys and tables must be
 				   replaced on upgrade. */
+#define DK_RPM_NOREPLACE 0x4	/* with DK_RPM_CONFIG: %config(noreplace),
+				   for a file the admin edits (a signer's
+				   configuration), never keys or tables */
 
 struct dk_rpm_file {
 	/*
@@ -76,6 +79,7 @@ struct dk_rpm_file {
  *   @DKIMROT_VERSION@ the version of this program
  *   @DESCRIPTION@     description below (may be empty)
  *   @URL@             a whole "URL:" line, or nothing
+ *   @PRE@             a whole %pre section making pre_user, or nothing
  *   @POST@            a whole %post section running post, or nothing
  *   @POSTUN@          a whole %postun section running post on erase
  *                     (not on upgrade), or nothing
@@ -102,6 +106,14 @@ struct dk_rpm_pkg {
 	 * The same command runs from %postun when the package is erased.
 	 */
 	const char	*post;
+	/*
+	 * The user and group that own the package's keys: %pre creates
+	 * them (useradd -r, groupadd -r) when missing, or fails the
+	 * install, rather than let rpm give the files to root where the
+	 * signer cannot read them.  NULL = no %pre.
+	 */
+	const char	*pre_user;
+	const char	*pre_group;
 	time_t		 time;		/* commit time: SOURCE_DATE_EPOCH */
 	mode_t		 rpm_mode;	/* mode of the .rpm written; 0 = 0644.
 					   Use 0640/0600 for private keys. */

@@ -38,6 +38,7 @@ assert_policy_equal(const struct dk_policy *a, const struct dk_policy *b)
 	assert_int_equal(a->ttl, b->ttl);
 	assert_int_equal(a->restrict_email, b->restrict_email);
 	assert_int_equal(a->testmode, b->testmode);
+	assert_int_equal(a->subdomains, b->subdomains);
 }
 
 /* Everything but the domains and the file name equals the defaults. */
@@ -113,8 +114,12 @@ test_config__defaults(void **state)
 	assert_string_equal(d.packaging.key_owner, "opendkim");
 	assert_string_equal(d.packaging.key_group, "opendkim");
 	assert_string_equal(d.packaging.mta_reload,
-	    "systemctl try-reload-or-restart opendkim.service");
+	    "systemctl try-reload-or-restart opendkim.service "
+	    "'opendkim@*.service'");
 	assert_string_equal(d.packaging.dns_reload, "rndc reload");
+	assert_int_equal(d.packaging.signers, DK_SIGNER_BIT(DK_SIGNER_OPENDKIM));
+	assert_string_equal(d.packaging.rspamd_user, "_rspamd");
+	assert_string_equal(d.packaging.exim_user, "exim");
 	assert_string_equal(d.packaging.sign_key, "");
 
 	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
@@ -153,6 +158,7 @@ static const char full[] =
     "    ttl: 2147483647\n"
     "    restrict: false\n"
     "    testmode: false\n"
+    "    subdomains: true\n"
     "dns:\n"
     "  verify: true\n"
     "  nameservers: [\"192.0.2.53\", \"127.0.0.2:5353\", \"2001:db8::53\",\n"
@@ -261,6 +267,8 @@ test_config__full(void **state)
 	assert_int_equal(d->policy.ttl, 2147483647u);
 	assert_false(d->policy.restrict_email);
 	assert_false(d->policy.testmode);
+	assert_true(d->policy.subdomains);
+	assert_false(c->domains[0].policy.subdomains);
 	assert_full_rest(c);
 	dk_config_free(c);
 }
@@ -450,7 +458,7 @@ test_config__load(void **state)
 }
 
 #define ALGS	"algorithms, rsa_bits, rotate_every, publish_lead, min_age, " \
-		"drain, keep_published, ttl, restrict, testmode"
+		"drain, keep_published, ttl, restrict, testmode, subdomains"
 #define SYSMSG	", which the package would own and re-mode: use a " \
 		"dedicated subdirectory such as "
 #define DIRMSG	" must be an absolute path of letters, digits and / . _ + - " \
@@ -613,7 +621,8 @@ static const struct {
 	    "'key_dirs' in packaging (expected one of: output, private_output, "
 	    "public_output, keep_builds, compression, formats, key_dir, "
 	    "table_dir, zone_dir, key_owner, key_group, mta_reload, "
-	    "dns_reload, sign_key, gnupg_home)" },
+	    "dns_reload, sign_key, gnupg_home, signers, rspamd_user, "
+	    "rspamd_group, exim_user, exim_group)" },
 	{ "packaging:\n  compression: bzip2\n", "t.yaml:2:16: compression "
 	    "must be one of gzip, xz, zstd, not 'bzip2'" },
 	{ "packaging:\n  formats: [deb]\n", "t.yaml:2:12: formats must be "
@@ -625,6 +634,13 @@ static const struct {
 	    "format 'rpm' in formats" },
 	{ "packaging:\n  compression: [xz]\n", "t.yaml:2:16: compression: "
 	    "expected one of gzip, xz, zstd, found a sequence" },
+	{ "packaging:\n  signers: [opendkim, postfix]\n", "t.yaml:2:23: "
+	    "unknown signer 'postfix' (expected opendkim, rspamd or exim)" },
+	{ "packaging:\n  signers: [exim, exim]\n", "t.yaml:2:19: duplicate "
+	    "signer 'exim' in signers (first at line 2)" },
+	{ "packaging:\n  exim_user: \"Debian exim\"\n", "t.yaml:2:14: "
+	    "exim_user must be a user name ([A-Za-z_][A-Za-z0-9_-]*, at most "
+	    "32 characters), not the quoted string 'Debian exim'" },
 	{ "packaging:\n  gnupg_home: \"a%b\"\n", "t.yaml:2:15: gnupg_home "
 	    "must be a directory path on one line of printable ASCII without "
 	    "'%', not the quoted string 'a%b'" },
