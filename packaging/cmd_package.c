@@ -24,6 +24,7 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "packaging/ledger.h"
 #include "packaging/output.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
@@ -58,75 +59,205 @@ usage(FILE *f)
 	fputs(DK_VAULT_HELP, f);
 }
 
-/* Both packages of this version exist and name this commit. */
+/*
+ * The build ledger of this run (packaging/ledger.h), and what it calls
+ * the two repositories: their real paths, so that --output and
+ * packaging.output naming one directory two ways agree.
+ */
+struct builds {
+	struct dk_ledger	 l;
+	const char		*repo;		/* the work tree */
+	char			 stage[PATH_MAX];	/* in the vault */
+	char			 kpriv[PATH_MAX];
+	char			 kpub[PATH_MAX];
+	/* For accept() and gone() during one dk_repo_update_opts(). */
+	const char		*dir;
+	const char		*key;
+	int			 pruned;
+};
+
+static const char *
+key_of(const struct builds *lb, const char *name)
+{
+	return strcmp(name, DK_PKG_PRIVATE) == 0 ? lb->kpriv : lb->kpub;
+}
+
 static int
-built(const struct dk_output *o, const struct dk_render *r)
+file_of(char *buf, size_t size, const char *name, size_t version)
+{
+	int n;
+
+	n = snprintf(buf, size, "%s-%zu-1.noarch.rpm", name, version);
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("path too long: '%s'", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An output made before the ledger (packages there, no ledger yet):
+ * the packages whose VCS tag names a commit we hold, the rule of those
+ * versions, are adopted once, with one warning; from then on only what
+ * dkimrot builds counts.  Anyone who could plant a package before this
+ * first run could have replaced one of ours with it just as well, so
+ * this trusts nothing the old output did not already trust.
+ */
+static int
+adopt(struct dk_git *g, const struct dk_output *o, struct builds *lb)
 {
 	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8], sum[DK_SHA256_HEX];
+	const char *dir;
+	struct dirent *de;
+	char *data;
+	size_t i, v, len, adopted = 0;
+	DIR *d;
+	int rc;
+
+	for (i = 0; i < 2; i++) {
+		dir = dk_output_pkg_dir(o, names[i]);
+		if ((d = opendir(dir)) == NULL) {
+			dk_error_set_errno(errno, "cannot read repository "
+			    "'%s'", dir);
+			return -1;
+		}
+		rc = 0;
+		while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+			if ((v = dk_output_rpm_version(de->d_name,
+			    names[i])) == 0 || dk_path_join(path, sizeof(path),
+			    dir, de->d_name) != 0 ||
+			    dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
+				continue;
+			if ((rc = dk_git_has_commit(g, vcs)) != 1) {
+				rc = rc == -1 ? -1 : 0;
+				continue;
+			}
+			data = NULL;
+			if ((rc = dk_tree_read(dir, de->d_name, DK_PKG_MAX,
+			    &data, &len)) == 0 &&
+			    (rc = dk_repo_sha256(data, len, sum)) == 0 &&
+			    (rc = dk_ledger_set(&lb->l, key_of(lb, names[i]),
+			    names[i], v, vcs, sum)) == 0)
+				adopted++;
+			if (data != NULL)
+				dk_ledger_bytes_free(data, len);
+			/* Not a commit id as we write them: not adopted. */
+			if (rc == DK_EUSAGE || rc == DK_ENOTFOUND)
+				rc = 0;
+		}
+		if (rc == 0 && errno != 0) {
+			dk_error_set_errno(errno, "cannot read repository "
+			    "'%s'", dir);
+			rc = -1;
+		}
+		closedir(d);
+		if (rc != 0)
+			return -1;
+	}
+	if (dk_ledger_save(&lb->l, lb->repo) != 0)
+		return -1;
+	if (adopted > 0)
+		dk_log_warn("no build ledger yet: adopted %zu packages already "
+		    "in the output; from now on only packages dkimrot builds "
+		    "are indexed", adopted);
+	return 0;
+}
+
+/* The ledger (adopting an older output) and the stage, made empty. */
+static int
+builds_open(struct dk_git *g, const struct dk_output *o, struct builds *lb)
+{
+	int rc;
+
+	lb->repo = dk_git_workdir(g);
+	if (realpath(o->priv, lb->kpriv) == NULL) {
+		dk_error_set_errno(errno, "cannot use repository '%s'",
+		    o->priv);
+		return -1;
+	}
+	if (realpath(o->pub, lb->kpub) == NULL) {
+		dk_error_set_errno(errno, "cannot use repository '%s'",
+		    o->pub);
+		return -1;
+	}
+	if (dk_path_join(lb->stage, sizeof(lb->stage), lb->repo,
+	    ".git/dkimrot-stage") != 0)
+		return -1;
+	/* Debris of a killed run. */
+	dk_dir_remove(lb->stage);
+	if (mkdir(lb->stage, 0700) == -1) {
+		dk_error_set_errno(errno, "cannot create '%s'", lb->stage);
+		return -1;
+	}
+	if ((rc = dk_ledger_load(&lb->l, lb->repo)) == DK_ENOTFOUND)
+		return adopt(g, o, lb);
+	return rc;
+}
+
+static void
+builds_close(struct builds *lb)
+{
+	if (lb->stage[0] != '\0')
+		dk_dir_remove(lb->stage);
+	dk_ledger_dispose(&lb->l);
+}
+
+/*
+ * Both packages of this version are in the ledger as builds of this
+ * commit, and their bytes on disk are still the ones dkimrot wrote.
+ */
+static int
+built(const struct dk_output *o, const struct builds *lb,
+    const struct dk_render *r)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	const struct dk_build *b;
+	char file[PATH_MAX];
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (dk_output_rpm_path(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), names[i], r->version) !=
-		    0 || access(path, R_OK) != 0)
-			return 0;
-		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0 ||
-		    strcmp(vcs, r->commit) != 0)
+		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
+		    (b = dk_ledger_find(&lb->l, key_of(lb, names[i]),
+		    file)) == NULL || strcmp(b->commit, r->commit) != 0 ||
+		    dk_ledger_verify(&lb->l, dk_output_pkg_dir(o, names[i]),
+		    file, NULL, NULL, NULL) != DK_BUILD_OURS)
 			return 0;
 	}
 	return 1;
 }
 
-/* For dk_repo_update_opts(): the VCS tag names a commit we hold. */
+/*
+ * For dk_repo_update_opts(): only a package of the ledger whose bytes
+ * (sha256, of the very bytes indexed) are the ones dkimrot wrote.
+ */
 static int
-known(const char *vcs, void *arg)
+accept(const char *file, const char *sha256, void *arg)
 {
-	return dk_git_has_commit(arg, vcs);
+	struct builds *lb = arg;
+	const struct dk_build *b;
+
+	if ((b = dk_ledger_find(&lb->l, lb->key, file)) == NULL) {
+		dk_log_warn("not indexing '%s/%s': dkimrot did not build it "
+		    "(it is not in the build ledger)", lb->dir, file);
+		return 0;
+	}
+	if (strcmp(b->sha256, sha256) != 0) {
+		dk_log_warn("not indexing '%s/%s': its bytes changed since "
+		    "dkimrot built it (the SHA-256 is not the build ledger's)",
+		    lb->dir, file);
+		return 0;
+	}
+	return 1;
 }
 
-struct versions {
-	size_t	highest;	/* of our packages in either repository */
-	size_t	same;		/* this commit's, 0 if not built */
-};
-
-/* Our packages of name in dir: their highest version, this commit's. */
-static int
-scan_versions(struct dk_git *g, const char *dir, const char *name,
-    const char *commit, struct versions *v)
+/* For dk_repo_update_opts(): a build pruned leaves the ledger. */
+static void
+gone(const char *file, void *arg)
 {
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
-	struct dirent *de;
-	size_t n;
-	DIR *d;
-	int rc = 0;
+	struct builds *lb = arg;
 
-	if ((d = opendir(dir)) == NULL) {
-		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
-		return -1;
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if ((n = dk_output_rpm_version(de->d_name, name)) == 0 ||
-		    dk_path_join(path, sizeof(path), dir, de->d_name) != 0 ||
-		    dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
-			continue;
-		/* A foreign file decides nothing (dk_repo_update_opts). */
-		if ((rc = dk_git_has_commit(g, vcs)) == -1)
-			break;
-		if (rc == 0)
-			continue;
-		rc = 0;
-		if (n > v->highest)
-			v->highest = n;
-		if (strcmp(vcs, commit) == 0 && n > v->same)
-			v->same = n;
-	}
-	if (rc == 0 && errno != 0) {
-		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
-		rc = -1;
-	}
-	closedir(d);
-	return rc;
+	lb->pruned |= dk_ledger_remove(&lb->l, lb->key, file);
 }
 
 /*
@@ -136,53 +267,70 @@ scan_versions(struct dk_git *g, const char *dir, const char *name,
  * rewrite (git reset, a rebase) it counts again from lower down, and a
  * 'revoke' built as version N would lose to the abandoned history's N+1
  * still in the repository: the revocation would reach no server.  So a
- * new commit gets max(count, highest version there + 1), and a commit
- * already there keeps its version, so that building it again gives the
+ * new commit gets max(count, highest version built + 1), and a commit
+ * already built keeps its version, so that building it again gives the
  * same bytes (and never a second version of one commit).
+ *
+ * "Built" is the build ledger's word: a planted file (whatever its name
+ * and VCS tag) decides nothing.  A line whose file changed or went
+ * still counts: dkimrot built that version, and a client may hold it.
  */
-static int
-pick_version(struct dk_git *g, const struct dk_output *o,
-    struct dk_render *r)
+static void
+pick_version(const struct builds *lb, struct dk_render *r)
 {
-	struct versions v = { 0, 0 };
+	const struct dk_build *b;
+	size_t i, highest = 0, same = 0;
 
-	if (scan_versions(g, o->priv, DK_PKG_PRIVATE, r->commit, &v) != 0 ||
-	    scan_versions(g, o->pub, DK_PKG_PUBLIC, r->commit, &v) != 0)
-		return -1;
-	if (v.same != 0) {
-		r->version = v.same;
-		return 0;
+	for (i = 0; i < lb->l.n; i++) {
+		b = &lb->l.b[i];
+		if (strcmp(b->dir, key_of(lb, b->name)) != 0)
+			continue;
+		if (b->version > highest)
+			highest = b->version;
+		if (strcmp(b->commit, r->commit) == 0 && b->version > same)
+			same = b->version;
 	}
-	if (v.highest >= r->version) {
+	if (same != 0) {
+		r->version = same;
+		return;
+	}
+	if (highest >= r->version) {
 		dk_log_info("commit %.12s: its count %zu is not above version "
 		    "%zu already built (history rewritten); it becomes version "
-		    "%zu", r->commit, r->version, v.highest, v.highest + 1);
-		r->version = v.highest + 1;
+		    "%zu", r->commit, r->version, highest, highest + 1);
+		r->version = highest + 1;
 	}
-	return 0;
 }
 
 /*
  * NAME-VERSION of another commit (a planted file, another repository's
  * build) is never replaced: a client holding that version would never
- * see ours.  Loudly refused instead.
+ * see ours.  Loudly refused instead.  A file the ledger says is this
+ * commit's build is replaced (its bytes changed, or a run died while
+ * writing it): the build repairs it.
  */
 static int
-collision(const struct dk_output *o, const struct dk_render *r)
+collision(const struct dk_output *o, const struct builds *lb,
+    const struct dk_render *r)
 {
 	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	char path[PATH_MAX], file[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	const struct dk_build *b;
+	struct stat st;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (dk_output_rpm_path(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), names[i], r->version) != 0)
+		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
+		    dk_path_join(path, sizeof(path),
+		    dk_output_pkg_dir(o, names[i]), file) != 0)
 			return -1;
-		if (access(path, F_OK) != 0)
+		if (lstat(path, &st) == -1)
 			continue;
-		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) == 0 &&
-		    strcmp(vcs, r->commit) == 0)
+		if ((b = dk_ledger_find(&lb->l, key_of(lb, names[i]),
+		    file)) != NULL && strcmp(b->commit, r->commit) == 0)
 			continue;
+		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
+			vcs[0] = '\0';
 		dk_error_set("refusing to replace '%s': it is not a build of "
 		    "commit %.12s (VCS '%s'); move it away", path, r->commit,
 		    vcs[0] != '\0' ? vcs : "unreadable");
@@ -191,12 +339,14 @@ collision(const struct dk_output *o, const struct dk_render *r)
 	return 0;
 }
 
+/*
+ * Into dir, the vault's stage: what gpg signs there nobody else can
+ * write (packaging/sign.c).
+ */
 static int
 build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const char *tmpl, const char *name, int private,
-    const struct dk_output *o)
+    const char *tmpl, const char *name, int private, const char *dir)
 {
-	const char *dir = dk_output_pkg_dir(o, name);
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_rpm_pkg pkg;
 	char version[32], *out = NULL;
@@ -231,7 +381,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
  */
 static int
 build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const struct dk_output *dir)
+    const char *dir)
 {
 	pid_t pid;
 	int rc, status;
@@ -267,9 +417,58 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
 	return 0;
 }
 
-/* Each repository's metadata (repomd.xml signed by s). */
+/*
+ * The two packages built in the stage into their repositories.  The
+ * ledger learns their checksums first, so that a run killed in between
+ * leaves a file the ledger calls this commit's but "changed" (or none):
+ * left out, and the next run rebuilds it in place, the commit being
+ * built per the ledger at that version.  The other order would leave a
+ * file the ledger does not know at a version it does not count, and
+ * the next build would have to refuse it as a stranger's.
+ */
 static int
-index_both(struct dk_git *g, const struct dk_output *o,
+publish(const struct dk_output *o, struct builds *lb,
+    const struct dk_render *r)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	char file[PATH_MAX], path[PATH_MAX], sum[DK_SHA256_HEX];
+	char *data[2] = { NULL, NULL };
+	size_t i, len[2];
+	int rc = -1;
+
+	for (i = 0; i < 2; i++) {
+		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
+		    dk_path_join(path, sizeof(path), lb->stage, file) != 0 ||
+		    dk_file_read(path, DK_PKG_MAX, &data[i], &len[i]) != 0 ||
+		    dk_repo_sha256(data[i], len[i], sum) != 0 ||
+		    dk_ledger_set(&lb->l, key_of(lb, names[i]), names[i],
+		    r->version, r->commit, sum) != 0)
+			goto done;
+	}
+	if (dk_ledger_save(&lb->l, lb->repo) != 0)
+		goto done;
+	for (i = 0; i < 2; i++) {
+		if (dk_output_rpm_path(path, sizeof(path),
+		    dk_output_pkg_dir(o, names[i]), names[i], r->version) !=
+		    0 || dk_file_replace(path, data[i], len[i], i == 0 ?
+		    0640 : 0644) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	for (i = 0; i < 2; i++)
+		if (data[i] != NULL)
+			dk_ledger_bytes_free(data[i], len[i]);
+	return rc;
+}
+
+/*
+ * Each repository's metadata (repomd.xml signed by s): the packages of
+ * the ledger only; the lines of builds pruned go, written after the
+ * metadata no longer names them.
+ */
+static int
+index_both(const struct dk_output *o, struct builds *lb,
     const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s)
 {
 	struct dk_repo_opts ro;
@@ -277,18 +476,26 @@ index_both(struct dk_git *g, const struct dk_output *o,
 
 	memset(&ro, 0, sizeof(ro));
 	ro.keep_builds = pc->keep_builds;
-	ro.known = known;
-	ro.arg = g;
+	ro.accept = accept;
+	ro.pruned = gone;
+	ro.arg = lb;
 	ro.signer = s;
 	ro.name = DK_PKG_PRIVATE;
 	ro.mode = 0640;
-	if ((rc = dk_repo_update_opts(o->priv, &ro)) != 0)
-		return rc;
-	ro.name = DK_PKG_PUBLIC;
-	ro.mode = 0644;
-	if ((rc = dk_repo_update_opts(o->pub, &ro)) != 0)
-		return rc;
-	return 0;
+	lb->pruned = 0;
+	lb->dir = o->priv;
+	lb->key = lb->kpriv;
+	if ((rc = dk_repo_update_opts(o->priv, &ro)) == 0) {
+		ro.name = DK_PKG_PUBLIC;
+		ro.mode = 0644;
+		lb->dir = o->pub;
+		lb->key = lb->kpub;
+		rc = dk_repo_update_opts(o->pub, &ro);
+	}
+	/* What was pruned is gone, whatever happened after. */
+	if (lb->pruned && dk_ledger_save(&lb->l, lb->repo) != 0)
+		return -1;
+	return rc;
 }
 
 /*
@@ -298,13 +505,14 @@ index_both(struct dk_git *g, const struct dk_output *o,
  * written again.
  */
 static int
-sign_both(const struct dk_output *o, const struct dk_gpg_signer *s,
-    int *changed)
+sign_both(const struct dk_output *o, struct builds *lb,
+    const struct dk_gpg_signer *s, int *changed)
 {
 	int a, b;
 
-	if (dk_sign_dir(o->priv, s, &a) != 0 ||
-	    dk_sign_dir(o->pub, s, &b) != 0)
+	if (dk_sign_dir(o->priv, lb->kpriv, s, &lb->l, lb->repo, lb->stage,
+	    &a) != 0 || dk_sign_dir(o->pub, lb->kpub, s, &lb->l, lb->repo,
+	    lb->stage, &b) != 0)
 		return -1;
 	*changed = a || b;
 	return 0;
@@ -317,10 +525,12 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	struct dk_gpg_signer signer;
 	struct dk_render *r = NULL;
 	struct dk_output o;
+	struct builds lb;
 	char id[DK_GIT_ID_LEN], path[PATH_MAX];
 	int rc, resigned = 0;
 
 	memset(&signer, 0, sizeof(signer));
+	memset(&lb, 0, sizeof(lb));
 	if ((rc = dk_git_resolve(g, rev, id)) != 0)
 		return rc;
 	if ((rc = dk_render_commit(g, id, &r)) != 0)
@@ -331,11 +541,12 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		goto done;
 	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
 	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
-	    (rc = pick_version(g, &o, r)) != 0)
+	    (rc = builds_open(g, &o, &lb)) != 0)
 		goto done;
-	if (built(&o, r)) {
+	pick_version(&lb, r);
+	if (built(&o, &lb, r)) {
 		/* The key may have changed since: kept builds follow it. */
-		if ((rc = sign_both(&o, &signer, &resigned)) != 0)
+		if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 			goto done;
 		if (!resigned && dk_output_indexed(&o, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
@@ -345,11 +556,12 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
-		rc = index_both(g, &o, pc, &signer);
+		rc = index_both(&o, &lb, pc, &signer);
 		goto stamp;
 	}
-	if ((rc = collision(&o, r)) != 0 ||
-	    (rc = build_both(r, &signer, &o)) != 0)
+	if ((rc = collision(&o, &lb, r)) != 0 ||
+	    (rc = build_both(r, &signer, lb.stage)) != 0 ||
+	    (rc = publish(&o, &lb, r)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
@@ -360,14 +572,15 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	    r->version)) != 0)
 		goto done;
 	printf("%s\n", path);
-	if ((rc = sign_both(&o, &signer, &resigned)) != 0)
+	if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 		goto done;
-	rc = index_both(g, &o, pc, &signer);
+	rc = index_both(&o, &lb, pc, &signer);
 stamp:
 	/* What rotate compares HEAD with (output.h). */
 	if (rc == 0 && opt_out == NULL)
 		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
+	builds_close(&lb);
 	dk_gpg_signer_dispose(&signer);
 	dk_render_free(r);
 	return rc;
