@@ -70,7 +70,7 @@ struct builds {
 	char			 stage[PATH_MAX];	/* in the vault */
 	char			 kpriv[PATH_MAX];
 	char			 kpub[PATH_MAX];
-	/* For accept() and gone() during one dk_repo_update_opts(). */
+	/* For vouched() and gone() during one dk_repo_update_opts(). */
 	const char		*dir;
 	const char		*key;
 	int			 pruned;
@@ -133,17 +133,21 @@ adopt(struct dk_git *g, const struct dk_output *o, struct builds *lb)
 				rc = rc == -1 ? -1 : 0;
 				continue;
 			}
+			/* A link, a FIFO, a second name: not adopted. */
 			data = NULL;
-			if ((rc = dk_tree_read(dir, de->d_name, DK_PKG_MAX,
-			    &data, &len)) == 0 &&
-			    (rc = dk_repo_sha256(data, len, sum)) == 0 &&
+			if (dk_tree_read(dir, de->d_name, DK_PKG_MAX, &data,
+			    &len) != 0) {
+				dk_log_warn("not adopting '%s': %s", path,
+				    dk_error_last());
+				continue;
+			}
+			if ((rc = dk_repo_sha256(data, len, sum)) == 0 &&
 			    (rc = dk_ledger_set(&lb->l, key_of(lb, names[i]),
 			    names[i], v, vcs, sum)) == 0)
 				adopted++;
-			if (data != NULL)
-				dk_ledger_bytes_free(data, len);
+			dk_ledger_bytes_free(data, len);
 			/* Not a commit id as we write them: not adopted. */
-			if (rc == DK_EUSAGE || rc == DK_ENOTFOUND)
+			if (rc == DK_EUSAGE)
 				rc = 0;
 		}
 		if (rc == 0 && errno != 0) {
@@ -232,7 +236,7 @@ built(const struct dk_output *o, const struct builds *lb,
  * (sha256, of the very bytes indexed) are the ones dkimrot wrote.
  */
 static int
-accept(const char *file, const char *sha256, void *arg)
+vouched(const char *file, const char *sha256, void *arg)
 {
 	struct builds *lb = arg;
 	const struct dk_build *b;
@@ -476,7 +480,7 @@ index_both(const struct dk_output *o, struct builds *lb,
 
 	memset(&ro, 0, sizeof(ro));
 	ro.keep_builds = pc->keep_builds;
-	ro.accept = accept;
+	ro.accept = vouched;
 	ro.pruned = gone;
 	ro.arg = lb;
 	ro.signer = s;

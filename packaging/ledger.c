@@ -229,11 +229,11 @@ dk_ledger_parse(struct dk_ledger *l, const char *text, size_t len,
 	for (line = copy; why == NULL && *line != '\0'; line = nl + 1) {
 		nl = strchr(line, '\n');
 		*nl = '\0';
-		if (++lineno == 1)
-			why = strcmp(line, HEADER) != 0 ?
-			    "not a dkimrot build ledger (no '" HEADER "' line)" :
-			    NULL;
-		else
+		if (++lineno == 1) {
+			if (strcmp(line, HEADER) != 0)
+				why = "not a dkimrot build ledger (no '"
+				    HEADER "' line)";
+		} else
 			why = parse_line(l, line);
 	}
 	if (why != NULL) {

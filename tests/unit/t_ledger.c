@@ -24,8 +24,11 @@
 
 #define C1	"0123456789abcdef0123456789abcdef01234567"
 #define C2	"fedcba9876543210fedcba9876543210fedcba98"
-#define S1	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define S2	"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+/* SHA-256 of "" and of "hello" */
+#define S1	"e3b0c44298fc1c149afbf4c8996fb924" \
+		"27ae41e4649b934ca495991b7852b855"
+#define S2	"2cf24dba5fb0a30e26e83b2ac5b9e29e" \
+		"1b161e5c1fa7425e73043362938b9824"
 
 #define GOOD \
 	"dkimrot-builds 1\n" \
