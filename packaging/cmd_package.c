@@ -168,6 +168,54 @@ adopt(struct dk_git *g, const struct dk_output *o, struct builds *lb)
 	return 0;
 }
 
+/*
+ * A run killed between the ledger and the copy into the output (a kept
+ * build re-signed, packaging/sign.c; a new build, publish()) left in
+ * the stage the bytes the ledger records: they are put in place now,
+ * rather than leave a kept build "changed" for good.  Only a file of
+ * the stage whose checksum is the ledger's for this run's repositories,
+ * and only where the output holds other bytes.
+ */
+static int
+roll_forward(const struct dk_output *o, struct builds *lb)
+{
+	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+	char path[PATH_MAX], sum[DK_SHA256_HEX], *data;
+	const struct dk_build *b;
+	struct dirent *de;
+	size_t i, len;
+	DIR *d;
+	int rc = 0;
+
+	if ((d = opendir(lb->stage)) == NULL)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		for (i = 0; i < 2; i++)
+			if (dk_output_rpm_version(de->d_name, names[i]) != 0)
+				break;
+		if (i == 2 || (b = dk_ledger_find(&lb->l, key_of(lb,
+		    names[i]), de->d_name)) == NULL ||
+		    dk_ledger_verify(b, dk_output_pkg_dir(o, names[i]), NULL,
+		    NULL, NULL) == DK_BUILD_OURS)
+			continue;
+		data = NULL;
+		if (dk_tree_read(lb->stage, de->d_name, DK_PKG_MAX, &data,
+		    &len) != 0)
+			continue;
+		if (dk_repo_sha256(data, len, sum) == 0 &&
+		    strcmp(sum, b->sha256) == 0 &&
+		    (rc = dk_path_join(path, sizeof(path),
+		    dk_output_pkg_dir(o, names[i]), de->d_name)) == 0 &&
+		    (rc = dk_file_replace(path, data, len, i == 0 ? 0640 :
+		    0644)) == 0)
+			dk_log_info("finished the interrupted write of '%s'",
+			    path);
+		dk_ledger_bytes_free(data, len);
+	}
+	closedir(d);
+	return rc;
+}
+
 /* The ledger (adopting an older output) and the stage, made empty. */
 static int
 builds_open(struct dk_git *g, const struct dk_output *o, struct builds *lb)
@@ -188,15 +236,18 @@ builds_open(struct dk_git *g, const struct dk_output *o, struct builds *lb)
 	if (dk_path_join(lb->stage, sizeof(lb->stage), lb->repo,
 	    ".git/dkimrot-stage") != 0)
 		return -1;
-	/* Debris of a killed run. */
+	if ((rc = dk_ledger_load(&lb->l, lb->repo)) != 0 &&
+	    rc != DK_ENOTFOUND)
+		return rc;
+	if (rc == 0 && roll_forward(o, lb) != 0)
+		return -1;
+	/* The rest is debris of a killed run. */
 	dk_dir_remove(lb->stage);
 	if (mkdir(lb->stage, 0700) == -1) {
 		dk_error_set_errno(errno, "cannot create '%s'", lb->stage);
 		return -1;
 	}
-	if ((rc = dk_ledger_load(&lb->l, lb->repo)) == DK_ENOTFOUND)
-		return adopt(g, o, lb);
-	return rc;
+	return rc == DK_ENOTFOUND ? adopt(g, o, lb) : 0;
 }
 
 static void
@@ -224,8 +275,8 @@ built(const struct dk_output *o, const struct builds *lb,
 		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
 		    (b = dk_ledger_find(&lb->l, key_of(lb, names[i]),
 		    file)) == NULL || strcmp(b->commit, r->commit) != 0 ||
-		    dk_ledger_verify(&lb->l, dk_output_pkg_dir(o, names[i]),
-		    file, NULL, NULL, NULL) != DK_BUILD_OURS)
+		    dk_ledger_verify(b, dk_output_pkg_dir(o, names[i]), NULL,
+		    NULL, NULL) != DK_BUILD_OURS)
 			return 0;
 	}
 	return 1;
@@ -457,6 +508,10 @@ publish(const struct dk_output *o, struct builds *lb,
 		    0 || dk_file_replace(path, data[i], len[i], i == 0 ?
 		    0640 : 0644) != 0)
 			goto done;
+		/* One copy fewer of a private package. */
+		if (file_of(file, sizeof(file), names[i], r->version) == 0 &&
+		    dk_path_join(path, sizeof(path), lb->stage, file) == 0)
+			unlink(path);
 	}
 	rc = 0;
 done:

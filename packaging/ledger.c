@@ -374,23 +374,21 @@ dk_ledger_remove(struct dk_ledger *l, const char *dir, const char *file)
 }
 
 int
-dk_ledger_verify(const struct dk_ledger *l, const char *dir,
-    const char *file, const char **why, char **buf, size_t *len)
+dk_ledger_verify(const struct dk_build *b, const char *dir, const char **why,
+    char **buf, size_t *len)
 {
-	const struct dk_build *b;
 	char sum[DK_SHA256_HEX], *data = NULL;
 	size_t n = 0;
-	int rc;
 
 	if (why != NULL)
 		*why = NULL;
-	if ((b = dk_ledger_find(l, dir, file)) == NULL) {
+	if (b == NULL) {
 		if (why != NULL)
 			*why = "dkimrot did not build it (it is not in the "
 			    "build ledger)";
 		return DK_BUILD_UNKNOWN;
 	}
-	if ((rc = dk_tree_read(dir, file, DK_PKG_MAX, &data, &n)) != 0)
+	if (dk_tree_read(dir, b->file, DK_PKG_MAX, &data, &n) != 0)
 		return -1;
 	if (dk_repo_sha256(data, n, sum) != 0) {
 		dk_ledger_bytes_free(data, n);

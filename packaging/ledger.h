@@ -85,14 +85,17 @@ int	dk_ledger_set(struct dk_ledger *, const char *dir, const char *name,
 int	dk_ledger_remove(struct dk_ledger *, const char *dir,
 	    const char *file);
 /*
- * What dir/file is to l: DK_BUILD_OURS, _UNKNOWN or _CHANGED, with
- * *why (when not NULL) saying it for a warning; -1 when it cannot be
- * read (a link, a FIFO, gone).  With buf, the bytes read are handed
- * over (*buf, *len, the caller frees), so that what is used next is
- * exactly what was checked.
+ * What dir/FILE is to b, the ledger's line of it (dk_ledger_find(), by
+ * the directory as the ledger names it; dir is where to read it):
+ * DK_BUILD_OURS, _UNKNOWN (b is NULL) or _CHANGED, with *why (when not
+ * NULL) saying it for a warning; -1 when it cannot be read (a link, a
+ * FIFO, gone).  With buf, the bytes read are handed over (*buf, *len,
+ * the caller frees them with dk_ledger_bytes_free()), so that what is
+ * used next is exactly what was checked.
  */
-int	dk_ledger_verify(const struct dk_ledger *, const char *dir,
-	    const char *file, const char **why, char **buf, size_t *len);
+int	dk_ledger_verify(const struct dk_build *b, const char *dir,
+	    const char **why, char **buf, size_t *len);
+
 /*
  * Frees package bytes read by dk_ledger_verify() and its callers: a
  * private package's payload is key material, wiped first (dk_buf_wipe).

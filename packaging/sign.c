@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/fault.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "packaging/ledger.h"
@@ -84,11 +85,17 @@ sign_one(const char *dir, const struct dk_build *b, const char *data,
 		rc = 0;
 		goto done;
 	}
+	/*
+	 * On disk before the ledger names it: after a crash the next run
+	 * finds it there and finishes the copy (cmd_package.c).
+	 */
 	if (dk_file_read(tmp, len + (64u << 10) + len / 2, &sig, &n) != 0 ||
-	    dk_repo_sha256(sig, n, sum) != 0 ||
+	    dk_fs_sync(stage) != 0 || dk_repo_sha256(sig, n, sum) != 0 ||
 	    dk_ledger_set(l, b->dir, b->name, b->version, b->commit,
-	    sum) != 0 || dk_ledger_save(l, repo) != 0 ||
-	    dk_file_replace(path, sig, n, strcmp(b->name, DK_PKG_PRIVATE) ==
+	    sum) != 0 || dk_ledger_save(l, repo) != 0)
+		goto done;
+	DK_FAULT("mid-resign");
+	if (dk_file_replace(path, sig, n, strcmp(b->name, DK_PKG_PRIVATE) ==
 	    0 ? 0640 : 0644) != 0)
 		goto done;
 	rc = 0;
@@ -119,8 +126,8 @@ dk_sign_dir(const char *dir, const char *key, const struct dk_gpg_signer *s,
 		 * the index leaves it out with its warning.
 		 */
 		data = NULL;
-		if (dk_ledger_verify(l, dir, l->b[i].file, NULL, &data,
-		    &len) != DK_BUILD_OURS)
+		if (dk_ledger_verify(&l->b[i], dir, NULL, &data, &len) !=
+		    DK_BUILD_OURS)
 			continue;
 		/* A copy: sign_one() rewrites the line. */
 		b = l->b[i];

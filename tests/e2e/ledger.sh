@@ -20,7 +20,7 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 trap 'gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
     rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..18"
+echo "1..22"
 
 # primary DIR: the package names and versions of DIR's repodata
 primary() {
@@ -135,6 +135,45 @@ dnfc "$tmp/mx3" "$OUT/private" install dkim-keys-private >"$tmp/dnf3" 2>&1
 check "while ours installs with gpgcheck=1" \
     [ "$(rpm --root "$tmp/mx3" -q --qf '%{VERSION}' dkim-keys-private)" = \
     "$nv" ]
+
+# --- the ledger names a repository by its real path
+ln -s "$OUT" "$tmp/link"
+dk -C "$R" package --output "$tmp/link" >"$tmp/link.out" 2>&1
+check "the same repository through a link is already built" eval \
+    'grep -q "is already built (version $nv)" "$tmp/link.out" &&
+    [ -s "$L" ] && not grep -q "$tmp/link" "$L"'
+
+# --- a new signing key, the re-signing of a kept build killed midway
+gpg --homedir "$G" --batch --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key 'dkimrot new <new@example.test>' rsa3072 sign never \
+    2>/dev/null
+new=$(gpg --homedir "$G" --with-colons --list-secret-keys new@example.test \
+    2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]\{40\}\):$/\1/p' | head -1)
+sed -i "s/^  sign_key: .*/  sign_key: $new/" "$R/dkimrot.yaml"
+gitq -C "$R" -c core.hooksPath=/dev/null commit -qam "a new signing key"
+DKIMROT_FAULT=mid-resign "$DKIMROT_FAULTS" -C "$R" package \
+    >/dev/null 2>&1
+rc=$?
+# The one build being re-signed is in the stage, the ledger has its sum.
+S=$R/.git/dkimrot-stage
+f=$(ls "$S" 2>/dev/null)
+Q=$OUT/private/$f
+qv=$(echo "$f" | sed -n 's/^dkim-keys-private-\([0-9]*\)-1\.noarch\.rpm$/\1/p')
+qsum=$(grep " $f " "$L" | cut -d' ' -f7)
+check "killed after the ledger learnt a re-signed build, before its copy" \
+    eval '[ $rc = 99 ] && [ -n "$qv" ] && [ -n "$qsum" ] &&
+    [ "$(sum "$Q")" != "$qsum" ] && [ "$(sum "$S/$f")" = "$qsum" ]'
+dk -C "$R" package >"$tmp/fwd.out" 2>&1
+check "the next run finishes the copy from the vault's stage" \
+    grep -qxF "dkimrot: finished the interrupted write of '$Q'" \
+    "$tmp/fwd.out"
+primary "$OUT/private" >"$tmp/priv.primary"
+check "and the kept build is indexed, signed by the new key" eval \
+    '[ "$(sum "$Q")" = "$qsum" ] &&
+    grep -qx "dkim-keys-private $qv" "$tmp/priv.primary" &&
+    rpm -qp --qf "%{RSAHEADER:pgpsig}" "$Q" 2>/dev/null |
+    grep -qi "key id $(printf %s "$new" | cut -c25-40)$" &&
+    not grep -q "not indexing .$Q" "$tmp/fwd.out"'
 
 # --- pruning takes the ledger's lines along
 sed -i 's/keep_builds: .*/keep_builds: 1/' "$R/dkimrot.yaml"

@@ -256,13 +256,13 @@ test_ledger__verify(void **state)
 	assert_int_equal(dk_file_create(path, "hello", 5, 0644), 0);
 	assert_int_equal(dk_repo_sha256("hello", 5, sum), 0);
 	assert_string_equal(sum, S2);
-	assert_int_equal(dk_ledger_verify(&l, dir,
-	    "dkim-keys-public-2-1.noarch.rpm", &why, NULL, NULL),
+	assert_int_equal(dk_ledger_verify(dk_ledger_find(&l, dir,
+	    "dkim-keys-public-2-1.noarch.rpm"), dir, &why, NULL, NULL),
 	    DK_BUILD_UNKNOWN);
 	assert_non_null(strstr(why, "not in the build ledger"));
 	assert_int_equal(dk_ledger_set(&l, dir, DK_PKG_PUBLIC, 2, C1, sum), 0);
-	assert_int_equal(dk_ledger_verify(&l, dir,
-	    "dkim-keys-public-2-1.noarch.rpm", &why, &buf, &len),
+	assert_int_equal(dk_ledger_verify(dk_ledger_find(&l, dir,
+	    "dkim-keys-public-2-1.noarch.rpm"), dir, &why, &buf, &len),
 	    DK_BUILD_OURS);
 	assert_null(why);
 	assert_int_equal(len, 5);
@@ -270,8 +270,8 @@ test_ledger__verify(void **state)
 	free(buf);
 	/* Other bytes under the same name. */
 	assert_int_equal(dk_file_replace(path, "hellO", 5, 0644), 0);
-	assert_int_equal(dk_ledger_verify(&l, dir,
-	    "dkim-keys-public-2-1.noarch.rpm", &why, NULL, NULL),
+	assert_int_equal(dk_ledger_verify(dk_ledger_find(&l, dir,
+	    "dkim-keys-public-2-1.noarch.rpm"), dir, &why, NULL, NULL),
 	    DK_BUILD_CHANGED);
 	assert_non_null(strstr(why, "changed since dkimrot built it"));
 	/* A link to our bytes is not our file. */
@@ -280,12 +280,12 @@ test_ledger__verify(void **state)
 	assert_int_equal(dk_path_join(link, sizeof(link), dir,
 	    "dkim-keys-public-3-1.noarch.rpm"), 0);
 	assert_int_equal(symlink(path, link), 0);
-	assert_int_equal(dk_ledger_verify(&l, dir,
-	    "dkim-keys-public-3-1.noarch.rpm", &why, NULL, NULL), -1);
+	assert_int_equal(dk_ledger_verify(dk_ledger_find(&l, dir,
+	    "dkim-keys-public-3-1.noarch.rpm"), dir, &why, NULL, NULL), -1);
 	/* Gone. */
 	assert_int_equal(unlink(path), 0);
-	assert_true(dk_ledger_verify(&l, dir,
-	    "dkim-keys-public-2-1.noarch.rpm", &why, NULL, NULL) < 0);
+	assert_true(dk_ledger_verify(dk_ledger_find(&l, dir,
+	    "dkim-keys-public-2-1.noarch.rpm"), dir, &why, NULL, NULL) < 0);
 	dk_ledger_dispose(&l);
 }
 
