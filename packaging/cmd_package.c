@@ -1,14 +1,15 @@
 /*
- * dkimrot package: both RPMs of one commit (docs/design.md §7), each into its own
- * yum repository (packaging/output.h), then each one's metadata.
- * Everything, dkimrot.yaml included, is read from the commit through
- * libgit2, never from the work tree, so the packages always equal a
- * commit.  Run by the post-commit hook.
+ * dkimrot package: both RPMs of one commit (docs/design.md §7), each
+ * into its own yum repository (packaging/output.h), then each one's
+ * metadata.  Everything, dkimrot.yaml included, is read from the commit
+ * through libgit2, never from the work tree, so the packages always
+ * equal a commit.  Only what the build ledger vouches for is signed and
+ * indexed (packaging/builds.h, docs/design.md §9).  Run by the
+ * post-commit hook.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "packaging/builds.h"
 #include "packaging/ledger.h"
 #include "packaging/output.h"
 #include "packaging/render.h"
@@ -60,210 +62,11 @@ usage(FILE *f)
 }
 
 /*
- * The build ledger of this run (packaging/ledger.h), and what it calls
- * the two repositories: their real paths, so that --output and
- * packaging.output naming one directory two ways agree.
- */
-struct builds {
-	struct dk_ledger	 l;
-	const char		*repo;		/* the work tree */
-	char			 stage[PATH_MAX];	/* in the vault */
-	char			 kpriv[PATH_MAX];
-	char			 kpub[PATH_MAX];
-	/* For vouched() and gone() during one dk_repo_update_opts(). */
-	const char		*dir;
-	const char		*key;
-	int			 pruned;
-};
-
-static const char *
-key_of(const struct builds *lb, const char *name)
-{
-	return strcmp(name, DK_PKG_PRIVATE) == 0 ? lb->kpriv : lb->kpub;
-}
-
-static int
-file_of(char *buf, size_t size, const char *name, size_t version)
-{
-	int n;
-
-	n = snprintf(buf, size, "%s-%zu-1.noarch.rpm", name, version);
-	if (n < 0 || (size_t)n >= size) {
-		dk_error_set("path too long: '%s'", name);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * An output made before the ledger (packages there, no ledger yet):
- * the packages whose VCS tag names a commit we hold, the rule of those
- * versions, are adopted once, with one warning; from then on only what
- * dkimrot builds counts.  Anyone who could plant a package before this
- * first run could have replaced one of ours with it just as well, so
- * this trusts nothing the old output did not already trust.
- */
-static int
-adopt(struct dk_git *g, const struct dk_output *o, struct builds *lb)
-{
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8], sum[DK_SHA256_HEX];
-	const char *dir;
-	struct dirent *de;
-	char *data;
-	size_t i, v, len, adopted = 0;
-	DIR *d;
-	int rc;
-
-	for (i = 0; i < 2; i++) {
-		dir = dk_output_pkg_dir(o, names[i]);
-		if ((d = opendir(dir)) == NULL) {
-			dk_error_set_errno(errno, "cannot read repository "
-			    "'%s'", dir);
-			return -1;
-		}
-		rc = 0;
-		while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
-			if ((v = dk_output_rpm_version(de->d_name,
-			    names[i])) == 0 || dk_path_join(path, sizeof(path),
-			    dir, de->d_name) != 0 ||
-			    dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
-				continue;
-			if ((rc = dk_git_has_commit(g, vcs)) != 1) {
-				rc = rc == -1 ? -1 : 0;
-				continue;
-			}
-			/* A link, a FIFO, a second name: not adopted. */
-			data = NULL;
-			if (dk_tree_read(dir, de->d_name, DK_PKG_MAX, &data,
-			    &len) != 0) {
-				dk_log_warn("not adopting '%s': %s", path,
-				    dk_error_last());
-				continue;
-			}
-			if ((rc = dk_repo_sha256(data, len, sum)) == 0 &&
-			    (rc = dk_ledger_set(&lb->l, key_of(lb, names[i]),
-			    names[i], v, vcs, sum)) == 0)
-				adopted++;
-			dk_ledger_bytes_free(data, len);
-			/* Not a commit id as we write them: not adopted. */
-			if (rc == DK_EUSAGE)
-				rc = 0;
-		}
-		if (rc == 0 && errno != 0) {
-			dk_error_set_errno(errno, "cannot read repository "
-			    "'%s'", dir);
-			rc = -1;
-		}
-		closedir(d);
-		if (rc != 0)
-			return -1;
-	}
-	if (dk_ledger_save(&lb->l, lb->repo) != 0)
-		return -1;
-	if (adopted > 0)
-		dk_log_warn("no build ledger yet: adopted %zu packages already "
-		    "in the output; from now on only packages dkimrot builds "
-		    "are indexed", adopted);
-	return 0;
-}
-
-/*
- * A run killed between the ledger and the copy into the output (a kept
- * build re-signed, packaging/sign.c; a new build, publish()) left in
- * the stage the bytes the ledger records: they are put in place now,
- * rather than leave a kept build "changed" for good.  Only a file of
- * the stage whose checksum is the ledger's for this run's repositories,
- * and only where the output holds other bytes.
- */
-static int
-roll_forward(const struct dk_output *o, struct builds *lb)
-{
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], sum[DK_SHA256_HEX], *data;
-	const struct dk_build *b;
-	struct dirent *de;
-	size_t i, len;
-	DIR *d;
-	int rc = 0;
-
-	if ((d = opendir(lb->stage)) == NULL)
-		return 0;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		for (i = 0; i < 2; i++)
-			if (dk_output_rpm_version(de->d_name, names[i]) != 0)
-				break;
-		if (i == 2 || (b = dk_ledger_find(&lb->l, key_of(lb,
-		    names[i]), de->d_name)) == NULL ||
-		    dk_ledger_verify(b, dk_output_pkg_dir(o, names[i]), NULL,
-		    NULL, NULL) == DK_BUILD_OURS)
-			continue;
-		data = NULL;
-		if (dk_tree_read(lb->stage, de->d_name, DK_PKG_MAX, &data,
-		    &len) != 0)
-			continue;
-		if (dk_repo_sha256(data, len, sum) == 0 &&
-		    strcmp(sum, b->sha256) == 0 &&
-		    (rc = dk_path_join(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), de->d_name)) == 0 &&
-		    (rc = dk_file_replace(path, data, len, i == 0 ? 0640 :
-		    0644)) == 0)
-			dk_log_info("finished the interrupted write of '%s'",
-			    path);
-		dk_ledger_bytes_free(data, len);
-	}
-	closedir(d);
-	return rc;
-}
-
-/* The ledger (adopting an older output) and the stage, made empty. */
-static int
-builds_open(struct dk_git *g, const struct dk_output *o, struct builds *lb)
-{
-	int rc;
-
-	lb->repo = dk_git_workdir(g);
-	if (realpath(o->priv, lb->kpriv) == NULL) {
-		dk_error_set_errno(errno, "cannot use repository '%s'",
-		    o->priv);
-		return -1;
-	}
-	if (realpath(o->pub, lb->kpub) == NULL) {
-		dk_error_set_errno(errno, "cannot use repository '%s'",
-		    o->pub);
-		return -1;
-	}
-	if (dk_path_join(lb->stage, sizeof(lb->stage), lb->repo,
-	    ".git/dkimrot-stage") != 0)
-		return -1;
-	if ((rc = dk_ledger_load(&lb->l, lb->repo)) != 0 &&
-	    rc != DK_ENOTFOUND)
-		return rc;
-	if (rc == 0 && roll_forward(o, lb) != 0)
-		return -1;
-	/* The rest is debris of a killed run. */
-	dk_dir_remove(lb->stage);
-	if (mkdir(lb->stage, 0700) == -1) {
-		dk_error_set_errno(errno, "cannot create '%s'", lb->stage);
-		return -1;
-	}
-	return rc == DK_ENOTFOUND ? adopt(g, o, lb) : 0;
-}
-
-static void
-builds_close(struct builds *lb)
-{
-	if (lb->stage[0] != '\0')
-		dk_dir_remove(lb->stage);
-	dk_ledger_dispose(&lb->l);
-}
-
-/*
  * Both packages of this version are in the ledger as builds of this
  * commit, and their bytes on disk are still the ones dkimrot wrote.
  */
 static int
-built(const struct dk_output *o, const struct builds *lb,
+built(const struct dk_output *o, const struct dk_builds *lb,
     const struct dk_render *r)
 {
 	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
@@ -272,8 +75,9 @@ built(const struct dk_output *o, const struct builds *lb,
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
-		    (b = dk_ledger_find(&lb->l, key_of(lb, names[i]),
+		if (dk_builds_file(file, sizeof(file), names[i],
+		    r->version) != 0 ||
+		    (b = dk_ledger_find(&lb->l, dk_builds_key(lb, names[i]),
 		    file)) == NULL || strcmp(b->commit, r->commit) != 0 ||
 		    dk_ledger_verify(b, dk_output_pkg_dir(o, names[i]), NULL,
 		    NULL, NULL) != DK_BUILD_OURS)
@@ -289,7 +93,7 @@ built(const struct dk_output *o, const struct builds *lb,
 static int
 vouched(const char *file, const char *sha256, void *arg)
 {
-	struct builds *lb = arg;
+	struct dk_builds *lb = arg;
 	const struct dk_build *b;
 
 	if ((b = dk_ledger_find(&lb->l, lb->key, file)) == NULL) {
@@ -310,7 +114,7 @@ vouched(const char *file, const char *sha256, void *arg)
 static void
 gone(const char *file, void *arg)
 {
-	struct builds *lb = arg;
+	struct dk_builds *lb = arg;
 
 	lb->pruned |= dk_ledger_remove(&lb->l, lb->key, file);
 }
@@ -331,14 +135,14 @@ gone(const char *file, void *arg)
  * still counts: dkimrot built that version, and a client may hold it.
  */
 static void
-pick_version(const struct builds *lb, struct dk_render *r)
+pick_version(const struct dk_builds *lb, struct dk_render *r)
 {
 	const struct dk_build *b;
 	size_t i, highest = 0, same = 0;
 
 	for (i = 0; i < lb->l.n; i++) {
 		b = &lb->l.b[i];
-		if (strcmp(b->dir, key_of(lb, b->name)) != 0)
+		if (strcmp(b->dir, dk_builds_key(lb, b->name)) != 0)
 			continue;
 		if (b->version > highest)
 			highest = b->version;
@@ -365,7 +169,7 @@ pick_version(const struct builds *lb, struct dk_render *r)
  * writing it): the build repairs it.
  */
 static int
-collision(const struct dk_output *o, const struct builds *lb,
+collision(const struct dk_output *o, const struct dk_builds *lb,
     const struct dk_render *r)
 {
 	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
@@ -375,13 +179,14 @@ collision(const struct dk_output *o, const struct builds *lb,
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
+		if (dk_builds_file(file, sizeof(file), names[i],
+		    r->version) != 0 ||
 		    dk_path_join(path, sizeof(path),
 		    dk_output_pkg_dir(o, names[i]), file) != 0)
 			return -1;
 		if (lstat(path, &st) == -1)
 			continue;
-		if ((b = dk_ledger_find(&lb->l, key_of(lb, names[i]),
+		if ((b = dk_ledger_find(&lb->l, dk_builds_key(lb, names[i]),
 		    file)) != NULL && strcmp(b->commit, r->commit) == 0)
 			continue;
 		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
@@ -482,7 +287,7 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
  * the next build would have to refuse it as a stranger's.
  */
 static int
-publish(const struct dk_output *o, struct builds *lb,
+publish(const struct dk_output *o, struct dk_builds *lb,
     const struct dk_render *r)
 {
 	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
@@ -492,11 +297,12 @@ publish(const struct dk_output *o, struct builds *lb,
 	int rc = -1;
 
 	for (i = 0; i < 2; i++) {
-		if (file_of(file, sizeof(file), names[i], r->version) != 0 ||
+		if (dk_builds_file(file, sizeof(file), names[i],
+		    r->version) != 0 ||
 		    dk_path_join(path, sizeof(path), lb->stage, file) != 0 ||
 		    dk_file_read(path, DK_PKG_MAX, &data[i], &len[i]) != 0 ||
 		    dk_repo_sha256(data[i], len[i], sum) != 0 ||
-		    dk_ledger_set(&lb->l, key_of(lb, names[i]), names[i],
+		    dk_ledger_set(&lb->l, dk_builds_key(lb, names[i]), names[i],
 		    r->version, r->commit, sum) != 0)
 			goto done;
 	}
@@ -509,7 +315,8 @@ publish(const struct dk_output *o, struct builds *lb,
 		    0640 : 0644) != 0)
 			goto done;
 		/* One copy fewer of a private package. */
-		if (file_of(file, sizeof(file), names[i], r->version) == 0 &&
+		if (dk_builds_file(file, sizeof(file), names[i],
+		    r->version) == 0 &&
 		    dk_path_join(path, sizeof(path), lb->stage, file) == 0)
 			unlink(path);
 	}
@@ -527,7 +334,7 @@ done:
  * metadata no longer names them.
  */
 static int
-index_both(const struct dk_output *o, struct builds *lb,
+index_both(const struct dk_output *o, struct dk_builds *lb,
     const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s)
 {
 	struct dk_repo_opts ro;
@@ -564,7 +371,7 @@ index_both(const struct dk_output *o, struct builds *lb,
  * written again.
  */
 static int
-sign_both(const struct dk_output *o, struct builds *lb,
+sign_both(const struct dk_output *o, struct dk_builds *lb,
     const struct dk_gpg_signer *s, int *changed)
 {
 	int a, b;
@@ -584,7 +391,7 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	struct dk_gpg_signer signer;
 	struct dk_render *r = NULL;
 	struct dk_output o;
-	struct builds lb;
+	struct dk_builds lb;
 	char id[DK_GIT_ID_LEN], path[PATH_MAX];
 	int rc, resigned = 0;
 
@@ -600,7 +407,7 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		goto done;
 	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
 	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
-	    (rc = builds_open(g, &o, &lb)) != 0)
+	    (rc = dk_builds_open(g, &o, &lb)) != 0)
 		goto done;
 	pick_version(&lb, r);
 	if (built(&o, &lb, r)) {
@@ -639,7 +446,7 @@ stamp:
 	if (rc == 0 && opt_out == NULL)
 		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
-	builds_close(&lb);
+	dk_builds_close(&lb);
 	dk_gpg_signer_dispose(&signer);
 	dk_render_free(r);
 	return rc;
