@@ -36,6 +36,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/name.h"
+#include "common/secret.h"
 
 #define SIGHDR	"DKIM-Signature: "
 
@@ -54,10 +55,7 @@ struct lookup {
 static void
 wipe_free(void *closure, void *p)
 {
-	if (p == NULL)
-		return;
-	explicit_bzero(p, malloc_usable_size(p));
-	free(p);
+	dk_secret_free(p, malloc_usable_size(p));
 }
 
 static DKIM_CBSTAT

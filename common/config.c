@@ -145,7 +145,7 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	return set_string(&cfg->git_author, n->scalar);
 }
 
-/* "" places the repository below output (packaging/output.h). */
+/* "" places the repository below output (rotator/output.h). */
 static bool
 check_repo_dir(const char *s)
 {
@@ -185,7 +185,9 @@ static const struct pkg_string {
 };
 
 #define PKG_KEYS	"output, private_output, public_output, keep_builds, " \
-			"key_dir, table_dir, zone_dir, key_owner, key_group, " \
+			"compression, formats, key_dir, table_dir, " \
+			"zone_dir, " \
+			"key_owner, key_group, " \
 			"mta_reload, dns_reload, sign_key, gnupg_home"
 
 static int
@@ -212,6 +214,81 @@ pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
 	return set_string(field, value);
 }
 
+static const char *const compress_names[] = {
+	[DK_COMPRESS_GZIP] = "gzip",
+	[DK_COMPRESS_XZ] = "xz",
+	[DK_COMPRESS_ZSTD] = "zstd",
+};
+
+const char *
+dk_compress_name(int c)
+{
+	if (c < 0 || (size_t)c >= sizeof(compress_names) /
+	    sizeof(compress_names[0]))
+		return "?";
+	return compress_names[c];
+}
+
+static int
+compression(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "one of gzip, xz, zstd";
+	size_t i;
+
+	if (dk_cfg_scalar(c, "compression", n, want) != 0)
+		return DK_EUSAGE;
+	for (i = 0; i < sizeof(compress_names) / sizeof(compress_names[0]);
+	    i++) {
+		if (strcmp(n->scalar, compress_names[i]) == 0) {
+			c->cfg->packaging.compress = (int)i;
+			return 0;
+		}
+	}
+	return dk_cfg_bad_value(c, "compression", n, want);
+}
+
+/*
+ * The versions and the record of what was built come from the yum
+ * repositories (cmd_package.c), so rpm is always built: [deb] alone is
+ * refused rather than quietly building RPMs nobody asked for.
+ */
+static int
+formats(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "[rpm] or [rpm, deb]";
+	const struct dk_ynode *it;
+	char v[DK_CFG_SHOWN + 4];
+	unsigned set = 0, bit;
+	size_t i;
+
+	if (n->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "formats", n,
+		    "a sequence such as [rpm] or [rpm, deb]");
+	for (i = 0; i < n->n; i++) {
+		it = n->items[i];
+		if (dk_cfg_scalar(c, "formats", it, "rpm or deb") != 0)
+			return DK_EUSAGE;
+		if (strcmp(it->scalar, "rpm") == 0)
+			bit = DK_FORMAT_RPM;
+		else if (strcmp(it->scalar, "deb") == 0)
+			bit = DK_FORMAT_DEB;
+		else
+			return dk_cfg_fail(c, it, "unknown package format "
+			    "'%s' (expected rpm or deb)",
+			    dk_cfg_shown(it->scalar, v));
+		if (set & bit)
+			return dk_cfg_fail(c, it, "duplicate format '%s' in "
+			    "formats", it->scalar);
+		set |= bit;
+	}
+	if (!(set & DK_FORMAT_RPM))
+		return dk_cfg_fail(c, n, "formats must be %s: the versions "
+		    "come from the yum repositories, so rpm is always "
+		    "built", want);
+	c->cfg->packaging.formats = set;
+	return 0;
+}
+
 static int
 parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
@@ -231,6 +308,16 @@ parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			    10000, &x)) != 0)
 				return rc;
 			c->cfg->packaging.keep_builds = (int)x;
+			continue;
+		}
+		if (strcmp(k, "formats") == 0) {
+			if ((rc = formats(c, map->items[i])) != 0)
+				return rc;
+			continue;
+		}
+		if (strcmp(k, "compression") == 0) {
+			if ((rc = compression(c, map->items[i])) != 0)
+				return rc;
 			continue;
 		}
 		for (j = 0; j < sizeof(pkg_strings) / sizeof(pkg_strings[0]);
@@ -325,6 +412,9 @@ dk_config_defaults(struct dk_config *cfg)
 	p->private_output = "";
 	p->public_output = "";
 	p->keep_builds = 5;
+	/* Every supported rpm and dpkg reads it (docs/design.md §11). */
+	p->compress = DK_COMPRESS_GZIP;
+	p->formats = DK_FORMAT_RPM;
 	p->key_dir = "/etc/dkim-keys/keys";
 	p->table_dir = "/etc/dkim-keys";
 	p->zone_dir = "/var/named/dkim";

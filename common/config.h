@@ -14,11 +14,18 @@ enum dk_alg {
 };
 #define DK_ALG_COUNT	2
 #define DK_ALG_BIT(a)	(1u << (a))
+/*
+ * RSA key sizes dkimrot makes, accepts in rsa_bits and imports: below
+ * 1024 RFC 8301 3.2 forbids; above 4096 is more than DNS and verifiers
+ * handle well.
+ */
+#define DK_RSA_MIN_BITS	1024
+#define DK_RSA_MAX_BITS	4096
 
 /* The lifecycle knobs; the defaults block and every domain have one. */
 struct dk_policy {
 	unsigned	algorithms;	/* DK_ALG_BIT() set */
-	int		rsa_bits;	/* 1024..4096 */
+	int		rsa_bits;	/* DK_RSA_MIN_BITS..MAX_BITS */
 	long long	rotate_every;	/* seconds */
 	long long	publish_lead;
 	long long	min_age;
@@ -43,12 +50,29 @@ struct dk_nameserver {
 	unsigned short	 port;		/* 53 unless given */
 };
 
+/*
+ * packaging.compression: the payload of both packages (docs/design.md
+ * §11).  gzip and xz install on every supported rpm (4.11 of EL7 on);
+ * zstd needs rpm 4.14 (EL8).
+ */
+enum dk_compress {
+	DK_COMPRESS_GZIP = 0,	/* the default */
+	DK_COMPRESS_XZ,
+	DK_COMPRESS_ZSTD
+};
+
+/* packaging.formats */
+#define DK_FORMAT_RPM	0x1
+#define DK_FORMAT_DEB	0x2
+
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
-	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
+	/* "" = OUTPUT/private, OUTPUT/public (rotator/output.h) */
 	char	*private_output;
 	char	*public_output;
 	int	 keep_builds;
+	int	 compress;	/* enum dk_compress */
+	unsigned formats;	/* DK_FORMAT_*, RPM always among them */
 	/* absolute, [A-Za-z0-9/._+-] only, no "..", "//" or final '/' */
 	char	*key_dir;
 	char	*table_dir;
@@ -83,6 +107,9 @@ struct dk_config {
 	char			*git_email;
 	struct dk_packaging_conf packaging;
 };
+
+/* "gzip", "xz", "zstd" */
+const char *dk_compress_name(int);
 
 /* Largest dkimrot.yaml dk_config_load() reads. */
 #define DK_CONFIG_MAX_SIZE	(16u * 1024 * 1024)

@@ -85,7 +85,8 @@ policy_key(const struct dk_cfgctx *c, const char *k, const struct dk_ynode *v,
 	if (strcmp(k, "drain") == 0)
 		return dk_cfg_duration(c, k, v, false, &p->drain);
 	if (strcmp(k, "rsa_bits") == 0) {
-		if ((rc = dk_cfg_integer(c, k, v, 1024, 4096, &x)) == 0)
+		if ((rc = dk_cfg_integer(c, k, v, DK_RSA_MIN_BITS,
+		    DK_RSA_MAX_BITS, &x)) == 0)
 			p->rsa_bits = (int)x;
 		return rc;
 	}

@@ -1,6 +1,7 @@
 /*
  * dkimrot package: both RPMs of one commit (docs/design.md §7), each
- * into its own yum repository (packaging/output.h), then each one's
+ * into its own yum repository (rotator/output.h), with formats deb both
+ * .deb files into an apt repository beside each, then each one's
  * metadata.  Everything, dkimrot.yaml included, is read from the commit
  * through libgit2, never from the work tree, so the packages always
  * equal a commit.  Only what the build ledger vouches for is signed and
@@ -25,14 +26,16 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "packaging/apt.h"
 #include "packaging/builds.h"
+#include "packaging/deb.h"
 #include "packaging/ledger.h"
-#include "packaging/output.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
 #include "rotator/git.h"
+#include "rotator/output.h"
 #include "rotator/vault.h"
 
 static void
@@ -52,6 +55,9 @@ usage(FILE *f)
 	    "there.  Reads the\n"
 	    "commit only, never the work tree.  A commit already built is "
 	    "not built again.\n"
+	    "With packaging.formats [rpm, deb], also .deb packages into "
+	    "an apt repository\n"
+	    "inside each (DIR/private/apt, DIR/public/apt).\n"
 	    "\n"
 	    "  -r, --rev REV     the commit (default HEAD)\n"
 	    "  -o, --output DIR  DIR/private and DIR/public (default: "
@@ -61,62 +67,42 @@ usage(FILE *f)
 	fputs(DK_VAULT_HELP, f);
 }
 
+static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+
 /*
- * Both packages of this version are in the ledger as builds of this
- * commit, and their bytes on disk are still the ones dkimrot wrote.
+ * The build of name, format of this version is in the ledger as a build
+ * of this commit, and its bytes on disk are still the ones dkimrot
+ * wrote.
  */
+static int
+ours(const struct dk_output *o, const struct dk_builds *lb,
+    const struct dk_render *r, const char *name, int format)
+{
+	const struct dk_build *b;
+	char file[PATH_MAX], dir[PATH_MAX];
+	const char *key;
+
+	return dk_builds_where(o, lb, name, format, dir, sizeof(dir),
+	    &key) == 0 && dk_ledger_file(file, sizeof(file), format, name,
+	    r->version) == 0 &&
+	    (b = dk_ledger_find(&lb->l, key, file)) != NULL &&
+	    strcmp(b->commit, r->commit) == 0 &&
+	    dk_ledger_verify(b, dir, NULL, NULL, NULL) == DK_BUILD_OURS;
+}
+
+/* Both packages of this version (and with formats deb both .deb). */
 static int
 built(const struct dk_output *o, const struct dk_builds *lb,
     const struct dk_render *r)
 {
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	const struct dk_build *b;
-	char file[PATH_MAX];
+	int debs = (r->cfg->packaging.formats & DK_FORMAT_DEB) != 0;
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		if (dk_builds_file(file, sizeof(file), names[i],
-		    r->version) != 0 ||
-		    (b = dk_ledger_find(&lb->l, dk_builds_key(lb, names[i]),
-		    file)) == NULL || strcmp(b->commit, r->commit) != 0 ||
-		    dk_ledger_verify(b, dk_output_pkg_dir(o, names[i]), NULL,
-		    NULL, NULL) != DK_BUILD_OURS)
+	for (i = 0; i < 2; i++)
+		if (!ours(o, lb, r, names[i], DK_BUILD_RPM) ||
+		    (debs && !ours(o, lb, r, names[i], DK_BUILD_DEB)))
 			return 0;
-	}
 	return 1;
-}
-
-/*
- * For dk_repo_update_opts(): only a package of the ledger whose bytes
- * (sha256, of the very bytes indexed) are the ones dkimrot wrote.
- */
-static int
-vouched(const char *file, const char *sha256, void *arg)
-{
-	struct dk_builds *lb = arg;
-	const struct dk_build *b;
-
-	if ((b = dk_ledger_find(&lb->l, lb->key, file)) == NULL) {
-		dk_log_warn("not indexing '%s/%s': dkimrot did not build it "
-		    "(it is not in the build ledger)", lb->dir, file);
-		return 0;
-	}
-	if (strcmp(b->sha256, sha256) != 0) {
-		dk_log_warn("not indexing '%s/%s': its bytes changed since "
-		    "dkimrot built it (the SHA-256 is not the build ledger's)",
-		    lb->dir, file);
-		return 0;
-	}
-	return 1;
-}
-
-/* For dk_repo_update_opts(): a build pruned leaves the ledger. */
-static void
-gone(const char *file, void *arg)
-{
-	struct dk_builds *lb = arg;
-
-	lb->pruned |= dk_ledger_remove(&lb->l, lb->key, file);
 }
 
 /*
@@ -142,7 +128,9 @@ pick_version(const struct dk_builds *lb, struct dk_render *r)
 
 	for (i = 0; i < lb->l.n; i++) {
 		b = &lb->l.b[i];
-		if (strcmp(b->dir, dk_builds_key(lb, b->name)) != 0)
+		if (strcmp(b->dir, b->format == DK_BUILD_DEB ?
+		    dk_builds_apt_key(lb, b->name) : dk_builds_key(lb,
+		    b->name)) != 0)
 			continue;
 		if (b->version > highest)
 			highest = b->version;
@@ -166,34 +154,44 @@ pick_version(const struct dk_builds *lb, struct dk_render *r)
  * build) is never replaced: a client holding that version would never
  * see ours.  Loudly refused instead.  A file the ledger says is this
  * commit's build is replaced (its bytes changed, or a run died while
- * writing it): the build repairs it.
+ * writing it): the build repairs it.  The same for the .deb files.
  */
 static int
 collision(const struct dk_output *o, const struct dk_builds *lb,
     const struct dk_render *r)
 {
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], file[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	char dir[PATH_MAX], path[PATH_MAX], file[PATH_MAX];
+	char vcs[DK_GIT_ID_LEN + 8];
 	const struct dk_build *b;
+	const char *key;
 	struct stat st;
-	size_t i;
+	size_t i, n;
+	int f;
 
-	for (i = 0; i < 2; i++) {
-		if (dk_builds_file(file, sizeof(file), names[i],
-		    r->version) != 0 ||
-		    dk_path_join(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), file) != 0)
+	n = r->cfg->packaging.formats & DK_FORMAT_DEB ? 4 : 2;
+	for (i = 0; i < n; i++) {
+		f = i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
+		if (dk_builds_where(o, lb, names[i % 2], f, dir, sizeof(dir),
+		    &key) != 0 || dk_ledger_file(file, sizeof(file), f,
+		    names[i % 2], r->version) != 0 ||
+		    dk_path_join(path, sizeof(path), dir, file) != 0)
 			return -1;
 		if (lstat(path, &st) == -1)
 			continue;
-		if ((b = dk_ledger_find(&lb->l, dk_builds_key(lb, names[i]),
-		    file)) != NULL && strcmp(b->commit, r->commit) == 0)
+		if ((b = dk_ledger_find(&lb->l, key, file)) != NULL &&
+		    strcmp(b->commit, r->commit) == 0)
 			continue;
+		if (f == DK_BUILD_DEB) {
+			dk_error_set("refusing to replace '%s': it is not a "
+			    "build of commit %.12s (not in the build ledger); "
+			    "move it away", path, r->commit);
+			return -1;
+		}
 		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
-			vcs[0] = '\0';
+			snprintf(vcs, sizeof(vcs), "unreadable");
 		dk_error_set("refusing to replace '%s': it is not a build of "
 		    "commit %.12s (VCS '%s'); move it away", path, r->commit,
-		    vcs[0] != '\0' ? vcs : "unreadable");
+		    vcs);
 		return -1;
 	}
 	return 0;
@@ -201,7 +199,7 @@ collision(const struct dk_output *o, const struct dk_builds *lb,
 
 /*
  * Into dir, the vault's stage: what gpg signs there nobody else can
- * write (packaging/sign.c).
+ * write (packaging/sign.c).  With formats deb the .deb too.
  */
 static int
 build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
@@ -223,6 +221,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
 	pkg.time = r->time;
 	pkg.rpm_mode = private ? 0640 : 0644;
+	pkg.compress = pc->compress;
 	pkg.files = private ? r->priv : r->pub;
 	pkg.nfiles = private ? r->npriv : r->npub;
 	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
@@ -230,7 +229,12 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	if (s->key != NULL)
 		rc = dk_rpm_sign(out, s, NULL);
 	free(out);
-	return rc;
+	if (rc != 0 || !(pc->formats & DK_FORMAT_DEB))
+		return rc;
+	/* The same description, the same files: the .deb (deb.h). */
+	return dk_deb_build(&pkg, private ? "DKIM private keys and OpenDKIM "
+	    "KeyTable/SigningTable for mail servers" : "DKIM public key "
+	    "records (DNS zone fragments) for name servers", dir, NULL);
 }
 
 /*
@@ -278,72 +282,55 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
 }
 
 /*
- * The two packages built in the stage into their repositories.  The
- * ledger learns their checksums first, so that a run killed in between
- * leaves a file the ledger calls this commit's but "changed" (or none):
- * left out, and the next run rebuilds it in place, the commit being
- * built per the ledger at that version.  The other order would leave a
- * file the ledger does not know at a version it does not count, and
- * the next build would have to refuse it as a stranger's.
+ * Both apt repositories' indexes, InRelease signed by s (apt.h): the
+ * .deb files of the ledger only, as index_both() the RPMs.
  */
 static int
-publish(const struct dk_output *o, struct dk_builds *lb,
-    const struct dk_render *r)
+index_apt(const struct dk_output *o, struct dk_builds *lb,
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s,
+    time_t t)
 {
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char file[PATH_MAX], path[PATH_MAX], sum[DK_SHA256_HEX];
-	char *data[2] = { NULL, NULL };
-	size_t i, len[2];
-	int rc = -1;
+	struct dk_apt_opts ao;
+	char dir[PATH_MAX];
+	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < 2; i++) {
-		if (dk_builds_file(file, sizeof(file), names[i],
-		    r->version) != 0 ||
-		    dk_path_join(path, sizeof(path), lb->stage, file) != 0 ||
-		    dk_file_read(path, DK_PKG_MAX, &data[i], &len[i]) != 0 ||
-		    dk_repo_sha256(data[i], len[i], sum) != 0 ||
-		    dk_ledger_set(&lb->l, dk_builds_key(lb, names[i]), names[i],
-		    r->version, r->commit, sum) != 0)
-			goto done;
+	memset(&ao, 0, sizeof(ao));
+	ao.keep_builds = pc->keep_builds;
+	ao.accept = dk_builds_accept;
+	ao.pruned = dk_builds_pruned;
+	ao.arg = lb;
+	ao.signer = s->key != NULL ? s : NULL;
+	ao.time = t;
+	for (i = 0; rc == 0 && i < 2; i++) {
+		ao.name = names[i];
+		ao.mode = i == 0 ? 0640 : 0644;
+		if (dk_builds_where(o, lb, ao.name, DK_BUILD_DEB, dir,
+		    sizeof(dir), &lb->key) != 0)
+			return -1;
+		lb->dir = dir;
+		rc = dk_apt_update(dir, &ao);
 	}
-	if (dk_ledger_save(&lb->l, lb->repo) != 0)
-		goto done;
-	for (i = 0; i < 2; i++) {
-		if (dk_output_rpm_path(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), names[i], r->version) !=
-		    0 || dk_file_replace(path, data[i], len[i], i == 0 ?
-		    0640 : 0644) != 0)
-			goto done;
-		/* One copy fewer of a private package. */
-		if (dk_builds_file(file, sizeof(file), names[i],
-		    r->version) == 0 &&
-		    dk_path_join(path, sizeof(path), lb->stage, file) == 0)
-			unlink(path);
-	}
-	rc = 0;
-done:
-	for (i = 0; i < 2; i++)
-		if (data[i] != NULL)
-			dk_ledger_bytes_free(data[i], len[i]);
 	return rc;
 }
 
 /*
- * Each repository's metadata (repomd.xml signed by s): the packages of
- * the ledger only; the lines of builds pruned go, written after the
- * metadata no longer names them.
+ * Each repository's metadata (repomd.xml signed by s), and with formats
+ * deb each apt repository's: the packages of the ledger only; the lines
+ * of builds pruned go, written after the metadata no longer names them.
  */
 static int
 index_both(const struct dk_output *o, struct dk_builds *lb,
-    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s)
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s,
+    time_t t)
 {
 	struct dk_repo_opts ro;
 	int rc;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.keep_builds = pc->keep_builds;
-	ro.accept = vouched;
-	ro.pruned = gone;
+	ro.accept = dk_builds_accept;
+	ro.pruned = dk_builds_pruned;
 	ro.arg = lb;
 	ro.signer = s;
 	ro.name = DK_PKG_PRIVATE;
@@ -358,6 +345,8 @@ index_both(const struct dk_output *o, struct dk_builds *lb,
 		lb->key = lb->kpub;
 		rc = dk_repo_update_opts(o->pub, &ro);
 	}
+	if (rc == 0 && (pc->formats & DK_FORMAT_DEB))
+		rc = index_apt(o, lb, pc, s, t);
 	/* What was pruned is gone, whatever happened after. */
 	if (lb->pruned && dk_ledger_save(&lb->l, lb->repo) != 0)
 		return -1;
@@ -384,6 +373,67 @@ sign_both(const struct dk_output *o, struct dk_builds *lb,
 	return 0;
 }
 
+/*
+ * The apt repositories, modes as their yum repositories'
+ * (rotator/output.h): a private one that others may enter is refused,
+ * never mended.
+ */
+static int
+apt_prepare(const struct dk_output *o, const struct dk_packaging_conf *pc)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 0;
+	if (dk_builds_apt_dir(dir, sizeof(dir), o, DK_PKG_PUBLIC) != 0 ||
+	    dk_dir_make(dir, 0755) != 0 ||
+	    dk_builds_apt_dir(dir, sizeof(dir), o, DK_PKG_PRIVATE) != 0 ||
+	    dk_dir_make(dir, 0750) != 0)
+		return -1;
+	if (stat(dir, &st) == -1) {
+		dk_error_set_errno(errno, "cannot use repository '%s'", dir);
+		return -1;
+	}
+	if ((st.st_mode & 0007) != 0) {
+		dk_error_set("refusing the private repository '%s': mode %04o "
+		    "lets every user read the private keys (chmod o-rwx '%s')",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * With formats deb, each apt repository's Release is not older than its
+ * .deb of version: a run killed between the yum and the apt index is
+ * seen, as dk_output_indexed() sees one killed before the yum index.
+ */
+static int
+apt_indexed(const struct dk_output *o, const struct dk_packaging_conf *pc,
+    size_t version)
+{
+	struct stat d, r;
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t i;
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 1;
+	for (i = 0; i < 2; i++) {
+		if (dk_builds_apt_dir(dir, sizeof(dir), o, names[i]) != 0 ||
+		    dk_apt_deb_path(path, sizeof(path), dir, names[i],
+		    version) != 0 || stat(path, &d) == -1 ||
+		    dk_path_join(path, sizeof(path), dir, "Release") != 0 ||
+		    stat(path, &r) == -1)
+			return 0;
+		if (r.st_mtim.tv_sec < d.st_mtim.tv_sec ||
+		    (r.st_mtim.tv_sec == d.st_mtim.tv_sec &&
+		    r.st_mtim.tv_nsec < d.st_mtim.tv_nsec))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 package(struct dk_git *g, const char *rev, const char *opt_out)
 {
@@ -407,6 +457,7 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		goto done;
 	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
 	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
+	    (rc = apt_prepare(&o, pc)) != 0 ||
 	    (rc = dk_builds_open(g, &o, &lb)) != 0)
 		goto done;
 	pick_version(&lb, r);
@@ -414,7 +465,8 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* The key may have changed since: kept builds follow it. */
 		if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 			goto done;
-		if (!resigned && dk_output_indexed(&o, r->version)) {
+		if (!resigned && dk_output_indexed(&o, r->version) &&
+		    apt_indexed(&o, pc, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
 			goto stamp;
@@ -422,12 +474,19 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
-		rc = index_both(&o, &lb, pc, &signer);
+		rc = index_both(&o, &lb, pc, &signer, r->time);
 		goto stamp;
 	}
-	if ((rc = collision(&o, &lb, r)) != 0 ||
-	    (rc = build_both(r, &signer, lb.stage)) != 0 ||
-	    (rc = publish(&o, &lb, r)) != 0)
+	if ((rc = collision(&o, &lb, r)) != 0)
+		goto done;
+	/* docs/design.md §11: the table of targets. */
+	if (pc->compress == DK_COMPRESS_ZSTD)
+		dk_log_warn("packaging.compression is zstd: the packages need "
+		    "rpm 4.14 or later (EL8, EL9, Fedora); EL7's rpm 4.11 "
+		    "cannot install them");
+	if ((rc = build_both(r, &signer, lb.stage)) != 0 ||
+	    (rc = dk_builds_publish(&o, &lb, r->version, r->commit,
+	    (pc->formats & DK_FORMAT_DEB) != 0)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
@@ -440,9 +499,9 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	printf("%s\n", path);
 	if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 		goto done;
-	rc = index_both(&o, &lb, pc, &signer);
+	rc = index_both(&o, &lb, pc, &signer, r->time);
 stamp:
-	/* What rotate compares HEAD with (output.h). */
+	/* What rotate compares HEAD with (rotator/output.h). */
 	if (rc == 0 && opt_out == NULL)
 		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:

@@ -12,9 +12,11 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
+#include "common/tree.h"
 #include "packaging/ledger.h"
-#include "packaging/output.h"
 #include "packaging/repo.h"
+#include "rotator/output.h"
 
 #define HEADER		"dkimrot-builds 1"
 #define FIELDS		7
@@ -46,14 +48,58 @@ hex(const char *s, size_t n)
 	return s[n] == '\0';
 }
 
-static const char *
-kind_name(const char *kind)
+static const struct {
+	const char	*kind;
+	const char	*name;
+	int		 format;
+} kinds[] = {
+	{ "private",		DK_PKG_PRIVATE,	DK_BUILD_RPM },
+	{ "public",		DK_PKG_PUBLIC,	DK_BUILD_RPM },
+	{ "private-deb",	DK_PKG_PRIVATE,	DK_BUILD_DEB },
+	{ "public-deb",		DK_PKG_PUBLIC,	DK_BUILD_DEB },
+};
+#define NKINDS	(sizeof(kinds) / sizeof(kinds[0]))
+
+/* The index in kinds[] of kind, -1 when it is none of them. */
+static int
+kind_of(const char *kind)
 {
-	if (strcmp(kind, "private") == 0)
-		return DK_PKG_PRIVATE;
-	if (strcmp(kind, "public") == 0)
-		return DK_PKG_PUBLIC;
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (strcmp(kind, kinds[i].kind) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The KIND of a build. */
+static const char *
+kind_name(const char *name, int format)
+{
+	size_t i;
+
+	for (i = 0; i < NKINDS; i++)
+		if (strcmp(name, kinds[i].name) == 0 &&
+		    format == kinds[i].format)
+			return kinds[i].kind;
 	return NULL;
+}
+
+int
+dk_ledger_file(char *buf, size_t size, int format, const char *name,
+    size_t version)
+{
+	int n;
+
+	if (format == DK_BUILD_DEB)
+		n = snprintf(buf, size, "%s_%zu_all.deb", name, version);
+	else
+		n = snprintf(buf, size, "%s-%zu-1.noarch.rpm", name, version);
+	if (n < 0 || (size_t)n >= size) {
+		dk_error_set("path too long: '%s'", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -151,6 +197,7 @@ parse_line(struct dk_ledger *l, char *line)
 	struct dk_build *b;
 	unsigned long long v;
 	size_t i;
+	int k;
 
 	for (i = 0; i < FIELDS; i++) {
 		f[i] = p;
@@ -163,8 +210,10 @@ parse_line(struct dk_ledger *l, char *line)
 	for (i = 0; i < FIELDS; i++)
 		if (f[i][0] == '\0')
 			return "an empty field";
-	if ((name = kind_name(f[0])) == NULL)
-		return "the kind is neither 'private' nor 'public'";
+	if ((k = kind_of(f[0])) == -1)
+		return "the kind is not 'private', 'public', 'private-deb' "
+		    "or 'public-deb'";
+	name = kinds[k].name;
 	if (strcmp(f[3], name) != 0)
 		return "the name does not match the kind";
 	errno = 0;
@@ -176,14 +225,17 @@ parse_line(struct dk_ledger *l, char *line)
 		return "the directory is not an absolute path";
 	if ((why = check(f[1], name, (size_t)v, f[5], f[6])) != NULL)
 		return why;
-	if (snprintf(file, sizeof(file), "%s-%llu-1.noarch.rpm", name, v) >=
-	    (int)sizeof(file) || strcmp(file, f[2]) != 0)
-		return "the file is not NAME-VERSION-1.noarch.rpm";
+	if (dk_ledger_file(file, sizeof(file), kinds[k].format, name,
+	    (size_t)v) != 0 || strcmp(file, f[2]) != 0)
+		return kinds[k].format == DK_BUILD_DEB ? "the file is not "
+		    "NAME_VERSION_all.deb" : "the file is not "
+		    "NAME-VERSION-1.noarch.rpm";
 	if (dk_ledger_find(l, f[1], f[2]) != NULL)
 		return "a second line for this file";
 	if ((b = add(l)) == NULL)
 		return "out of memory";
 	b->name = name;
+	b->format = kinds[k].format;
 	b->version = (size_t)v;
 	memcpy(b->commit, f[5], DK_GIT_ID_LEN);
 	memcpy(b->sha256, f[6], DK_SHA256_HEX);
@@ -260,8 +312,8 @@ dk_ledger_format(const struct dk_ledger *l, char **out, size_t *len)
 		goto fail;
 	for (i = 0; i < l->n; i++) {
 		e = &l->b[i];
-		if (dk_buf_puts(&b, strcmp(e->name, DK_PKG_PRIVATE) == 0 ?
-		    "private " : "public ") != 0 || escape(&b, e->dir) != 0 ||
+		if (dk_buf_printf(&b, "%s ", kind_name(e->name,
+		    e->format)) != 0 || escape(&b, e->dir) != 0 ||
 		    dk_buf_printf(&b, " %s %s %zu %s %s\n", e->file, e->name,
 		    e->version, e->commit, e->sha256) != 0)
 			goto fail;
@@ -319,8 +371,8 @@ dk_ledger_find(const struct dk_ledger *l, const char *dir, const char *file)
 	return NULL;
 }
 
-int
-dk_ledger_set(struct dk_ledger *l, const char *dir, const char *name,
+static int
+set(struct dk_ledger *l, int format, const char *dir, const char *name,
     size_t version, const char *commit, const char *sha256)
 {
 	char file[PATH_MAX];
@@ -333,11 +385,8 @@ dk_ledger_set(struct dk_ledger *l, const char *dir, const char *name,
 		    "", why);
 		return DK_EUSAGE;
 	}
-	if (snprintf(file, sizeof(file), "%s-%zu-1.noarch.rpm", name,
-	    version) >= (int)sizeof(file)) {
-		dk_error_set("path too long: '%s'", name);
+	if (dk_ledger_file(file, sizeof(file), format, name, version) != 0)
 		return -1;
-	}
 	if ((b = dk_ledger_find(l, dir, file)) == NULL) {
 		if ((d = strdup(dir)) == NULL || (f = strdup(file)) == NULL ||
 		    (b = add(l)) == NULL) {
@@ -351,10 +400,25 @@ dk_ledger_set(struct dk_ledger *l, const char *dir, const char *name,
 	}
 	b->name = strcmp(name, DK_PKG_PRIVATE) == 0 ? DK_PKG_PRIVATE :
 	    DK_PKG_PUBLIC;
+	b->format = format;
 	b->version = version;
 	memcpy(b->commit, commit, DK_GIT_ID_LEN);
 	memcpy(b->sha256, sha256, DK_SHA256_HEX);
 	return 0;
+}
+
+int
+dk_ledger_set(struct dk_ledger *l, const char *dir, const char *name,
+    size_t version, const char *commit, const char *sha256)
+{
+	return set(l, DK_BUILD_RPM, dir, name, version, commit, sha256);
+}
+
+int
+dk_ledger_set_deb(struct dk_ledger *l, const char *dir, const char *name,
+    size_t version, const char *commit, const char *sha256)
+{
+	return set(l, DK_BUILD_DEB, dir, name, version, commit, sha256);
 }
 
 int
@@ -412,7 +476,5 @@ dk_ledger_verify(const struct dk_build *b, const char *dir, const char **why,
 void
 dk_ledger_bytes_free(char *data, size_t len)
 {
-	struct dk_buf b = { data, len, len };
-
-	dk_buf_wipe(&b);
+	dk_secret_free(data, len);
 }

@@ -16,14 +16,16 @@
  *   KIND DIR FILE NAME VERSION COMMIT SHA256
  *   ...
  *
- * KIND private or public; DIR the repository directory, absolute, as
- * realpath(3) gave it, with every byte below '!', '%' and DEL written
- * %XX; FILE NAME-VERSION-1.noarch.rpm; NAME dkim-keys-private for
+ * KIND private or public for an RPM, private-deb or public-deb for a
+ * .deb; DIR the repository directory (the yum one of an RPM, its apt/
+ * of a .deb), absolute, as realpath(3) gave it, with every byte below
+ * '!', '%' and DEL written %XX; FILE NAME-VERSION-1.noarch.rpm for an
+ * RPM, NAME_VERSION_all.deb for a .deb; NAME dkim-keys-private for
  * private, dkim-keys-public for public; VERSION decimal; COMMIT 40
  * lower-case hex digits; SHA256 64.  One space between fields, one line
  * a file, no two lines for one DIR and FILE.  Anything else is an error
- * naming the file and line: the ledger decides what is signed, so a
- * damaged one is never half trusted.
+ * naming the file and line: the ledger decides what is signed and
+ * indexed, so a damaged one is never half trusted.
  */
 #ifndef DK_LEDGER_H
 #define DK_LEDGER_H
@@ -38,10 +40,15 @@
 /* A package read whole to be checked: far above 10,000 domains. */
 #define DK_PKG_MAX	((size_t)1 << 30)
 
+/* struct dk_build's format */
+#define DK_BUILD_RPM		0
+#define DK_BUILD_DEB		1
+
 struct dk_build {
 	char		*dir;
 	char		*file;
 	const char	*name;		/* DK_PKG_PRIVATE or DK_PKG_PUBLIC */
+	int		 format;	/* DK_BUILD_RPM or DK_BUILD_DEB */
 	size_t		 version;
 	char		 commit[DK_GIT_ID_LEN];
 	char		 sha256[DK_SHA256_HEX];
@@ -81,6 +88,13 @@ struct dk_build *dk_ledger_find(const struct dk_ledger *, const char *dir,
  */
 int	dk_ledger_set(struct dk_ledger *, const char *dir, const char *name,
 	    size_t version, const char *commit, const char *sha256);
+/* The same for the .deb NAME_VERSION_all.deb of apt repository dir. */
+int	dk_ledger_set_deb(struct dk_ledger *, const char *dir,
+	    const char *name, size_t version, const char *commit,
+	    const char *sha256);
+/* The FILE of a build of format (DK_BUILD_RPM, _DEB) into buf. */
+int	dk_ledger_file(char *buf, size_t size, int format, const char *name,
+	    size_t version);
 /* Removes the line of dir and file: 1 when there was one. */
 int	dk_ledger_remove(struct dk_ledger *, const char *dir,
 	    const char *file);
@@ -98,7 +112,7 @@ int	dk_ledger_verify(const struct dk_build *b, const char *dir,
 
 /*
  * Frees package bytes read by dk_ledger_verify() and its callers: a
- * private package's payload is key material, wiped first (dk_buf_wipe).
+ * private package's payload is key material, wiped first (dk_secret_free).
  */
 void	dk_ledger_bytes_free(char *data, size_t len);
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/name.h"
 #include "common/pool.h"
+#include "common/secret.h"
 #include "common/strlist.h"
 #include "keygen/key.h"
 #include "packaging/render.h"
@@ -18,18 +19,6 @@
 #include "rotator/store.h"
 
 #define DESC_DOMAINS	20	/* domains named in %description */
-
-static void
-wipe_free(char *p, size_t n)
-{
-	volatile char *v = p;
-
-	if (p == NULL)
-		return;
-	while (n--)
-		*v++ = 0;
-	free(p);
-}
 
 /* Takes ownership of buf (len bytes; wiped when freed if secret). */
 static int
@@ -42,7 +31,7 @@ keep(struct dk_render *r, char *buf, size_t len, bool secret)
 		cap = r->capbufs ? r->capbufs * 2 : 64;
 		if ((p = realloc(r->bufs, cap * sizeof(*p))) == NULL) {
 			if (secret)
-				wipe_free(buf, len);
+				dk_secret_free(buf, len);
 			else
 				free(buf);
 			dk_error_set("out of memory");
@@ -160,9 +149,7 @@ record_of(struct dk_render *r, struct dk_git *g, const char *domain,
 	char path[512];
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.restrict_email = pol->restrict_email;
-	o.testmode = pol->testmode;
+	dk_record_opts_of(pol, &o);
 	*pem = NULL;
 	if (k->state == DK_STATE_REVOKED) {
 		o.revoked = true;
@@ -181,7 +168,7 @@ record_of(struct dk_render *r, struct dk_git *g, const char *domain,
 		rc = dk_record_value(key, &o, value);
 	dk_key_free(key);
 	if (rc != 0) {
-		wipe_free(*pem, *pemlen);
+		dk_secret_free(*pem, *pemlen);
 		*pem = NULL;
 	}
 	return rc;
@@ -244,7 +231,7 @@ prepared_free(struct prepared *p, size_t n)
 	for (i = 0; i < n; i++) {
 		for (j = 0; p[i].rec != NULL && j < p[i].dk->n; j++) {
 			free(p[i].rec[j].value);
-			wipe_free(p[i].rec[j].pem, p[i].rec[j].pemlen);
+			dk_secret_free(p[i].rec[j].pem, p[i].rec[j].pemlen);
 		}
 		free(p[i].rec);
 		dk_domain_keys_free(p[i].dk);
@@ -299,7 +286,7 @@ render_key(struct dk_render *r, const char *domain,
 		goto done;
 	rc = 0;
 done:
-	wipe_free(pem, pemlen);
+	dk_secret_free(pem, pemlen);
 	free(value);
 	free(rr);
 	return rc;
@@ -555,7 +542,7 @@ dk_render_free(struct dk_render *r)
 		return;
 	for (k = 0; k < r->nbufs; k++) {
 		if (r->bufs[k].secret)
-			wipe_free(r->bufs[k].p, r->bufs[k].len);
+			dk_secret_free(r->bufs[k].p, r->bufs[k].len);
 		else
 			free(r->bufs[k].p);
 	}

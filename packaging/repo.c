@@ -19,8 +19,8 @@
 #include "common/error.h"
 #include "common/fault.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 
@@ -327,8 +327,12 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
 	int rc = -1;
 
 	md = cr_repomd_new();
-	/* x wherever r: 0644 gives 0755, 0640 gives 0750. */
-	if (mkdir(tmp, mode | (mode & 0444) >> 2) == -1) {
+	/*
+	 * x wherever r: 0644 gives 0755, 0640 gives 0750; chmod too, as the
+	 * umask (077, dkimrot.c) narrows what mkdir makes.
+	 */
+	if (mkdir(tmp, mode | (mode & 0444) >> 2) == -1 ||
+	    chmod(tmp, mode | (mode & 0444) >> 2) == -1) {
 		dk_error_set_errno(errno, "cannot create '%s'", tmp);
 		goto done;
 	}

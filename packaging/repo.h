@@ -24,7 +24,7 @@
  * The caller holds the key repository's lock: two concurrent updates of
  * one directory are not supported.
  *
- * With s (packaging/gpg.h) and s->key set, repodata/repomd.xml.asc,
+ * With s (common/gpg.h) and s->key set, repodata/repomd.xml.asc,
  * its detached ASCII-armored signature by s, is made in the new
  * metadata before the exchange (for repo_gpgcheck); the packages are
  * dk_sign_dir()'s business.  s NULL or s->key NULL: unsigned.
@@ -39,7 +39,7 @@ int	dk_repo_update(const char *dir, int keep_builds,
 
 /*
  * dk_repo_update() for one of dkimrot's two repositories
- * (packaging/output.h), which indexes only what the key repository
+ * (rotator/output.h), which indexes only what the key repository
  * built.  A package is left out of the metadata and left on disk (the
  * operator decides what it is) when:
  *   its header cannot be read, or name is not NULL and the header names

@@ -17,10 +17,10 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "packaging/ledger.h"
-#include "packaging/output.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
+#include "rotator/output.h"
 
 int
 dk_sign_setup(const char *repo, const struct dk_packaging_conf *pc,
@@ -119,7 +119,9 @@ dk_sign_dir(const char *dir, const char *key, const struct dk_gpg_signer *s,
 	if (s->key == NULL)
 		return 0;
 	for (i = 0; i < l->n; i++) {
-		if (strcmp(l->b[i].dir, key) != 0)
+		/* A .deb is not signed: its apt index is (apt.h). */
+		if (strcmp(l->b[i].dir, key) != 0 ||
+		    l->b[i].format != DK_BUILD_RPM)
 			continue;
 		/*
 		 * Anything else (not ours, changed, gone) is never signed;

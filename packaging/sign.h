@@ -7,7 +7,7 @@
 #ifndef DK_SIGN_H
 #define DK_SIGN_H
 
-#include "packaging/gpg.h"
+#include "common/gpg.h"
 
 struct dk_packaging_conf;
 

@@ -37,7 +37,9 @@ printf '%s\n' "$warn" "dkimrot: commit $(git -C "$U" rev-parse --short=12 \
 check "on every run" same "$tmp/want" "$tmp/err"
 check "and its metadata has no signature" \
     [ -f "$U/rpms/private/repodata/repomd.xml" -a \
-    ! -e "$U/rpms/private/repodata/repomd.xml.asc" ]
+    ! -e "$U/rpms/private/repodata/repomd.xml.asc" -a \
+    -f "$U/rpms/public/repodata/repomd.xml" -a \
+    ! -e "$U/rpms/public/repodata/repomd.xml.asc" ]
 expect "N11: init --no-sign with --sign-key" 2 \
     "dkimrot: --no-sign and --sign-key 'k' exclude each other" \
     -C "$tmp/x" init --no-sign --sign-key k

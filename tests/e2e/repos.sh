@@ -1,5 +1,5 @@
 #!/bin/sh
-# Key custody: two yum repositories (packaging/output.h), read by real
+# Key custody: two yum repositories (rotator/output.h), read by real
 # dnf clients.  A name server given the public repository alone can
 # neither list nor install dkim-keys-private; a mail server's private
 # repository installs it.  After a history rewrite (git reset) a revoke

@@ -8,9 +8,9 @@ set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
 R=$tmp/repo
-# The private repository (packaging/output.h); the public one is PUB.
-OUT=$R/rpms/private
-PUB=$R/rpms/public
+# The private repository (rotator/output.h); ALL holds both.
+ALL=$R/rpms
+OUT=$ALL/private
 G=$R/.git/dkimrot-gnupg
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 # The repository's gpg-agent, stopped by its home, not by name.
@@ -138,7 +138,7 @@ rpm -qp --qf '%{RSAHEADER:pgpsig}\n' "$tmp/again"/*/*.rpm >"$tmp/sigs" \
     2>/dev/null
 check "the same commit and key build byte-identical packages" \
     [ "$(grep -c "Key ID $id\$" "$tmp/sigs")" = 2 -a \
-    "$(cd "$R/rpms" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" = \
+    "$(cd "$ALL" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" = \
     "$(cd "$tmp/again" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" ]
 
 # --- a new key: every kept build is signed by it
@@ -149,7 +149,7 @@ new=$(gpg --homedir "$G" --with-colons --list-secret-keys new@example.test \
     2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]\{40\}\):$/\1/p' | head -1)
 sed -i "s/^  sign_key: .*/  sign_key: $new/" "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "a new signing key"
-ls "$OUT"/*.rpm "$PUB"/*.rpm >"$tmp/kept"
+ls "$ALL"/*/*.rpm >"$tmp/kept"
 check "four builds of each package are kept" \
     [ "$(wc -l <"$tmp/kept")" = 8 ]
 rpm --root "$tmp/k" --initdb
@@ -167,8 +167,8 @@ gpg --homedir "$K" --batch --with-colons --show-keys \
     "$OUT/RPM-GPG-KEY-dkimrot" >"$tmp/shown" 2>/dev/null
 check "the exported key is the new one" \
     grep -qx "fpr:::::::::$new:" "$tmp/shown"
-sha256sum "$OUT"/*.rpm "$PUB"/*.rpm >"$tmp/sums"
+sha256sum "$ALL"/*/*.rpm >"$tmp/sums"
 dk -C "$R" package >"$tmp/pkg" 2>&1
-sha256sum "$OUT"/*.rpm "$PUB"/*.rpm >"$tmp/sums2"
+sha256sum "$ALL"/*/*.rpm >"$tmp/sums2"
 check "packaging again re-signs nothing" grep -q 'already built' "$tmp/pkg"
 check "and changes no byte" cmp -s "$tmp/sums" "$tmp/sums2"

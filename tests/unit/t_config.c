@@ -100,10 +100,13 @@ test_config__defaults(void **state)
 	assert_string_equal(d.git_name, "dkimrot");
 	assert_string_equal(d.git_email, "dkimrot@localhost");
 	assert_string_equal(d.packaging.output, "rpms");
-	/* Below output: rpms/private and rpms/public (packaging/output.h). */
+	/* Below output: rpms/private and rpms/public (rotator/output.h). */
 	assert_string_equal(d.packaging.private_output, "");
 	assert_string_equal(d.packaging.public_output, "");
 	assert_int_equal(d.packaging.keep_builds, 5);
+	/* docs/design.md §11: every target installs it. */
+	assert_int_equal(d.packaging.compress, DK_COMPRESS_GZIP);
+	assert_int_equal(d.packaging.formats, DK_FORMAT_RPM);
 	assert_string_equal(d.packaging.key_dir, "/etc/dkim-keys/keys");
 	assert_string_equal(d.packaging.table_dir, "/etc/dkim-keys");
 	assert_string_equal(d.packaging.zone_dir, "/var/named/dkim");
@@ -161,6 +164,8 @@ static const char full[] =
     "  private_output: /srv/mail-only/dkim\n"
     "  public_output: dns\n"
     "  keep_builds: 10\n"
+    "  compression: xz\n"
+    "  formats: [deb, rpm]\n"
     "  key_dir: /etc/opendkim/dkimrot/keys\n"
     "  table_dir: /etc/opendkim/dkimrot\n"
     "  zone_dir: /var/lib/knot/dkim-2.0_x+y\n"
@@ -205,6 +210,8 @@ assert_full_rest(const struct dk_config *c)
 	assert_string_equal(p->private_output, "/srv/mail-only/dkim");
 	assert_string_equal(p->public_output, "dns");
 	assert_int_equal(p->keep_builds, 10);
+	assert_int_equal(p->compress, DK_COMPRESS_XZ);
+	assert_int_equal(p->formats, DK_FORMAT_RPM | DK_FORMAT_DEB);
 	assert_string_equal(p->key_dir, "/etc/opendkim/dkimrot/keys");
 	assert_string_equal(p->table_dir, "/etc/opendkim/dkimrot");
 	assert_string_equal(p->zone_dir, "/var/lib/knot/dkim-2.0_x+y");
@@ -604,9 +611,20 @@ static const struct {
 	/* packaging */
 	{ "packaging:\n  key_dirs: /x\n", "t.yaml:2:3: unknown key "
 	    "'key_dirs' in packaging (expected one of: output, private_output, "
-	    "public_output, keep_builds, key_dir, table_dir, zone_dir, "
-	    "key_owner, key_group, mta_reload, dns_reload, sign_key, "
-	    "gnupg_home)" },
+	    "public_output, keep_builds, compression, formats, key_dir, "
+	    "table_dir, zone_dir, key_owner, key_group, mta_reload, "
+	    "dns_reload, sign_key, gnupg_home)" },
+	{ "packaging:\n  compression: bzip2\n", "t.yaml:2:16: compression "
+	    "must be one of gzip, xz, zstd, not 'bzip2'" },
+	{ "packaging:\n  formats: [deb]\n", "t.yaml:2:12: formats must be "
+	    "[rpm] or [rpm, deb]: the versions come from the yum repositories, "
+	    "so rpm is always built" },
+	{ "packaging:\n  formats: [rpm, tgz]\n", "t.yaml:2:18: unknown "
+	    "package format 'tgz' (expected rpm or deb)" },
+	{ "packaging:\n  formats: [rpm, rpm]\n", "t.yaml:2:18: duplicate "
+	    "format 'rpm' in formats" },
+	{ "packaging:\n  compression: [xz]\n", "t.yaml:2:16: compression: "
+	    "expected one of gzip, xz, zstd, found a sequence" },
 	{ "packaging:\n  gnupg_home: \"a%b\"\n", "t.yaml:2:15: gnupg_home "
 	    "must be a directory path on one line of printable ASCII without "
 	    "'%', not the quoted string 'a%b'" },

@@ -19,8 +19,8 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "packaging/ledger.h"
-#include "packaging/output.h"
 #include "packaging/repo.h"
+#include "rotator/output.h"
 
 #define C1	"0123456789abcdef0123456789abcdef01234567"
 #define C2	"fedcba9876543210fedcba9876543210fedcba98"
@@ -35,7 +35,11 @@
 	"private /srv/rpms/private dkim-keys-private-3-1.noarch.rpm " \
 	"dkim-keys-private 3 " C1 " " S1 "\n" \
 	"public /srv/my%20rpms/public dkim-keys-public-12-1.noarch.rpm " \
-	"dkim-keys-public 12 " C2 " " S2 "\n"
+	"dkim-keys-public 12 " C2 " " S2 "\n" \
+	"private-deb /srv/rpms/private/apt dkim-keys-private_3_all.deb " \
+	"dkim-keys-private 3 " C1 " " S2 "\n" \
+	"public-deb /srv/rpms/public/apt dkim-keys-public_12_all.deb " \
+	"dkim-keys-public 12 " C2 " " S1 "\n"
 
 static char base[PATH_MAX];
 
@@ -67,10 +71,11 @@ test_ledger__parse(void **state)
 
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(dk_ledger_parse(&l, GOOD, strlen(GOOD), "L"), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(l.n, 4);
 	assert_non_null(b = dk_ledger_find(&l, "/srv/rpms/private",
 	    "dkim-keys-private-3-1.noarch.rpm"));
 	assert_string_equal(b->name, DK_PKG_PRIVATE);
+	assert_int_equal(b->format, DK_BUILD_RPM);
 	assert_int_equal(b->version, 3);
 	assert_string_equal(b->commit, C1);
 	assert_string_equal(b->sha256, S1);
@@ -80,6 +85,17 @@ test_ledger__parse(void **state)
 	assert_int_equal(b->version, 12);
 	assert_null(dk_ledger_find(&l, "/srv/rpms/public",
 	    "dkim-keys-public-12-1.noarch.rpm"));
+	/* The .deb lines: their own kind, file and directory. */
+	assert_non_null(b = dk_ledger_find(&l, "/srv/rpms/private/apt",
+	    "dkim-keys-private_3_all.deb"));
+	assert_string_equal(b->name, DK_PKG_PRIVATE);
+	assert_int_equal(b->format, DK_BUILD_DEB);
+	assert_int_equal(b->version, 3);
+	assert_string_equal(b->sha256, S2);
+	assert_non_null(b = dk_ledger_find(&l, "/srv/rpms/public/apt",
+	    "dkim-keys-public_12_all.deb"));
+	assert_string_equal(b->name, DK_PKG_PUBLIC);
+	assert_int_equal(b->format, DK_BUILD_DEB);
 	/* Written back, it is the same text. */
 	assert_int_equal(dk_ledger_format(&l, &text, &len), 0);
 	assert_int_equal(len, strlen(GOOD));
@@ -111,7 +127,20 @@ test_ledger__parse_damaged(void **state)
 		    "L:2': more than 7 fields" },
 		{ "dkimrot-builds 1\nsecret /a dkim-keys-private-3-1.noarch"
 		    ".rpm dkim-keys-private 3 " C1 " " S1 "\n",
-		    "L:2': the kind is neither 'private' nor 'public'" },
+		    "L:2': the kind is not 'private', 'public', 'private-deb' "
+		    "or 'public-deb'" },
+		{ "dkimrot-builds 1\nprivate-deb /a dkim-keys-private-3-1."
+		    "noarch.rpm dkim-keys-private 3 " C1 " " S1 "\n",
+		    "L:2': the file is not NAME_VERSION_all.deb" },
+		{ "dkimrot-builds 1\nprivate /a dkim-keys-private_3_all.deb "
+		    "dkim-keys-private 3 " C1 " " S1 "\n",
+		    "L:2': the file is not NAME-VERSION-1.noarch.rpm" },
+		{ "dkimrot-builds 1\npublic-deb /a dkim-keys-public_4_all.deb "
+		    "dkim-keys-public 3 " C1 " " S1 "\n",
+		    "L:2': the file is not NAME_VERSION_all.deb" },
+		{ "dkimrot-builds 1\npublic-deb /a dkim-keys-private_3_all.deb "
+		    "dkim-keys-private 3 " C1 " " S1 "\n",
+		    "L:2': the name does not match the kind" },
 		{ "dkimrot-builds 1\npublic /a dkim-keys-private-3-1.noarch"
 		    ".rpm dkim-keys-private 3 " C1 " " S1 "\n",
 		    "L:2': the name does not match the kind" },
@@ -196,6 +225,17 @@ test_ledger__set_remove(void **state)
 	assert_int_equal(l.n, 1);
 	assert_non_null(dk_ledger_find(&l, "/d",
 	    "dkim-keys-private-5-1.noarch.rpm"));
+	/* A .deb of the same version is a line of its own. */
+	assert_int_equal(dk_ledger_set_deb(&l, "/d", DK_PKG_PRIVATE, 5, C1,
+	    S1), 0);
+	assert_int_equal(l.n, 2);
+	assert_non_null(b = dk_ledger_find(&l, "/d",
+	    "dkim-keys-private_5_all.deb"));
+	assert_int_equal(b->format, DK_BUILD_DEB);
+	assert_int_equal(dk_ledger_set_deb(&l, "/d", DK_PKG_PRIVATE, 0, C1,
+	    S1), DK_EUSAGE);
+	assert_int_equal(dk_ledger_remove(&l, "/d",
+	    "dkim-keys-private_5_all.deb"), 1);
 	dk_ledger_dispose(&l);
 	dk_ledger_dispose(NULL);
 }

@@ -18,16 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "common/config.h"
-#include "packaging/gpg.h"
 #include "packaging/ledger.h"
-#include "packaging/output.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
+#include "rotator/output.h"
 
 #define COMMIT	"0123456789abcdef0123456789abcdef01234567"
 #define T0	1795353300	/* 2026-11-22T13:15:00Z */
