@@ -306,11 +306,16 @@ index_apt(const struct dk_output *o, struct dk_builds *lb,
 		ao.name = names[i];
 		ao.mode = i == 0 ? 0640 : 0644;
 		if (dk_builds_where(o, lb, ao.name, DK_BUILD_DEB, dir,
-		    sizeof(dir), &lb->key) != 0)
-			return -1;
+		    sizeof(dir), &lb->key) != 0) {
+			rc = -1;
+			break;
+		}
 		lb->dir = dir;
 		rc = dk_apt_update(dir, &ao);
 	}
+	/* dir is gone with this frame: no callback may name it after. */
+	lb->dir = NULL;
+	lb->key = NULL;
 	return rc;
 }
 
