@@ -2,7 +2,7 @@
  * The apt repository of one package (apt.h): Packages, Release and
  * InRelease written by us, the .deb files read through packaging/deb.h,
  * the digests through packaging/rpm.h, the signature through
- * packaging/gpg.h.
+ * common/gpg.h.
  */
 #include <sys/stat.h>
 
@@ -18,11 +18,12 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
+#include "common/secret.h"
+#include "common/tree.h"
 #include "packaging/apt.h"
 #include "packaging/deb.h"
-#include "common/gpg.h"
-#include "common/secret.h"
 #include "packaging/rpm.h"
 
 #define DEB_MAX_SIZE	(1024u * 1024 * 1024)
@@ -31,6 +32,8 @@ struct deb {
 	char	 file[NAME_MAX + 1];
 	size_t	 version;
 	char	*control;
+	size_t	 size;			/* of the bytes read, */
+	char	 sha256[72];		/* and their digest */
 };
 
 int
@@ -66,29 +69,6 @@ version_of(const char *file, const char *name)
 	return v;
 }
 
-/* The value of field in control into buf; -1 when it has none. */
-static int
-field(const char *control, const char *name, char *buf, size_t size)
-{
-	size_t n = strlen(name), len;
-	const char *p;
-
-	for (p = control; *p != '\0'; p += strcspn(p, "\n") + (p[strcspn(p,
-	    "\n")] != '\0')) {
-		if (strncmp(p, name, n) != 0 || p[n] != ':')
-			continue;
-		p += n + 1;
-		p += strspn(p, " \t");
-		len = strcspn(p, "\n");
-		if (len >= size)
-			return -1;
-		memcpy(buf, p, len);
-		buf[len] = '\0';
-		return 0;
-	}
-	return -1;
-}
-
 static int
 cmp_version(const void *a, const void *b)
 {
@@ -107,6 +87,58 @@ free_debs(struct deb *v, size_t n)
 	free(v);
 }
 
+/*
+ * The .deb file of dir read once: its control, size and SHA-256 into e,
+ * the very bytes that accept() judges and Packages names.  1 when it is
+ * indexed, 0 when it is left alone (with a warning).
+ */
+static int
+read_deb(const char *dir, const char *file, size_t ver,
+    const struct dk_apt_opts *o, struct deb *e)
+{
+	char path[PATH_MAX], want[32], got[32], *data = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	e->control = NULL;
+	if (dk_path_join(path, sizeof(path), dir, file) != 0)
+		return -1;
+	/* A link, a FIFO, a second name: refused (common/tree.h). */
+	if (dk_tree_read(dir, file, DEB_MAX_SIZE, &data, &len) != 0 ||
+	    dk_rpm_sha256(data, len, e->sha256, sizeof(e->sha256)) != 0) {
+		dk_log_warn("not indexing '%s': %s", path, dk_error_last());
+		goto done;
+	}
+	/* accept() gives its own warning; a stranger's is never parsed. */
+	if (o->accept != NULL && !o->accept(file, e->sha256, o->arg))
+		goto done;
+	if (dk_deb_control_mem(data, len, &e->control) != 0) {
+		dk_log_warn("not indexing '%s': cannot read package '%s': %s",
+		    path, path, dk_error_last());
+		goto done;
+	}
+	/* A copy under another name would index a wrong version. */
+	snprintf(want, sizeof(want), "%zu", ver);
+	if (dk_deb_field(e->control, "Version", got, sizeof(got)) != 0 ||
+	    strcmp(got, want) != 0) {
+		dk_log_warn("not indexing '%s': its control names another "
+		    "version", path);
+		goto done;
+	}
+	snprintf(e->file, sizeof(e->file), "%s", file);
+	e->version = ver;
+	e->size = len;
+	rc = 1;
+done:
+	if (rc != 1) {
+		free(e->control);
+		e->control = NULL;
+	}
+	/* A private package is key material. */
+	dk_secret_free(data, len);
+	return rc;
+}
+
 /* Our builds in dir, oldest first. */
 static int
 scan(const char *dir, const struct dk_apt_opts *o, struct deb **out,
@@ -114,7 +146,6 @@ scan(const char *dir, const struct dk_apt_opts *o, struct deb **out,
 {
 	struct deb *v = NULL, *nv;
 	struct dirent *de;
-	char path[PATH_MAX], commit[128], want[32];
 	size_t n = 0, cap = 0, ver;
 	DIR *d;
 	int rc = -1, k;
@@ -124,8 +155,7 @@ scan(const char *dir, const struct dk_apt_opts *o, struct deb **out,
 		return -1;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if ((ver = version_of(de->d_name, o->name)) == 0 ||
-		    dk_path_join(path, sizeof(path), dir, de->d_name) != 0)
+		if ((ver = version_of(de->d_name, o->name)) == 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -135,39 +165,10 @@ scan(const char *dir, const struct dk_apt_opts *o, struct deb **out,
 			}
 			v = nv;
 		}
-		if (dk_deb_control(path, &v[n].control) != 0) {
-			dk_log_warn("not indexing '%s': %s", path,
-			    dk_error_last());
-			continue;
-		}
 		/* A foreign file is neither indexed nor removed. */
-		if (field(v[n].control, DK_DEB_COMMIT_FIELD, commit,
-		    sizeof(commit)) != 0)
-			snprintf(commit, sizeof(commit), "none");
-		k = o->known != NULL ? o->known(commit, o->arg) : 0;
-		if (k == -1) {
-			free(v[n].control);
+		if ((k = read_deb(dir, de->d_name, ver, o, &v[n])) == -1)
 			goto done;
-		}
-		if (k == 0) {
-			dk_log_warn("not indexing '%s': its %s '%s' names no "
-			    "commit of this key repository", path,
-			    DK_DEB_COMMIT_FIELD, commit);
-			free(v[n].control);
-			continue;
-		}
-		/* A copy under another name would index a wrong version. */
-		snprintf(want, sizeof(want), "%zu", ver);
-		if (field(v[n].control, "Version", commit,
-		    sizeof(commit)) != 0 || strcmp(commit, want) != 0) {
-			dk_log_warn("not indexing '%s': its control names "
-			    "another version", path);
-			free(v[n].control);
-			continue;
-		}
-		snprintf(v[n].file, sizeof(v[n].file), "%s", de->d_name);
-		v[n].version = ver;
-		n++;
+		n += (size_t)k;
 	}
 	if (errno != 0) {
 		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
@@ -188,31 +189,20 @@ done:
 
 /* One stanza of Packages: the control file and where the .deb is. */
 static int
-stanza(struct dk_buf *b, const char *dir, const struct deb *e)
+stanza(struct dk_buf *b, const struct deb *e)
 {
-	char path[PATH_MAX], hex[72], *data = NULL;
-	size_t len = 0, clen;
-	int rc = -1;
+	size_t clen;
 
-	if (dk_path_join(path, sizeof(path), dir, e->file) != 0 ||
-	    dk_file_read(path, DEB_MAX_SIZE, &data, &len) != 0)
-		return -1;
-	if (dk_rpm_sha256(data, len, hex, sizeof(hex)) != 0)
-		goto done;
 	clen = strlen(e->control);
 	while (clen > 0 && e->control[clen - 1] == '\n')
 		clen--;
 	if (dk_buf_append(b, e->control, clen) == -1 ||
 	    dk_buf_printf(b, "\nFilename: ./%s\nSize: %zu\nSHA256: %s\n\n",
-	    e->file, len, hex) == -1) {
+	    e->file, e->size, e->sha256) == -1) {
 		dk_error_set("out of memory");
-		goto done;
+		return -1;
 	}
-	rc = 0;
-done:
-	/* A private package is key material. */
-	dk_secret_free(data, len);
-	return rc;
+	return 0;
 }
 
 /* Release: what the signature covers, Packages by size and digest. */
@@ -297,7 +287,7 @@ dk_apt_update(const char *dir, const struct dk_apt_opts *o)
 	first = o->keep_builds > 0 && n > (size_t)o->keep_builds ?
 	    n - (size_t)o->keep_builds : 0;
 	for (i = first; i < n; i++)
-		if (stanza(&pk, dir, &v[i]) != 0)
+		if (stanza(&pk, &v[i]) != 0)
 			goto done;
 	if (release(&rel, o, &pk) != 0 ||
 	    write_in(dir, "Packages", &pk, o->mode) != 0 ||
@@ -323,6 +313,8 @@ dk_apt_update(const char *dir, const struct dk_apt_opts *o)
 			goto done;
 		}
 		dk_log_debug("removed '%s'", path);
+		if (o->pruned != NULL)
+			o->pruned(v[i].file, o->arg);
 	}
 	rc = 0;
 done:

@@ -9,8 +9,10 @@
  *   DIR/InRelease               Release clear-signed by the signer
  *   DIR/DK_APT_KEY_FILE         the signer's public key, armored, for
  *                               signed-by=
- * Only packages whose control names a commit known() accepts are
- * indexed or pruned; anything else in DIR is left alone.
+ * Only packages accept() vouches for (the build ledger's, by the
+ * SHA-256 of the very bytes Packages names) and whose control names the
+ * version of their file are indexed or pruned; anything else in DIR is
+ * left alone.
  */
 #ifndef DK_APT_H
 #define DK_APT_H
@@ -25,8 +27,14 @@ struct dk_gpg_signer;
 struct dk_apt_opts {
 	const char	*name;		/* the package */
 	int		 keep_builds;	/* the newest kept, the rest removed */
-	/* 1 when commit (full id) is one this repository made */
-	int		(*known)(const char *commit, void *arg);
+	/*
+	 * 1 when file (NAME_VERSION_all.deb) with bytes of SHA-256 sha256
+	 * is one dkimrot built; it warns of a 0.  NULL: every file.
+	 */
+	int		(*accept)(const char *file, const char *sha256,
+			    void *arg);
+	/* When not NULL, told of each file pruned. */
+	void		(*pruned)(const char *file, void *arg);
 	void		*arg;
 	/* NULL or no key: Release unsigned, no InRelease */
 	const struct dk_gpg_signer *signer;

@@ -47,5 +47,11 @@ int	dk_deb_build(const struct dk_rpm_pkg *pkg, const char *summary,
 int	dk_deb_control(const char *path, char **out);
 /* The same from the bytes of a .deb (the fuzz target's entry). */
 int	dk_deb_control_mem(const void *data, size_t len, char **out);
+/*
+ * The value of field name of control (a line "NAME: VALUE") into buf;
+ * -1 when there is none or it does not fit.
+ */
+int	dk_deb_field(const char *control, const char *name, char *buf,
+	    size_t size);
 
 #endif

@@ -134,3 +134,25 @@ done:
 	dk_buf_dispose(&text);
 	return rc;
 }
+
+int
+dk_deb_field(const char *control, const char *name, char *buf, size_t size)
+{
+	size_t n = strlen(name), len;
+	const char *p;
+
+	for (p = control; *p != '\0'; p += strcspn(p, "\n") + (p[strcspn(p,
+	    "\n")] != '\0')) {
+		if (strncmp(p, name, n) != 0 || p[n] != ':')
+			continue;
+		p += n + 1;
+		p += strspn(p, " \t");
+		len = strcspn(p, "\n");
+		if (len >= size)
+			return -1;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		return 0;
+	}
+	return -1;
+}

@@ -245,16 +245,28 @@ check "NSD serves the upgraded package's new record" \
 cp "$DKIMROT_SRC/tests/fuzz/corpus/deb/public" "$UA/dkim-keys-public_98_all.deb"
 echo "not a package" >"$UA/dkim-keys-public_97_all.deb"
 cp "$UA/dkim-keys-public_${v}_all.deb" "$UA/dkim-keys-public_96_all.deb"
+# A real .deb of version 99 whose control names HEAD, a real commit:
+# only the build ledger (docs/design.md §9) tells it from ours.
+full=$(git -C "$R" rev-parse HEAD)
+dpkg-deb -R "$PA/dkim-keys-private_${v}_all.deb" "$tmp/plant"
+sed -i "s/^Version: .*/Version: 99/" "$tmp/plant/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$tmp/plant" \
+    "$PA/dkim-keys-private_99_all.deb" >/dev/null 2>&1
+rm -rf "$tmp/plant"
+check "the planted .deb is version 99 of commit HEAD" \
+    [ "$(dpkg-deb -f "$PA/dkim-keys-private_99_all.deb" Version \
+    Dkimrot-Commit | tr '\n' ' ')" = "Version: 99 Dkimrot-Commit: $full " ]
 rm "$UA/Release"
 dk -C "$R" package >/dev/null 2>"$tmp/err"
 rc=$?
 head=$(git -C "$R" rev-parse --short=12 HEAD)
-foreign=$(dpkg-deb -f "$UA/dkim-keys-public_98_all.deb" Dkimrot-Commit)
+not="dkimrot did not build it (it is not in the build ledger)"
 cat >"$tmp/want" <<WANT
 dkimrot: commit $head is built (version $v); writing the repository metadata again
-dkimrot: warning: not indexing '$UA/dkim-keys-public_96_all.deb': its control names another version
-dkimrot: warning: not indexing '$UA/dkim-keys-public_97_all.deb': cannot read package '$UA/dkim-keys-public_97_all.deb': not an ar archive
-dkimrot: warning: not indexing '$UA/dkim-keys-public_98_all.deb': its Dkimrot-Commit '$foreign' names no commit of this key repository
+dkimrot: warning: not indexing '$PA/dkim-keys-private_99_all.deb': $not
+dkimrot: warning: not indexing '$UA/dkim-keys-public_96_all.deb': $not
+dkimrot: warning: not indexing '$UA/dkim-keys-public_97_all.deb': $not
+dkimrot: warning: not indexing '$UA/dkim-keys-public_98_all.deb': $not
 WANT
 LC_ALL=C sort "$tmp/err" >"$tmp/got"
 check "a run killed before the apt index: package writes it again, and warns of foreign files" \
@@ -263,8 +275,12 @@ check "the foreign files are neither indexed nor removed" \
     not grep -q '_9[678]_all' "$UA/Packages" &&
     [ -f "$UA/dkim-keys-public_98_all.deb" ] &&
     [ -f "$UA/dkim-keys-public_97_all.deb" ]
+check "a planted .deb naming a real commit is not indexed, nor signed for" \
+    not grep -q -e '_99_all' -e '^Version: 99$' "$PA/Packages" &&
+    not grep -q '_99_all' "$PA/InRelease" &&
+    [ -f "$PA/dkim-keys-private_99_all.deb" ]
 check "and the index is whole again" grep -q "^Filename: ./dkim-keys-public_${v}_all.deb$" "$UA/Packages"
-rm "$UA"/dkim-keys-public_9[678]_all.deb
+rm "$UA"/dkim-keys-public_9[678]_all.deb "$PA/dkim-keys-private_99_all.deb"
 chmod 0755 "$PA"
 dk -C "$R" package >/dev/null 2>"$tmp/err"
 rc=$?
@@ -273,6 +289,26 @@ check "a private apt repository that everyone can read is refused" \
     [ $rc = 1 ] && same "$tmp/want" "$tmp/err"
 check "and its mode is left as it was" [ "$(stat -c %a "$PA")" = 755 ]
 chmod 0750 "$PA"
+
+# --- a .deb at the next version that the ledger does not know
+next=$((v + 1))
+cp "$DKIMROT_SRC/tests/fuzz/corpus/deb/public" \
+    "$UA/dkim-keys-public_${next}_all.deb"
+sum=$(sha256sum <"$UA/dkim-keys-public_${next}_all.deb")
+gitq -C "$R" -c core.hooksPath=/dev/null commit -q --allow-empty -m next
+head=$(git -C "$R" rev-parse --short=12 HEAD)
+expect "a planted .deb at the next version is refused" 1 \
+    "dkimrot: refusing to replace '$UA/dkim-keys-public_${next}_all.deb': it is not a build of commit $head (not in the build ledger); move it away" \
+    -C "$R" -q package
+check "nothing was replaced or built" \
+    [ "$(sha256sum <"$UA/dkim-keys-public_${next}_all.deb")" = "$sum" ] &&
+    [ ! -e "$PA/dkim-keys-private_${next}_all.deb" ] &&
+    [ ! -e "$OUT/private/dkim-keys-private-${next}-1.noarch.rpm" ]
+rm "$UA/dkim-keys-public_${next}_all.deb"
+dk -C "$R" -q package >/dev/null 2>&1
+check "moved away, the commit is built" \
+    [ -f "$UA/dkim-keys-public_${next}_all.deb" ] &&
+    grep -q "^Filename: ./dkim-keys-public_${next}_all.deb$" "$UA/Packages"
 
 # --- a wrong key: apt refuses the repository
 mkdir -m 700 "$tmp/other"

@@ -138,10 +138,30 @@ test_deb__reject(void **state)
 	assert_int_equal(dk_deb_control(path, (char **)state), -1);
 }
 
+/* What dk_apt_update() asked and told: the build ledger's part. */
+struct asked {
+	char	sha3[72];	/* the SHA-256 given for version 3 */
+	int	pruned;
+};
+
+/* Version 9 is another repository's build: not in the ledger. */
 static int
-known(const char *commit, void *arg)
+accept(const char *file, const char *sha256, void *arg)
 {
-	return strcmp(commit, COMMIT) == 0;
+	struct asked *a = arg;
+
+	if (strcmp(file, "dkim-keys-private_3_all.deb") == 0)
+		snprintf(a->sha3, sizeof(a->sha3), "%s", sha256);
+	return strcmp(file, "dkim-keys-private_9_all.deb") != 0;
+}
+
+static void
+pruned(const char *file, void *arg)
+{
+	struct asked *a = arg;
+
+	assert_string_equal(file, "dkim-keys-private_1_all.deb");
+	a->pruned++;
 }
 
 static void
@@ -149,9 +169,10 @@ test_deb__apt_index(void **state)
 {
 	struct dk_rpm_pkg p;
 	struct dk_apt_opts o;
+	struct asked a;
 	char dir[PATH_MAX], path[PATH_MAX], hex[72], want[256];
-	char *pk, *rel;
-	size_t lp, lr;
+	char *pk, *rel, *deb;
+	size_t lp, lr, ld;
 	const char *v[] = { "1", "2", "3" };
 	size_t i;
 
@@ -167,10 +188,20 @@ test_deb__apt_index(void **state)
 	memset(&o, 0, sizeof(o));
 	o.name = "dkim-keys-private";
 	o.keep_builds = 2;
-	o.known = known;
+	memset(&a, 0, sizeof(a));
+	o.accept = accept;
+	o.pruned = pruned;
+	o.arg = &a;
 	o.mode = 0640;
 	o.time = T0;
 	assert_int_equal(dk_apt_update(dir, &o), 0);
+	assert_int_equal(a.pruned, 1);
+	/* accept() judged the very bytes Packages names. */
+	deb = slurp(join(path, dir, "dkim-keys-private_3_all.deb"), &ld);
+	assert_int_equal(dk_rpm_sha256(deb, ld, hex, sizeof(hex)), 0);
+	assert_string_equal(a.sha3, hex);
+	snprintf(want, sizeof(want), "\nSHA256: %s\n", hex);
+	free(deb);
 	assert_int_not_equal(access(join(path, dir,
 	    "dkim-keys-private_1_all.deb"), F_OK), 0);
 	assert_int_equal(access(join(path, dir,
@@ -184,6 +215,7 @@ test_deb__apt_index(void **state)
 	assert_non_null(strstr(pk, "\nFilename: ./dkim-keys-private_3_all.deb"
 	    "\nSize: "));
 	assert_true(strstr(pk, "Version: 2\n") < strstr(pk, "Version: 3\n"));
+	assert_non_null(strstr(pk, want));
 	rel = slurp(join(path, dir, "Release"), &lr);
 	assert_int_equal(dk_rpm_sha256(pk, lp, hex, sizeof(hex)), 0);
 	snprintf(want, sizeof(want), "Date: Sun, 22 Nov 2026 13:15:00 UTC\n"
