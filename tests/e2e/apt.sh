@@ -61,8 +61,10 @@ dpkg-deb -c "$PA/dkim-keys-private_${v}_all.deb" |
     awk '{ print $1, $2, $6 }' >"$tmp/list"
 rpm -qlvp --nosignature "$OUT/private/dkim-keys-private-$v-1.noarch.rpm" \
     2>/dev/null | awk '{ print $1, $NF }' | sort >"$tmp/rpm.list"
-awk '$3 ~ /^\.\/etc\/dkim-keys\// { sub(/^\./, "", $3); sub(/\/$/, "", $3);
-    print $1, $3 }' "$tmp/list" | sort >"$tmp/deb.list"
+# The .deb also lists the parents dpkg needs (./usr/, ./etc/): compare
+# what is below the package's own directory, and every file elsewhere.
+awk '$3 ~ /^\.\/etc\/dkim-keys\// || $1 ~ /^-/ { sub(/^\./, "", $3);
+    sub(/\/$/, "", $3); print $1, $3 }' "$tmp/list" | sort >"$tmp/deb.list"
 check "the .deb holds the RPM's files with the RPM's modes" \
     same "$tmp/rpm.list" "$tmp/deb.list"
 dpkg-deb -f "$PA/dkim-keys-private_${v}_all.deb" Package Version \
@@ -73,7 +75,9 @@ check "the control file names the package, version and architecture" \
     same "$tmp/want" "$tmp/got"
 dpkg-deb --ctrl-tarfile "$PA/dkim-keys-private_${v}_all.deb" |
     tar -xOf - ./conffiles >"$tmp/got"
-printf '/etc/dkim-keys/KeyTable\n/etc/dkim-keys/SigningTable\n' >"$tmp/want"
+rpm -qcp --nosignature "$OUT/private/dkim-keys-private-$v-1.noarch.rpm" \
+    2>/dev/null | sort >"$tmp/want"
+sort -o "$tmp/got" "$tmp/got"
 check "conffiles are the RPM's %config files, no key" \
     same "$tmp/want" "$tmp/got"
 for s in postinst postrm; do
