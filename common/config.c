@@ -70,6 +70,18 @@ parse_nameservers(const struct dk_cfgctx *c, const struct dk_ynode *seq)
 }
 
 static int
+parse_server(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "bind, nsd or knot";
+
+	if (dk_cfg_scalar(c, "server", n, want) != 0)
+		return DK_EUSAGE;
+	if (dk_server_type_parse(n->scalar, &c->cfg->dns_server) != 0)
+		return dk_cfg_bad_value(c, "server", n, want);
+	return 0;
+}
+
+static int
 parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
 	const struct dk_ynode *verify = NULL;
@@ -88,9 +100,11 @@ parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			rc = dk_cfg_boolean(c, k, verify, &c->cfg->dns_verify);
 		} else if (strcmp(k, "nameservers") == 0)
 			rc = parse_nameservers(c, map->items[i]);
+		else if (strcmp(k, "server") == 0)
+			rc = parse_server(c, map->items[i]);
 		else
 			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
-			    "verify, nameservers");
+			    "verify, nameservers, server");
 		if (rc != 0)
 			return rc;
 	}
@@ -204,6 +218,8 @@ pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
 		value = n->scalar;
 	if (!ps->check(value))
 		return dk_cfg_bad_value(c, ps->name, n, ps->want);
+	if (ps->off == PKG(dns_reload))
+		c->cfg->packaging.dns_reload_given = true;
 	if (ps->check == dk_config_check_dir && dk_config_system_dir(value))
 		return dk_cfg_fail(c, n, "%s '%s' is a system directory, "
 		    "which the package would own and re-mode: use a "
@@ -246,6 +262,22 @@ parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	return 0;
 }
 
+/* dns_reload left out: the reload of dns.server for zone_dir. */
+static int
+default_reload(struct dk_config *cfg)
+{
+	struct dk_packaging_conf *p = &cfg->packaging;
+	char *cmd;
+
+	if (p->dns_reload_given)
+		return 0;
+	if (dk_config_dns_reload(cfg->dns_server, p->zone_dir, &cmd) != 0)
+		return -1;
+	free(p->dns_reload);
+	p->dns_reload = cmd;
+	return 0;
+}
+
 static int
 parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 {
@@ -272,7 +304,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 	    (rc = parse_packaging(c, dk_yaml_get(root, "packaging"))) != 0 ||
 	    (rc = dk_cfg_domains(c, dk_yaml_get(root, "domains"))) != 0)
 		return rc;
-	return 0;
+	return default_reload(c->cfg);
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
@@ -331,7 +363,8 @@ dk_config_defaults(struct dk_config *cfg)
 	p->key_owner = "opendkim";
 	p->key_group = "opendkim";
 	p->mta_reload = "systemctl try-reload-or-restart opendkim.service";
-	p->dns_reload = "rndc reload";
+	/* dk_config_dns_reload() of bind and the zone_dir above */
+	p->dns_reload = "touch -c /var/named/dkim/*.zone && rndc reload";
 	p->sign_key = "";
 	p->gnupg_home = "";
 }

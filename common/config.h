@@ -43,6 +43,16 @@ struct dk_nameserver {
 	unsigned short	 port;		/* 53 unless given */
 };
 
+/*
+ * The name server that loads the public package's zone fragments: it
+ * picks the default of packaging.dns_reload (common/config_dns.c).
+ */
+enum dk_server_type {
+	DK_SERVER_BIND = 0,
+	DK_SERVER_NSD,
+	DK_SERVER_KNOT
+};
+
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
 	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
@@ -61,7 +71,8 @@ struct dk_packaging_conf {
 	 * printable ASCII without '%'; "" = run nothing.
 	 */
 	char	*mta_reload;
-	char	*dns_reload;
+	char	*dns_reload;	/* default: dk_config_dns_reload() */
+	bool	 dns_reload_given;	/* written in dkimrot.yaml */
 	char	*sign_key;	/* "" = unsigned */
 	/* GnuPG home, relative to the repository; "" = $GNUPGHOME, ~/.gnupg */
 	char	*gnupg_home;
@@ -75,6 +86,7 @@ struct dk_config {
 	/* domains sorted by name, for dk_config_domain(); NULL if none */
 	struct dk_domain_conf	**byname;
 	bool			 dns_verify;
+	enum dk_server_type	 dns_server;
 	char			**nameservers;	/* as written */
 	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;
@@ -115,6 +127,16 @@ const struct dk_domain_conf *
  */
 int	dk_config_template(const char *const *, size_t, const char *sign_key,
 	    const char *gnupg_home, char **);
+
+/*
+ * The reload of the public package's %post for a server type and a
+ * zone_dir (validated: no character the shell reads specially), in *out
+ * (the caller frees it).  Why each is what it is: common/config_dns.c.
+ */
+int	dk_config_dns_reload(enum dk_server_type, const char *zone_dir,
+	    char **out);
+const char	*dk_server_type_name(enum dk_server_type);	/* "bind" */
+int		 dk_server_type_parse(const char *, enum dk_server_type *);
 
 const char	*dk_alg_name(enum dk_alg);	/* "rsa", "ed25519" */
 int		 dk_alg_parse(const char *, enum dk_alg *);

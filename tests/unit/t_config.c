@@ -51,6 +51,7 @@ assert_is_defaults(const struct dk_config *c)
 	dp = &d.packaging;
 	assert_policy_equal(&c->defaults, &d.defaults);
 	assert_int_equal(c->dns_verify, d.dns_verify);
+	assert_int_equal(c->dns_server, d.dns_server);
 	assert_int_equal(c->nnameservers, 0);
 	assert_null(c->nameservers);
 	assert_null(c->ns);
@@ -111,7 +112,10 @@ test_config__defaults(void **state)
 	assert_string_equal(d.packaging.key_group, "opendkim");
 	assert_string_equal(d.packaging.mta_reload,
 	    "systemctl try-reload-or-restart opendkim.service");
-	assert_string_equal(d.packaging.dns_reload, "rndc reload");
+	/* rndc reload alone misses a fragment older than the last load. */
+	assert_string_equal(d.packaging.dns_reload,
+	    "touch -c /var/named/dkim/*.zone && rndc reload");
+	assert_int_equal(d.dns_server, DK_SERVER_BIND);
 	assert_string_equal(d.packaging.sign_key, "");
 
 	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
@@ -366,6 +370,49 @@ test_config__many_domains(void **state)
 	    "domain 'd9000.example' (first at line 9002)");
 }
 
+/*
+ * dns.server picks the default dns_reload for zone_dir, in either order
+ * of the two keys; a dns_reload written in the file is kept as written.
+ */
+static void
+test_config__dns_server(void **state)
+{
+	static const struct {
+		const char	*in;
+		enum dk_server_type type;
+		const char	*reload;
+	} cases[] = {
+		{ "dns:\n  server: bind\npackaging:\n  zone_dir: /srv/z\n",
+		    DK_SERVER_BIND, "touch -c /srv/z/*.zone && rndc reload" },
+		{ "packaging:\n  zone_dir: /srv/z\ndns:\n  server: knot\n",
+		    DK_SERVER_KNOT, "knotc zone-reload" },
+		{ "dns:\n  server: nsd\npackaging:\n  zone_dir: /srv/z\n",
+		    DK_SERVER_NSD, "c=/etc/nsd/nsd.conf; "
+		    "d=$(nsd-checkconf -o zonesdir $c); for z in "
+		    "$(nsd-control zonestatus | "
+		    "sed -n \"s/^zone:[[:space:]]*//p\"); do "
+		    "f=$(nsd-checkconf -z \"$z\" -o zonefile $c); "
+		    "case $f in /*) ;; *) f=$d/$f ;; esac; "
+		    "grep -qsF /srv/z/ \"$f\" && touch \"$f\"; done; "
+		    "nsd-control reload" },
+		{ "dns:\n  server: nsd\npackaging:\n  dns_reload: \"rndc "
+		    "reload\"\n", DK_SERVER_NSD, "rndc reload" },
+		{ "dns:\n  server: knot\npackaging:\n  dns_reload: \"\"\n",
+		    DK_SERVER_KNOT, "" },
+	};
+	struct dk_config *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].in, &c), 0);
+		assert_int_equal(c->dns_server, cases[i].type);
+		assert_string_equal(c->packaging.dns_reload,
+		    cases[i].reload);
+		dk_config_free(c);
+	}
+	assert_string_equal(dk_server_type_name(DK_SERVER_NSD), "nsd");
+}
+
 static void
 test_config__template(void **state)
 {
@@ -564,7 +611,7 @@ static const struct {
 	    "t.yaml:3:10: " INT("ttl", "1", "2147483647") "'0'" },
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
-	    "(expected one of: verify, nameservers)" },
+	    "(expected one of: verify, nameservers, server)" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
@@ -669,6 +716,10 @@ static const struct {
 	    "t.yaml:2:15: dns_reload must be a shell command on one line of "
 	    "printable ASCII without '%', not the quoted string "
 	    "'rndc?reload'" },
+	{ "dns:\n  server: powerdns\n", "t.yaml:2:11: server must be bind, "
+	    "nsd or knot, not 'powerdns'" },
+	{ "dns:\n  server: [bind]\n", "t.yaml:2:11: server: expected bind, "
+	    "nsd or knot, found a sequence" },
 	{ "packaging:\n  sign_key: \"a\\tb\"\n", "t.yaml:2:13: sign_key must "
 	    "be a GPG key ID or user ID on one line of printable ASCII "
 	    "without '%', not the quoted string 'a?b'" },
@@ -761,6 +812,7 @@ main(void)
 		cmocka_unit_test(test_config__overrides),
 		cmocka_unit_test(test_config__lookup),
 		cmocka_unit_test(test_config__many_domains),
+		cmocka_unit_test(test_config__dns_server),
 		cmocka_unit_test(test_config__template),
 		cmocka_unit_test(test_config__template_signed),
 		cmocka_unit_test(test_config__load),
