@@ -16,6 +16,7 @@
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/name.h"
 #include "common/yaml.h"
 
 #define NAMESERVERS_MAX	64
@@ -82,6 +83,103 @@ parse_server(const struct dk_cfgctx *c, const struct dk_ynode *n)
 }
 
 static int
+parse_publish(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "include or zones";
+
+	if (dk_cfg_scalar(c, "publish", n, want) != 0)
+		return DK_EUSAGE;
+	if (strcmp(n->scalar, "include") == 0)
+		c->cfg->dns_publish = DK_PUBLISH_INCLUDE;
+	else if (strcmp(n->scalar, "zones") == 0)
+		c->cfg->dns_publish = DK_PUBLISH_ZONES;
+	else
+		return dk_cfg_bad_value(c, "publish", n, want);
+	return 0;
+}
+
+/* Host names, written as in a zone without the final dot. */
+static int
+parse_zone_ns(const struct dk_cfgctx *c, const struct dk_ynode *seq)
+{
+	static const char want[] = "a sequence of host names such as "
+	    "[ns1.example.net, ns2.example.net]";
+	struct dk_config *cfg = c->cfg;
+	char v[DK_CFG_SHOWN + 4];
+	size_t i, j;
+
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "zone_nameservers", seq, want);
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many name servers (expected at most %d)",
+		    NAMESERVERS_MAX);
+	if (seq->n == 0)
+		return 0;
+	if ((cfg->zone_ns = calloc(seq->n, sizeof(char *))) == NULL)
+		return dk_cfg_oom();
+	for (i = 0; i < seq->n; i++) {
+		if (dk_cfg_scalar(c, "zone_nameservers", seq->items[i],
+		    want) != 0)
+			return DK_EUSAGE;
+		if (dk_name_domain_check(seq->items[i]->scalar) != 0)
+			return dk_cfg_fail(c, seq->items[i], "invalid host "
+			    "name '%s' in zone_nameservers (expected letters, "
+			    "digits, '-' and '.', at least two labels)",
+			    dk_cfg_shown(seq->items[i]->scalar, v));
+		for (j = 0; j < i; j++)
+			if (strcasecmp(cfg->zone_ns[j],
+			    seq->items[i]->scalar) == 0)
+				return dk_cfg_fail(c, seq->items[i],
+				    "duplicate name server '%s' (first at "
+				    "line %d)", seq->items[i]->scalar,
+				    seq->items[j]->line);
+		if ((cfg->zone_ns[i] = strdup(seq->items[i]->scalar)) == NULL)
+			return dk_cfg_oom();
+		cfg->nzone_ns = i + 1;
+	}
+	return 0;
+}
+
+static int
+parse_secondaries(const struct dk_cfgctx *c, const struct dk_ynode *seq)
+{
+	static const char want[] = "IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT "
+	    "with PORT from 1 to 65535";
+	struct dk_config *cfg = c->cfg;
+	char v[DK_CFG_SHOWN + 4];
+	size_t i;
+
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "secondaries", seq,
+		    "a sequence of addresses such as [\"192.0.2.54\"]");
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many secondaries (expected at most %d)",
+		    NAMESERVERS_MAX);
+	if (seq->n == 0)
+		return 0;
+	if ((cfg->secondaries = calloc(seq->n,
+	    sizeof(*cfg->secondaries))) == NULL)
+		return dk_cfg_oom();
+	for (i = 0; i < seq->n; i++) {
+		if (dk_cfg_scalar(c, "secondaries", seq->items[i], want) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_nameserver(seq->items[i]->scalar,
+		    &cfg->secondaries[i]))
+			return dk_cfg_fail(c, seq->items[i], "invalid "
+			    "secondary '%s' (expected %s)",
+			    dk_cfg_shown(seq->items[i]->scalar, v), want);
+		cfg->nsecondaries = i + 1;
+	}
+	return 0;
+}
+
+static int
 parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
 	const struct dk_ynode *verify = NULL;
@@ -102,12 +200,25 @@ parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			rc = parse_nameservers(c, map->items[i]);
 		else if (strcmp(k, "server") == 0)
 			rc = parse_server(c, map->items[i]);
+		else if (strcmp(k, "publish") == 0)
+			rc = parse_publish(c, map->items[i]);
+		else if (strcmp(k, "zone_nameservers") == 0)
+			rc = parse_zone_ns(c, map->items[i]);
+		else if (strcmp(k, "secondaries") == 0)
+			rc = parse_secondaries(c, map->items[i]);
 		else
 			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
-			    "verify, nameservers, server");
+			    "verify, nameservers, server, publish, "
+			    "zone_nameservers, secondaries");
 		if (rc != 0)
 			return rc;
 	}
+	/* A zone without NS records is not a zone a parent can delegate. */
+	if (c->cfg->dns_publish == DK_PUBLISH_ZONES &&
+	    c->cfg->nzone_ns == 0)
+		return dk_cfg_fail(c, map, "publish is zones but "
+		    "zone_nameservers is empty (expected the host names of "
+		    "the name servers of the _domainkey zones)");
 	/* Verifying against no server at all would activate unchecked. */
 	if (c->cfg->dns_verify && c->cfg->nnameservers == 0)
 		return dk_cfg_fail(c, verify, "verify is true but nameservers "
@@ -271,7 +382,8 @@ default_reload(struct dk_config *cfg)
 
 	if (p->dns_reload_given)
 		return 0;
-	if (dk_config_dns_reload(cfg->dns_server, p->zone_dir, &cmd) != 0)
+	if (dk_config_dns_reload(cfg->dns_server, cfg->dns_publish,
+	    p->zone_dir, &cmd) != 0)
 		return -1;
 	free(p->dns_reload);
 	p->dns_reload = cmd;
@@ -467,6 +579,10 @@ dk_config_free(struct dk_config *cfg)
 		free(cfg->nameservers[i]);
 	free(cfg->nameservers);
 	free(cfg->ns);
+	for (i = 0; i < cfg->nzone_ns; i++)
+		free(cfg->zone_ns[i]);
+	free(cfg->zone_ns);
+	free(cfg->secondaries);
 	free(cfg->file);
 	free(cfg);
 }

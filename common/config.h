@@ -53,6 +53,12 @@ enum dk_server_type {
 	DK_SERVER_KNOT
 };
 
+/* dns.publish: how the public package puts the records into DNS. */
+enum dk_publish {
+	DK_PUBLISH_INCLUDE = 0,	/* fragments to $INCLUDE */
+	DK_PUBLISH_ZONES	/* one zone _domainkey.DOMAIN per domain */
+};
+
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
 	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
@@ -87,6 +93,13 @@ struct dk_config {
 	struct dk_domain_conf	**byname;
 	bool			 dns_verify;
 	enum dk_server_type	 dns_server;
+	enum dk_publish		 dns_publish;
+	/* zones: the NS records of every _domainkey zone, validated */
+	char			**zone_ns;
+	size_t			 nzone_ns;
+	/* zones: the secondaries the primary notifies and lets transfer */
+	struct dk_nameserver	*secondaries;
+	size_t			 nsecondaries;
 	char			**nameservers;	/* as written */
 	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;
@@ -133,8 +146,8 @@ int	dk_config_template(const char *const *, size_t, const char *sign_key,
  * zone_dir (validated: no character the shell reads specially), in *out
  * (the caller frees it).  Why each is what it is: common/config_dns.c.
  */
-int	dk_config_dns_reload(enum dk_server_type, const char *zone_dir,
-	    char **out);
+int	dk_config_dns_reload(enum dk_server_type, enum dk_publish,
+	    const char *zone_dir, char **out);
 const char	*dk_server_type_name(enum dk_server_type);	/* "bind" */
 int		 dk_server_type_parse(const char *, enum dk_server_type *);
 

@@ -55,20 +55,37 @@ dk_server_type_parse(const char *s, enum dk_server_type *out)
 	return DK_EUSAGE;
 }
 
-int
-dk_config_dns_reload(enum dk_server_type s, const char *zone_dir, char **out)
+/*
+ * zones: the package also changes the server's zone list (the snippet
+ * its configuration includes), so the configuration is read again
+ * first; that adds and removes zones, then the changed zones reload.
+ */
+static int
+zones_reload(struct dk_buf *b, enum dk_server_type s, const char *zone_dir)
 {
-	struct dk_buf b = { 0 };
-	int rc = -1;
-
-	*out = NULL;
 	switch (s) {
 	case DK_SERVER_BIND:
-		rc = dk_buf_printf(&b, "touch -c %s/*.zone && rndc reload",
-		    zone_dir);
-		break;
+		return dk_buf_printf(b, "touch -c %s/*.zone && rndc reconfig "
+		    "&& rndc reload", zone_dir);
 	case DK_SERVER_NSD:
-		rc = dk_buf_printf(&b, "c=" NSD_CONF "; "
+		return dk_buf_printf(b, "touch -c %s/*.zone && nsd-control "
+		    "reconfig && nsd-control reload", zone_dir);
+	case DK_SERVER_KNOT:
+		return dk_buf_puts(b, "knotc reload && knotc zone-reload");
+	}
+	return -1;
+}
+
+static int
+include_reload(struct dk_buf *b, enum dk_server_type s,
+    const char *zone_dir)
+{
+	switch (s) {
+	case DK_SERVER_BIND:
+		return dk_buf_printf(b, "touch -c %s/*.zone && rndc reload",
+		    zone_dir);
+	case DK_SERVER_NSD:
+		return dk_buf_printf(b, "c=" NSD_CONF "; "
 		    "d=$(nsd-checkconf -o zonesdir $c); "
 		    "for z in $(nsd-control zonestatus | "
 		    "sed -n \"s/^zone:[[:space:]]*//p\"); do "
@@ -76,11 +93,24 @@ dk_config_dns_reload(enum dk_server_type s, const char *zone_dir, char **out)
 		    "case $f in /*) ;; *) f=$d/$f ;; esac; "
 		    "grep -qsF %s/ \"$f\" && touch \"$f\"; done; "
 		    "nsd-control reload", zone_dir);
-		break;
 	case DK_SERVER_KNOT:
-		rc = dk_buf_puts(&b, "knotc zone-reload");
-		break;
+		return dk_buf_puts(b, "knotc zone-reload");
 	}
+	return -1;
+}
+
+int
+dk_config_dns_reload(enum dk_server_type s, enum dk_publish publish,
+    const char *zone_dir, char **out)
+{
+	struct dk_buf b = { 0 };
+	int rc;
+
+	*out = NULL;
+	if (publish == DK_PUBLISH_ZONES)
+		rc = zones_reload(&b, s, zone_dir);
+	else
+		rc = include_reload(&b, s, zone_dir);
 	if (rc != 0) {
 		dk_buf_dispose(&b);
 		dk_error_set("out of memory");

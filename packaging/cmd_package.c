@@ -331,7 +331,8 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		goto done;
 	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
 	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
-	    (rc = pick_version(g, &o, r)) != 0)
+	    (rc = pick_version(g, &o, r)) != 0 ||
+	    (rc = dk_render_zones(r)) != 0)	/* serial = the version */
 		goto done;
 	if (built(&o, r)) {
 		/* The key may have changed since: kept builds follow it. */

@@ -15,7 +15,12 @@
 #     primary, one "ZONE ABSOLUTE-FILE" a line.  Writes the server's
 #     configuration, starts it (it forks), retries on another port when
 #     the one drawn is taken, and returns once every zone answers its
-#     SOA.  DIR/port holds the port, DIR/pid the pid.  DIR/bin holds the
+#     SOA.  Optional: DIR/include names a file of the server's own
+#     syntax the configuration includes (a zone list of dkim-keys-public);
+#     DIR/secondary lists zones to serve as a secondary, one
+#     "ZONE PRIMARY-PORT" a line (primary 127.0.0.1, NOTIFY accepted from
+#     it), which must answer too; DIR/port.want fixes the port (no
+#     retry).  DIR/port holds the port, DIR/pid the pid.  DIR/bin holds the
 #     server's control tools (rndc; nsd-control and nsd-checkconf; knotc)
 #     as wrappers that talk to this instance: a scriptlet run with DIR/bin
 #     first in PATH reloads this server with the command as shipped,
@@ -66,6 +71,12 @@ EOF
 		printf 'zone "%s" { type primary; file "%s"; };\n' \
 		    "$_ds_z" "$_ds_f"
 	done <"$1/zones"
+	[ -f "$1/include" ] && printf 'include "%s";\n' "$(cat "$1/include")"
+	[ -f "$1/secondary" ] && while read -r _ds_z _ds_pp; do
+		printf 'zone "%s" { type secondary; primaries { 127.0.0.1 port %s; }; file "%s/%s.sec"; };\n' \
+		    "$_ds_z" "$_ds_pp" "$1" "$_ds_z"
+	done <"$1/secondary"
+	return 0
 }
 
 _ds_conf_nsd() {
@@ -94,6 +105,12 @@ EOF
 		printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' \
 		    "$_ds_z" "$_ds_f"
 	done <"$1/zones"
+	[ -f "$1/include" ] && printf 'include: "%s"\n' "$(cat "$1/include")"
+	[ -f "$1/secondary" ] && while read -r _ds_z _ds_pp; do
+		printf 'zone:\n\tname: "%s"\n\tzonefile: "%s/%s.sec"\n\tallow-notify: 127.0.0.1 NOKEY\n\trequest-xfr: 127.0.0.1@%s NOKEY\n' \
+		    "$_ds_z" "$1" "$_ds_z" "$_ds_pp"
+	done <"$1/secondary"
+	return 0
 }
 
 _ds_conf_knot() {
@@ -109,11 +126,23 @@ database:
 log:
   - target: "$1/log"
     any: info
-zone:
 EOF
+	if [ -f "$1/secondary" ]; then
+		_ds_pp=$(awk '{ print $2; exit }' "$1/secondary")
+		printf 'remote:\n  - id: primary\n    address: 127.0.0.1@%s\n' \
+		    "$_ds_pp"
+		printf 'acl:\n  - id: notify\n    address: 127.0.0.1\n    action: notify\n'
+	fi
+	echo "zone:"
 	while read -r _ds_z _ds_f; do
 		printf '  - domain: "%s"\n    file: "%s"\n' "$_ds_z" "$_ds_f"
 	done <"$1/zones"
+	[ -f "$1/secondary" ] && while read -r _ds_z _ds_pp; do
+		printf '  - domain: "%s"\n    file: "%s/%s.sec"\n    master: primary\n    acl: notify\n' \
+		    "$_ds_z" "$1" "$_ds_z"
+	done <"$1/secondary"
+	[ -f "$1/include" ] && printf 'include: "%s"\n' "$(cat "$1/include")"
+	return 0
 }
 
 _ds_wrappers() {
@@ -147,10 +176,11 @@ EOF
 
 _ds_serving() {
 	# Every zone of DIR answers its SOA at PORT.
-	while read -r _ds_z _ds_f; do
+	cat "$1/zones" "$1/secondary" 2>/dev/null |
+	    while read -r _ds_z _ds_f; do
 		dig +short +time=1 +tries=1 -p "$2" @127.0.0.1 "$_ds_z" SOA \
 		    </dev/null 2>/dev/null | grep -q . || return 1
-	done <"$1/zones"
+	done
 }
 
 ds_start() {
@@ -160,7 +190,11 @@ ds_start() {
 	_ds_try=0
 	while :; do
 		_ds_try=$((_ds_try + 1))
-		_ds_p=$(ds_port)
+		if [ -f "$_ds_d/port.want" ]; then
+			_ds_p=$(cat "$_ds_d/port.want")
+		else
+			_ds_p=$(ds_port)
+		fi
 		echo "$_ds_p" >"$_ds_d/port"
 		case $_ds_t in
 		bind)
@@ -198,7 +232,7 @@ ds_start() {
 			sleep 0.1
 		done
 		ds_stop "$_ds_d"
-		if [ $_ds_try -ge 10 ] ||
+		if [ $_ds_try -ge 10 ] || [ -f "$_ds_d/port.want" ] ||
 		    ! grep -qi 'address already in use' "$_ds_d/log" \
 		    "$_ds_d/err" 2>/dev/null; then
 			echo "ds_start: $_ds_t does not serve on port $_ds_p:" >&2

@@ -413,6 +413,40 @@ test_config__dns_server(void **state)
 	assert_string_equal(dk_server_type_name(DK_SERVER_NSD), "nsd");
 }
 
+/* zones: NS names, secondaries, and a reload that rereads the list. */
+static void
+test_config__dns_zones(void **state)
+{
+	static const char *const reload[] = {
+		"touch -c /srv/z/*.zone && rndc reconfig && rndc reload",
+		"touch -c /srv/z/*.zone && nsd-control reconfig && "
+		    "nsd-control reload",
+		"knotc reload && knotc zone-reload" };
+	static const char *const server[] = { "bind", "nsd", "knot" };
+	struct dk_config *c;
+	char buf[512];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "dns:\n  publish: zones\n"
+		    "  server: %s\n  zone_nameservers: [ns1.example.net, "
+		    "ns2.example.org]\n  secondaries: [\"192.0.2.2\", "
+		    "\"[2001:db8::2]:5353\"]\npackaging:\n  zone_dir: /srv/z\n",
+		    server[i]);
+		assert_int_equal(parse(buf, &c), 0);
+		assert_int_equal(c->dns_publish, DK_PUBLISH_ZONES);
+		assert_string_equal(c->packaging.dns_reload, reload[i]);
+		assert_int_equal(c->nzone_ns, 2);
+		assert_string_equal(c->zone_ns[1], "ns2.example.org");
+		assert_int_equal(c->nsecondaries, 2);
+		assert_string_equal(c->secondaries[0].addr, "192.0.2.2");
+		assert_int_equal(c->secondaries[0].port, 53);
+		assert_string_equal(c->secondaries[1].addr, "2001:db8::2");
+		assert_int_equal(c->secondaries[1].port, 5353);
+		dk_config_free(c);
+	}
+}
+
 static void
 test_config__template(void **state)
 {
@@ -611,7 +645,7 @@ static const struct {
 	    "t.yaml:3:10: " INT("ttl", "1", "2147483647") "'0'" },
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
-	    "(expected one of: verify, nameservers, server)" },
+	    "(expected one of: verify, nameservers, server, publish, zone_nameservers, secondaries)" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
@@ -716,6 +750,20 @@ static const struct {
 	    "t.yaml:2:15: dns_reload must be a shell command on one line of "
 	    "printable ASCII without '%', not the quoted string "
 	    "'rndc?reload'" },
+	{ "dns:\n  publish: zones\n", "t.yaml:2:3: publish is zones but "
+	    "zone_nameservers is empty (expected the host names of the name "
+	    "servers of the _domainkey zones)" },
+	{ "dns:\n  publish: rfc2136\n", "t.yaml:2:12: publish must be "
+	    "include or zones, not 'rfc2136'" },
+	{ "dns:\n  zone_nameservers: [ns1.example.net, \"ns 2\"]\n",
+	    "t.yaml:2:39: invalid host name 'ns 2' in zone_nameservers "
+	    "(expected letters, digits, '-' and '.', at least two labels)" },
+	{ "dns:\n  zone_nameservers: [ns1.example.net, NS1.example.net]\n",
+	    "t.yaml:2:39: duplicate name server 'NS1.example.net' (first at "
+	    "line 2)" },
+	{ "dns:\n  secondaries: [\"192.0.2.1:0\"]\n", "t.yaml:2:17: invalid "
+	    "secondary '192.0.2.1:0' (expected IPv4, IPv4:PORT, IPv6 or "
+	    "[IPv6]:PORT with PORT from 1 to 65535)" },
 	{ "dns:\n  server: powerdns\n", "t.yaml:2:11: server must be bind, "
 	    "nsd or knot, not 'powerdns'" },
 	{ "dns:\n  server: [bind]\n", "t.yaml:2:11: server: expected bind, "
@@ -813,6 +861,7 @@ main(void)
 		cmocka_unit_test(test_config__lookup),
 		cmocka_unit_test(test_config__many_domains),
 		cmocka_unit_test(test_config__dns_server),
+		cmocka_unit_test(test_config__dns_zones),
 		cmocka_unit_test(test_config__template),
 		cmocka_unit_test(test_config__template_signed),
 		cmocka_unit_test(test_config__load),
