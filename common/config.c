@@ -21,6 +21,8 @@
 
 #define NAMESERVERS_MAX	64
 
+static int	set_string(char **, const char *);
+
 #define DIR_WANT	"an absolute path of letters, digits and / . _ + - " \
 			"without '..', '//' or a final '/'"
 #define TEXT_WANT	"one line of printable ASCII without '%'"
@@ -85,7 +87,7 @@ parse_server(const struct dk_cfgctx *c, const struct dk_ynode *n)
 static int
 parse_publish(const struct dk_cfgctx *c, const struct dk_ynode *n)
 {
-	static const char want[] = "include or zones";
+	static const char want[] = "include, zones or rfc2136";
 
 	if (dk_cfg_scalar(c, "publish", n, want) != 0)
 		return DK_EUSAGE;
@@ -93,6 +95,8 @@ parse_publish(const struct dk_cfgctx *c, const struct dk_ynode *n)
 		c->cfg->dns_publish = DK_PUBLISH_INCLUDE;
 	else if (strcmp(n->scalar, "zones") == 0)
 		c->cfg->dns_publish = DK_PUBLISH_ZONES;
+	else if (strcmp(n->scalar, "rfc2136") == 0)
+		c->cfg->dns_publish = DK_PUBLISH_RFC2136;
 	else
 		return dk_cfg_bad_value(c, "publish", n, want);
 	return 0;
@@ -180,6 +184,39 @@ parse_secondaries(const struct dk_cfgctx *c, const struct dk_ynode *seq)
 }
 
 static int
+parse_primary(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT "
+	    "with PORT from 1 to 65535";
+	struct dk_nameserver ns;
+	char v[DK_CFG_SHOWN + 4];
+
+	if (dk_cfg_scalar(c, "primary", n, want) != 0)
+		return DK_EUSAGE;
+	if (!dk_config_check_nameserver(n->scalar, &ns))
+		return dk_cfg_fail(c, n, "invalid primary '%s' (expected %s)",
+		    dk_cfg_shown(n->scalar, v), want);
+	return set_string(&c->cfg->primary, n->scalar);
+}
+
+/*
+ * The secret never enters dkimrot.yaml, which is committed and copied
+ * to every clone: only the path of a file kept outside the repository.
+ */
+static int
+parse_tsig_file(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "an absolute path of letters, digits and "
+	    "/ . _ + - without '..', '//' or a final '/'";
+
+	if (dk_cfg_scalar(c, "tsig_key_file", n, want) != 0)
+		return DK_EUSAGE;
+	if (!dk_config_check_dir(n->scalar))
+		return dk_cfg_bad_value(c, "tsig_key_file", n, want);
+	return set_string(&c->cfg->tsig_key_file, n->scalar);
+}
+
+static int
 parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
 	const struct dk_ynode *verify = NULL;
@@ -206,10 +243,15 @@ parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			rc = parse_zone_ns(c, map->items[i]);
 		else if (strcmp(k, "secondaries") == 0)
 			rc = parse_secondaries(c, map->items[i]);
+		else if (strcmp(k, "primary") == 0)
+			rc = parse_primary(c, map->items[i]);
+		else if (strcmp(k, "tsig_key_file") == 0)
+			rc = parse_tsig_file(c, map->items[i]);
 		else
 			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
 			    "verify, nameservers, server, publish, "
-			    "zone_nameservers, secondaries");
+			    "zone_nameservers, secondaries, primary, "
+			    "tsig_key_file");
 		if (rc != 0)
 			return rc;
 	}
@@ -219,6 +261,11 @@ parse_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 		return dk_cfg_fail(c, map, "publish is zones but "
 		    "zone_nameservers is empty (expected the host names of "
 		    "the name servers of the _domainkey zones)");
+	if (c->cfg->dns_publish == DK_PUBLISH_RFC2136 &&
+	    (c->cfg->primary == NULL || c->cfg->tsig_key_file == NULL))
+		return dk_cfg_fail(c, map, "publish is rfc2136 but primary or "
+		    "tsig_key_file is missing (expected the primary's address "
+		    "and the path of its TSIG key)");
 	/* Verifying against no server at all would activate unchecked. */
 	if (c->cfg->dns_verify && c->cfg->nnameservers == 0)
 		return dk_cfg_fail(c, verify, "verify is true but nameservers "
@@ -583,6 +630,8 @@ dk_config_free(struct dk_config *cfg)
 		free(cfg->zone_ns[i]);
 	free(cfg->zone_ns);
 	free(cfg->secondaries);
+	free(cfg->primary);
+	free(cfg->tsig_key_file);
 	free(cfg->file);
 	free(cfg);
 }

@@ -56,7 +56,8 @@ enum dk_server_type {
 /* dns.publish: how the public package puts the records into DNS. */
 enum dk_publish {
 	DK_PUBLISH_INCLUDE = 0,	/* fragments to $INCLUDE */
-	DK_PUBLISH_ZONES	/* one zone _domainkey.DOMAIN per domain */
+	DK_PUBLISH_ZONES,	/* one zone _domainkey.DOMAIN per domain */
+	DK_PUBLISH_RFC2136	/* rotate sends dynamic updates */
 };
 
 struct dk_packaging_conf {
@@ -100,6 +101,9 @@ struct dk_config {
 	/* zones: the secondaries the primary notifies and lets transfer */
 	struct dk_nameserver	*secondaries;
 	size_t			 nsecondaries;
+	/* rfc2136: the primary updated, as written; the TSIG key's file */
+	char			*primary;
+	char			*tsig_key_file;
 	char			**nameservers;	/* as written */
 	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;

@@ -14,6 +14,7 @@
 #include "keygen/batch.h"
 #include "keygen/key.h"
 #include "rotator/dnsgate.h"
+#include "rotator/publish.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
 #include "rotator/rotate.h"
@@ -526,6 +527,9 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		    DK_CONFIG_FILE);
 	if (o->only->n == 0)
 		warn_unconfigured(&r);
+	/* rfc2136: what the last run committed is out before we plan. */
+	if (!o->dry_run && dk_publish_run(r.cfg, r.path) != 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		jobs[i].rc = plan_domain(&r, &jobs[i], o, now, &paths);
 		if (jobs[i].rc != 0)
@@ -560,7 +564,9 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 	if (finish(&r, o, now, &paths, &msg) != 0) {
 		dk_log_error("%s", dk_error_last());
 		failed = 1;
-	}
+	}	else if (!o->dry_run && !o->no_commit &&
+	    dk_publish_run(r.cfg, r.path) != 0)
+		goto fail;
 	if (o->dry_run)
 		dk_log_info("dry run: nothing was changed");
 	goto out;

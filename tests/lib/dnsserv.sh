@@ -20,7 +20,8 @@
 #     DIR/secondary lists zones to serve as a secondary, one
 #     "ZONE PRIMARY-PORT" a line (primary 127.0.0.1, NOTIFY accepted from
 #     it), which must answer too; DIR/port.want fixes the port (no
-#     retry).  DIR/port holds the port, DIR/pid the pid.  DIR/bin holds the
+#     retry); DIR/update holds "NAME ALGORITHM SECRET", a TSIG key
+#     allowed to update every zone of DIR/zones (RFC 2136).  DIR/port holds the port, DIR/pid the pid.  DIR/bin holds the
 #     server's control tools (rndc; nsd-control and nsd-checkconf; knotc)
 #     as wrappers that talk to this instance: a scriptlet run with DIR/bin
 #     first in PATH reloads this server with the command as shipped,
@@ -67,9 +68,16 @@ logging {
 	category default { f; };
 };
 EOF
+	_ds_upd=
+	if [ -f "$1/update" ]; then
+		read -r _ds_kn _ds_ka _ds_ks <"$1/update"
+		printf 'key "%s" { algorithm %s; secret "%s"; };\n' \
+		    "$_ds_kn" "$_ds_ka" "$_ds_ks"
+		_ds_upd="allow-update { key \"$_ds_kn\"; };"
+	fi
 	while read -r _ds_z _ds_f; do
-		printf 'zone "%s" { type primary; file "%s"; };\n' \
-		    "$_ds_z" "$_ds_f"
+		printf 'zone "%s" { type primary; file "%s"; %s };\n' \
+		    "$_ds_z" "$_ds_f" "$_ds_upd"
 	done <"$1/zones"
 	[ -f "$1/include" ] && printf 'include "%s";\n' "$(cat "$1/include")"
 	[ -f "$1/secondary" ] && while read -r _ds_z _ds_pp; do
@@ -127,6 +135,15 @@ log:
   - target: "$1/log"
     any: info
 EOF
+	_ds_acl=
+	if [ -f "$1/update" ]; then
+		read -r _ds_kn _ds_ka _ds_ks <"$1/update"
+		printf 'key:\n  - id: %s\n    algorithm: %s\n    secret: %s\n' \
+		    "$_ds_kn" "$_ds_ka" "$_ds_ks"
+		printf 'acl:\n  - id: update\n    key: %s\n    action: update\n' \
+		    "$_ds_kn"
+		_ds_acl="    acl: update"
+	fi
 	if [ -f "$1/secondary" ]; then
 		_ds_pp=$(awk '{ print $2; exit }' "$1/secondary")
 		printf 'remote:\n  - id: primary\n    address: 127.0.0.1@%s\n' \
@@ -136,6 +153,7 @@ EOF
 	echo "zone:"
 	while read -r _ds_z _ds_f; do
 		printf '  - domain: "%s"\n    file: "%s"\n' "$_ds_z" "$_ds_f"
+		[ -n "$_ds_acl" ] && echo "$_ds_acl"
 	done <"$1/zones"
 	[ -f "$1/secondary" ] && while read -r _ds_z _ds_pp; do
 		printf '  - domain: "%s"\n    file: "%s/%s.sec"\n    master: primary\n    acl: notify\n' \

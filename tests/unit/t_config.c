@@ -645,7 +645,7 @@ static const struct {
 	    "t.yaml:3:10: " INT("ttl", "1", "2147483647") "'0'" },
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
-	    "(expected one of: verify, nameservers, server, publish, zone_nameservers, secondaries)" },
+	    "(expected one of: verify, nameservers, server, publish, zone_nameservers, secondaries, primary, tsig_key_file)" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
@@ -753,8 +753,15 @@ static const struct {
 	{ "dns:\n  publish: zones\n", "t.yaml:2:3: publish is zones but "
 	    "zone_nameservers is empty (expected the host names of the name "
 	    "servers of the _domainkey zones)" },
-	{ "dns:\n  publish: rfc2136\n", "t.yaml:2:12: publish must be "
-	    "include or zones, not 'rfc2136'" },
+	{ "dns:\n  publish: nsupdate\n", "t.yaml:2:12: publish must be "
+	    "include, zones or rfc2136, not 'nsupdate'" },
+	{ "dns:\n  publish: rfc2136\n  primary: \"192.0.2.1\"\n",
+	    "t.yaml:2:3: publish is rfc2136 but primary or tsig_key_file is "
+	    "missing (expected the primary's address and the path of its "
+	    "TSIG key)" },
+	{ "dns:\n  tsig_key_file: key.tsig\n", "t.yaml:2:18: tsig_key_file "
+	    "must be an absolute path of letters, digits and / . _ + - "
+	    "without '..', '//' or a final '/', not 'key.tsig'" },
 	{ "dns:\n  zone_nameservers: [ns1.example.net, \"ns 2\"]\n",
 	    "t.yaml:2:39: invalid host name 'ns 2' in zone_nameservers "
 	    "(expected letters, digits, '-' and '.', at least two labels)" },
