@@ -8,6 +8,7 @@ libssl-dev libgit2-dev libyaml-dev librpm-dev libcreaterepo-c-dev
 libcmocka-dev libopendkim-dev libldns-dev libmagic-dev
 git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils bind9 bind9-utils knot
+pdns-server pdns-backend-sqlite3 sqlite3
 perl valgrind clang libclang-rt-14-dev util-linux time"
 
 missing=""

@@ -1,6 +1,7 @@
 #!/bin/sh
 # dns.publish rfc2136: rotate sends TSIG-signed dynamic updates to a
-# primary (BIND, then Knot, on 127.0.0.1 at a port of its own) for the
+# primary (BIND, Knot, then PowerDNS with its SQLite backend and
+# dnsupdate on, each on 127.0.0.1 at a port of its own) for the
 # zones a.example (4096-bit RSA) and b.example.  Shown: the records are
 # published, a 4096-bit record is served whole (split into strings of at
 # most 255 bytes), a run killed between the two domains' updates is
@@ -11,11 +12,11 @@ set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/dnsserv.sh"
 : "${DKIMROT_FAULTS:?}"
-trap 'for s in bind knot; do ds_stop "$tmp/$s/ns" 2>/dev/null; done;
+trap 'for s in bind knot pdns; do ds_stop "$tmp/$s/ns" 2>/dev/null; done;
     rm -rf "$tmp"' EXIT INT TERM
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-for tool in named knotd dig openssl; do
+for tool in named knotd pdns_server pdnsutil sqlite3 dig openssl; do
 	command -v "$tool" >/dev/null 2>&1 || bail "$tool is not installed"
 done
 chmod 755 "$tmp"
@@ -125,9 +126,11 @@ EOF
 	gitq -C "$R" commit -qam "wrong key" || bail "commit failed"
 	dk -C "$R" --now "$(at $((31 * D)))" -q rotate >/dev/null 2>"$W/err"
 	rc=$?
+	# BIND and Knot say NOTAUTH (RFC 8945 5.2), PowerDNS REFUSED.
+	[ "$S" = pdns ] && want=REFUSED || want=NOTAUTH
 	printf '%s\n' \
-	    "dkimrot: a.example: cannot update zone 'a.example' at name server 127.0.0.1:$P: NOTAUTH" \
-	    "dkimrot: b.example: cannot update zone 'b.example' at name server 127.0.0.1:$P: NOTAUTH" \
+	    "dkimrot: a.example: cannot update zone 'a.example' at name server 127.0.0.1:$P: $want" \
+	    "dkimrot: b.example: cannot update zone 'b.example' at name server 127.0.0.1:$P: $want" \
 	    "dkimrot: the primary 127.0.0.1:$P does not serve what keys.yaml says" \
 	    >"$W/want"
 	check "$S: a wrong TSIG key: exit 1, zone, server and rcode named" \
@@ -160,4 +163,5 @@ EOF
 
 server bind
 server knot
+server pdns
 echo "1..$n"

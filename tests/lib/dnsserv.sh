@@ -11,7 +11,9 @@
 #   ds_stop "$tmp/ns"
 #
 # ds_start TYPE DIR
-#     TYPE is bind, nsd or knot.  DIR/zones lists the zones to serve as
+#     TYPE is bind, nsd, knot or pdns (PowerDNS with its SQLite
+#     backend: the zones are made empty by pdnsutil, their files unread,
+#     and take updates signed with DIR/update's key).  DIR/zones lists the zones to serve as
 #     primary, one "ZONE ABSOLUTE-FILE" a line.  Writes the server's
 #     configuration, starts it (it forks), retries on another port when
 #     the one drawn is taken, and returns once every zone answers its
@@ -163,6 +165,48 @@ EOF
 	return 0
 }
 
+_ds_pdns() {
+	# _ds_pdns DIR PORT: the database once, then the server.
+	if [ ! -f "$1/pdns.db" ]; then
+		sqlite3 "$1/pdns.db" \
+		    </usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ||
+		    return 1
+	fi
+	cat >"$1/pdns.conf" <<EOF
+launch=gsqlite3
+gsqlite3-database=$1/pdns.db
+local-address=127.0.0.1
+local-port=$2
+socket-dir=$1
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
+daemon=yes
+guardian=no
+setuid=
+setgid=
+EOF
+	_ds_u="pdnsutil --config-dir=$1"
+	while read -r _ds_z _ds_f; do
+		$_ds_u list-all-zones 2>/dev/null | grep -qx "$_ds_z" && continue
+		$_ds_u create-zone "$_ds_z" "ns.$_ds_z" >/dev/null 2>&1 ||
+		    return 1
+		if [ -f "$1/update" ]; then
+			read -r _ds_kn _ds_ka _ds_ks <"$1/update"
+			$_ds_u import-tsig-key "$_ds_kn" "$_ds_ka" "$_ds_ks" \
+			    >/dev/null 2>&1 &&
+			$_ds_u set-meta "$_ds_z" TSIG-ALLOW-DNSUPDATE "$_ds_kn" \
+			    >/dev/null 2>&1 || return 1
+		fi
+	done <"$1/zones"
+	pdns_server --config-dir="$1" </dev/null >"$1/err" 2>&1 || return 1
+	_ds_i=0
+	while [ ! -s "$1/pdns.pid" ] && [ $_ds_i -lt 50 ]; do
+		_ds_i=$((_ds_i + 1))
+		sleep 0.1
+	done
+	cp "$1/pdns.pid" "$1/pid"
+}
+
 _ds_wrappers() {
 	# The control tools of DIR's server, for DIR/bin.
 	mkdir -p "$2/bin" || return 1
@@ -189,7 +233,10 @@ EOF
 		printf '#!/bin/sh\nexec /usr/sbin/knotc -c %s "$@"\n' \
 		    "$2/knot.conf" >"$2/bin/knotc" ;;
 	esac
-	chmod 755 "$2/bin/"*
+	for _ds_w in "$2/bin/"*; do
+		[ -f "$_ds_w" ] && chmod 755 "$_ds_w"
+	done
+	return 0
 }
 
 _ds_serving() {
@@ -236,6 +283,9 @@ ds_start() {
 			knotc -c "$_ds_d/knot.conf" conf-check >/dev/null || return 1
 			knotd -d -c "$_ds_d/knot.conf" </dev/null \
 			    >"$_ds_d/err" 2>&1
+			;;
+		pdns)
+			_ds_pdns "$_ds_d" "$_ds_p" || return 1
 			;;
 		*)
 			echo "ds_start: unknown server type '$_ds_t'" >&2
