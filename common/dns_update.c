@@ -55,7 +55,7 @@ tsig_parse(const char *path, char *line, struct dk_dns_tsig *k)
 	    snprintf(k->secret, sizeof(k->secret), "%s", secret) >=
 	    (int)sizeof(k->secret))
 		goto bad;
-	/* ldns signs with HMAC-MD5, -SHA1, -SHA224, -SHA256, -SHA384, -SHA512 */
+	/* ldns has hmac-md5, -sha1, -sha224, -sha256, -sha384, -sha512 */
 	if (strncmp(k->alg, "hmac-", 5) != 0)
 		goto bad;
 	return 0;

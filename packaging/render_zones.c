@@ -170,7 +170,8 @@ knot_head(const struct dk_render *r, struct dk_buf *b)
 		    at_port(b, &cfg->secondaries[i]) != 0 ||
 		    dk_buf_puts(b, "\n") != 0)
 			return -1;
-	if (dk_buf_puts(b, "acl:\n  - id: dkimrot-transfer\n    address: [") != 0)
+	if (dk_buf_puts(b, "acl:\n  - id: dkimrot-transfer\n"
+	    "    address: [") != 0)
 		return -1;
 	for (i = 0; i < cfg->nsecondaries; i++)
 		if (dk_buf_printf(b, "%s%s", i ? ", " : "",

@@ -645,7 +645,8 @@ static const struct {
 	    "t.yaml:3:10: " INT("ttl", "1", "2147483647") "'0'" },
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
-	    "(expected one of: verify, nameservers, server, publish, zone_nameservers, secondaries, primary, tsig_key_file)" },
+	    "(expected one of: verify, nameservers, server, publish, "
+	    "zone_nameservers, secondaries, primary, tsig_key_file)" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
