@@ -47,7 +47,7 @@ BIN      := $(BUILD)/dkimrot
 FAULT_BIN := $(BUILD)/dkimrot-faults
 FAULT_OBJ := $(patsubst %.c,$(BUILD)/faults/%.o,dkimrot.c $(LIB_SRC)) $(GEN_OBJ)
 
-.PHONY: all check check-unit check-cli check-e2e check-sim check-fuzz \
+.PHONY: all check check-unit check-cli check-e2e check-sim check-fuzz soak \
         check-valgrind fuzz bench install uninstall clean demo rpm deb \
         check-self
 
@@ -125,6 +125,12 @@ check-e2e: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
 check-sim: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
 	@if ls tests/sim/*.sh >/dev/null 2>&1; then \
 	  $(TEST_ENV) prove -f --exec /bin/sh tests/sim/*.sh; fi
+
+# The long soaks: the simulations over a whole year each (make check runs
+# the short default of each).
+soak: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
+	$(TEST_ENV) DKIMROT_SIM_HOURS=8760 DKIMROT_RACE_HOURS=8760 \
+	    prove -f --exec /bin/sh tests/sim/*.sh
 
 # Library leaks we cannot fix are listed, with reasons, in the .supp files.
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \

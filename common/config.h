@@ -79,6 +79,23 @@ enum dk_compress {
 #define DK_FORMAT_RPM	0x1
 #define DK_FORMAT_DEB	0x2
 
+/*
+ * The name server that loads the public package's zone fragments: it
+ * picks the default of packaging.dns_reload (common/config_dns.c).
+ */
+enum dk_server_type {
+	DK_SERVER_BIND = 0,
+	DK_SERVER_NSD,
+	DK_SERVER_KNOT
+};
+
+/* dns.publish: how the public package puts the records into DNS. */
+enum dk_publish {
+	DK_PUBLISH_INCLUDE = 0,	/* fragments to $INCLUDE */
+	DK_PUBLISH_ZONES,	/* one zone _domainkey.DOMAIN per domain */
+	DK_PUBLISH_RFC2136	/* rotate sends dynamic updates */
+};
+
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
 	/* "" = OUTPUT/private, OUTPUT/public (rotator/output.h) */
@@ -99,7 +116,8 @@ struct dk_packaging_conf {
 	 * printable ASCII without '%'; "" = run nothing.
 	 */
 	char	*mta_reload;
-	char	*dns_reload;
+	char	*dns_reload;	/* default: dk_config_dns_reload() */
+	bool	 dns_reload_given;	/* written in dkimrot.yaml */
 	char	*sign_key;	/* "" = unsigned */
 	/* GnuPG home, relative to the repository; "" = $GNUPGHOME, ~/.gnupg */
 	char	*gnupg_home;
@@ -120,6 +138,17 @@ struct dk_config {
 	/* domains sorted by name, for dk_config_domain(); NULL if none */
 	struct dk_domain_conf	**byname;
 	bool			 dns_verify;
+	enum dk_server_type	 dns_server;
+	enum dk_publish		 dns_publish;
+	/* zones: the NS records of every _domainkey zone, validated */
+	char			**zone_ns;
+	size_t			 nzone_ns;
+	/* zones: the secondaries the primary notifies and lets transfer */
+	struct dk_nameserver	*secondaries;
+	size_t			 nsecondaries;
+	/* rfc2136: the primary updated, as written; the TSIG key's file */
+	char			*primary;
+	char			*tsig_key_file;
 	char			**nameservers;	/* as written */
 	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;
@@ -163,6 +192,16 @@ const struct dk_domain_conf *
  */
 int	dk_config_template(const char *const *, size_t, const char *sign_key,
 	    const char *gnupg_home, char **);
+
+/*
+ * The reload of the public package's %post for a server type and a
+ * zone_dir (validated: no character the shell reads specially), in *out
+ * (the caller frees it).  Why each is what it is: common/config_dns.c.
+ */
+int	dk_config_dns_reload(enum dk_server_type, enum dk_publish,
+	    const char *zone_dir, char **out);
+const char	*dk_server_type_name(enum dk_server_type);	/* "bind" */
+int		 dk_server_type_parse(const char *, enum dk_server_type *);
 
 const char	*dk_alg_name(enum dk_alg);	/* "rsa", "ed25519" */
 const char	*dk_signer_name(enum dk_signer);	/* "opendkim", ... */

@@ -146,6 +146,8 @@ rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
 	    "sign only once every name server serves a key") == -1 ||
 	    line(b, "nameservers", "[]",
 	    "e.g. [\"192.0.2.53\", \"[2001:db8::53]:5353\"]") == -1 ||
+	    line(b, "server", dk_server_type_name(d->dns_server),
+	    "bind, nsd or knot: picks dns_reload") == -1 ||
 	    dk_buf_puts(b, "\ngit:\n") == -1 ||
 	    sline(b, "author", d->git_author,
 	    "of the commits dkimrot makes") == -1 ||
@@ -168,7 +170,10 @@ rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
 	    dk_buf_puts(b, "  # Shell commands run by the packages' %post; "
 	    "\"\" runs nothing.\n") == -1 ||
 	    sline(b, "mta_reload", p->mta_reload, NULL) == -1 ||
-	    sline(b, "dns_reload", p->dns_reload, NULL) == -1 ||
+	    dk_buf_puts(b, "  # dns_reload: left out, dns.server picks it "
+	    "(dkimrot.yaml(5)); bind's:\n  #   ") == -1 ||
+	    dk_yaml_emit_scalar(b, p->dns_reload) == -1 ||
+	    dk_buf_puts(b, "\n") == -1 ||
 	    dk_buf_puts(b, "  # The GPG key that signs both packages and "
 	    "repodata/repomd.xml;\n  # \"\" signs nothing.  gnupg_home: "
 	    "its GnuPG home (relative to the\n  # repository; \"\" = "

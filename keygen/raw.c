@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/secret.h"
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
@@ -38,9 +39,9 @@ dk_key_ed25519_seed_b64(const struct dk_key *key, struct dk_buf *out)
 	}
 	rc = 0;
 done:
-	OPENSSL_cleanse(seed, sizeof(seed));
+	dk_secret_wipe(seed, sizeof(seed));
 	if (b64 != NULL) {
-		OPENSSL_cleanse(b64, strlen(b64));
+		dk_secret_wipe(b64, strlen(b64));
 		free(b64);
 	}
 	return rc;

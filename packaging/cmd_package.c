@@ -470,6 +470,9 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	    (rc = dk_builds_open(g, &o, &lb)) != 0)
 		goto done;
 	pick_version(&lb, r);
+	/* zones: each zone's SOA serial is the version. */
+	if ((rc = dk_render_zones(r)) != 0)
+		goto done;
 	if (built(&o, &lb, r)) {
 		/* The key may have changed since: kept builds follow it. */
 		if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)

@@ -31,6 +31,13 @@ struct dk_render_buf {
 	bool	 secret;	/* wiped before it is freed */
 };
 
+/* zones mode: a domain's records, waiting for the package's version. */
+struct dk_render_zone {
+	const char	*domain;	/* kept by the render */
+	const char	*records;	/* kept by the render */
+	unsigned	 ttl;
+};
+
 struct dk_render {
 	char			 commit[DK_GIT_ID_LEN];
 	size_t			 version;	/* first-parent commit count */
@@ -42,6 +49,9 @@ struct dk_render {
 	struct dk_rpm_file	*pub;
 	size_t			 npub;
 	char			*description;	/* "Domains: ..." */
+	struct dk_render_zone	*zones;		/* dns.publish zones only */
+	size_t			 nzones;
+	size_t			 capzones;
 	/* Buffers the files point into; the secret ones are wiped. */
 	struct dk_render_buf	*bufs;
 	size_t			 nbufs;
@@ -57,5 +67,16 @@ struct dk_render {
 int	dk_render_commit(struct dk_git *g, const char *id,
 	    struct dk_render **out);
 void	dk_render_free(struct dk_render *r);
+/*
+ * dns.publish zones (packaging/render_zones.c): adds to the public
+ * package one complete zone per domain, ZONE_DIR/_domainkey.DOMAIN.zone,
+ * whose SOA serial is r->version, and the zone lists ZONE_DIR/named.conf,
+ * nsd.conf and knot.conf.  Called once the version is final; nothing to
+ * do in include mode.
+ */
+int	dk_render_zones(struct dk_render *r);
+/* For render_zones.c: a public file whose contents buf r keeps. */
+int	dk_render_add_public(struct dk_render *r, const char *path,
+	    char *buf, size_t len);
 
 #endif

@@ -27,6 +27,7 @@
 #include "common/name.h"
 #include "common/strlist.h"
 #include "rotator/keyrepo.h"
+#include "rotator/publish.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
@@ -84,6 +85,16 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		    DK_CONFIG_FILE);
 	if (o->only->n == 0)
 		warn_unconfigured(&run.r);
+	/*
+	 * rfc2136 (rotator/publish.h): what the last run committed is out
+	 * before we plan, so the DNS gate asks about records that were
+	 * sent; a refused update activates nothing.
+	 */
+	if (!o->dry_run && dk_publish_run(run.r.cfg, run.r.path) != 0) {
+		dk_log_error("%s", dk_error_last());
+		dk_rotate_dispose(&run);
+		return DK_EXIT_FAIL;
+	}
 	dk_rotate_plan(&run, now);
 	if ((!o->dry_run && dk_rotate_generate(&run) != 0) ||
 	    dk_rotate_describe_jobs(&run) != 0 ||
@@ -92,7 +103,10 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		failed = 1;
 	} else {
 		print_lines(&run);
-		if (dk_rotate_commit(&run, now) != 0) {
+		if (dk_rotate_commit(&run, now) != 0 ||
+		    /* and what this run committed, at once */
+		    (!o->dry_run && !o->no_commit &&
+		    dk_publish_run(run.r.cfg, run.r.path) != 0)) {
 			dk_log_error("%s", dk_error_last());
 			failed = 1;
 		}

@@ -64,7 +64,7 @@ dk -C "$R" --now $T init -d a.example -d b.example >/dev/null 2>&1
 check "init makes REPO and .git 0700 under umask 022" eval \
     '[ "$(stat -c %a "$R" "$R/.git" | paste -sd" ")" = "700 700" ]'
 sed -i -e 's|^  mta_reload: .*|  mta_reload: "true"|' \
-    -e 's|^  dns_reload: .*|  dns_reload: "true"|' "$R/dkimrot.yaml"
+    -e 's|^  # dns_reload: .*|  dns_reload: "true"|' "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "reloads for the test's rpm root"
 # Keys come, sign and retire: the first ones leave the work tree, not
 # the history.  Every commit runs the hook's package.

@@ -38,7 +38,7 @@ dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com -d example.org \
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e "s|zone_dir: .*|zone_dir: $ZD|" \
     -e 's|mta_reload: .*|mta_reload: ""|' \
-    -e 's|dns_reload: .*|dns_reload: ""|' \
+    -e 's|^  # dns_reload: .*|  dns_reload: ""|' \
     -e 's/^  - name: example.org$/  - name: example.org\n    algorithms: [rsa, ed25519]/' \
     "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "test configuration" || bail "commit failed"

@@ -29,6 +29,12 @@ import time
 from datetime import datetime, timedelta, timezone
 
 BIN = os.environ["DKIMROT_FAULTS"]
+# DKIMROT_SIM_RFC2136=1 (tests/sim/year_rfc2136.sh): the records go to a
+# real BIND by TSIG-signed dynamic updates, activation waits for them
+# (dns.verify), and every key is looked up there when it starts to sign
+# and daily while it signs: a key that signs unserved is a failure.
+RFC2136 = os.environ.get("DKIMROT_SIM_RFC2136") == "1"
+
 HOURS = int(os.environ.get("DKIMROT_SIM_HOURS", "8760"))
 SEED = int(os.environ.get("DKIMROT_SIM_SEED") or random.randrange(1 << 31))
 rng = random.Random(SEED)
@@ -114,6 +120,62 @@ def head():
     raise RuntimeError("no refs/heads/main")
 
 
+ns_dir = os.path.join(tmp, "ns")
+ns_port = None
+
+
+def dns_setup(cfg):
+    """BIND on loopback with one zone per domain that takes updates."""
+    global ns_port
+    import base64
+    os.mkdir(ns_dir)
+    os.chmod(tmp, 0o755)
+    secret = base64.b64encode(os.urandom(32)).decode()
+    with open(os.path.join(ns_dir, "update"), "w") as f:
+        f.write("dkimrot-sim hmac-sha256 %s\n" % secret)
+    fd = os.open(os.path.join(tmp, "tsig.key"),
+                 os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, ("hmac-sha256:dkimrot-sim:%s\n" % secret).encode())
+    os.close(fd)
+    with open(os.path.join(ns_dir, "zones"), "w") as z:
+        for name, _, _, _ in DOMAINS:
+            zf = os.path.join(ns_dir, name + ".zone")
+            with open(zf, "w") as f:
+                f.write("$ORIGIN %s.\n$TTL 300\n@ IN SOA ns.%s. "
+                        "hostmaster.%s. 1 3600 600 86400 300\n"
+                        "@ IN NS ns.%s.\nns IN A 127.0.0.1\n" %
+                        (name, name, name, name))
+            z.write("%s %s\n" % (name, zf))
+    subprocess.run(["sh", "-c", '. "$DKIMROT_SRC/tests/lib/dnsserv.sh" && '
+                    'ds_start bind "$1"', "sh", ns_dir], check=True)
+    ns_port = int(open(os.path.join(ns_dir, "port")).read())
+    server = "127.0.0.1:%d" % ns_port
+    cfg = cfg.replace("  verify: false", "  verify: true")
+    cfg = re.sub(r"(?m)^  nameservers: .*$",
+                 '  nameservers: ["%s"]' % server, cfg)
+    cfg = re.sub(r"(?m)^  server: .*$",
+                 '  publish: rfc2136\n  primary: "%s"\n'
+                 '  tsig_key_file: %s' % (server,
+                                          os.path.join(tmp, "tsig.key")),
+                 cfg)
+    return cfg
+
+
+def served(dom, sel):
+    """Whether BIND serves exactly the record of keys/DOM/SEL.txt."""
+    import dns.message
+    import dns.query
+    try:
+        want = "".join(re.findall(r'"([^"]*)"', open(os.path.join(
+            repo, "keys", dom, sel + ".txt")).read()))
+    except OSError:
+        return False
+    q = dns.message.make_query("%s._domainkey.%s" % (sel, dom), "TXT")
+    a = dns.query.tcp(q, "127.0.0.1", port=ns_port, timeout=5)
+    got = [b"".join(rd.strings).decode() for rr in a.answer for rd in rr]
+    return got == [want]
+
+
 def setup():
     subprocess.run(cmd(0, "init") + [a for d in DOMAINS
                                      for a in ("-d", d[0])],
@@ -127,6 +189,8 @@ def setup():
             "  - name: %s\n" % name,
             "  - name: %s\n    algorithms: [%s]\n    rotate_every: %s\n"
             "    publish_lead: %dh\n" % (name, ", ".join(algs), every, lead))
+    if RFC2136:
+        cfg = dns_setup(cfg)
     open(path, "w").write(cfg)
     os.rename(hook, hook + ".off")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam",
@@ -245,6 +309,11 @@ def sign_and_verify(hour):
                 s = signed.setdefault((dom, sel), [hour, hour])
                 s[1] = hour
                 counts["messages"] += 1
+                if RFC2136 and (s[0] == hour or hour % 24 == 0) and \
+                        not served(dom, sel):
+                    failed_msgs.add((dom, sel, hour))
+                    note("failures", "%s/%s signs at %s, not served by "
+                         "the primary" % (dom, sel, fmt(hour)))
     # Every message signed in the last QUEUE hours must still verify.
     for (dom, sel), (first, last) in signed.items():
         if last < hour - QUEUE + 1:
@@ -438,4 +507,7 @@ def main():
 try:
     main()
 finally:
+    if RFC2136:
+        subprocess.run(["sh", "-c", '. "$DKIMROT_SRC/tests/lib/dnsserv.sh" '
+                        '&& ds_stop "$1"', "sh", ns_dir])
     shutil.rmtree(tmp, ignore_errors=True)

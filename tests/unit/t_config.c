@@ -52,6 +52,7 @@ assert_is_defaults(const struct dk_config *c)
 	dp = &d.packaging;
 	assert_policy_equal(&c->defaults, &d.defaults);
 	assert_int_equal(c->dns_verify, d.dns_verify);
+	assert_int_equal(c->dns_server, d.dns_server);
 	assert_int_equal(c->nnameservers, 0);
 	assert_null(c->nameservers);
 	assert_null(c->ns);
@@ -116,7 +117,10 @@ test_config__defaults(void **state)
 	assert_string_equal(d.packaging.mta_reload,
 	    "systemctl try-reload-or-restart opendkim.service "
 	    "'opendkim@*.service'");
-	assert_string_equal(d.packaging.dns_reload, "rndc reload");
+	/* rndc reload alone misses a fragment older than the last load. */
+	assert_string_equal(d.packaging.dns_reload,
+	    "touch -c /var/named/dkim/*.zone && rndc reload");
+	assert_int_equal(d.dns_server, DK_SERVER_BIND);
 	assert_int_equal(d.packaging.signers, DK_SIGNER_BIT(DK_SIGNER_OPENDKIM));
 	assert_string_equal(d.packaging.rspamd_user, "_rspamd");
 	assert_string_equal(d.packaging.exim_user, "exim");
@@ -381,6 +385,83 @@ test_config__many_domains(void **state)
 	    "domain 'd9000.example' (first at line 9002)");
 }
 
+/*
+ * dns.server picks the default dns_reload for zone_dir, in either order
+ * of the two keys; a dns_reload written in the file is kept as written.
+ */
+static void
+test_config__dns_server(void **state)
+{
+	static const struct {
+		const char	*in;
+		enum dk_server_type type;
+		const char	*reload;
+	} cases[] = {
+		{ "dns:\n  server: bind\npackaging:\n  zone_dir: /srv/z\n",
+		    DK_SERVER_BIND, "touch -c /srv/z/*.zone && rndc reload" },
+		{ "packaging:\n  zone_dir: /srv/z\ndns:\n  server: knot\n",
+		    DK_SERVER_KNOT, "knotc zone-reload" },
+		{ "dns:\n  server: nsd\npackaging:\n  zone_dir: /srv/z\n",
+		    DK_SERVER_NSD, "c=/etc/nsd/nsd.conf; "
+		    "d=$(nsd-checkconf -o zonesdir $c); for z in "
+		    "$(nsd-control zonestatus | "
+		    "sed -n \"s/^zone:[[:space:]]*//p\"); do "
+		    "f=$(nsd-checkconf -z \"$z\" -o zonefile $c); "
+		    "case $f in /*) ;; *) f=$d/$f ;; esac; "
+		    "grep -qsF /srv/z/ \"$f\" && touch \"$f\"; done; "
+		    "nsd-control reload" },
+		{ "dns:\n  server: nsd\npackaging:\n  dns_reload: \"rndc "
+		    "reload\"\n", DK_SERVER_NSD, "rndc reload" },
+		{ "dns:\n  server: knot\npackaging:\n  dns_reload: \"\"\n",
+		    DK_SERVER_KNOT, "" },
+	};
+	struct dk_config *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].in, &c), 0);
+		assert_int_equal(c->dns_server, cases[i].type);
+		assert_string_equal(c->packaging.dns_reload,
+		    cases[i].reload);
+		dk_config_free(c);
+	}
+	assert_string_equal(dk_server_type_name(DK_SERVER_NSD), "nsd");
+}
+
+/* zones: NS names, secondaries, and a reload that rereads the list. */
+static void
+test_config__dns_zones(void **state)
+{
+	static const char *const reload[] = {
+		"touch -c /srv/z/*.zone && rndc reconfig && rndc reload",
+		"touch -c /srv/z/*.zone && nsd-control reconfig && "
+		    "nsd-control reload",
+		"knotc reload && knotc zone-reload" };
+	static const char *const server[] = { "bind", "nsd", "knot" };
+	struct dk_config *c;
+	char buf[512];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "dns:\n  publish: zones\n"
+		    "  server: %s\n  zone_nameservers: [ns1.example.net, "
+		    "ns2.example.org]\n  secondaries: [\"192.0.2.2\", "
+		    "\"[2001:db8::2]:5353\"]\npackaging:\n  zone_dir: /srv/z\n",
+		    server[i]);
+		assert_int_equal(parse(buf, &c), 0);
+		assert_int_equal(c->dns_publish, DK_PUBLISH_ZONES);
+		assert_string_equal(c->packaging.dns_reload, reload[i]);
+		assert_int_equal(c->nzone_ns, 2);
+		assert_string_equal(c->zone_ns[1], "ns2.example.org");
+		assert_int_equal(c->nsecondaries, 2);
+		assert_string_equal(c->secondaries[0].addr, "192.0.2.2");
+		assert_int_equal(c->secondaries[0].port, 53);
+		assert_string_equal(c->secondaries[1].addr, "2001:db8::2");
+		assert_int_equal(c->secondaries[1].port, 5353);
+		dk_config_free(c);
+	}
+}
+
 static void
 test_config__template(void **state)
 {
@@ -579,7 +660,8 @@ static const struct {
 	    "t.yaml:3:10: " INT("ttl", "1", "2147483647") "'0'" },
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
-	    "(expected one of: verify, nameservers)" },
+	    "(expected one of: verify, nameservers, server, publish, "
+	    "zone_nameservers, secondaries, primary, tsig_key_file)" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
@@ -703,6 +785,31 @@ static const struct {
 	    "t.yaml:2:15: dns_reload must be a shell command on one line of "
 	    "printable ASCII without '%', not the quoted string "
 	    "'rndc?reload'" },
+	{ "dns:\n  publish: zones\n", "t.yaml:2:3: publish is zones but "
+	    "zone_nameservers is empty (expected the host names of the name "
+	    "servers of the _domainkey zones)" },
+	{ "dns:\n  publish: nsupdate\n", "t.yaml:2:12: publish must be "
+	    "include, zones or rfc2136, not 'nsupdate'" },
+	{ "dns:\n  publish: rfc2136\n  primary: \"192.0.2.1\"\n",
+	    "t.yaml:2:3: publish is rfc2136 but primary or tsig_key_file is "
+	    "missing (expected the primary's address and the path of its "
+	    "TSIG key)" },
+	{ "dns:\n  tsig_key_file: key.tsig\n", "t.yaml:2:18: tsig_key_file "
+	    "must be an absolute path of letters, digits and / . _ + - "
+	    "without '..', '//' or a final '/', not 'key.tsig'" },
+	{ "dns:\n  zone_nameservers: [ns1.example.net, \"ns 2\"]\n",
+	    "t.yaml:2:39: invalid host name 'ns 2' in zone_nameservers "
+	    "(expected letters, digits, '-' and '.', at least two labels)" },
+	{ "dns:\n  zone_nameservers: [ns1.example.net, NS1.example.net]\n",
+	    "t.yaml:2:39: duplicate name server 'NS1.example.net' (first at "
+	    "line 2)" },
+	{ "dns:\n  secondaries: [\"192.0.2.1:0\"]\n", "t.yaml:2:17: invalid "
+	    "secondary '192.0.2.1:0' (expected IPv4, IPv4:PORT, IPv6 or "
+	    "[IPv6]:PORT with PORT from 1 to 65535)" },
+	{ "dns:\n  server: powerdns\n", "t.yaml:2:11: server must be bind, "
+	    "nsd or knot, not 'powerdns'" },
+	{ "dns:\n  server: [bind]\n", "t.yaml:2:11: server: expected bind, "
+	    "nsd or knot, found a sequence" },
 	{ "packaging:\n  sign_key: \"a\\tb\"\n", "t.yaml:2:13: sign_key must "
 	    "be a GPG key ID or user ID on one line of printable ASCII "
 	    "without '%', not the quoted string 'a?b'" },
@@ -795,6 +902,8 @@ main(void)
 		cmocka_unit_test(test_config__overrides),
 		cmocka_unit_test(test_config__lookup),
 		cmocka_unit_test(test_config__many_domains),
+		cmocka_unit_test(test_config__dns_server),
+		cmocka_unit_test(test_config__dns_zones),
 		cmocka_unit_test(test_config__template),
 		cmocka_unit_test(test_config__template_signed),
 		cmocka_unit_test(test_config__load),

@@ -1,0 +1,174 @@
+#!/bin/sh
+# dns.publish zones: dkim-keys-public carries one zone _domainkey.DOMAIN
+# per domain and the zone lists named.conf, nsd.conf and knot.conf.  For
+# each pair (BIND primary, NSD secondary), (NSD, Knot), (Knot, BIND),
+# all on 127.0.0.1 at ports of their own: the package is installed on
+# the primary only (rpm -U, its %post as shipped), whose configuration
+# includes the zone list; the secondary, which has nothing installed,
+# gets the zones by NOTIFY and zone transfer.  A rotation's new key must
+# reach the secondary with the package's version as SOA serial, and a
+# domain removed from the repository loses its zone on the primary.
+# named-checkconf, nsd-checkconf and knotc conf-check must accept the
+# three zone lists of one package.
+#
+# As in dns_include.sh, the packages install below $tmp with rpm
+# --dbpath and $tmp/PAIR/pri/bin first in the scriptlets' PATH.
+set -u
+. "$DKIMROT_SRC/tests/lib/tap.sh"
+. "$DKIMROT_SRC/tests/lib/dnsserv.sh"
+trap 'for d in "$tmp"/*/pri "$tmp"/*/sec; do ds_stop "$d" 2>/dev/null; done;
+    rm -rf "$tmp"' EXIT INT TERM
+export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
+
+for tool in named named-checkconf rndc nsd nsd-checkconf nsd-control \
+    knotd knotc dig rpm; do
+	command -v "$tool" >/dev/null 2>&1 || bail "$tool is not installed"
+done
+chmod 755 "$tmp"
+
+# quiet CMD...: CMD without its stdout
+quiet() { "$@" >/dev/null; }
+
+# soa W DIR ZONE: the SOA serial DIR's server answers for ZONE
+soa() {
+	dig +short +time=1 +tries=1 -p "$(cat "$2/port")" @127.0.0.1 "$3" SOA |
+	    awk '{ print $3 }'
+}
+
+# records W DIR: "DOMAIN SELECTOR RECORD" of every selector the
+# repository ever had that DIR's server answers, sorted.
+records() {
+	for y in "$1/repo/keys/"*/keys.yaml; do
+		d=${y%/keys.yaml}
+		d=${d##*/}
+		sed -n 's/^  - selector: "\(.*\)"$/\1/p' "$y" | while read -r s; do
+			r=$(dig +short +time=1 +tries=1 -p "$(cat "$2/port")" \
+			    @127.0.0.1 "$s._domainkey.$d" TXT |
+			    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
+			[ -n "$r" ] && printf '%s %s %s\n' "$d" "$s" "$r"
+		done
+	done | sort
+}
+
+# expected W: the same from the commit's SEL.txt files.
+expected() {
+	for f in "$1/repo/keys/"*/*.txt; do
+		[ -f "$f" ] || continue
+		d=${f%/*}
+		d=${d##*/}
+		s=${f##*/}
+		printf '%s %s %s\n' "$d" "${s%.txt}" \
+		    "$(grep -o '"[^"]*"' "$f" | tr -d '"\n')"
+	done | sort
+}
+
+# until_same W DIR V: DIR serves W's records, both zones at serial V
+until_same() {
+	expected "$1" >"$1/want"
+	i=0
+	while :; do
+		records "$1" "$2" >"$1/got"
+		if cmp -s "$1/want" "$1/got" &&
+		    [ "$(soa "$1" "$2" _domainkey.a.example)" = "$3" ]; then
+			return 0
+		fi
+		i=$((i + 1))
+		[ $i -lt 100 ] || break
+		sleep 0.1
+	done
+	same "$1/want" "$1/got"
+	echo "# serial $(soa "$1" "$2" _domainkey.a.example), want $3"
+	diag "$2/log"
+	return 1
+}
+
+rpmu() {
+	timeout 120 rpm --dbpath "$1/rpmdb" --nodeps \
+	    --define "_install_script_path $1/pri/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+	    -U "$2" >"$1/rpm.out" 2>&1
+}
+
+conf=1
+pair() {
+	P=$1 S=$2
+	W=$tmp/$P-$S
+	R=$W/repo
+	mkdir -p "$W/pri" "$W/sec" "$W/rpmdb" || bail "mkdir $W"
+	ds_port >"$W/sec/port.want"
+	dk -C "$R" --now 2026-01-01T00:00:00Z init --no-sign -d a.example \
+	    -d b.example >/dev/null 2>&1 || bail "init failed"
+	sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
+	    -e "s|^  server: .*|  server: $P\\
+  publish: zones\\
+  zone_nameservers: [ns1.example.net, ns2.example.net]\\
+  secondaries: [\"127.0.0.1:$(cat "$W/sec/port.want")\"]|" \
+	    -e "s|zone_dir: .*|zone_dir: $W/zones|" \
+	    -e 's|mta_reload: .*|mta_reload: ""|' "$R/dkimrot.yaml"
+	gitq -C "$R" commit -qam "zones" || bail "commit failed"
+	dk -C "$R" --now 2026-01-02T00:00:00Z -q rotate >/dev/null ||
+	    bail "rotate failed"
+	V=$(git -C "$R" rev-list --count --first-parent HEAD)
+	rpmu "$W" "$R/rpms/public/dkim-keys-public-$V-1.noarch.rpm" ||
+	    bail "rpm -U: $(cat "$W/rpm.out")"
+	if [ $conf = 1 ]; then
+		conf=0
+		Z=$W/zones
+		printf 'options { directory "%s"; };\ninclude "%s/named.conf";\n' \
+		    "$W" "$Z" >"$W/n.conf"
+		check "named-checkconf -z accepts the installed named.conf" \
+		    quiet named-checkconf -z "$W/n.conf"
+		printf 'server:\n\tzonesdir: "%s"\ninclude: "%s/nsd.conf"\n' \
+		    "$W" "$Z" >"$W/s.conf"
+		check "nsd-checkconf accepts the installed nsd.conf" \
+		    nsd-checkconf "$W/s.conf"
+		printf 'server:\n    listen: 127.0.0.1@53\ninclude: %s/knot.conf\n' \
+		    "$Z" >"$W/k.conf"
+		check "knotc conf-check accepts the installed knot.conf" \
+		    quiet knotc -c "$W/k.conf" conf-check
+	fi
+	: >"$W/pri/zones"
+	echo "$W/zones/$P.conf" | sed 's/bind\.conf$/named.conf/' \
+	    >"$W/pri/include"
+	ds_start "$P" "$W/pri" || bail "$P did not start"
+	pp=$(cat "$W/pri/port")
+	printf '_domainkey.a.example %s\n_domainkey.b.example %s\n' \
+	    "$pp" "$pp" >"$W/sec/secondary"
+	: >"$W/sec/zones"
+	ds_start "$S" "$W/sec" || bail "$S did not start as a secondary"
+	check "$P -> $S: the secondary serves version $V's zones" \
+	    until_same "$W" "$W/sec" "$V"
+
+	# A month on: new keys, a new package on the primary only.
+	dk -C "$R" --now 2026-02-02T00:00:00Z -q rotate >/dev/null ||
+	    bail "rotate failed"
+	V=$(git -C "$R" rev-list --count --first-parent HEAD)
+	rpmu "$W" "$R/rpms/public/dkim-keys-public-$V-1.noarch.rpm" ||
+	    diag "$W/rpm.out"
+	check "$P -> $S: a new key reaches the secondary (serial $V)" \
+	    until_same "$W" "$W/sec" "$V"
+
+	# b.example leaves the repository: its zone leaves the primary.
+	gitq -C "$R" rm -rq keys/b.example
+	sed -i '/^  - name: b.example$/d' "$R/dkimrot.yaml"
+	gitq -C "$R" commit -qam "b.example leaves" || bail "commit failed"
+	"$R/.git/hooks/post-commit" >/dev/null 2>&1
+	V=$(git -C "$R" rev-list --count --first-parent HEAD)
+	rpmu "$W" "$R/rpms/public/dkim-keys-public-$V-1.noarch.rpm" ||
+	    diag "$W/rpm.out"
+	i=0
+	while [ -n "$(soa "$W" "$W/pri" _domainkey.b.example)" ] &&
+	    [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	check "$P: a domain removed, its zone is no longer served" \
+	    [ -z "$(soa "$W" "$W/pri" _domainkey.b.example)" -a \
+	    "$(soa "$W" "$W/pri" _domainkey.a.example)" = "$V" ]
+	ds_stop "$W/sec"
+	ds_stop "$W/pri"
+}
+
+pair bind nsd
+pair nsd knot
+pair knot bind
+echo "1..$n"
