@@ -27,7 +27,10 @@
 
 #include "common/buf.h"
 #include "common/config.h"
+#include "common/config_value.h"
 #include "common/error.h"
+#include "common/name.h"
+#include "common/yaml.h"
 
 static const char *const names[] = { "bind", "nsd", "knot" };
 
@@ -118,4 +121,257 @@ dk_config_dns_reload(enum dk_server_type s, enum dk_publish publish,
 	}
 	*out = dk_buf_detach(&b);
 	return *out != NULL ? 0 : -1;
+}
+
+/*
+ * The dns: section of dkimrot.yaml: the name servers the DNS gate and
+ * check ask, how the records are published, and where to.
+ */
+#define NAMESERVERS_MAX	64
+
+
+static int
+parse_nameservers(const struct dk_cfgctx *c, const struct dk_ynode *seq)
+{
+	static const char want[] = "IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT "
+	    "with PORT from 1 to 65535";
+	struct dk_config *cfg = c->cfg;
+	const struct dk_ynode *it;
+	char v[DK_CFG_SHOWN + 4];
+	size_t i, j;
+
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "nameservers", seq,
+		    "a sequence of addresses such as "
+		    "[\"192.0.2.53\", \"[2001:db8::53]:5353\"]");
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many name servers (expected at most %d)",
+		    NAMESERVERS_MAX);
+	if (seq->n == 0)
+		return 0;
+	if ((cfg->nameservers = calloc(seq->n, sizeof(char *))) == NULL ||
+	    (cfg->ns = calloc(seq->n, sizeof(*cfg->ns))) == NULL)
+		return dk_cfg_oom();
+	for (i = 0; i < seq->n; i++) {
+		it = seq->items[i];
+		if (dk_cfg_scalar(c, "nameservers", it, want) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_nameserver(it->scalar, &cfg->ns[i]))
+			return dk_cfg_fail(c, it, "invalid name server '%s' "
+			    "(expected %s)", dk_cfg_shown(it->scalar, v), want);
+		for (j = 0; j < i; j++)
+			if (cfg->ns[j].port == cfg->ns[i].port &&
+			    strcmp(cfg->ns[j].addr, cfg->ns[i].addr) == 0)
+				return dk_cfg_fail(c, it, "duplicate name "
+				    "server '%s' (first at line %d)",
+				    it->scalar, seq->items[j]->line);
+		if ((cfg->nameservers[i] = strdup(it->scalar)) == NULL)
+			return dk_cfg_oom();
+		cfg->nnameservers = i + 1;
+	}
+	return 0;
+}
+
+static int
+parse_server(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "bind, nsd or knot";
+
+	if (dk_cfg_scalar(c, "server", n, want) != 0)
+		return DK_EUSAGE;
+	if (dk_server_type_parse(n->scalar, &c->cfg->dns_server) != 0)
+		return dk_cfg_bad_value(c, "server", n, want);
+	return 0;
+}
+
+static int
+parse_publish(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "include, zones or rfc2136";
+
+	if (dk_cfg_scalar(c, "publish", n, want) != 0)
+		return DK_EUSAGE;
+	if (strcmp(n->scalar, "include") == 0)
+		c->cfg->dns_publish = DK_PUBLISH_INCLUDE;
+	else if (strcmp(n->scalar, "zones") == 0)
+		c->cfg->dns_publish = DK_PUBLISH_ZONES;
+	else if (strcmp(n->scalar, "rfc2136") == 0)
+		c->cfg->dns_publish = DK_PUBLISH_RFC2136;
+	else
+		return dk_cfg_bad_value(c, "publish", n, want);
+	return 0;
+}
+
+/* Host names, written as in a zone without the final dot. */
+static int
+parse_zone_ns(const struct dk_cfgctx *c, const struct dk_ynode *seq)
+{
+	static const char want[] = "a sequence of host names such as "
+	    "[ns1.example.net, ns2.example.net]";
+	struct dk_config *cfg = c->cfg;
+	char v[DK_CFG_SHOWN + 4];
+	size_t i, j;
+
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "zone_nameservers", seq, want);
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many name servers (expected at most %d)",
+		    NAMESERVERS_MAX);
+	if (seq->n == 0)
+		return 0;
+	if ((cfg->zone_ns = calloc(seq->n, sizeof(char *))) == NULL)
+		return dk_cfg_oom();
+	for (i = 0; i < seq->n; i++) {
+		if (dk_cfg_scalar(c, "zone_nameservers", seq->items[i],
+		    want) != 0)
+			return DK_EUSAGE;
+		if (dk_name_domain_check(seq->items[i]->scalar) != 0)
+			return dk_cfg_fail(c, seq->items[i], "invalid host "
+			    "name '%s' in zone_nameservers (expected letters, "
+			    "digits, '-' and '.', at least two labels)",
+			    dk_cfg_shown(seq->items[i]->scalar, v));
+		for (j = 0; j < i; j++)
+			if (strcasecmp(cfg->zone_ns[j],
+			    seq->items[i]->scalar) == 0)
+				return dk_cfg_fail(c, seq->items[i],
+				    "duplicate name server '%s' (first at "
+				    "line %d)", seq->items[i]->scalar,
+				    seq->items[j]->line);
+		if ((cfg->zone_ns[i] = strdup(seq->items[i]->scalar)) == NULL)
+			return dk_cfg_oom();
+		cfg->nzone_ns = i + 1;
+	}
+	return 0;
+}
+
+static int
+parse_secondaries(const struct dk_cfgctx *c, const struct dk_ynode *seq)
+{
+	static const char want[] = "IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT "
+	    "with PORT from 1 to 65535";
+	struct dk_config *cfg = c->cfg;
+	char v[DK_CFG_SHOWN + 4];
+	size_t i;
+
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "secondaries", seq,
+		    "a sequence of addresses such as [\"192.0.2.54\"]");
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many secondaries (expected at most %d)",
+		    NAMESERVERS_MAX);
+	if (seq->n == 0)
+		return 0;
+	if ((cfg->secondaries = calloc(seq->n,
+	    sizeof(*cfg->secondaries))) == NULL)
+		return dk_cfg_oom();
+	for (i = 0; i < seq->n; i++) {
+		if (dk_cfg_scalar(c, "secondaries", seq->items[i], want) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_nameserver(seq->items[i]->scalar,
+		    &cfg->secondaries[i]))
+			return dk_cfg_fail(c, seq->items[i], "invalid "
+			    "secondary '%s' (expected %s)",
+			    dk_cfg_shown(seq->items[i]->scalar, v), want);
+		cfg->nsecondaries = i + 1;
+	}
+	return 0;
+}
+
+static int
+parse_primary(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT "
+	    "with PORT from 1 to 65535";
+	struct dk_nameserver ns;
+	char v[DK_CFG_SHOWN + 4];
+
+	if (dk_cfg_scalar(c, "primary", n, want) != 0)
+		return DK_EUSAGE;
+	if (!dk_config_check_nameserver(n->scalar, &ns))
+		return dk_cfg_fail(c, n, "invalid primary '%s' (expected %s)",
+		    dk_cfg_shown(n->scalar, v), want);
+	return dk_cfg_set_string(&c->cfg->primary, n->scalar);
+}
+
+/*
+ * The secret never enters dkimrot.yaml, which is committed and copied
+ * to every clone: only the path of a file kept outside the repository.
+ */
+static int
+parse_tsig_file(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "an absolute path of letters, digits and "
+	    "/ . _ + - without '..', '//' or a final '/'";
+
+	if (dk_cfg_scalar(c, "tsig_key_file", n, want) != 0)
+		return DK_EUSAGE;
+	if (!dk_config_check_dir(n->scalar))
+		return dk_cfg_bad_value(c, "tsig_key_file", n, want);
+	return dk_cfg_set_string(&c->cfg->tsig_key_file, n->scalar);
+}
+
+int
+dk_cfg_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	const struct dk_ynode *verify = NULL;
+	const char *k;
+	size_t i;
+	int rc;
+
+	if (dk_yaml_is_null(map))
+		return 0;
+	if (map->type != DK_Y_MAP)
+		return dk_cfg_wrong_type(c, "dns", map, "a mapping");
+	for (i = 0; i < map->n; i++) {
+		k = map->keys[i]->scalar;
+		if (strcmp(k, "verify") == 0) {
+			verify = map->items[i];
+			rc = dk_cfg_boolean(c, k, verify, &c->cfg->dns_verify);
+		} else if (strcmp(k, "nameservers") == 0)
+			rc = parse_nameservers(c, map->items[i]);
+		else if (strcmp(k, "server") == 0)
+			rc = parse_server(c, map->items[i]);
+		else if (strcmp(k, "publish") == 0)
+			rc = parse_publish(c, map->items[i]);
+		else if (strcmp(k, "zone_nameservers") == 0)
+			rc = parse_zone_ns(c, map->items[i]);
+		else if (strcmp(k, "secondaries") == 0)
+			rc = parse_secondaries(c, map->items[i]);
+		else if (strcmp(k, "primary") == 0)
+			rc = parse_primary(c, map->items[i]);
+		else if (strcmp(k, "tsig_key_file") == 0)
+			rc = parse_tsig_file(c, map->items[i]);
+		else
+			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
+			    "verify, nameservers, server, publish, "
+			    "zone_nameservers, secondaries, primary, "
+			    "tsig_key_file");
+		if (rc != 0)
+			return rc;
+	}
+	/* A zone without NS records is not a zone a parent can delegate. */
+	if (c->cfg->dns_publish == DK_PUBLISH_ZONES &&
+	    c->cfg->nzone_ns == 0)
+		return dk_cfg_fail(c, map, "publish is zones but "
+		    "zone_nameservers is empty (expected the host names of "
+		    "the name servers of the _domainkey zones)");
+	if (c->cfg->dns_publish == DK_PUBLISH_RFC2136 &&
+	    (c->cfg->primary == NULL || c->cfg->tsig_key_file == NULL))
+		return dk_cfg_fail(c, map, "publish is rfc2136 but primary or "
+		    "tsig_key_file is missing (expected the primary's address "
+		    "and the path of its TSIG key)");
+	/* Verifying against no server at all would activate unchecked. */
+	if (c->cfg->dns_verify && c->cfg->nnameservers == 0)
+		return dk_cfg_fail(c, verify, "verify is true but nameservers "
+		    "is empty (expected at least one name server to ask)");
+	return 0;
 }

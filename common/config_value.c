@@ -421,3 +421,15 @@ dk_cfg_duration(const struct dk_cfgctx *c, const char *key,
 	*out = d;
 	return 0;
 }
+
+int
+dk_cfg_set_string(char **field, const char *value)
+{
+	char *s;
+
+	if ((s = strdup(value)) == NULL)
+		return dk_cfg_oom();
+	free(*field);
+	*field = s;
+	return 0;
+}

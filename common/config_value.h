@@ -93,5 +93,14 @@ int	dk_cfg_defaults(const struct dk_cfgctx *, const struct dk_ynode *);
 int	dk_cfg_domains(const struct dk_cfgctx *, const struct dk_ynode *);
 const char *dk_cfg_shown(const char *, char [DK_CFG_SHOWN + 4]);
 int	dk_cfg_oom(void);
+/* *field = a copy of value (the old one freed). */
+int	dk_cfg_set_string(char **field, const char *value);
+/* The dns: section (common/config_dns.c). */
+int	dk_cfg_dns(const struct dk_cfgctx *, const struct dk_ynode *);
+
+/* What the messages say a path or a text value must be. */
+#define DK_CFG_DIR_WANT	"an absolute path of letters, digits and / . _ + - " \
+			"without '..', '//' or a final '/'"
+#define DK_CFG_TEXT_WANT	"one line of printable ASCII without '%'"
 
 #endif
