@@ -22,6 +22,8 @@
  * tempfail).  kt[]/st[]: one pair per algorithm, for the instance of
  * that algorithm (packaging/signer.h).
  */
+#define DESC_DOMAINS	20	/* domains named in %description */
+
 struct tables {
 	struct dk_buf	keytable;
 	struct dk_buf	signingtable;
@@ -42,6 +44,9 @@ int	dk_render_add_data(struct dk_render *r, int private, const char *path,
 int	dk_render_add_dir(struct dk_render *r, int private, const char *path,
 	    mode_t mode, const char *owner, const char *group);
 /* TABLE_DIR/name from b (emptied) */
+/* Begun before the domains are rendered, finished after (render_tables.c). */
+int	dk_render_tables_begin(struct dk_render *r, struct tables *t);
+int	dk_render_tables_end(struct dk_render *r, struct tables *t);
 int	dk_render_table(struct dk_render *r, const char *name,
 	    struct dk_buf *b, unsigned flags);
 /* TABLE_DIR/name, or an absolute name, from s (taken; NULL: fails) */
