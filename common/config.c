@@ -114,25 +114,13 @@ set_string(char **field, const char *value)
 }
 
 static int
-parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
+parse_author(const struct dk_cfgctx *c, const struct dk_ynode *n)
 {
 	static const char want[] = "\"Name <email>\"";
 	struct dk_config *cfg = c->cfg;
-	const struct dk_ynode *n;
 	char *name, *email;
-	size_t i;
 	int rc;
 
-	if (dk_yaml_is_null(map))
-		return 0;
-	if (map->type != DK_Y_MAP)
-		return dk_cfg_wrong_type(c, "git", map, "a mapping");
-	for (i = 0; i < map->n; i++)
-		if (strcmp(map->keys[i]->scalar, "author") != 0)
-			return dk_cfg_unknown(c, map->keys[i], "in git",
-			    "author");
-	if ((n = dk_yaml_get(map, "author")) == NULL)
-		return 0;
 	if (dk_cfg_scalar(c, "author", n, want) != 0)
 		return DK_EUSAGE;
 	if ((rc = dk_config_split_author(n->scalar, &name, &email)) != 0)
@@ -143,6 +131,66 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	cfg->git_name = name;
 	cfg->git_email = email;
 	return set_string(&cfg->git_author, n->scalar);
+}
+
+/*
+ * git.remote and git.branch (docs/design.md §11).  A URL with a
+ * password in it is refused: libgit2 and git both quote URLs in their
+ * messages, and the credentials have a file of their own.
+ */
+static int
+parse_remote(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	static const char rwant[] = "a git URL (ssh://, git://, https://, "
+	    "file:// or an absolute path) without a password or spaces";
+	static const char bwant[] = "a branch name of letters, digits and "
+	    "/ . _ - without '..', '//' or a final '/' or '.lock'";
+	struct dk_config *cfg = c->cfg;
+	const struct dk_ynode *n;
+	int rc;
+
+	if ((n = dk_yaml_get(map, "remote")) != NULL) {
+		if (dk_cfg_scalar(c, "remote", n, rwant) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_remote(n->scalar))
+			return dk_cfg_bad_value(c, "remote", n, rwant);
+		if ((rc = set_string(&cfg->git_remote, n->scalar)) != 0)
+			return rc;
+	}
+	if ((n = dk_yaml_get(map, "branch")) != NULL) {
+		if (dk_cfg_scalar(c, "branch", n, bwant) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_branch(n->scalar))
+			return dk_cfg_bad_value(c, "branch", n, bwant);
+		if ((rc = set_string(&cfg->git_branch, n->scalar)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	static const char keys[] = "author, remote, branch";
+	const struct dk_ynode *n;
+	const char *k;
+	size_t i;
+	int rc;
+
+	if (dk_yaml_is_null(map))
+		return 0;
+	if (map->type != DK_Y_MAP)
+		return dk_cfg_wrong_type(c, "git", map, "a mapping");
+	for (i = 0; i < map->n; i++) {
+		k = map->keys[i]->scalar;
+		if (strcmp(k, "author") != 0 && strcmp(k, "remote") != 0 &&
+		    strcmp(k, "branch") != 0)
+			return dk_cfg_unknown(c, map->keys[i], "in git", keys);
+	}
+	if ((n = dk_yaml_get(map, "author")) != NULL &&
+	    (rc = parse_author(c, n)) != 0)
+		return rc;
+	return parse_remote(c, map);
 }
 
 /* "" places the repository below output (packaging/output.h). */
@@ -276,7 +324,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	15
+#define NSTRINGS	17
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -286,6 +334,8 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	f[i++] = &cfg->git_author;
 	f[i++] = &cfg->git_name;
 	f[i++] = &cfg->git_email;
+	f[i++] = &cfg->git_remote;
+	f[i++] = &cfg->git_branch;
 	f[i++] = &p->output;
 	f[i++] = &p->private_output;
 	f[i++] = &p->public_output;
@@ -321,6 +371,8 @@ dk_config_defaults(struct dk_config *cfg)
 	cfg->git_author = "dkimrot <dkimrot@localhost>";
 	cfg->git_name = "dkimrot";
 	cfg->git_email = "dkimrot@localhost";
+	cfg->git_remote = "";
+	cfg->git_branch = "main";
 	p->output = "rpms";
 	p->private_output = "";
 	p->public_output = "";

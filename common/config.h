@@ -81,6 +81,8 @@ struct dk_config {
 	char			*git_author;	/* "Name <email>" as written */
 	char			*git_name;	/* parsed from git_author */
 	char			*git_email;
+	char			*git_remote;	/* URL; "" = no remote */
+	char			*git_branch;	/* "main" unless given */
 	struct dk_packaging_conf packaging;
 };
 

@@ -37,6 +37,14 @@ bool	dk_config_check_user(const char *);
 bool	dk_config_check_text(const char *);
 /* The output directory: not empty, no control character. */
 bool	dk_config_check_output(const char *);
+/*
+ * git.remote: ssh://, git://, https:// or file:// URLs, scp-like
+ * USER@HOST:PATH, or an absolute path; printable ASCII, no spaces, no
+ * password in the URL (USER:PASSWORD@).
+ */
+bool	dk_config_check_remote(const char *);
+/* git.branch: what git check-ref-format --branch takes, narrowed. */
+bool	dk_config_check_branch(const char *);
 /* "IPv4", "IPv4:PORT", "IPv6", "[IPv6]" or "[IPv6]:PORT". */
 bool	dk_config_check_nameserver(const char *, struct dk_nameserver *);
 /*
