@@ -26,6 +26,7 @@
 #include "rotator/dnsgate.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/remote.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
@@ -55,8 +56,8 @@ usage(FILE *f)
 	fputs(DK_VAULT_HELP, f);
 }
 
-int
-cmd_rotate(int argc, char **argv)
+static int
+rotate_once(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "domain",	required_argument,	NULL, 'd' },
@@ -120,4 +121,11 @@ cmd_rotate(int argc, char **argv)
 	rc = dk_rotate_run(dk_cli_repo(), &o, dk_clock_now());
 	dk_strlist_dispose(&only);
 	return rc;
+}
+
+/* With a remote, a run that lost the race plans again (rotator/remote.h). */
+int
+cmd_rotate(int argc, char **argv)
+{
+	return dk_remote_retry(rotate_once, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include "packaging/output.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
+#include "rotator/remote.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
 
@@ -131,13 +132,32 @@ dk_keyrepo_keep(struct dk_keyrepo *r)
 	return journal_end(r);
 }
 
-int
-dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
-    int wait)
+static int
+read_config(struct dk_keyrepo *r)
 {
 	char cfgpath[PATH_MAX], *buf = NULL;
 	size_t len;
 	int rc;
+
+	dk_config_free(r->cfg);
+	r->cfg = NULL;
+	if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), r->path,
+	    DK_CONFIG_FILE)) != 0)
+		return rc;
+	/* Read below the repository: not through a link or a FIFO. */
+	if ((rc = dk_tree_read(r->path, DK_CONFIG_FILE, DK_CONFIG_MAX_SIZE,
+	    &buf, &len)) != 0)
+		return rc;
+	rc = dk_config_parse(buf, len, cfgpath, &r->cfg);
+	free(buf);
+	return rc;
+}
+
+int
+dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
+    int wait)
+{
+	int rc, moved = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
@@ -152,19 +172,16 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
 	    (rc = recover(r)) != 0 ||
 	    (rc = dk_git_head(r->git, r->head, &r->head_unborn)) != 0))
 		goto fail;
-	if (flags & DK_KEYREPO_CONFIG) {
-		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
-		    DK_CONFIG_FILE)) != 0)
-			goto fail;
-		/* Read below the repository: not through a link or a FIFO. */
-		if ((rc = dk_tree_read(path, DK_CONFIG_FILE,
-		    DK_CONFIG_MAX_SIZE, &buf, &len)) != 0)
-			goto fail;
-		rc = dk_config_parse(buf, len, cfgpath, &r->cfg);
-		free(buf);
-		if (rc != 0)
-			goto fail;
-	}
+	if ((flags & DK_KEYREPO_CONFIG) && (rc = read_config(r)) != 0)
+		goto fail;
+	/*
+	 * With a remote, plan from its head (rotator/remote.h), under the
+	 * configuration that came with it.
+	 */
+	if ((flags & DK_KEYREPO_LOCK) && (flags & DK_KEYREPO_CONFIG) &&
+	    ((rc = dk_remote_sync(r, &moved)) != 0 ||
+	    (moved && (rc = read_config(r)) != 0)))
+		goto fail;
 	return 0;
 fail:
 	dk_keyrepo_dispose(r);
@@ -208,8 +225,12 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
 		return journal_end(r);
 	dk_strlist_uniq(paths);
 	DK_FAULT("before-commit");
+	if (dk_remote_begin(r) != 0)
+		return -1;
 	rc = dk_git_commit(r->git, (const char *const *)paths->v, paths->n,
 	    r->cfg->git_name, r->cfg->git_email, now, msg, id);
+	if (rc != 0 && dk_remote_end(r) != 0)
+		dk_log_warn("%s", dk_error_last());
 	if (rc == DK_GIT_UNCHANGED)
 		return journal_end(r);
 	if (rc != 0)
@@ -221,6 +242,11 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
 	DK_FAULT("after-commit");
 	if (journal_end(r) != 0)
 		dk_log_warn("%s", dk_error_last());
+	/* Nothing is packaged from a commit the remote lacks. */
+	if ((rc = dk_remote_push(r)) != 0) {
+		*committed = false;
+		return rc;
+	}
 	/*
 	 * Another run may commit between our release and the hook; the
 	 * hook builds the commit it is given, so that is harmless.

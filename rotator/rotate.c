@@ -557,9 +557,9 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		if (dk_buf_printf(&msg, "%s\n", jobs[i].line.data) != 0)
 			goto fail;
 	}
-	if (finish(&r, o, now, &paths, &msg) != 0) {
+	if ((rc = finish(&r, o, now, &paths, &msg)) != 0) {
 		dk_log_error("%s", dk_error_last());
-		failed = 1;
+		failed = rc == DK_ERACE ? DK_EXIT_AGAIN : 1;
 	}
 	if (o->dry_run)
 		dk_log_info("dry run: nothing was changed");
@@ -588,6 +588,6 @@ out:
 	dk_strlist_dispose(&paths);
 	dk_keyrepo_dispose(&r);
 	if (failed)
-		return DK_EXIT_FAIL;
+		return failed == DK_EXIT_AGAIN ? DK_EXIT_AGAIN : DK_EXIT_FAIL;
 	return temp ? DK_EXIT_TEMP : DK_EXIT_OK;
 }
