@@ -217,6 +217,14 @@ int		 dk_git_push(struct dk_git *g, const struct dk_git_remote *rm);
 int		 dk_git_pushed(struct dk_git *g, const char *branch,
 		    const char *id);
 /*
+ * For packaging: 0 when the configuration names no remote or commit id
+ * is on it (fetched again when the tracking ref lacks it: a push by
+ * hand), else -1 "commit ID is not on the remote 'URL'".
+ */
+struct dk_config;
+int		 dk_git_check_pushed(struct dk_git *g,
+		    const struct dk_config *cfg, const char *id);
+/*
  * Moves the branch from expect to id ("" = back to unborn), refs only:
  * the caller restores the files (dk_git_restore()).  -1 if the branch
  * is not at expect.

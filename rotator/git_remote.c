@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "rotator/git_int.h"
 
@@ -401,6 +402,30 @@ dk_git_pushed(struct dk_git *g, const char *branch, const char *id)
 		return -1;
 	}
 	return rc;
+}
+
+int
+dk_git_check_pushed(struct dk_git *g, const struct dk_config *cfg,
+    const char *id)
+{
+	struct dk_git_remote rm = { cfg->git_remote, cfg->git_branch };
+	int rc;
+
+	if (cfg->git_remote[0] == '\0')
+		return 0;
+	if ((rc = dk_git_pushed(g, rm.branch, id)) == 0 &&
+	    (rc = dk_git_fetch(g, &rm)) != DK_ENOTFOUND) {
+		if (rc != 0)
+			return rc;
+		rc = dk_git_pushed(g, rm.branch, id);
+	}
+	if (rc == 1)
+		return 0;
+	if (rc == 0 || rc == DK_ENOTFOUND)
+		dk_error_set("commit %.12s is not on the remote '%s'; not "
+		    "packaged (a commit is packaged once it is pushed)", id,
+		    rm.url);
+	return -1;
 }
 
 int

@@ -174,5 +174,21 @@ dk -C "$F" --now 2027-02-23T13:15:00Z -q rotate >"$tmp/out" 2>&1
 check "a host on file:// fast-forwards, rotates and pushes" [ $? = 0 ] &&
     [ "$(remote_head)" = "$(git -C "$F" rev-parse HEAD)" ]
 
+# --- package: only what the remote has
+rm -f "$A/.git/hooks/post-commit"
+dk -C "$A" --now 2027-02-24T13:15:00Z -q rotate >/dev/null 2>&1
+echo "# notes" >"$A/NOTES"
+gitq -C "$A" add NOTES && gitq -C "$A" commit -qm "a local commit"
+c=$(git -C "$A" rev-parse HEAD | cut -c1-12)
+expect "package refuses a commit the remote lacks" 1 \
+    "dkimrot: commit $c is not on the remote 'file://$tmp/srv/keys.git'; not packaged (a commit is packaged once it is pushed)" \
+    -C "$A" -q package
+check "and builds nothing" [ -z "$(find "$A/rpms" -name '*.rpm' 2>/dev/null)" ]
+gitq -C "$A" push -q "$url" main 2>/dev/null
+dk -C "$A" -q package >/dev/null 2>"$tmp/err"
+check "once pushed by hand, package fetches and builds it" \
+    [ $? = 0 ] && [ -n "$(find "$A/rpms" -name "*-$(git -C "$A" rev-list \
+    --first-parent --count HEAD)-1.noarch.rpm")" ]
+
 gitd_stop
 echo "1..$n"
