@@ -213,6 +213,34 @@ dk_remote_push(struct dk_keyrepo *r)
 	return rc;
 }
 
+int
+dk_remote_standing(struct dk_keyrepo *r, struct dk_remote_standing *st)
+{
+	struct dk_git_remote rm;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	remote_of(r, &rm);
+	if ((rc = dk_git_fetch(r->git, &rm)) == 0 || rc == DK_ENOTFOUND)
+		st->fetched = 1;
+	else
+		dk_log_warn("%s; as last fetched:", dk_error_last());
+	rc = dk_git_standing(r->git, rm.branch, &st->ahead, &st->behind);
+	if (rc != 0 && rc != DK_ENOTFOUND)
+		return -1;
+	if (rc == DK_ENOTFOUND)
+		st->state = "not on the remote";
+	else if (st->ahead > 0 && st->behind > 0)
+		st->state = "diverged";
+	else if (st->ahead > 0)
+		st->state = "ahead";
+	else if (st->behind > 0)
+		st->state = "behind";
+	else
+		st->state = "up to date";
+	return 0;
+}
+
 static void
 pause_randomly(int attempt)
 {

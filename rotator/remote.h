@@ -42,6 +42,18 @@ int	dk_remote_end(struct dk_keyrepo *);
 /* 0 pushed; DK_ERACE another host pushed first; DK_ETEMP; -1. */
 int	dk_remote_push(struct dk_keyrepo *);
 /*
+ * How the branch stands against the remote, for status: fetched first
+ * (a failure is a warning; then *fetched is 0 and the counts are as
+ * last fetched).  *state: "up to date", "ahead", "behind", "diverged"
+ * or "not on the remote" (nothing of it there yet).
+ */
+struct dk_remote_standing {
+	int		 fetched;
+	size_t		 ahead, behind;
+	const char	*state;
+};
+int	dk_remote_standing(struct dk_keyrepo *, struct dk_remote_standing *);
+/*
  * Runs fn(argc, argv) until it returns anything but DK_EXIT_AGAIN, at
  * most DK_REMOTE_ATTEMPTS times, waiting a random moment in between;
  * then DK_EXIT_TEMP.

@@ -84,7 +84,15 @@ expect "a diverged history is refused" 1 \
 check "nothing changed on the refusing host" \
     [ "$(git -C "$B" rev-parse HEAD)" = "$local" ] &&
     [ -z "$(git -C "$B" status --porcelain)" ]
+dk -C "$B" --now $t3 status >"$tmp/out" 2>&1
+check "status says it diverged" [ "$(head -1 "$tmp/out")" = \
+    "remote '$url' branch 'main': diverged: ahead 1, behind 1" ]
 gitq -C "$B" reset -q --hard "$before"
+dk -C "$B" --now $t3 status >"$tmp/out" 2>&1
+check "status says it is behind" [ "$(head -1 "$tmp/out")" = \
+    "remote '$url' branch 'main': behind 1" ]
+dk -C "$B" --now $t3 status --json >"$tmp/out" 2>&1
+check "status --json too" grep -qx " \"remote\": {\"url\": \"$url\", \"branch\": \"main\", \"fetched\": true, \"state\": \"behind\", \"ahead\": 0, \"behind\": 1}," "$tmp/out"
 
 # --- rejected: another host pushes while this one plans
 # The server moves the branch itself once, just before it takes the
@@ -115,6 +123,9 @@ check "the remote has the other host's commit, then this one's" \
 check "the hook ran once, on the pushed commit" \
     [ "$(cat "$tmp/hooked.b")" = "$(remote_head)" ]
 check "the work tree is clean" [ -z "$(git -C "$B" status --porcelain)" ]
+dk -C "$B" --now $t4 status >"$tmp/out" 2>&1
+check "status says it is up to date" [ "$(head -1 "$tmp/out")" = \
+    "remote '$url' branch 'main': up to date" ]
 
 # --- giving up
 : >"$tmp/race" && : >"$tmp/race.always"
