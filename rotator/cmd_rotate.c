@@ -36,8 +36,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: dkimrot rotate [--dry-run] [--no-commit] [--force] "
-	    "[--wait SECONDS]\n"
-	    "                      [--domain DOMAIN]...\n"
+	    "[--package]\n"
+	    "                      [--wait SECONDS] [--domain DOMAIN]...\n"
 	    "\n"
 	    "Applies the rotation policy at NOW (--now) to every domain of "
 	    "dkimrot.yaml,\n"
@@ -50,6 +50,10 @@ usage(FILE *f)
 	    "  -n, --dry-run     print the plan, change nothing\n"
 	    "      --no-commit   change the files but do not commit\n"
 	    "      --force       act even though the clock went back\n"
+	    "      --package     build the packages here instead of the hook, "
+	    "and fail\n"
+	    "                    if that fails (CI: a fresh clone, one "
+	    "command)\n"
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n"
 	    "  -d, --domain D    only this domain (repeatable)\n");
@@ -65,6 +69,7 @@ rotate_once(int argc, char **argv)
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "no-commit",	no_argument,		NULL, 'N' },
+		{ "package",	no_argument,		NULL, 'P' },
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -98,6 +103,9 @@ rotate_once(int argc, char **argv)
 			break;
 		case 'N':
 			o.no_commit = true;
+			break;
+		case 'P':
+			o.package = true;
 			break;
 		case 'w':
 			if (dk_cli_wait(optarg, &o.wait) != 0) {

@@ -16,6 +16,7 @@
 #include "keygen/key.h"
 #include "packaging/output.h"
 #include "rotator/git.h"
+#include "rotator/hook.h"
 #include "rotator/keyrepo.h"
 #include "rotator/remote.h"
 #include "rotator/store.h"
@@ -197,20 +198,54 @@ dk_keyrepo_dispose(struct dk_keyrepo *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Lets go of the lock (the hook takes it itself) and runs the hook. */
-static void
+/*
+ * rotate --package: this binary's 'package' of exactly the commit made,
+ * as the hook init writes would run it, its output on our stderr.
+ */
+static int
+run_package(struct dk_keyrepo *r)
+{
+	char self[PATH_MAX], id[DK_GIT_ID_LEN];
+	char *argv[] = { self, "-C", ".", "package", "--rev", id, "--wait",
+	    "600", NULL };
+	ssize_t n;
+	int status;
+
+	memcpy(id, r->head, sizeof(id));
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1) {
+		dk_error_set_errno(errno, "cannot find this program");
+		return -1;
+	}
+	self[n] = '\0';
+	if (dk_hook_exec_argv(argv, dk_git_workdir(r->git), &status) != 0)
+		return -1;
+	if (status != 0) {
+		dk_error_set("packaging %.12s failed (exit %d)", id, status);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Lets go of the lock (the hook takes it itself) and runs the hook, or
+ * with r->package builds the packages itself.
+ */
+static int
 run_hook(struct dk_keyrepo *r)
 {
 	int rc, status;
 
 	dk_lock_release(r->lock);
 	r->lock = NULL;
+	if (r->package)
+		return run_package(r);
 	rc = dk_git_run_hook(r->git, "post-commit", &status);
 	if (rc == 0 && status != 0)
 		dk_log_warn("post-commit hook failed (exit %d); the commit "
 		    "stands; see .git/dkimrot-package.log", status);
 	else if (rc == -1)
 		dk_log_warn("%s", dk_error_last());
+	return 0;
 }
 
 int
@@ -251,8 +286,7 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
 	 * Another run may commit between our release and the hook; the
 	 * hook builds the commit it is given, so that is harmless.
 	 */
-	run_hook(r);
-	return 0;
+	return run_hook(r);
 }
 
 int
@@ -275,8 +309,8 @@ dk_keyrepo_catch_up(struct dk_keyrepo *r)
 	if (rc != 0 && rc != DK_ENOTFOUND)
 		dk_log_warn("%s", dk_error_last());
 	dk_log_debug("%.12s has no packages in '%s' yet", id, out.top);
-	run_hook(r);
-	return 0;
+	memcpy(r->head, id, sizeof(r->head));
+	return run_hook(r);
 }
 
 static int

@@ -493,8 +493,11 @@ finish(struct dk_keyrepo *r, const struct dk_rotate_opts *o, time_t now,
 	 * No commit, no hook: if the run that made HEAD died before its
 	 * hook built the packages, build them now.
 	 */
-	if (rc == 0 && !committed && dk_keyrepo_catch_up(r) != 0)
+	if (rc == 0 && !committed && dk_keyrepo_catch_up(r) != 0) {
+		if (r->package)
+			return -1;
 		dk_log_warn("%s", dk_error_last());
+	}
 	return rc;
 }
 
@@ -515,6 +518,7 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		dk_log_error("%s", dk_error_last());
 		return dk_error_exit(rc);
 	}
+	r.package = o->package;
 	if ((rc = select_jobs(r.cfg, o->only, &jobs, &n)) != 0) {
 		dk_log_error("%s", dk_error_last());
 		dk_keyrepo_dispose(&r);
