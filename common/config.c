@@ -134,6 +134,39 @@ parse_author(const struct dk_cfgctx *c, const struct dk_ynode *n)
 }
 
 /*
+ * git.ssh_key, git.known_hosts, git.credentials: files, absolute or
+ * relative to the repository, read by the run; never committed (they
+ * are secrets or the trust in one, and a clone must not carry them).
+ */
+static int
+remote_files(const struct dk_cfgctx *c, const struct dk_ynode *map)
+{
+	static const char want[] = "a path without control characters";
+	struct dk_config *cfg = c->cfg;
+	static const char *const names[] = {
+		"ssh_key", "known_hosts", "credentials"
+	};
+	char **fields[] = {
+		&cfg->git_ssh_key, &cfg->git_known_hosts, &cfg->git_credentials
+	};
+	const struct dk_ynode *n;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 3; i++) {
+		if ((n = dk_yaml_get(map, names[i])) == NULL)
+			continue;
+		if (dk_cfg_scalar(c, names[i], n, want) != 0)
+			return DK_EUSAGE;
+		if (!dk_config_check_output(n->scalar))
+			return dk_cfg_bad_value(c, names[i], n, want);
+		if ((rc = set_string(fields[i], n->scalar)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
  * git.remote and git.branch (docs/design.md §11).  A URL with a
  * password in it is refused: libgit2 and git both quote URLs in their
  * messages, and the credentials have a file of their own.
@@ -157,6 +190,8 @@ parse_remote(const struct dk_cfgctx *c, const struct dk_ynode *map)
 		if ((rc = set_string(&cfg->git_remote, n->scalar)) != 0)
 			return rc;
 	}
+	if ((rc = remote_files(c, map)) != 0)
+		return rc;
 	if ((n = dk_yaml_get(map, "branch")) != NULL) {
 		if (dk_cfg_scalar(c, "branch", n, bwant) != 0)
 			return DK_EUSAGE;
@@ -171,7 +206,8 @@ parse_remote(const struct dk_cfgctx *c, const struct dk_ynode *map)
 static int
 parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
-	static const char keys[] = "author, remote, branch";
+	static const char keys[] = "author, remote, branch, ssh_key, "
+	    "known_hosts, credentials";
 	const struct dk_ynode *n;
 	const char *k;
 	size_t i;
@@ -184,7 +220,9 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	for (i = 0; i < map->n; i++) {
 		k = map->keys[i]->scalar;
 		if (strcmp(k, "author") != 0 && strcmp(k, "remote") != 0 &&
-		    strcmp(k, "branch") != 0)
+		    strcmp(k, "branch") != 0 && strcmp(k, "ssh_key") != 0 &&
+		    strcmp(k, "known_hosts") != 0 &&
+		    strcmp(k, "credentials") != 0)
 			return dk_cfg_unknown(c, map->keys[i], "in git", keys);
 	}
 	if ((n = dk_yaml_get(map, "author")) != NULL &&
@@ -324,7 +362,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	17
+#define NSTRINGS	20
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -336,6 +374,9 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	f[i++] = &cfg->git_email;
 	f[i++] = &cfg->git_remote;
 	f[i++] = &cfg->git_branch;
+	f[i++] = &cfg->git_ssh_key;
+	f[i++] = &cfg->git_known_hosts;
+	f[i++] = &cfg->git_credentials;
 	f[i++] = &p->output;
 	f[i++] = &p->private_output;
 	f[i++] = &p->public_output;
@@ -373,6 +414,9 @@ dk_config_defaults(struct dk_config *cfg)
 	cfg->git_email = "dkimrot@localhost";
 	cfg->git_remote = "";
 	cfg->git_branch = "main";
+	cfg->git_ssh_key = "";
+	cfg->git_known_hosts = "";
+	cfg->git_credentials = "";
 	p->output = "rpms";
 	p->private_output = "";
 	p->public_output = "";

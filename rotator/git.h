@@ -179,7 +179,20 @@ int		 dk_git_has_commit(struct dk_git *g, const char *id);
 struct dk_git_remote {
 	const char	*url;		/* git.remote */
 	const char	*branch;	/* git.branch */
+	/* absolute paths, "" = none (git_cred.c) */
+	const char	*ssh_key;	/* git.ssh_key */
+	const char	*known_hosts;	/* git.known_hosts */
+	const char	*credentials;	/* git.credentials */
 };
+
+struct dk_config;
+/*
+ * rm from the configuration, its files made absolute below repo in the
+ * three buffers given (PATH_MAX bytes each).
+ */
+int		 dk_git_remote_conf(struct dk_git_remote *rm,
+		    const struct dk_config *cfg, const char *repo, char *key,
+		    char *hosts, char *cred);
 
 /* dk_git_push(): the remote has commits we lack (another host pushed). */
 #define DK_GIT_REJECTED	2
@@ -221,7 +234,6 @@ int		 dk_git_pushed(struct dk_git *g, const char *branch,
  * is on it (fetched again when the tracking ref lacks it: a push by
  * hand), else -1 "commit ID is not on the remote 'URL'".
  */
-struct dk_config;
 int		 dk_git_check_pushed(struct dk_git *g,
 		    const struct dk_config *cfg, const char *id);
 /*

@@ -8,6 +8,7 @@
  * a 'git fetch' of the admin's own must not move what dkimrot decided was
  * pushed.  Remotes are anonymous (nothing is written to .git/config).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,39 +43,20 @@ refname(char *buf, size_t size, const char *prefix, const char *branch)
  * a refused key) wants a person.
  */
 static int
-net_error(const char *what, const struct dk_git_remote *rm)
+net_error(const char *what, const struct dk_git_cred *c)
 {
 	const git_error *e = git_error_last();
 	int temp = e != NULL && (e->klass == GIT_ERROR_NET ||
 	    e->klass == GIT_ERROR_SSH || e->klass == GIT_ERROR_HTTP);
 
-	dk_error_set_git("cannot %s '%s'", what, rm->url);
+	/* A refused credential or host key wants a person. */
+	if (c->err[0] != '\0') {
+		git_error_clear();
+		dk_error_set("cannot %s '%s': %s", what, c->rm->url, c->err);
+		return -1;
+	}
+	dk_error_set_git("cannot %s '%s'", what, c->rm->url);
 	return temp ? DK_ETEMP : -1;
-}
-
-/*
- * Without credentials configured none are offered: libgit2 never
- * prompts, and a run under cron must fail, not hang.
- */
-static int
-no_credentials(git_credential **out, const char *url, const char *user,
-    unsigned int allowed, void *payload)
-{
-	(void)out;
-	(void)user;
-	(void)allowed;
-	(void)payload;
-	git_error_set_str(GIT_ERROR_NET, "the remote asks for credentials "
-	    "and none are configured");
-	(void)url;
-	return GIT_EUSER;
-}
-
-static void
-callbacks(git_remote_callbacks *cb, const struct dk_git_remote *rm)
-{
-	(void)rm;
-	cb->credentials = no_credentials;
 }
 
 static int
@@ -86,6 +68,37 @@ remote_open(struct dk_git *g, const struct dk_git_remote *rm,
 		return -1;
 	}
 	return 0;
+}
+
+/* A file of git.*: absolute, or relative to the repository. */
+static int
+conf_path(char *buf, const char *repo, const char *path)
+{
+	int n;
+
+	if (path[0] == '\0' || path[0] == '/')
+		n = snprintf(buf, PATH_MAX, "%s", path);
+	else
+		n = snprintf(buf, PATH_MAX, "%s/%s", repo, path);
+	if (n < 0 || n >= PATH_MAX) {
+		dk_error_set("path too long: '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_git_remote_conf(struct dk_git_remote *rm, const struct dk_config *cfg,
+    const char *repo, char *key, char *hosts, char *cred)
+{
+	rm->url = cfg->git_remote;
+	rm->branch = cfg->git_branch;
+	rm->ssh_key = key;
+	rm->known_hosts = hosts;
+	rm->credentials = cred;
+	return conf_path(key, repo, cfg->git_ssh_key) != 0 ||
+	    conf_path(hosts, repo, cfg->git_known_hosts) != 0 ||
+	    conf_path(cred, repo, cfg->git_credentials) != 0 ? -1 : 0;
 }
 
 int
@@ -117,6 +130,7 @@ dk_git_check_branch(struct dk_git *g, const char *branch)
 int
 dk_git_fetch(struct dk_git *g, const struct dk_git_remote *rm)
 {
+	struct dk_git_cred cred = { rm, 0, "", NULL };
 	git_fetch_options fo;
 	git_remote *remote = NULL;
 	const git_remote_head **heads;
@@ -134,11 +148,11 @@ dk_git_fetch(struct dk_git *g, const struct dk_git_remote *rm)
 	if (remote_open(g, rm, &remote) != 0)
 		return -1;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	callbacks(&fo.callbacks, rm);
+	dk_git_callbacks(&fo.callbacks, &cred);
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if (git_remote_fetch(remote, &specs, &fo, "dkimrot: fetch") < 0) {
-		rc = net_error("fetch from", rm);
+		rc = net_error("fetch from", &cred);
 		goto done;
 	}
 	/* The heads stay readable after the fetch disconnected. */
@@ -309,7 +323,7 @@ done:
 static int
 push_status(const char *ref, const char *status, void *payload)
 {
-	struct pushed *p = payload;
+	struct pushed *p = ((struct dk_git_cred *)payload)->push;
 
 	if (strcmp(ref, p->ref) != 0)
 		return 0;
@@ -322,6 +336,7 @@ push_status(const char *ref, const char *status, void *payload)
 int
 dk_git_push(struct dk_git *g, const struct dk_git_remote *rm)
 {
+	struct dk_git_cred cred = { rm, 0, "", NULL };
 	git_push_options po;
 	git_remote *remote = NULL;
 	git_reference *ref = NULL;
@@ -343,9 +358,9 @@ dk_git_push(struct dk_git *g, const struct dk_git_remote *rm)
 	if (remote_open(g, rm, &remote) != 0)
 		return -1;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	callbacks(&po.callbacks, rm);
+	cred.push = &p;
+	dk_git_callbacks(&po.callbacks, &cred);
 	po.callbacks.push_update_reference = push_status;
-	po.callbacks.payload = &p;
 	if ((e = git_remote_push(remote, &specs, &po)) < 0) {
 		/*
 		 * libgit2 refuses a push that is not a fast-forward of what
@@ -355,7 +370,7 @@ dk_git_push(struct dk_git *g, const struct dk_git_remote *rm)
 			dk_error_set_git("push to '%s' rejected", rm->url);
 			rc = DK_GIT_REJECTED;
 		} else
-			rc = net_error("push to", rm);
+			rc = net_error("push to", &cred);
 		goto done;
 	}
 	/*
@@ -408,11 +423,14 @@ int
 dk_git_check_pushed(struct dk_git *g, const struct dk_config *cfg,
     const char *id)
 {
-	struct dk_git_remote rm = { cfg->git_remote, cfg->git_branch };
+	struct dk_git_remote rm;
+	char key[PATH_MAX], hosts[PATH_MAX], cred[PATH_MAX];
 	int rc;
 
 	if (cfg->git_remote[0] == '\0')
 		return 0;
+	if (dk_git_remote_conf(&rm, cfg, g->workdir, key, hosts, cred) != 0)
+		return -1;
 	if ((rc = dk_git_pushed(g, rm.branch, id)) == 0 &&
 	    (rc = dk_git_fetch(g, &rm)) != DK_ENOTFOUND) {
 		if (rc != 0)

@@ -18,11 +18,16 @@
 
 #define UNPUSHED	".git/dkimrot.unpushed"
 
-static void
-remote_of(const struct dk_keyrepo *r, struct dk_git_remote *rm)
+struct conf {
+	struct dk_git_remote	rm;
+	char			key[PATH_MAX], hosts[PATH_MAX], cred[PATH_MAX];
+};
+
+static int
+remote_of(const struct dk_keyrepo *r, struct conf *c)
 {
-	rm->url = r->cfg->git_remote;
-	rm->branch = r->cfg->git_branch;
+	return dk_git_remote_conf(&c->rm, r->cfg, r->path, c->key, c->hosts,
+	    c->cred);
 }
 
 int
@@ -140,39 +145,40 @@ drop_unpushed(struct dk_keyrepo *r)
 int
 dk_remote_sync(struct dk_keyrepo *r, int *moved)
 {
-	struct dk_git_remote rm;
+	struct conf c;
 	size_t ahead, behind;
 	int rc;
 
 	*moved = 0;
 	if (!dk_remote_configured(r))
 		return 0;
-	remote_of(r, &rm);
-	if (dk_git_check_branch(r->git, rm.branch) != 0 ||
+	if (remote_of(r, &c) != 0)
+		return -1;
+	if (dk_git_check_branch(r->git, c.rm.branch) != 0 ||
 	    drop_unpushed(r) != 0)
 		return -1;
-	if ((rc = dk_git_fetch(r->git, &rm)) != 0 && rc != DK_ENOTFOUND)
+	if ((rc = dk_git_fetch(r->git, &c.rm)) != 0 && rc != DK_ENOTFOUND)
 		return rc;
 	if (rc == DK_ENOTFOUND) {
 		dk_log_debug("'%s' has no branch '%s' yet: the first push "
-		    "makes it", rm.url, rm.branch);
+		    "makes it", c.rm.url, c.rm.branch);
 		return 0;
 	}
-	if (dk_git_standing(r->git, rm.branch, &ahead, &behind) != 0)
+	if (dk_git_standing(r->git, c.rm.branch, &ahead, &behind) != 0)
 		return -1;
 	if (ahead > 0 && behind > 0) {
 		dk_error_set("'%s' and the remote's '%s' have diverged (%zu "
 		    "and %zu commits of their own); reconcile them with git "
-		    "(git pull --rebase, git push) and run again", rm.branch,
-		    rm.url, ahead, behind);
+		    "(git pull --rebase, git push) and run again", c.rm.branch,
+		    c.rm.url, ahead, behind);
 		return -1;
 	}
 	if (behind == 0)
 		return 0;
-	if (dk_git_fast_forward(r->git, rm.branch) != 0)
+	if (dk_git_fast_forward(r->git, c.rm.branch) != 0)
 		return -1;
 	dk_log_info("fast-forwarded '%s' by %zu commit%s from '%s'",
-	    rm.branch, behind, behind == 1 ? "" : "s", rm.url);
+	    c.rm.branch, behind, behind == 1 ? "" : "s", c.rm.url);
 	*moved = 1;
 	return dk_git_head(r->git, r->head, &r->head_unborn);
 }
@@ -180,7 +186,7 @@ dk_remote_sync(struct dk_keyrepo *r, int *moved)
 int
 dk_remote_push(struct dk_keyrepo *r)
 {
-	struct dk_git_remote rm;
+	struct conf c;
 	char base[DK_GIT_ID_LEN + 1], path[PATH_MAX], *buf = NULL;
 	char why[512];
 	size_t len;
@@ -188,11 +194,12 @@ dk_remote_push(struct dk_keyrepo *r)
 
 	if (!dk_remote_configured(r))
 		return 0;
-	remote_of(r, &rm);
-	rc = dk_git_push(r->git, &rm);
+	if (remote_of(r, &c) != 0)
+		return -1;
+	rc = dk_git_push(r->git, &c.rm);
 	DK_FAULT("after-push");
 	if (rc == 0) {
-		dk_log_info("pushed %.12s to '%s'", r->head, rm.url);
+		dk_log_info("pushed %.12s to '%s'", r->head, c.rm.url);
 		return stamp_remove(r);
 	}
 	snprintf(why, sizeof(why), "%s", dk_error_last());
@@ -205,7 +212,7 @@ dk_remote_push(struct dk_keyrepo *r)
 		return -1;
 	if (rc == DK_GIT_REJECTED) {
 		dk_error_set("another host pushed to '%s' first; this run's "
-		    "commit and its new keys were dropped (%s)", rm.url, why);
+		    "commit and its new keys were dropped (%s)", c.rm.url, why);
 		return DK_ERACE;
 	}
 	dk_error_set("%s; this run's commit and its new keys were dropped",
@@ -216,16 +223,17 @@ dk_remote_push(struct dk_keyrepo *r)
 int
 dk_remote_standing(struct dk_keyrepo *r, struct dk_remote_standing *st)
 {
-	struct dk_git_remote rm;
+	struct conf c;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	remote_of(r, &rm);
-	if ((rc = dk_git_fetch(r->git, &rm)) == 0 || rc == DK_ENOTFOUND)
+	if (remote_of(r, &c) != 0)
+		return -1;
+	if ((rc = dk_git_fetch(r->git, &c.rm)) == 0 || rc == DK_ENOTFOUND)
 		st->fetched = 1;
 	else
 		dk_log_warn("%s; as last fetched:", dk_error_last());
-	rc = dk_git_standing(r->git, rm.branch, &st->ahead, &st->behind);
+	rc = dk_git_standing(r->git, c.rm.branch, &st->ahead, &st->behind);
 	if (rc != 0 && rc != DK_ENOTFOUND)
 		return -1;
 	if (rc == DK_ENOTFOUND)

@@ -5,10 +5,11 @@ set -eu
 
 PKGS="build-essential pkg-config
 libssl-dev libgit2-dev libyaml-dev librpm-dev libcreaterepo-c-dev
-libcmocka-dev libopendkim-dev libldns-dev libmagic-dev
+libcmocka-dev libopendkim-dev libldns-dev libmagic-dev libssh2-1-dev
 git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils
-perl valgrind clang libclang-rt-14-dev util-linux time"
+perl valgrind clang libclang-rt-14-dev util-linux time
+openssh-server openssh-client"
 
 missing=""
 for p in $PKGS; do

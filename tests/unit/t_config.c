@@ -103,6 +103,8 @@ test_config__defaults(void **state)
 	assert_string_equal(d.git_email, "dkimrot@localhost");
 	assert_string_equal(d.git_remote, "");
 	assert_string_equal(d.git_branch, "main");
+	assert_string_equal(d.git_ssh_key, "");
+	assert_string_equal(d.git_credentials, "");
 	assert_string_equal(d.packaging.output, "rpms");
 	/* Below output: rpms/private and rpms/public (packaging/output.h). */
 	assert_string_equal(d.packaging.private_output, "");
@@ -162,6 +164,9 @@ static const char full[] =
     "  author: \"Key Robot <keys@example.net>\"\n"
     "  remote: ssh://keys@git.example.net:2222/dkim/keys.git\n"
     "  branch: rotation/eu-1\n"
+    "  ssh_key: /etc/dkimrot/id_ed25519\n"
+    "  known_hosts: .git/dkimrot-known_hosts\n"
+    "  credentials: /etc/dkimrot/https-token\n"
     "packaging:\n"
     "  output: /srv/repo/dkim\n"
     "  private_output: /srv/mail-only/dkim\n"
@@ -208,6 +213,9 @@ assert_full_rest(const struct dk_config *c)
 	assert_string_equal(c->git_remote,
 	    "ssh://keys@git.example.net:2222/dkim/keys.git");
 	assert_string_equal(c->git_branch, "rotation/eu-1");
+	assert_string_equal(c->git_ssh_key, "/etc/dkimrot/id_ed25519");
+	assert_string_equal(c->git_known_hosts, ".git/dkimrot-known_hosts");
+	assert_string_equal(c->git_credentials, "/etc/dkimrot/https-token");
 
 	p = &c->packaging;
 	assert_string_equal(p->output, "/srv/repo/dkim");
@@ -601,7 +609,13 @@ static const struct {
 	    "(first at line 2)" },
 	/* git */
 	{ "git:\n  name: x\n", "t.yaml:2:3: unknown key 'name' in git "
-	    "(expected one of: author, remote, branch)" },
+	    "(expected one of: author, remote, branch, ssh_key, known_hosts, "
+	    "credentials)" },
+	{ "git:\n  ssh_key: \"a\\tb\"\n", "t.yaml:2:12: ssh_key must be "
+	    "a path without control characters, not the quoted string "
+	    "'a?b'" },
+	{ "git:\n  known_hosts: []\n", "t.yaml:2:16: known_hosts: expected "
+	    "a path without control characters, found a sequence" },
 	{ "git:\n  remote: https://ci:s3cret@git.example.net/keys.git\n",
 	    "t.yaml:2:11: remote must be " RWANT ", not "
 	    "'https://ci:s3cret@git.example.net/keys.git'" },
