@@ -46,8 +46,12 @@ static int
 net_error(const char *what, const struct dk_git_cred *c)
 {
 	const git_error *e = git_error_last();
+	const char *u = c->rm->url;
+	int local = u[0] == '/' || strncmp(u, "file://", 7) == 0;
+	/* A refused connection is GIT_ERROR_OS (libgit2's socket stream). */
 	int temp = e != NULL && (e->klass == GIT_ERROR_NET ||
-	    e->klass == GIT_ERROR_SSH || e->klass == GIT_ERROR_HTTP);
+	    e->klass == GIT_ERROR_SSH || e->klass == GIT_ERROR_HTTP ||
+	    (e->klass == GIT_ERROR_OS && !local));
 
 	/* A refused credential or host key wants a person. */
 	if (c->err[0] != '\0') {
