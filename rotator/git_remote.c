@@ -337,6 +337,73 @@ push_status(const char *ref, const char *status, void *payload)
 	return 0;
 }
 
+static int
+is_local(const char *url)
+{
+	return url[0] == '/' || strncmp(url, "file://", 7) == 0;
+}
+
+/*
+ * Through file:// or a path, libgit2's transport writes the remote's
+ * refs with no compare-and-swap: of two hosts pushing at once, the
+ * second would silently replace the first's commit, which may be
+ * packaged already.  So the objects the remote lacks go in as one pack,
+ * and the branch moves only if it is still at base (none: it must not
+ * exist), under the ref's lock as git's receive-pack moves it.
+ */
+static int
+local_push(struct dk_git *g, const struct dk_git_remote *rm,
+    const char *name, const git_oid *mine, const git_oid *base)
+{
+	const char *path = strncmp(rm->url, "file://", 7) == 0 ?
+	    rm->url + 7 : rm->url;
+	git_repository *r = NULL;
+	git_reference *ref = NULL;
+	git_packbuilder *pb = NULL;
+	git_revwalk *w = NULL;
+	char dir[PATH_MAX];
+	int rc = -1, e;
+
+	if (git_repository_open(&r, path) < 0) {
+		dk_error_set_git("cannot push to '%s'", rm->url);
+		return -1;
+	}
+	e = snprintf(dir, sizeof(dir), "%sobjects/pack",
+	    git_repository_path(r));
+	if (e < 0 || (size_t)e >= sizeof(dir)) {
+		dk_error_set("path too long: '%s'", path);
+		goto done;
+	}
+	if (git_packbuilder_new(&pb, g->repo) < 0 ||
+	    git_revwalk_new(&w, g->repo) < 0 || git_revwalk_push(w, mine) < 0 ||
+	    (base != NULL && git_revwalk_hide(w, base) < 0) ||
+	    git_packbuilder_insert_walk(pb, w) < 0 ||
+	    (git_packbuilder_object_count(pb) > 0 &&
+	    git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0)) {
+		dk_error_set_git("cannot push to '%s'", rm->url);
+		goto done;
+	}
+	e = base != NULL ? git_reference_create_matching(&ref, r, name, mine,
+	    1, base, "dkimrot: push") : git_reference_create(&ref, r, name,
+	    mine, 0, "dkimrot: push");
+	/* Locked: another host is moving it right now. */
+	if (e == GIT_EMODIFIED || e == GIT_EEXISTS || e == GIT_ELOCKED) {
+		git_error_clear();
+		dk_error_set("push to '%s' rejected: the branch moved",
+		    rm->url);
+		rc = DK_GIT_REJECTED;
+	} else if (e < 0)
+		dk_error_set_git("cannot update '%s' in '%s'", name, path);
+	else
+		rc = 0;
+done:
+	git_revwalk_free(w);
+	git_packbuilder_free(pb);
+	git_reference_free(ref);
+	git_repository_free(r);
+	return rc;
+}
+
 int
 dk_git_push(struct dk_git *g, const struct dk_git_remote *rm)
 {
@@ -348,13 +415,22 @@ dk_git_push(struct dk_git *g, const struct dk_git_remote *rm)
 	char spec[600], name[256], track[256];
 	char *specv[1] = { spec };
 	git_strarray specs = { specv, 1 };
-	git_oid mine;
-	int rc = -1, e;
+	git_oid mine, base;
+	int rc = -1, e, based;
 
 	if (refname(name, sizeof(name), "refs/heads/", rm->branch) != 0 ||
 	    refname(track, sizeof(track), TRACKING, rm->branch) != 0 ||
 	    local(g, rm->branch, &mine) != 0)
 		return -1;
+	if ((based = tracked(g, rm->branch, &base)) != 0 &&
+	    based != DK_ENOTFOUND)
+		return -1;
+	if (is_local(rm->url)) {
+		if ((rc = local_push(g, rm, name, &mine, based == 0 ? &base :
+		    NULL)) != 0)
+			return rc;
+		goto pushed;
+	}
 	/* No '+': the remote's branch only ever moves forward. */
 	snprintf(spec, sizeof(spec), "%s:%s", name, name);
 	memset(&p, 0, sizeof(p));
@@ -387,6 +463,8 @@ dk_git_push(struct dk_git *g, const struct dk_git_remote *rm)
 		rc = p.seen ? DK_GIT_REJECTED : -1;
 		goto done;
 	}
+pushed:
+	rc = -1;
 	if (git_reference_create(&ref, g->repo, track, &mine, 1,
 	    "dkimrot: push") < 0) {
 		dk_error_set_git("pushed, but cannot update '%s'", track);
