@@ -88,6 +88,11 @@ dk -C "$B" --now $t3 status >"$tmp/out" 2>&1
 check "status says it diverged" [ "$(head -1 "$tmp/out")" = \
     "remote '$url' branch 'main': diverged: ahead 1, behind 1" ]
 gitq -C "$B" reset -q --hard "$before"
+gitq -C "$B" switch -q -c elsewhere
+expect "a HEAD on another branch than git.branch is refused" 1 \
+    "dkimrot: HEAD of '$B' is on 'elsewhere', not on git.branch 'main' (git switch main)" \
+    -C "$B" --now $t3 -q rotate
+gitq -C "$B" switch -q main
 dk -C "$B" --now $t3 status >"$tmp/out" 2>&1
 check "status says it is behind" [ "$(head -1 "$tmp/out")" = \
     "remote '$url' branch 'main': behind 1" ]
