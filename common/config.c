@@ -134,9 +134,9 @@ parse_author(const struct dk_cfgctx *c, const struct dk_ynode *n)
 }
 
 /*
- * git.ssh_key, git.known_hosts, git.credentials: files, absolute or
- * relative to the repository, read by the run; never committed (they
- * are secrets or the trust in one, and a clone must not carry them).
+ * git.ssh_key, git.known_hosts, git.credentials, git.ca_file: files,
+ * absolute or relative to the repository, read by the run; never
+ * committed (secrets or the trust in one: a clone must not carry them).
  */
 static int
 remote_files(const struct dk_cfgctx *c, const struct dk_ynode *map)
@@ -144,16 +144,17 @@ remote_files(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	static const char want[] = "a path without control characters";
 	struct dk_config *cfg = c->cfg;
 	static const char *const names[] = {
-		"ssh_key", "known_hosts", "credentials"
+		"ssh_key", "known_hosts", "credentials", "ca_file"
 	};
 	char **fields[] = {
-		&cfg->git_ssh_key, &cfg->git_known_hosts, &cfg->git_credentials
+		&cfg->git_ssh_key, &cfg->git_known_hosts, &cfg->git_credentials,
+		&cfg->git_ca_file
 	};
 	const struct dk_ynode *n;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if ((n = dk_yaml_get(map, names[i])) == NULL)
 			continue;
 		if (dk_cfg_scalar(c, names[i], n, want) != 0)
@@ -207,7 +208,7 @@ static int
 parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
 	static const char keys[] = "author, remote, branch, ssh_key, "
-	    "known_hosts, credentials";
+	    "known_hosts, credentials, ca_file";
 	const struct dk_ynode *n;
 	const char *k;
 	size_t i;
@@ -222,7 +223,7 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 		if (strcmp(k, "author") != 0 && strcmp(k, "remote") != 0 &&
 		    strcmp(k, "branch") != 0 && strcmp(k, "ssh_key") != 0 &&
 		    strcmp(k, "known_hosts") != 0 &&
-		    strcmp(k, "credentials") != 0)
+		    strcmp(k, "credentials") != 0 && strcmp(k, "ca_file") != 0)
 			return dk_cfg_unknown(c, map->keys[i], "in git", keys);
 	}
 	if ((n = dk_yaml_get(map, "author")) != NULL &&
@@ -362,7 +363,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	20
+#define NSTRINGS	21
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -377,6 +378,7 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	f[i++] = &cfg->git_ssh_key;
 	f[i++] = &cfg->git_known_hosts;
 	f[i++] = &cfg->git_credentials;
+	f[i++] = &cfg->git_ca_file;
 	f[i++] = &p->output;
 	f[i++] = &p->private_output;
 	f[i++] = &p->public_output;
@@ -417,6 +419,7 @@ dk_config_defaults(struct dk_config *cfg)
 	cfg->git_ssh_key = "";
 	cfg->git_known_hosts = "";
 	cfg->git_credentials = "";
+	cfg->git_ca_file = "";
 	p->output = "rpms";
 	p->private_output = "";
 	p->public_output = "";

@@ -87,6 +87,7 @@ struct dk_config {
 	char			*git_ssh_key;	/* the ssh private key */
 	char			*git_known_hosts;	/* OpenSSH's format */
 	char			*git_credentials;	/* https: USER:PASSWORD */
+	char			*git_ca_file;	/* https: CAs; "" = system's */
 	struct dk_packaging_conf packaging;
 };
 

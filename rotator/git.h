@@ -183,16 +183,20 @@ struct dk_git_remote {
 	const char	*ssh_key;	/* git.ssh_key */
 	const char	*known_hosts;	/* git.known_hosts */
 	const char	*credentials;	/* git.credentials */
+	const char	*ca_file;	/* git.ca_file */
 };
 
 struct dk_config;
-/*
- * rm from the configuration, its files made absolute below repo in the
- * three buffers given (PATH_MAX bytes each).
- */
+/* rm's files, absolute: filled in by dk_git_remote_conf(). */
+#define DK_GIT_PATH_MAX	4096	/* PATH_MAX */
+struct dk_git_remote_paths {
+	char	key[DK_GIT_PATH_MAX], hosts[DK_GIT_PATH_MAX];
+	char	cred[DK_GIT_PATH_MAX], ca[DK_GIT_PATH_MAX];
+};
+/* rm from the configuration, its files made absolute below repo in p. */
 int		 dk_git_remote_conf(struct dk_git_remote *rm,
-		    const struct dk_config *cfg, const char *repo, char *key,
-		    char *hosts, char *cred);
+		    const struct dk_config *cfg, const char *repo,
+		    struct dk_git_remote_paths *p);
 
 /* dk_git_push(): the remote has commits we lack (another host pushed). */
 #define DK_GIT_REJECTED	2

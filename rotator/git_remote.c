@@ -67,6 +67,15 @@ static int
 remote_open(struct dk_git *g, const struct dk_git_remote *rm,
     git_remote **out)
 {
+	/*
+	 * An internal CA: the only CAs trusted for this run (libgit2's
+	 * setting is per process; this process talks to one remote).
+	 */
+	if (rm->ca_file[0] != '\0' && git_libgit2_opts(
+	    GIT_OPT_SET_SSL_CERT_LOCATIONS, rm->ca_file, NULL) < 0) {
+		dk_error_set_git("cannot use git.ca_file '%s'", rm->ca_file);
+		return -1;
+	}
 	if (git_remote_create_anonymous(out, g->repo, rm->url) < 0) {
 		dk_error_set_git("cannot use remote '%s'", rm->url);
 		return -1;
@@ -81,10 +90,10 @@ conf_path(char *buf, const char *repo, const char *path)
 	int n;
 
 	if (path[0] == '\0' || path[0] == '/')
-		n = snprintf(buf, PATH_MAX, "%s", path);
+		n = snprintf(buf, DK_GIT_PATH_MAX, "%s", path);
 	else
-		n = snprintf(buf, PATH_MAX, "%s/%s", repo, path);
-	if (n < 0 || n >= PATH_MAX) {
+		n = snprintf(buf, DK_GIT_PATH_MAX, "%s/%s", repo, path);
+	if (n < 0 || n >= DK_GIT_PATH_MAX) {
 		dk_error_set("path too long: '%s'", path);
 		return -1;
 	}
@@ -93,16 +102,18 @@ conf_path(char *buf, const char *repo, const char *path)
 
 int
 dk_git_remote_conf(struct dk_git_remote *rm, const struct dk_config *cfg,
-    const char *repo, char *key, char *hosts, char *cred)
+    const char *repo, struct dk_git_remote_paths *p)
 {
 	rm->url = cfg->git_remote;
 	rm->branch = cfg->git_branch;
-	rm->ssh_key = key;
-	rm->known_hosts = hosts;
-	rm->credentials = cred;
-	return conf_path(key, repo, cfg->git_ssh_key) != 0 ||
-	    conf_path(hosts, repo, cfg->git_known_hosts) != 0 ||
-	    conf_path(cred, repo, cfg->git_credentials) != 0 ? -1 : 0;
+	rm->ssh_key = p->key;
+	rm->known_hosts = p->hosts;
+	rm->credentials = p->cred;
+	rm->ca_file = p->ca;
+	return conf_path(p->key, repo, cfg->git_ssh_key) != 0 ||
+	    conf_path(p->hosts, repo, cfg->git_known_hosts) != 0 ||
+	    conf_path(p->cred, repo, cfg->git_credentials) != 0 ||
+	    conf_path(p->ca, repo, cfg->git_ca_file) != 0 ? -1 : 0;
 }
 
 int
@@ -506,12 +517,12 @@ dk_git_check_pushed(struct dk_git *g, const struct dk_config *cfg,
     const char *id)
 {
 	struct dk_git_remote rm;
-	char key[PATH_MAX], hosts[PATH_MAX], cred[PATH_MAX];
+	struct dk_git_remote_paths paths;
 	int rc;
 
 	if (cfg->git_remote[0] == '\0')
 		return 0;
-	if (dk_git_remote_conf(&rm, cfg, g->workdir, key, hosts, cred) != 0)
+	if (dk_git_remote_conf(&rm, cfg, g->workdir, &paths) != 0)
 		return -1;
 	if ((rc = dk_git_pushed(g, rm.branch, id)) == 0 &&
 	    (rc = dk_git_fetch(g, &rm)) != DK_ENOTFOUND) {

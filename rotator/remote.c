@@ -19,15 +19,14 @@
 #define UNPUSHED	".git/dkimrot.unpushed"
 
 struct conf {
-	struct dk_git_remote	rm;
-	char			key[PATH_MAX], hosts[PATH_MAX], cred[PATH_MAX];
+	struct dk_git_remote		rm;
+	struct dk_git_remote_paths	paths;
 };
 
 static int
 remote_of(const struct dk_keyrepo *r, struct conf *c)
 {
-	return dk_git_remote_conf(&c->rm, r->cfg, r->path, c->key, c->hosts,
-	    c->cred);
+	return dk_git_remote_conf(&c->rm, r->cfg, r->path, &c->paths);
 }
 
 int

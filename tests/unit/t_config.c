@@ -167,6 +167,7 @@ static const char full[] =
     "  ssh_key: /etc/dkimrot/id_ed25519\n"
     "  known_hosts: .git/dkimrot-known_hosts\n"
     "  credentials: /etc/dkimrot/https-token\n"
+    "  ca_file: /etc/dkimrot/git-ca.pem\n"
     "packaging:\n"
     "  output: /srv/repo/dkim\n"
     "  private_output: /srv/mail-only/dkim\n"
@@ -216,6 +217,7 @@ assert_full_rest(const struct dk_config *c)
 	assert_string_equal(c->git_ssh_key, "/etc/dkimrot/id_ed25519");
 	assert_string_equal(c->git_known_hosts, ".git/dkimrot-known_hosts");
 	assert_string_equal(c->git_credentials, "/etc/dkimrot/https-token");
+	assert_string_equal(c->git_ca_file, "/etc/dkimrot/git-ca.pem");
 
 	p = &c->packaging;
 	assert_string_equal(p->output, "/srv/repo/dkim");
@@ -610,7 +612,7 @@ static const struct {
 	/* git */
 	{ "git:\n  name: x\n", "t.yaml:2:3: unknown key 'name' in git "
 	    "(expected one of: author, remote, branch, ssh_key, known_hosts, "
-	    "credentials)" },
+	    "credentials, ca_file)" },
 	{ "git:\n  ssh_key: \"a\\tb\"\n", "t.yaml:2:12: ssh_key must be "
 	    "a path without control characters, not the quoted string "
 	    "'a?b'" },
