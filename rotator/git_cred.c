@@ -198,8 +198,8 @@ certificate(git_cert *cert, int valid, const char *host, void *payload)
 
 	(void)valid;
 	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
-		return known_host(c, (const git_cert_hostkey *)cert, host) == 0 ?
-		    0 : GIT_EUSER;
+		return known_host(c, (const git_cert_hostkey *)cert,
+		    host) == 0 ? 0 : GIT_EUSER;
 	/* https: libgit2's own check against the system's CAs. */
 	return GIT_PASSTHROUGH;
 }

@@ -8,7 +8,7 @@
 set -eu
 : "${DKIMROT_FAULTS:?}" "${DKIMROT_SRC:?}"
 case "${DKIMROT_BUILD:-}" in
-*-san) : "${DKIMROT_RACE_HOURS:=160}" ;;
+*-san) : "${DKIMROT_RACE_HOURS:=120}" ;;
 *) : "${DKIMROT_RACE_HOURS:=480}" ;;
 esac
 export DKIMROT_FAULTS DKIMROT_RACE_HOURS
