@@ -169,6 +169,28 @@ if [ -n "${DKIMROT_FAULTS:-}" ]; then
 	    "$tmp/hooked.b"
 fi
 
+# --- import and revoke lose the race the same way, and plan again
+: >"$tmp/race"
+sel=$(dk -C "$B" --now $t5 status 2>/dev/null | awk '$4 == "active" { print $1 }')
+dk -C "$B" --now 2027-01-22T14:15:00Z revoke -d example.com -s "$sel" \
+    >"$tmp/out" 2>"$tmp/err"
+check "a revoke that lost the race is done again and pushed" [ $? = 0 ] &&
+    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\n' /)" = \
+    "dkimrot revoke/another host/" ]
+check "and said so" grep -qx \
+    "dkimrot: warning: planning again from the remote's head (attempt 2 of 5)" \
+    "$tmp/err"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 \
+    -out "$tmp/import.pem" 2>/dev/null
+: >"$tmp/race"
+dk -C "$B" --now 2027-01-22T15:15:00Z import -d example.com -s imported \
+    --private "$tmp/import.pem" >"$tmp/out" 2>"$tmp/err"
+check "an import that lost the race is done again and pushed" [ $? = 0 ] &&
+    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\n' /)" = \
+    "dkimrot import/another host/" ] &&
+    git -C "$tmp/srv/keys.git" cat-file -e main:keys/example.com/imported.txt
+check "its work tree is clean" [ -z "$(git -C "$B" status --porcelain)" ]
+
 # --- every hooked commit is on the remote
 bad=0
 for c in $(cat "$tmp/hooked.a" "$tmp/hooked.b"); do
