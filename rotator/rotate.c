@@ -510,7 +510,7 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 	struct dk_keyrepo r;
 	struct job *jobs = NULL;
 	size_t i, n = 0, nreq = 0;
-	int rc, failed = 0, temp = 0;
+	int rc, failed = 0, temp = 0, again = 0;
 
 	rc = dk_keyrepo_open(&r, repo, DK_KEYREPO_CONFIG |
 	    (o->dry_run ? 0 : DK_KEYREPO_LOCK), o->wait);
@@ -563,7 +563,10 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 	}
 	if ((rc = finish(&r, o, now, &paths, &msg)) != 0) {
 		dk_log_error("%s", dk_error_last());
-		failed = rc == DK_ERACE ? DK_EXIT_AGAIN : 1;
+		if (rc == DK_ERACE)
+			again = 1;	/* nothing of this run stands */
+		else
+			failed = 1;
 	}
 	if (o->dry_run)
 		dk_log_info("dry run: nothing was changed");
@@ -591,7 +594,9 @@ out:
 	dk_buf_dispose(&msg);
 	dk_strlist_dispose(&paths);
 	dk_keyrepo_dispose(&r);
+	if (again)
+		return DK_EXIT_AGAIN;
 	if (failed)
-		return failed == DK_EXIT_AGAIN ? DK_EXIT_AGAIN : DK_EXIT_FAIL;
+		return DK_EXIT_FAIL;
 	return temp ? DK_EXIT_TEMP : DK_EXIT_OK;
 }
