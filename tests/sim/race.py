@@ -15,7 +15,7 @@ rewritten history).  At the end: every package either host built is of
 a commit the remote has, and where both built the same version the
 files are byte-identical; git fsck of the remote.
 
-Environment: DKIMROT_FAULTS (the binary), DKIMROT_RACE_HOURS (480),
+Environment: DKIMROT_FAULTS (the binary), DKIMROT_RACE_HOURS (720),
 DKIMROT_SIM_SEED (random; printed, to replay a run).
 """
 import json
