@@ -1,6 +1,6 @@
 /*
  * Credentials and host checks for the transports of git_remote.c
- * (docs/design.md §11): ssh with the key file and known_hosts of the
+ * (docs/design.md §13): ssh with the key file and known_hosts of the
  * configuration, https with a credential file, never a prompt.
  *
  * ssh: the host key must be in git.known_hosts (OpenSSH's format, plain
@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
 #include "rotator/git_int.h"
 
 #define CRED_MAX	4096
@@ -102,8 +103,7 @@ userpass(git_credential **out, struct dk_git_cred *c, const char *user)
 	}
 	rc = 0;
 done:
-	explicit_bzero(buf, len);
-	free(buf);
+	dk_secret_free(buf, len);
 	return rc;
 }
 

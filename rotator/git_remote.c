@@ -1,5 +1,5 @@
 /*
- * The key repository against a shared remote (docs/design.md §11): fetch
+ * The key repository against a shared remote (docs/design.md §13): fetch
  * into a tracking ref of our own, how the branch stands against it,
  * fast-forward, push, and the drop of a commit the remote refused.
  *

@@ -263,6 +263,20 @@ pause_randomly(int attempt)
 }
 
 int
+dk_remote_again(int attempt)
+{
+	if (attempt >= DK_REMOTE_ATTEMPTS) {
+		dk_log_error("other hosts pushed first %d times; giving up, "
+		    "the next run tries again", DK_REMOTE_ATTEMPTS);
+		return 0;
+	}
+	dk_log_warn("planning again from the remote's head (attempt %d of "
+	    "%d)", attempt + 1, DK_REMOTE_ATTEMPTS);
+	pause_randomly(attempt);
+	return 1;
+}
+
+int
 dk_remote_retry(int (*fn)(int, char **), int argc, char **argv)
 {
 	int attempt, rc;
@@ -271,13 +285,7 @@ dk_remote_retry(int (*fn)(int, char **), int argc, char **argv)
 		optind = 0;	/* glibc: parse argv afresh */
 		if ((rc = fn(argc, argv)) != DK_EXIT_AGAIN)
 			return rc;
-		if (attempt == DK_REMOTE_ATTEMPTS)
-			break;
-		dk_log_warn("planning again from the remote's head (attempt "
-		    "%d of %d)", attempt + 1, DK_REMOTE_ATTEMPTS);
-		pause_randomly(attempt);
+		if (!dk_remote_again(attempt))
+			return DK_EXIT_TEMP;
 	}
-	dk_log_error("other hosts pushed first %d times; giving up, the next "
-	    "run tries again", DK_REMOTE_ATTEMPTS);
-	return DK_EXIT_TEMP;
 }

@@ -1,5 +1,5 @@
 /*
- * A key repository shared through git.remote (docs/design.md §11): what
+ * A key repository shared through git.remote (docs/design.md §13): what
  * the changing commands (rotate, import, revoke) do around their own
  * work when dkimrot.yaml names a remote.
  *
@@ -53,6 +53,11 @@ struct dk_remote_standing {
 	const char	*state;
 };
 int	dk_remote_standing(struct dk_keyrepo *, struct dk_remote_standing *);
+/*
+ * After attempt (from 1) lost the race: 1, having waited a random
+ * moment, when another may run; 0, having said so, after the last.
+ */
+int	dk_remote_again(int);
 /*
  * Runs fn(argc, argv) until it returns anything but DK_EXIT_AGAIN, at
  * most DK_REMOTE_ATTEMPTS times, waiting a random moment in between;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# git.remote (docs/design.md §11) against a bare repository served by a
+# git.remote (docs/design.md §13) against a bare repository served by a
 # real git daemon on 127.0.0.1 (git://, pushes enabled) and through a
 # file:// URL: push, fetch, fast-forward, a diverged history refused, a
 # push rejected because another host pushed first (dropped, planned

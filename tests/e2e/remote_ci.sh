@@ -1,5 +1,5 @@
 #!/bin/sh
-# CI mode (docs/design.md §11): from a fresh clone of the shared key
+# CI mode (docs/design.md §13): from a fresh clone of the shared key
 # repository, without the hook, 'rotate --package' rotates, pushes and
 # builds the packages of the pushed commit in one command; two CI runs at
 # the same time: one wins, the other loses the race cleanly (its commit

@@ -1,5 +1,5 @@
 #!/bin/sh
-# git.remote over https (docs/design.md §11): git http-backend behind a
+# git.remote over https (docs/design.md §13): git http-backend behind a
 # TLS server of the test's own on 127.0.0.1 (tests/lib/githttps.py) with
 # basic authentication and a throwaway CA.  The first push to an empty
 # remote, push, fetch and fast-forward with git.credentials and

@@ -1,5 +1,5 @@
 #!/bin/sh
-# git.remote over ssh (docs/design.md §11): a bare repository reached
+# git.remote over ssh (docs/design.md §13): a bare repository reached
 # through Debian's OpenSSH sshd, started by this test on 127.0.0.1 and a
 # port of its own, with a throwaway host key and client key.  Push,
 # fetch, fast-forward, a rejected push planned again; the host key
