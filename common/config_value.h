@@ -96,6 +96,10 @@ int	dk_cfg_boolean(const struct dk_cfgctx *, const char *,
 int	dk_cfg_duration(const struct dk_cfgctx *, const char *,
 	    const struct dk_ynode *, bool, long long *);
 /* s, or its first DK_CFG_SHOWN bytes and "..." in buf. */
+/* strdup(value) into *field, the old value freed. */
+int	dk_cfg_set_string(char **, const char *);
+/* The git block (config_git.c); a null node is an empty one. */
+int	dk_cfg_git(const struct dk_cfgctx *, const struct dk_ynode *);
 /* The sections of config_policy.c; a null node is an empty section. */
 int	dk_cfg_defaults(const struct dk_cfgctx *, const struct dk_ynode *);
 int	dk_cfg_domains(const struct dk_cfgctx *, const struct dk_ynode *);
