@@ -80,7 +80,9 @@ int	dk_rotate_write(struct dk_rotate *run);
  * Commits what was written, "dkimrot rotate at NOW" and every changing
  * domain's line (nothing for a dry run; --no-commit keeps the journal).
  * A run that commits nothing builds the packages of HEAD if the run
- * that made it died before its hook did.
+ * that made it died before its hook did.  With git.remote the commit is
+ * pushed before the hook (or rotate --package) runs; DK_ERACE when
+ * another host pushed first and the commit was dropped: plan again.
  */
 int	dk_rotate_commit(struct dk_rotate *run, time_t now);
 /*
