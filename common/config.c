@@ -19,38 +19,6 @@
 #include "common/name.h"
 #include "common/yaml.h"
 
-static int
-parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
-{
-	static const char want[] = "\"Name <email>\"";
-	struct dk_config *cfg = c->cfg;
-	const struct dk_ynode *n;
-	char *name, *email;
-	size_t i;
-	int rc;
-
-	if (dk_yaml_is_null(map))
-		return 0;
-	if (map->type != DK_Y_MAP)
-		return dk_cfg_wrong_type(c, "git", map, "a mapping");
-	for (i = 0; i < map->n; i++)
-		if (strcmp(map->keys[i]->scalar, "author") != 0)
-			return dk_cfg_unknown(c, map->keys[i], "in git",
-			    "author");
-	if ((n = dk_yaml_get(map, "author")) == NULL)
-		return 0;
-	if (dk_cfg_scalar(c, "author", n, want) != 0)
-		return DK_EUSAGE;
-	if ((rc = dk_config_split_author(n->scalar, &name, &email)) != 0)
-		return rc == DK_EUSAGE ? dk_cfg_bad_value(c, "author", n,
-		    want) : rc;
-	free(cfg->git_name);
-	free(cfg->git_email);
-	cfg->git_name = name;
-	cfg->git_email = email;
-	return dk_cfg_set_string(&cfg->git_author, n->scalar);
-}
-
 /* "" places the repository below output (rotator/output.h). */
 static bool
 check_repo_dir(const char *s)
@@ -355,7 +323,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 	/* The defaults first: every domain starts from them. */
 	if ((rc = dk_cfg_defaults(c, dk_yaml_get(root, "defaults"))) != 0 ||
 	    (rc = dk_cfg_dns(c, dk_yaml_get(root, "dns"))) != 0 ||
-	    (rc = parse_git(c, dk_yaml_get(root, "git"))) != 0 ||
+	    (rc = dk_cfg_git(c, dk_yaml_get(root, "git"))) != 0 ||
 	    (rc = parse_packaging(c, dk_yaml_get(root, "packaging"))) != 0 ||
 	    (rc = dk_cfg_domains(c, dk_yaml_get(root, "domains"))) != 0)
 		return rc;
@@ -363,7 +331,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	19
+#define NSTRINGS	25
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -371,6 +339,12 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	size_t i = 0;
 
 	f[i++] = &cfg->git_author;
+	f[i++] = &cfg->git_remote;
+	f[i++] = &cfg->git_branch;
+	f[i++] = &cfg->git_ssh_key;
+	f[i++] = &cfg->git_known_hosts;
+	f[i++] = &cfg->git_credentials;
+	f[i++] = &cfg->git_ca_file;
 	f[i++] = &cfg->git_name;
 	f[i++] = &cfg->git_email;
 	f[i++] = &p->output;
@@ -411,6 +385,12 @@ dk_config_defaults(struct dk_config *cfg)
 	d->subdomains = false;
 	cfg->dns_verify = false;
 	cfg->git_author = "dkimrot <dkimrot@localhost>";
+	cfg->git_remote = "";
+	cfg->git_branch = "main";
+	cfg->git_ssh_key = "";
+	cfg->git_known_hosts = "";
+	cfg->git_credentials = "";
+	cfg->git_ca_file = "";
 	cfg->git_name = "dkimrot";
 	cfg->git_email = "dkimrot@localhost";
 	p->output = "rpms";

@@ -155,6 +155,13 @@ struct dk_config {
 	char			*git_author;	/* "Name <email>" as written */
 	char			*git_name;	/* parsed from git_author */
 	char			*git_email;
+	char			*git_remote;	/* URL; "" = no remote */
+	char			*git_branch;	/* "main" unless given */
+	/* relative to the repository unless absolute; "" = none */
+	char			*git_ssh_key;	/* the ssh private key */
+	char			*git_known_hosts;	/* OpenSSH's format */
+	char			*git_credentials;	/* https: USER:PASSWORD */
+	char			*git_ca_file;	/* https: CAs; "" = system's */
 	struct dk_packaging_conf packaging;
 };
 

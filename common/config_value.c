@@ -153,6 +153,77 @@ dk_config_check_output(const char *s)
 	return true;
 }
 
+/* USER@ of an authority or scp-like URL holds no ':' (a password). */
+static bool
+no_password(const char *auth, size_t len)
+{
+	const char *at = memchr(auth, '@', len);
+
+	return at == NULL || memchr(auth, ':', (size_t)(at - auth)) == NULL;
+}
+
+bool
+dk_config_check_remote(const char *s)
+{
+	static const char *const schemes[] = {
+		"ssh://", "git://", "https://", "file://"
+	};
+	const unsigned char *p;
+	const char *rest, *colon, *slash;
+	size_t i;
+
+	if (*s == '\0' || strlen(s) > DK_CONFIG_STRING_MAX)
+		return false;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return false;
+	if (s[0] == '/')
+		return true;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (strncmp(s, schemes[i], strlen(schemes[i])) != 0)
+			continue;
+		rest = s + strlen(schemes[i]);
+		slash = strchr(rest, '/');
+		if (slash == NULL || slash[1] == '\0')
+			return false;
+		return no_password(rest, (size_t)(slash - rest));
+	}
+	/* scp-like [USER@]HOST:PATH, as git and libgit2 read it. */
+	if (strstr(s, "://") != NULL)
+		return false;
+	slash = strchr(s, '/');
+	rest = strchr(s, '@');
+	if (rest != NULL && (slash == NULL || rest < slash)) {
+		if (!no_password(s, (size_t)(rest - s) + 1))
+			return false;
+		rest++;
+	} else
+		rest = s;
+	colon = strchr(rest, ':');
+	return colon != NULL && colon != rest && colon[1] != '\0' &&
+	    (slash == NULL || colon < slash);
+}
+
+bool
+dk_config_check_branch(const char *s)
+{
+	size_t len = strlen(s);
+	const char *p;
+
+	if (len == 0 || len > 200 || s[0] == '-' || s[0] == '/' ||
+	    s[0] == '.' || s[len - 1] == '/' || s[len - 1] == '.' ||
+	    strstr(s, "..") != NULL || strstr(s, "//") != NULL ||
+	    strstr(s, "/.") != NULL ||
+	    (len >= 5 && strcmp(s + len - 5, ".lock") == 0))
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '/' || *p == '.' ||
+		    *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
 /* 1..65535, decimal digits only, no leading zero. */
 static bool
 port(const char *s, unsigned short *out)

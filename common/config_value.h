@@ -37,6 +37,14 @@ bool	dk_config_check_user(const char *);
 bool	dk_config_check_text(const char *);
 /* The output directory: not empty, no control character. */
 bool	dk_config_check_output(const char *);
+/*
+ * git.remote: ssh://, git://, https:// or file:// URLs, scp-like
+ * USER@HOST:PATH, or an absolute path; printable ASCII, no spaces, no
+ * password in the URL (USER:PASSWORD@).
+ */
+bool	dk_config_check_remote(const char *);
+/* git.branch: what git check-ref-format --branch takes, narrowed. */
+bool	dk_config_check_branch(const char *);
 /* "IPv4", "IPv4:PORT", "IPv6", "[IPv6]" or "[IPv6]:PORT". */
 bool	dk_config_check_nameserver(const char *, struct dk_nameserver *);
 /*
@@ -88,6 +96,9 @@ int	dk_cfg_boolean(const struct dk_cfgctx *, const char *,
 int	dk_cfg_duration(const struct dk_cfgctx *, const char *,
 	    const struct dk_ynode *, bool, long long *);
 /* s, or its first DK_CFG_SHOWN bytes and "..." in buf. */
+/* strdup(value) into *field, the old value freed. */
+/* The git block (config_git.c); a null node is an empty one. */
+int	dk_cfg_git(const struct dk_cfgctx *, const struct dk_ynode *);
 /* The sections of config_policy.c; a null node is an empty section. */
 int	dk_cfg_defaults(const struct dk_cfgctx *, const struct dk_ynode *);
 int	dk_cfg_domains(const struct dk_cfgctx *, const struct dk_ynode *);

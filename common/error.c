@@ -75,6 +75,8 @@ dk_error_exit(int rc)
 	case DK_ELOCKED:
 	case DK_ETEMP:
 		return DK_EXIT_TEMP;
+	case DK_ERACE:
+		return DK_EXIT_AGAIN;
 	default:
 		return DK_EXIT_FAIL;
 	}

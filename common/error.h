@@ -12,13 +12,20 @@
 #define DK_EUSAGE	(-5)	/* bad input or configuration: exit 2 */
 #define DK_ETEMP	(-6)	/* try again later (DNS not answering): exit 75 */
 #define DK_EMISMATCH	(-7)	/* a record does not match a key */
+#define DK_ERACE	(-8)	/* another host pushed first: plan again */
 
 /* Process exit codes (docs/design.md §6).  Commands return these. */
 enum dk_exit {
 	DK_EXIT_OK = 0,
 	DK_EXIT_FAIL = 1,
 	DK_EXIT_USAGE = 2,
-	DK_EXIT_TEMP = 75
+	DK_EXIT_TEMP = 75,
+	/*
+	 * Never a process's exit status: a changing command's "plan
+	 * again" (DK_ERACE) to rotator/remote.h's dk_remote_retry(), which
+	 * runs it again or gives up with DK_EXIT_TEMP.
+	 */
+	DK_EXIT_AGAIN = 76
 };
 
 void		 dk_error_set(const char *, ...)

@@ -460,6 +460,8 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		return rc;
 	if ((rc = dk_render_commit(g, id, &r)) != 0)
 		return rc;
+	if ((rc = dk_git_check_pushed(g, r->cfg, id)) != 0)
+		goto done;
 	pc = &r->cfg->packaging;
 	/* A key gpg lacks fails the run before anything is built. */
 	if ((rc = dk_sign_setup(dk_git_workdir(g), pc, &signer)) != 0)

@@ -19,6 +19,7 @@
 #include "keygen/key.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/remote.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
@@ -231,8 +232,8 @@ import_plan(struct dk_domain_keys *dk, const struct keyargs *a,
 	return 0;
 }
 
-int
-cmd_import(int argc, char **argv)
+static int
+import_once(int argc, char **argv)
 {
 	const struct dk_domain_conf *dc;
 	struct dk_domain_keys *dk = NULL;
@@ -314,8 +315,8 @@ revoke_usage(FILE *f)
 	fputs(DK_VAULT_HELP, f);
 }
 
-int
-cmd_revoke(int argc, char **argv)
+static int
+revoke_once(int argc, char **argv)
 {
 	const struct dk_domain_conf *dc;
 	struct dk_domain_keys *dk = NULL;
@@ -362,4 +363,17 @@ done:
 	dk_strlist_dispose(&paths);
 	dk_keyrepo_dispose(&r);
 	return dk_error_exit(rc);
+}
+
+/* With a remote, a run that lost the race plans again (rotator/remote.h). */
+int
+cmd_import(int argc, char **argv)
+{
+	return dk_remote_retry(import_once, argc, argv);
+}
+
+int
+cmd_revoke(int argc, char **argv)
+{
+	return dk_remote_retry(revoke_once, argc, argv);
 }

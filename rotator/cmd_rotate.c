@@ -28,6 +28,7 @@
 #include "common/strlist.h"
 #include "rotator/keyrepo.h"
 #include "rotator/publish.h"
+#include "rotator/remote.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
@@ -66,13 +67,14 @@ print_lines(const struct dk_rotate *run)
  * Rotates the repository at repo at now.  Returns an exit code: 0 (also
  * when nothing was due), 1 when any domain failed (the others are done
  * and committed), 2 for usage or configuration errors, 75 when the lock
- * is held or a name server did not answer.
+ * is held or a name server did not answer, DK_EXIT_AGAIN when another
+ * host pushed first (cmd_rotate() then runs it again).
  */
 static int
 rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 {
 	struct dk_rotate run;
-	int rc, failed = 0;
+	int rc, failed = 0, again = 0;
 
 	if ((rc = dk_rotate_open(&run, repo, o)) != 0) {
 		dk_log_error("%s", dk_error_last());
@@ -103,21 +105,44 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		failed = 1;
 	} else {
 		print_lines(&run);
-		if (dk_rotate_commit(&run, now) != 0 ||
-		    /* and what this run committed, at once */
+		if ((rc = dk_rotate_commit(&run, now)) != 0 ||
+		    /* and what this run committed (and pushed), at once */
 		    (!o->dry_run && !o->no_commit &&
-		    dk_publish_run(run.r.cfg, run.r.path) != 0)) {
+		    (rc = dk_publish_run(run.r.cfg, run.r.path)) != 0)) {
 			dk_log_error("%s", dk_error_last());
-			failed = 1;
+			/* Lost the race: nothing of this run stands. */
+			if (rc == DK_ERACE)
+				again = 1;
+			else
+				failed = 1;
 		}
 		if (o->dry_run)
 			dk_log_info("dry run: nothing was changed");
 	}
 	rc = dk_rotate_status(&run);
 	dk_rotate_dispose(&run);
+	if (again)
+		return DK_EXIT_AGAIN;
 	if (failed || rc == -1)
 		return DK_EXIT_FAIL;
 	return rc == DK_ETEMP ? DK_EXIT_TEMP : DK_EXIT_OK;
+}
+
+/*
+ * With a remote, a run that lost the race (another host pushed first)
+ * plans again from the remote's head at a new NOW (rotator/remote.h).
+ */
+static int
+rotate_retrying(const char *repo, const struct dk_rotate_opts *o)
+{
+	int attempt, rc;
+
+	for (attempt = 1;; attempt++) {
+		if ((rc = rotate(repo, o, dk_clock_now())) != DK_EXIT_AGAIN)
+			return rc;
+		if (!dk_remote_again(attempt))
+			return DK_EXIT_TEMP;
+	}
 }
 
 static void
@@ -125,8 +150,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: dkimrot rotate [--dry-run] [--no-commit] [--force] "
-	    "[--wait SECONDS]\n"
-	    "                      [--domain DOMAIN]...\n"
+	    "[--package]\n"
+	    "                      [--wait SECONDS] [--domain DOMAIN]...\n"
 	    "\n"
 	    "Applies the rotation policy at NOW (--now) to every domain of "
 	    "dkimrot.yaml,\n"
@@ -139,6 +164,10 @@ usage(FILE *f)
 	    "  -n, --dry-run     print the plan, change nothing\n"
 	    "      --no-commit   change the files but do not commit\n"
 	    "      --force       act even though the clock went back\n"
+	    "      --package     build the packages here instead of the hook, "
+	    "and fail\n"
+	    "                    if that fails (CI: a fresh clone, one "
+	    "command)\n"
 	    "  -w, --wait SECS   wait that long for the repository lock "
 	    "(default 0)\n"
 	    "  -d, --domain D    only this domain (repeatable)\n");
@@ -154,6 +183,7 @@ cmd_rotate(int argc, char **argv)
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "no-commit",	no_argument,		NULL, 'N' },
+		{ "package",	no_argument,		NULL, 'P' },
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -188,6 +218,9 @@ cmd_rotate(int argc, char **argv)
 		case 'N':
 			o.no_commit = true;
 			break;
+		case 'P':
+			o.package = true;
+			break;
 		case 'w':
 			if (dk_cli_wait(optarg, &o.wait) != 0) {
 				dk_log_error("%s", dk_error_last());
@@ -207,7 +240,8 @@ cmd_rotate(int argc, char **argv)
 		return DK_EXIT_USAGE;
 	}
 	o.only = &only;
-	rc = rotate(dk_cli_repo(), &o, dk_clock_now());
+	rc = rotate_retrying(dk_cli_repo(), &o);
 	dk_strlist_dispose(&only);
 	return rc;
 }
+

@@ -18,6 +18,7 @@
 #include "common/strlist.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/remote.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
 
@@ -186,6 +187,41 @@ text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 	}
 }
 
+/*
+ * "remote 'URL' branch 'main': up to date", or "ahead 1", "behind 2",
+ * "diverged: ahead 1, behind 2" (docs/design.md §14).
+ */
+static int
+show_remote(struct dk_keyrepo *r, int json)
+{
+	struct dk_remote_standing st;
+
+	if (!dk_remote_configured(r))
+		return 0;
+	if (dk_remote_standing(r, &st) != 0) {
+		dk_log_error("%s", dk_error_last());
+		return DK_EXIT_FAIL;
+	}
+	if (json) {
+		printf(" \"remote\": {\"url\": ");
+		dk_json_quote(stdout, r->cfg->git_remote);
+		printf(", \"branch\": ");
+		dk_json_quote(stdout, r->cfg->git_branch);
+		printf(", \"fetched\": %s, \"state\": \"%s\", \"ahead\": %zu, "
+		    "\"behind\": %zu},\n", st.fetched ? "true" : "false",
+		    st.state, st.ahead, st.behind);
+		return 0;
+	}
+	printf("remote '%s' branch '%s': %s", r->cfg->git_remote,
+	    r->cfg->git_branch, st.state);
+	if (st.ahead > 0 && st.behind > 0)
+		printf(": ahead %zu, behind %zu", st.ahead, st.behind);
+	else if (st.ahead > 0 || st.behind > 0)
+		printf(" %zu", st.ahead + st.behind);
+	printf("%s\n", st.fetched ? "" : " (as last fetched)");
+	return 0;
+}
+
 static int
 show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 {
@@ -198,8 +234,11 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 
 	if (json) {
 		dk_time_format(now, t);
-		printf("{\"now\": \"%s\",\n \"domains\": [", t);
+		printf("{\"now\": \"%s\",\n", t);
 	}
+	failed = show_remote(r, json);
+	if (json)
+		printf(" \"domains\": [");
 	for (i = 0; i < n; i++) {
 		dc = only->n ? dk_config_domain(r->cfg, only->v[i]) :
 		    &r->cfg->domains[i];

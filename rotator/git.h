@@ -172,6 +172,83 @@ int		 dk_git_count_first_parent(struct dk_git *g, const char *id,
 int		 dk_git_has_commit(struct dk_git *g, const char *id);
 
 /*
+ * A shared remote (rotator/git_remote.c, docs/design.md §14).  The
+ * branch has the same name locally and on the remote; what was last
+ * fetched from or pushed to it is refs/remotes/dkimrot/BRANCH.
+ */
+struct dk_git_remote {
+	const char	*url;		/* git.remote */
+	const char	*branch;	/* git.branch */
+	/* absolute paths, "" = none (git_cred.c) */
+	const char	*ssh_key;	/* git.ssh_key */
+	const char	*known_hosts;	/* git.known_hosts */
+	const char	*credentials;	/* git.credentials */
+	const char	*ca_file;	/* git.ca_file */
+};
+
+struct dk_config;
+/* rm's files, absolute: filled in by dk_git_remote_conf(). */
+#define DK_GIT_PATH_MAX	4096	/* PATH_MAX */
+struct dk_git_remote_paths {
+	char	key[DK_GIT_PATH_MAX], hosts[DK_GIT_PATH_MAX];
+	char	cred[DK_GIT_PATH_MAX], ca[DK_GIT_PATH_MAX];
+};
+/* rm from the configuration, its files made absolute below repo in p. */
+int		 dk_git_remote_conf(struct dk_git_remote *rm,
+		    const struct dk_config *cfg, const char *repo,
+		    struct dk_git_remote_paths *p);
+
+/* dk_git_push(): the remote has commits we lack (another host pushed). */
+#define DK_GIT_REJECTED	2
+
+/* -1 "HEAD of 'W' is on 'X', not on git.branch 'B'" unless it is. */
+int		 dk_git_check_branch(struct dk_git *g, const char *branch);
+/*
+ * Fetches the remote's branch into the tracking ref.  DK_ENOTFOUND when
+ * the remote has no such branch (an empty remote; the tracking ref is
+ * deleted), DK_ETEMP when the remote cannot be reached (network, ssh,
+ * https), -1 otherwise.  Never prompts.
+ */
+int		 dk_git_fetch(struct dk_git *g, const struct dk_git_remote *rm);
+/*
+ * How many commits the local branch has that the tracking ref lacks,
+ * and the other way round.  DK_ENOTFOUND when nothing is tracked (then
+ * *ahead counts every local commit).
+ */
+int		 dk_git_standing(struct dk_git *g, const char *branch,
+		    size_t *ahead, size_t *behind);
+/*
+ * Moves the branch (HEAD's; it may be unborn) to the tracking ref, which
+ * must descend from it, and checks out what changed.  -1 when a file
+ * with uncommitted changes would be overwritten (nothing is changed).
+ */
+int		 dk_git_fast_forward(struct dk_git *g, const char *branch);
+/*
+ * Pushes the local branch to the remote, never forced; on success the
+ * tracking ref moves to it.  DK_GIT_REJECTED when the remote's branch
+ * is not an ancestor (another host pushed first), DK_ETEMP when the
+ * remote cannot be reached, -1 otherwise.
+ */
+int		 dk_git_push(struct dk_git *g, const struct dk_git_remote *rm);
+/* 1 when commit id is the tracking ref or one of its ancestors, else 0. */
+int		 dk_git_pushed(struct dk_git *g, const char *branch,
+		    const char *id);
+/*
+ * For packaging: 0 when the configuration names no remote or commit id
+ * is on it (fetched again when the tracking ref lacks it: a push by
+ * hand), else -1 "commit ID is not on the remote 'URL'".
+ */
+int		 dk_git_check_pushed(struct dk_git *g,
+		    const struct dk_config *cfg, const char *id);
+/*
+ * Moves the branch from expect to id ("" = back to unborn), refs only:
+ * the caller restores the files (dk_git_restore()).  -1 if the branch
+ * is not at expect.
+ */
+int		 dk_git_reset_branch(struct dk_git *g, const char *branch,
+		    const char *id, const char *expect);
+
+/*
  * dk_error_set() with ": " and libgit2's last error message appended
  * (which is then cleared).
  */

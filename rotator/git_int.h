@@ -30,6 +30,19 @@ struct dk_git {
 	struct trees	*trees;		/* of the commit read last */
 };
 
+/*
+ * git_cred.c: the callbacks of one fetch or push, with what they need;
+ * err says why a callback refused (libgit2's message would not).
+ */
+struct dk_git_cred {
+	const struct dk_git_remote *rm;
+	int		 tries;
+	char		 err[512];
+	void		*push;		/* git_remote.c's push report */
+};
+void		 dk_git_callbacks(git_remote_callbacks *cb,
+		    struct dk_git_cred *c);
+
 /* git.c */
 /*
  * A path we commit or restore: relative, '/'-separated, no empty, "."

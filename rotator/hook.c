@@ -15,10 +15,9 @@
  * through the close-on-exec pipe fd.
  */
 static void
-child(const char *prog, const char *cwd, int fd)
+child(char *const argv[], int script, const char *cwd, int fd)
 {
-	char *argv[] = { (char *)prog, NULL };
-	char *shv[] = { "sh", (char *)prog, NULL };
+	char *shv[] = { "sh", argv[0], NULL };
 	int err, null;
 
 	if ((null = open("/dev/null", O_RDONLY)) == -1 ||
@@ -28,9 +27,9 @@ child(const char *prog, const char *cwd, int fd)
 		close(null);
 	/* An ignored SIGPIPE (the DNS client's) must not reach the hook. */
 	signal(SIGPIPE, SIG_DFL);
-	execve(prog, argv, environ);
+	execve(argv[0], argv, environ);
 	/* As git does: a script without "#!" runs under sh. */
-	if (errno == ENOEXEC)
+	if (script && errno == ENOEXEC)
 		execve("/bin/sh", shv, environ);
 fail:
 	err = errno;
@@ -38,9 +37,10 @@ fail:
 	_exit(127);
 }
 
-int
-dk_hook_exec(const char *prog, const char *cwd, int *status)
+static int
+run(char *const argv[], int script, const char *cwd, int *status)
 {
+	const char *prog = argv[0];
 	int fd[2], err, ws;
 	ssize_t n;
 	pid_t pid;
@@ -57,7 +57,7 @@ dk_hook_exec(const char *prog, const char *cwd, int *status)
 		return -1;
 	}
 	if (pid == 0)
-		child(prog, cwd, fd[1]);
+		child(argv, script, cwd, fd[1]);
 	close(fd[1]);
 	while ((n = read(fd[0], &err, sizeof(err))) == -1 && errno == EINTR)
 		;
@@ -76,4 +76,18 @@ dk_hook_exec(const char *prog, const char *cwd, int *status)
 	if (*status != 0)
 		dk_error_set("hook '%s' failed with status %d", prog, *status);
 	return 0;
+}
+
+int
+dk_hook_exec(const char *prog, const char *cwd, int *status)
+{
+	char *argv[] = { (char *)prog, NULL };
+
+	return run(argv, 1, cwd, status);
+}
+
+int
+dk_hook_exec_argv(char *const argv[], const char *cwd, int *status)
+{
+	return run(argv, 0, cwd, status);
 }

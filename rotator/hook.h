@@ -13,5 +13,7 @@
  * last-error buffer says so.  -1 when it could not be started.
  */
 int	dk_hook_exec(const char *, const char *, int *);
+/* The same for argv (argv[0] a path; no sh fallback). */
+int	dk_hook_exec_argv(char *const [], const char *, int *);
 
 #endif

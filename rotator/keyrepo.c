@@ -17,8 +17,10 @@
 #include "common/tree.h"
 #include "keygen/key.h"
 #include "rotator/git.h"
+#include "rotator/hook.h"
 #include "rotator/keyrepo.h"
 #include "rotator/output.h"
+#include "rotator/remote.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
 
@@ -132,13 +134,32 @@ dk_keyrepo_keep(struct dk_keyrepo *r)
 	return journal_end(r);
 }
 
-int
-dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
-    int wait)
+static int
+read_config(struct dk_keyrepo *r)
 {
 	char cfgpath[PATH_MAX], *buf = NULL;
 	size_t len;
 	int rc;
+
+	dk_config_free(r->cfg);
+	r->cfg = NULL;
+	if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), r->path,
+	    DK_CONFIG_FILE)) != 0)
+		return rc;
+	/* Read below the repository: not through a link or a FIFO. */
+	if ((rc = dk_tree_read(r->path, DK_CONFIG_FILE, DK_CONFIG_MAX_SIZE,
+	    &buf, &len)) != 0)
+		return rc;
+	rc = dk_config_parse(buf, len, cfgpath, &r->cfg);
+	free(buf);
+	return rc;
+}
+
+int
+dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
+    int wait)
+{
+	int rc, moved = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
@@ -153,19 +174,16 @@ dk_keyrepo_open(struct dk_keyrepo *r, const char *path, unsigned flags,
 	    (rc = recover(r)) != 0 ||
 	    (rc = dk_git_head(r->git, r->head, &r->head_unborn)) != 0))
 		goto fail;
-	if (flags & DK_KEYREPO_CONFIG) {
-		if ((rc = dk_path_join(cfgpath, sizeof(cfgpath), path,
-		    DK_CONFIG_FILE)) != 0)
-			goto fail;
-		/* Read below the repository: not through a link or a FIFO. */
-		if ((rc = dk_tree_read(path, DK_CONFIG_FILE,
-		    DK_CONFIG_MAX_SIZE, &buf, &len)) != 0)
-			goto fail;
-		rc = dk_config_parse(buf, len, cfgpath, &r->cfg);
-		free(buf);
-		if (rc != 0)
-			goto fail;
-	}
+	if ((flags & DK_KEYREPO_CONFIG) && (rc = read_config(r)) != 0)
+		goto fail;
+	/*
+	 * With a remote, plan from its head (rotator/remote.h), under the
+	 * configuration that came with it.
+	 */
+	if ((flags & DK_KEYREPO_LOCK) && (flags & DK_KEYREPO_CONFIG) &&
+	    ((rc = dk_remote_sync(r, &moved)) != 0 ||
+	    (moved && (rc = read_config(r)) != 0)))
+		goto fail;
 	return 0;
 fail:
 	dk_keyrepo_dispose(r);
@@ -181,20 +199,54 @@ dk_keyrepo_dispose(struct dk_keyrepo *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Lets go of the lock (the hook takes it itself) and runs the hook. */
-static void
+/*
+ * rotate --package: this binary's 'package' of exactly the commit made,
+ * as the hook init writes would run it, its output on our stderr.
+ */
+static int
+run_package(struct dk_keyrepo *r)
+{
+	char self[PATH_MAX], id[DK_GIT_ID_LEN];
+	char *argv[] = { self, "-C", ".", "package", "--rev", id, "--wait",
+	    "600", NULL };
+	ssize_t n;
+	int status;
+
+	memcpy(id, r->head, sizeof(id));
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1) {
+		dk_error_set_errno(errno, "cannot find this program");
+		return -1;
+	}
+	self[n] = '\0';
+	if (dk_hook_exec_argv(argv, dk_git_workdir(r->git), &status) != 0)
+		return -1;
+	if (status != 0) {
+		dk_error_set("packaging %.12s failed (exit %d)", id, status);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Lets go of the lock (the hook takes it itself) and runs the hook, or
+ * with r->package builds the packages itself.
+ */
+static int
 run_hook(struct dk_keyrepo *r)
 {
 	int rc, status;
 
 	dk_lock_release(r->lock);
 	r->lock = NULL;
+	if (r->package)
+		return run_package(r);
 	rc = dk_git_run_hook(r->git, "post-commit", &status);
 	if (rc == 0 && status != 0)
 		dk_log_warn("post-commit hook failed (exit %d); the commit "
 		    "stands; see .git/dkimrot-package.log", status);
 	else if (rc == -1)
 		dk_log_warn("%s", dk_error_last());
+	return 0;
 }
 
 int
@@ -209,8 +261,12 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
 		return journal_end(r);
 	dk_strlist_uniq(paths);
 	DK_FAULT("before-commit");
+	if (dk_remote_begin(r) != 0)
+		return -1;
 	rc = dk_git_commit(r->git, (const char *const *)paths->v, paths->n,
 	    r->cfg->git_name, r->cfg->git_email, now, msg, id);
+	if (rc != 0 && dk_remote_end(r) != 0)
+		dk_log_warn("%s", dk_error_last());
 	if (rc == DK_GIT_UNCHANGED)
 		return journal_end(r);
 	if (rc != 0)
@@ -222,12 +278,16 @@ dk_keyrepo_commit(struct dk_keyrepo *r, struct dk_strlist *paths,
 	DK_FAULT("after-commit");
 	if (journal_end(r) != 0)
 		dk_log_warn("%s", dk_error_last());
+	/* Nothing is packaged from a commit the remote lacks. */
+	if ((rc = dk_remote_push(r)) != 0) {
+		*committed = false;
+		return rc;
+	}
 	/*
 	 * Another run may commit between our release and the hook; the
 	 * hook builds the commit it is given, so that is harmless.
 	 */
-	run_hook(r);
-	return 0;
+	return run_hook(r);
 }
 
 int
@@ -250,8 +310,8 @@ dk_keyrepo_catch_up(struct dk_keyrepo *r)
 	if (rc != 0 && rc != DK_ENOTFOUND)
 		dk_log_warn("%s", dk_error_last());
 	dk_log_debug("%.12s has no packages in '%s' yet", id, out.top);
-	run_hook(r);
-	return 0;
+	memcpy(r->head, id, sizeof(r->head));
+	return run_hook(r);
 }
 
 static int

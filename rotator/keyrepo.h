@@ -43,6 +43,12 @@ struct dk_keyrepo {
 	bool		 head_unborn;
 	bool		 journal;	/* this run wrote the journal */
 	bool		 partial;	/* a change failed half-way */
+	/*
+	 * rotate --package (CI): after a commit (pushed, with a remote)
+	 * this binary's 'package' builds it instead of the hook, and its
+	 * failure fails the run.
+	 */
+	bool		 package;
 };
 
 /* Flags for dk_keyrepo_open(). */

@@ -491,6 +491,7 @@ dk_rotate_open(struct dk_rotate *run, const char *repo,
 	    (o->dry_run ? 0 : DK_KEYREPO_LOCK), o->wait)) != 0)
 		return rc;
 	run->opened = true;
+	run->r.package = o->package;
 	return select_jobs(run);
 }
 
@@ -562,8 +563,12 @@ dk_rotate_commit(struct dk_rotate *run, time_t now)
 	 * No commit, no hook: if the run that made HEAD died before its
 	 * hook built the packages, build them now.
 	 */
-	if (rc == 0 && !committed && dk_keyrepo_catch_up(&run->r) != 0)
-		dk_log_warn("%s", dk_error_last());
+	if (rc == 0 && !committed && dk_keyrepo_catch_up(&run->r) != 0) {
+		if (run->r.package)
+			rc = -1;	/* rotate --package: it is the job */
+		else
+			dk_log_warn("%s", dk_error_last());
+	}
 done:
 	dk_buf_dispose(&msg);
 	return rc;

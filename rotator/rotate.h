@@ -38,6 +38,7 @@ struct dk_rotate_opts {
 	bool			 dry_run;	/* plan only, change nothing */
 	bool			 no_commit;	/* change files, no commit */
 	bool			 force;		/* act though the clock went back */
+	bool			 package;	/* build, not the hook (CI) */
 	int			 wait;		/* seconds to wait for the lock */
 	const struct dk_strlist	*only;		/* domains; empty = all */
 };
@@ -79,7 +80,9 @@ int	dk_rotate_write(struct dk_rotate *run);
  * Commits what was written, "dkimrot rotate at NOW" and every changing
  * domain's line (nothing for a dry run; --no-commit keeps the journal).
  * A run that commits nothing builds the packages of HEAD if the run
- * that made it died before its hook did.
+ * that made it died before its hook did.  With git.remote the commit is
+ * pushed before the hook (or rotate --package) runs; DK_ERACE when
+ * another host pushed first and the commit was dropped: plan again.
  */
 int	dk_rotate_commit(struct dk_rotate *run, time_t now);
 /*

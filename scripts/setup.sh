@@ -6,11 +6,13 @@ set -eu
 PKGS="build-essential pkg-config
 libssl-dev libgit2-dev libyaml-dev librpm-dev libcreaterepo-c-dev
 libcmocka-dev libopendkim-dev libldns-dev libmagic-dev libarchive-dev
+libssh2-1-dev
 git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils bind9 bind9-utils knot
 pdns-server pdns-backend-sqlite3 sqlite3
 perl valgrind clang libclang-rt-14-dev util-linux time
-apt dpkg-dev lintian postfix opendkim python3-aiosmtpd rspamd libidn12"
+apt dpkg-dev lintian postfix opendkim python3-aiosmtpd rspamd libidn12
+openssh-server openssh-client"
 
 missing=""
 for p in $PKGS; do

@@ -59,6 +59,8 @@ assert_is_defaults(const struct dk_config *c)
 	assert_string_equal(c->git_author, d.git_author);
 	assert_string_equal(c->git_name, d.git_name);
 	assert_string_equal(c->git_email, d.git_email);
+	assert_string_equal(c->git_remote, d.git_remote);
+	assert_string_equal(c->git_branch, d.git_branch);
 	assert_string_equal(p->output, dp->output);
 	assert_string_equal(p->private_output, dp->private_output);
 	assert_string_equal(p->public_output, dp->public_output);
@@ -101,6 +103,10 @@ test_config__defaults(void **state)
 	assert_string_equal(d.git_author, "dkimrot <dkimrot@localhost>");
 	assert_string_equal(d.git_name, "dkimrot");
 	assert_string_equal(d.git_email, "dkimrot@localhost");
+	assert_string_equal(d.git_remote, "");
+	assert_string_equal(d.git_branch, "main");
+	assert_string_equal(d.git_ssh_key, "");
+	assert_string_equal(d.git_credentials, "");
 	assert_string_equal(d.packaging.output, "rpms");
 	/* Below output: rpms/private and rpms/public (rotator/output.h). */
 	assert_string_equal(d.packaging.private_output, "");
@@ -169,6 +175,12 @@ static const char full[] =
     "    \"[2001:DB8:0::54]:5300\", \"[::1]\"]\n"
     "git:\n"
     "  author: \"Key Robot <keys@example.net>\"\n"
+    "  remote: ssh://keys@git.example.net:2222/dkim/keys.git\n"
+    "  branch: rotation/eu-1\n"
+    "  ssh_key: /etc/dkimrot/id_ed25519\n"
+    "  known_hosts: .git/dkimrot-known_hosts\n"
+    "  credentials: /etc/dkimrot/https-token\n"
+    "  ca_file: /etc/dkimrot/git-ca.pem\n"
     "packaging:\n"
     "  output: /srv/repo/dkim\n"
     "  private_output: /srv/mail-only/dkim\n"
@@ -214,6 +226,13 @@ assert_full_rest(const struct dk_config *c)
 	assert_string_equal(c->git_author, "Key Robot <keys@example.net>");
 	assert_string_equal(c->git_name, "Key Robot");
 	assert_string_equal(c->git_email, "keys@example.net");
+	assert_string_equal(c->git_remote,
+	    "ssh://keys@git.example.net:2222/dkim/keys.git");
+	assert_string_equal(c->git_branch, "rotation/eu-1");
+	assert_string_equal(c->git_ssh_key, "/etc/dkimrot/id_ed25519");
+	assert_string_equal(c->git_known_hosts, ".git/dkimrot-known_hosts");
+	assert_string_equal(c->git_credentials, "/etc/dkimrot/https-token");
+	assert_string_equal(c->git_ca_file, "/etc/dkimrot/git-ca.pem");
 
 	p = &c->packaging;
 	assert_string_equal(p->output, "/srv/repo/dkim");
@@ -544,6 +563,10 @@ test_config__load(void **state)
 		"dedicated subdirectory such as "
 #define DIRMSG	" must be an absolute path of letters, digits and / . _ + - " \
 		"without '..', '//' or a final '/', not "
+#define RWANT	"a git URL (ssh://, git://, https://, file:// or an absolute " \
+	"path) without a password or spaces"
+#define BWANT	"a branch name of letters, digits and / . _ - without '..', " \
+	"'//' or a final '/' or '.lock'"
 #define NSMSG	" (expected IPv4, IPv4:PORT, IPv6 or [IPv6]:PORT with PORT " \
 		"from 1 to 65535)"
 #define INT(k, lo, hi)	k " must be an integer from " lo " to " hi ", not "
@@ -685,7 +708,40 @@ static const struct {
 	    "(first at line 2)" },
 	/* git */
 	{ "git:\n  name: x\n", "t.yaml:2:3: unknown key 'name' in git "
-	    "(expected one of: author)" },
+	    "(expected one of: author, remote, branch, ssh_key, known_hosts, "
+	    "credentials, ca_file)" },
+	{ "git:\n  ssh_key: \"a\\tb\"\n", "t.yaml:2:12: ssh_key must be "
+	    "a path without control characters, not the quoted string "
+	    "'a?b'" },
+	{ "git:\n  known_hosts: []\n", "t.yaml:2:16: known_hosts: expected "
+	    "a path without control characters, found a sequence" },
+	{ "git:\n  remote: https://ci:s3cret@git.example.net/keys.git\n",
+	    "t.yaml:2:11: remote must be " RWANT ", not "
+	    "'https://ci:s3cret@git.example.net/keys.git'" },
+	{ "git:\n  remote: keys:pw@git.example.net:keys.git\n",
+	    "t.yaml:2:11: remote must be " RWANT ", not "
+	    "'keys:pw@git.example.net:keys.git'" },
+	{ "git:\n  remote: http://git.example.net/keys.git\n",
+	    "t.yaml:2:11: remote must be " RWANT ", not "
+	    "'http://git.example.net/keys.git'" },
+	{ "git:\n  remote: keys.git\n",
+	    "t.yaml:2:11: remote must be " RWANT ", not 'keys.git'" },
+	{ "git:\n  remote: \"/srv/my keys.git\"\n",
+	    "t.yaml:2:11: remote must be " RWANT ", not the quoted string "
+	    "'/srv/my keys.git'" },
+	{ "git:\n  remote: git://127.0.0.1:9418/\n",
+	    "t.yaml:2:11: remote must be " RWANT ", not "
+	    "'git://127.0.0.1:9418/'" },
+	{ "git:\n  remote:\n", "t.yaml:2:10: remote: expected " RWANT
+	    ", found no value" },
+	{ "git:\n  branch: ../main\n", "t.yaml:2:11: branch must be "
+	    BWANT ", not '../main'" },
+	{ "git:\n  branch: main.lock\n", "t.yaml:2:11: branch must be "
+	    BWANT ", not 'main.lock'" },
+	{ "git:\n  branch: -f\n", "t.yaml:2:11: branch must be "
+	    BWANT ", not '-f'" },
+	{ "git:\n  branch: a//b\n", "t.yaml:2:11: branch must be "
+	    BWANT ", not 'a//b'" },
 	{ "git:\n  author: dkimrot\n", "t.yaml:2:11: author must be "
 	    "\"Name <email>\", not 'dkimrot'" },
 	{ "git:\n  author: <a@b>\n", "t.yaml:2:11: author must be "
