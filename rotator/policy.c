@@ -22,6 +22,7 @@ struct ctx {
 	struct dk_plan		*plan;
 	time_t			 now;
 	bool			 dns_verify;
+	bool			 start;		/* rule 7 */
 };
 
 /* Text for reasons; each call site owns its buffer. */
@@ -255,6 +256,25 @@ lfmt(struct dbuf *b, long long stagger)
 	return b->s;
 }
 
+/*
+ * "; rsa_bits 4096 takes effect then" when the active key k is not what
+ * the configuration asks for now (rule 7: rotate --start brings it on).
+ */
+struct cbuf {
+	char	s[64];
+};
+
+static const char *
+changed(struct cbuf *b, const struct dk_keyinfo *k,
+    const struct dk_policy *pol)
+{
+	if (dk_policy_current(k, pol))
+		return "";
+	snprintf(b->s, sizeof(b->s), "; rsa_bits %d takes effect then",
+	    pol->rsa_bits);
+	return b->s;
+}
+
 /* Rule 1: a pending successor once the active key is rotate_every old. */
 static int
 generate_step(struct ctx *c, enum dk_alg alg)
@@ -264,24 +284,43 @@ generate_step(struct ctx *c, enum dk_alg alg)
 	struct dk_action *a;
 	struct tbuf tb;
 	struct dbuf d1, d2, d3;
+	struct cbuf cb;
 	long long due, stagger;
 	long i;
 
-	if (newest(c->work, alg, DK_STATE_PENDING) >= 0)
+	if ((i = newest(c->work, alg, DK_STATE_PENDING)) >= 0 &&
+	    (!c->start || dk_policy_current(&c->work->keys[i], c->pol)))
 		return 0;
-	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
+	if (i >= 0) {
+		/* Rule 7: a pending key made before rsa_bits changed. */
+		k = &c->work->keys[i];
+		say(why, "rotation started by the operator: pending %s has "
+		    "%d bits, rsa_bits is %d", k->selector, k->bits,
+		    c->pol->rsa_bits);
+	} else if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
 		k = &c->work->keys[i];
 		due = dk_policy_due(c->work, k, c->pol, &stagger);
-		if (c->now < due)
+		if (c->start && k->active_from == c->now &&
+		    dk_policy_current(k, c->pol))
+			return 0;	/* rule 7: this plan rotated it */
+		if (c->start)
+			say(why, "rotation started by the operator: active "
+			    "key %s is %s old (rotate_every %s)", k->selector,
+			    dfmt(&d1, c->now - k->created),
+			    dfmt(&d2, c->pol->rotate_every));
+		else if (c->now < due)
 			return wait_for(c, alg, "", DK_STATE_PENDING,
 			    (time_t)due, "next %s key due at %s (rotate_every "
-			    "%s%s after %s)", dk_alg_name(alg),
+			    "%s%s after %s)%s", dk_alg_name(alg),
 			    tfmt(&tb, (time_t)due),
 			    dfmt(&d1, c->pol->rotate_every),
-			    lfmt(&d2, stagger), k->selector);
-		say(why, "active key %s is %s old (rotate_every %s%s)",
-		    k->selector, dfmt(&d1, c->now - k->created),
-		    dfmt(&d2, c->pol->rotate_every), lfmt(&d3, stagger));
+			    lfmt(&d2, stagger), k->selector,
+			    changed(&cb, k, c->pol));
+		else
+			say(why, "active key %s is %s old (rotate_every %s%s)",
+			    k->selector, dfmt(&d1, c->now - k->created),
+			    dfmt(&d2, c->pol->rotate_every),
+			    lfmt(&d3, stagger));
 	} else if (has_keys(c->work, alg))
 		say(why, "no active or pending %s key", dk_alg_name(alg));
 	else
@@ -475,11 +514,28 @@ start(const struct dk_domain_keys *dk, time_t now, struct dk_plan *out,
 	return dk_domain_keys_dup(dk, work);
 }
 
+bool
+dk_policy_current(const struct dk_keyinfo *k, const struct dk_policy *pol)
+{
+	return k->alg != DK_ALG_RSA || k->bits == pol->rsa_bits;
+}
+
 int
 dk_policy_plan(const struct dk_domain_keys *dk, const struct dk_policy *pol,
     bool dns_verify, time_t now, bool force, struct dk_plan *out)
 {
-	struct ctx c = { pol, NULL, out, now, dns_verify };
+	const struct dk_plan_opts o = { .dns_verify = dns_verify,
+	    .force = force };
+
+	return dk_policy_plan_opts(dk, pol, &o, now, out);
+}
+
+int
+dk_policy_plan_opts(const struct dk_domain_keys *dk,
+    const struct dk_policy *pol, const struct dk_plan_opts *o, time_t now,
+    struct dk_plan *out)
+{
+	struct ctx c = { pol, NULL, out, now, o->dns_verify, o->start };
 	struct tbuf t1, t2;
 	time_t latest;
 	bool configured;
@@ -488,7 +544,7 @@ dk_policy_plan(const struct dk_domain_keys *dk, const struct dk_policy *pol,
 	dk_plan_dispose(out);
 	/* Rule 4: ages computed from a clock that went back lie. */
 	latest = dk_domain_keys_latest(dk);
-	if (now < latest && !force) {
+	if (now < latest && !o->force) {
 		dk_error_set("clock went back: %s is earlier than the last "
 		    "recorded event %s for %s; use --force", tfmt(&t1, now),
 		    tfmt(&t2, latest), dk->domain);
@@ -561,7 +617,7 @@ int
 dk_policy_revoke(const struct dk_domain_keys *dk, const char *sel,
     const struct dk_policy *pol, time_t now, struct dk_plan *out)
 {
-	struct ctx c = { pol, NULL, out, now, false };
+	struct ctx c = { pol, NULL, out, now, false, false };
 	const struct dk_keyinfo *k;
 	struct dk_action *a;
 	enum dk_alg alg;
