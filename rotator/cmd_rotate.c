@@ -34,9 +34,9 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dkimrot rotate [--dry-run] [--no-commit] [--force] "
-	    "[--wait SECONDS]\n"
-	    "                      [--domain DOMAIN]...\n"
+	    "usage: dkimrot rotate [--start] [--dry-run] [--no-commit] "
+	    "[--force]\n"
+	    "                      [--wait SECONDS] [--domain DOMAIN]...\n"
 	    "\n"
 	    "Applies the rotation policy at NOW (--now) to every domain of "
 	    "dkimrot.yaml,\n"
@@ -46,6 +46,11 @@ usage(FILE *f)
 	    "commit;\n"
 	    "the post-commit hook then builds the packages.\n"
 	    "\n"
+	    "  -s, --start       begin a rotation now, whatever the keys' "
+	    "age: a new\n"
+	    "                    pending key per algorithm, which signs "
+	    "after publish_lead\n"
+	    "                    (and the DNS gate) while the old one drains\n"
 	    "  -n, --dry-run     print the plan, change nothing\n"
 	    "      --no-commit   change the files but do not commit\n"
 	    "      --force       act even though the clock went back\n"
@@ -64,6 +69,7 @@ cmd_rotate(int argc, char **argv)
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "no-commit",	no_argument,		NULL, 'N' },
+		{ "start",	no_argument,		NULL, 's' },
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -72,7 +78,7 @@ cmd_rotate(int argc, char **argv)
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "d:fhnNw:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:fhnNsw:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (dk_name_domain(optarg) != 0) {
@@ -97,6 +103,9 @@ cmd_rotate(int argc, char **argv)
 			break;
 		case 'N':
 			o.no_commit = true;
+			break;
+		case 's':
+			o.start = true;
 			break;
 		case 'w':
 			if (dk_cli_wait(optarg, &o.wait) != 0) {

@@ -100,9 +100,86 @@ json_next(const struct dk_action *a, time_t now)
 	putchar('}');
 }
 
+/*
+ * The active key of alg when it is not what the configuration makes now
+ * (rsa_bits changed since it was made; policy.h rule 7), else NULL.
+ */
+static const struct dk_keyinfo *
+outdated(const struct dk_domain_keys *dk, enum dk_alg alg,
+    const struct dk_policy *pol)
+{
+	const struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		if (k->alg == alg && k->state == DK_STATE_ACTIVE)
+			return dk_policy_current(k, pol) ? NULL : k;
+	}
+	return NULL;
+}
+
+/* When the track's next key is due: its WAIT, 0 when due now or unknown. */
+static time_t
+next_rotation(const struct dk_plan *plan, enum dk_alg alg)
+{
+	const struct dk_action *a;
+
+	a = dk_plan_find(plan, DK_ACT_WAIT, alg, "");
+	return a != NULL ? a->at : 0;
+}
+
+/*
+ * "changes": the settings that wait for the next rotation, per track:
+ * [{"algorithm": "rsa", "setting": "rsa_bits", "from": 2048, "to":
+ * 4096, "at": "..."}]; at is null when a rotation is under way already.
+ */
+static void
+json_changes(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    const struct dk_policy *pol)
+{
+	const struct dk_keyinfo *k;
+	int n = 0;
+
+	printf(", \"changes\": [");
+	if ((k = outdated(dk, DK_ALG_RSA, pol)) != NULL &&
+	    (pol->algorithms & DK_ALG_BIT(DK_ALG_RSA))) {
+		printf("%s{\"algorithm\": \"rsa\", \"setting\": "
+		    "\"rsa_bits\", \"from\": %d, \"to\": %d, \"at\": ",
+		    n++ ? ", " : "", k->bits, pol->rsa_bits);
+		jtime(next_rotation(plan, DK_ALG_RSA));
+		putchar('}');
+	}
+	putchar(']');
+}
+
+/* The same, in words. */
+static void
+text_changes(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    const struct dk_policy *pol)
+{
+	const struct dk_keyinfo *k;
+	char at[DK_TIME_LEN];
+	time_t t;
+
+	if ((k = outdated(dk, DK_ALG_RSA, pol)) == NULL ||
+	    !(pol->algorithms & DK_ALG_BIT(DK_ALG_RSA)))
+		return;
+	if ((t = next_rotation(plan, DK_ALG_RSA)) == 0) {
+		printf("  rsa_bits %d (active key %s has %d) takes effect "
+		    "with the rotation under way\n", pol->rsa_bits,
+		    k->selector, k->bits);
+		return;
+	}
+	dk_time_format(t, at);
+	printf("  rsa_bits %d (active key %s has %d) takes effect at the "
+	    "next rotation, %s;\n  'dkimrot rotate --start' brings it "
+	    "forward\n", pol->rsa_bits, k->selector, k->bits, at);
+}
+
 static void
 json_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
-    time_t now, int first)
+    const struct dk_policy *pol, time_t now, int first)
 {
 	const struct dk_keyinfo *k;
 	size_t i;
@@ -134,12 +211,14 @@ json_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 		    next_for(plan, k), now);
 		putchar('}');
 	}
-	printf("%s]}", dk->n ? "\n  " : "");
+	printf("%s]", dk->n ? "\n  " : "");
+	json_changes(dk, plan, pol);
+	putchar('}');
 }
 
 static void
 text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
-    time_t now)
+    const struct dk_policy *pol, time_t now)
 {
 	const struct dk_action *a;
 	const struct dk_keyinfo *k;
@@ -175,6 +254,7 @@ text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 			printf("  next %s key: %s\n", dk_alg_name(a->alg), at);
 		}
 	}
+	text_changes(dk, plan, pol);
 }
 
 static int
@@ -209,9 +289,9 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 			dk_log_error("%s: %s", dc->name, dk_error_last());
 			failed = failed ? failed : DK_EXIT_FAIL;
 		} else if (json)
-			json_domain(dk, &plan, now, i == 0);
+			json_domain(dk, &plan, &dc->policy, now, i == 0);
 		else
-			text_domain(dk, &plan, now);
+			text_domain(dk, &plan, &dc->policy, now);
 		dk_plan_dispose(&plan);
 		dk_domain_keys_free(dk);
 		dk = NULL;

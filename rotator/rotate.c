@@ -40,6 +40,8 @@ static int
 plan_domain(struct dk_keyrepo *r, struct job *j, const struct dk_rotate_opts *o,
     time_t now, struct dk_strlist *paths)
 {
+	const struct dk_plan_opts po = { .dns_verify = r->cfg->dns_verify,
+	    .force = o->force, .start = o->start };
 	const struct dk_action *a;
 	struct dk_keyinfo *k;
 	char why[512];
@@ -53,8 +55,8 @@ plan_domain(struct dk_keyrepo *r, struct job *j, const struct dk_rotate_opts *o,
 	if (rc != 0)
 		return rc;
 	for (;;) {
-		rc = dk_policy_plan(j->dk, &j->dc->policy, r->cfg->dns_verify,
-		    now, o->force, &j->plan);
+		rc = dk_policy_plan_opts(j->dk, &j->dc->policy, &po, now,
+		    &j->plan);
 		if (rc != 0 || asked)
 			return rc;
 		for (i = 0; i < j->plan.n; i++) {

@@ -17,6 +17,7 @@ struct dk_rotate_opts {
 	bool			 dry_run;	/* plan only, change nothing */
 	bool			 no_commit;	/* change files, no commit */
 	bool			 force;		/* act though the clock went back */
+	bool			 start;		/* begin a rotation now (rule 7) */
 	int			 wait;		/* seconds to wait for the lock */
 	const struct dk_strlist	*only;		/* domains; empty = all */
 };
