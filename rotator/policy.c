@@ -23,6 +23,7 @@ struct ctx {
 	time_t			 now;
 	bool			 dns_verify;
 	bool			 start;		/* rule 7 */
+	bool			 leaving;	/* rule 8 */
 };
 
 /* Text for reasons; each call site owns its buffer. */
@@ -335,7 +336,10 @@ generate_step(struct ctx *c, enum dk_alg alg)
 	return commit(c, a);
 }
 
-/* Rule 5: an algorithm gone from the configuration stops signing. */
+/*
+ * Rule 5: an algorithm gone from the configuration stops signing; rule
+ * 8: so does every algorithm of a domain that leaves.
+ */
 static int
 drop_step(struct ctx *c, enum dk_alg alg)
 {
@@ -348,7 +352,8 @@ drop_step(struct ctx *c, enum dk_alg alg)
 		    k->state != DK_STATE_PENDING))
 			continue;
 		if (commit(c, dk_plan_add(c->plan, DK_ACT_DEACTIVATE, alg,
-		    k->selector, "algorithm no longer configured")) != 0)
+		    k->selector, "%s", c->leaving ? "domain removed" :
+		    "algorithm no longer configured")) != 0)
 			return -1;
 	}
 	return 0;
@@ -400,7 +405,8 @@ retire_one(struct ctx *c, const struct dk_keyinfo *k, bool configured)
 	    k->selector, "%s old (min_age %s), not signing for %s (drain %s)%s",
 	    dfmt(&d1, c->now - k->created), dfmt(&d2, c->pol->min_age),
 	    dfmt(&d3, c->now - until), dfmt(&d4, c->pol->drain),
-	    configured ? "" : "; algorithm no longer configured"));
+	    configured ? "" : c->leaving ? "; domain removed" :
+	    "; algorithm no longer configured"));
 }
 
 static int
@@ -514,6 +520,33 @@ start(const struct dk_domain_keys *dk, time_t now, struct dk_plan *out,
 	return dk_domain_keys_dup(dk, work);
 }
 
+/*
+ * Rule 8: remove takes the domain out (every signing or pending key
+ * deactivated first, then LEAVE); a leaving domain back in dkimrot.yaml
+ * resumes (RESUME, then rule 1 gives it a new key).  Sets c->leaving.
+ */
+static int
+leave_step(struct ctx *c, const struct dk_plan_opts *o)
+{
+	int a;
+
+	c->leaving = c->work->leaving != 0;
+	if (c->leaving && !o->dropped && !o->remove) {
+		c->leaving = false;
+		return commit(c, dk_plan_add(c->plan, DK_ACT_RESUME,
+		    DK_ALG_RSA, "", "back in dkimrot.yaml: signs again once "
+		    "a new key is published"));
+	}
+	if (c->leaving || !o->remove)
+		return 0;
+	c->leaving = true;
+	for (a = 0; a < DK_ALG_COUNT; a++)
+		if (drop_step(c, (enum dk_alg)a) != 0)
+			return -1;
+	return commit(c, dk_plan_add(c->plan, DK_ACT_LEAVE, DK_ALG_RSA, "",
+	    "removed by the operator: signs no more, its keys drain"));
+}
+
 bool
 dk_policy_current(const struct dk_keyinfo *k, const struct dk_policy *pol)
 {
@@ -535,7 +568,8 @@ dk_policy_plan_opts(const struct dk_domain_keys *dk,
     const struct dk_policy *pol, const struct dk_plan_opts *o, time_t now,
     struct dk_plan *out)
 {
-	struct ctx c = { pol, NULL, out, now, o->dns_verify, o->start };
+	struct ctx c = { .pol = pol, .plan = out, .now = now,
+	    .dns_verify = o->dns_verify, .start = o->start };
 	struct tbuf t1, t2;
 	time_t latest;
 	bool configured;
@@ -555,8 +589,11 @@ dk_policy_plan_opts(const struct dk_domain_keys *dk,
 	if (start(dk, now, out, &c.work) != 0)
 		return -1;
 	rc = -1;
+	if (leave_step(&c, o) != 0)
+		goto done;
 	for (a = 0; a < DK_ALG_COUNT; a++) {
-		configured = (pol->algorithms & DK_ALG_BIT(a)) != 0;
+		configured = !c.leaving &&
+		    (pol->algorithms & DK_ALG_BIT(a)) != 0;
 		if (!configured && !has_keys(c.work, (enum dk_alg)a))
 			continue;
 		if (configured) {
@@ -617,7 +654,7 @@ int
 dk_policy_revoke(const struct dk_domain_keys *dk, const char *sel,
     const struct dk_policy *pol, time_t now, struct dk_plan *out)
 {
-	struct ctx c = { pol, NULL, out, now, false, false };
+	struct ctx c = { .pol = pol, .plan = out, .now = now };
 	const struct dk_keyinfo *k;
 	struct dk_action *a;
 	enum dk_alg alg;
@@ -644,7 +681,9 @@ dk_policy_revoke(const struct dk_domain_keys *dk, const char *sel,
 		return DK_EUSAGE;
 	alg = k->alg;
 	was_active = k->state == DK_STATE_ACTIVE;
-	configured = (pol->algorithms & DK_ALG_BIT(alg)) != 0;
+	/* A leaving domain has no active key; it never gets a new one. */
+	configured = dk->leaving == 0 &&
+	    (pol->algorithms & DK_ALG_BIT(alg)) != 0;
 	if (start(dk, now, out, &c.work) != 0)
 		return -1;
 	/* RFC 6376 3.6.1: an empty p= tells verifiers the key is revoked. */

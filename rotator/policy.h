@@ -53,6 +53,14 @@
  *     was made) gets a successor that supersedes it.  The new key then
  *     follows rules 2 and 3 like any other: it signs after publish_lead
  *     and the DNS gate, and its predecessor drains.
+ *  8. Leave (dkimrot remove, dk_plan_opts.remove): every active and
+ *     pending key is DEACTIVATEd ("domain removed") and the domain is
+ *     LEAVE'd (keys.yaml records leaving = NOW).  A leaving domain makes
+ *     no key, and its retiring keys retire after min_age and drain
+ *     without the keep_published condition, as in rule 5; once none is
+ *     published or revoked it is gone from the packages.  A leaving
+ *     domain planned while in dkimrot.yaml again (not dropped) is
+ *     RESUMEd (leaving = 0) and rule 1 gives it a new key at once.
  *
  * docs/design.md §4 gives the same rules, by the same numbers, and why.
  *
@@ -86,7 +94,9 @@ enum dk_act {
 	DK_ACT_RETIRE,		/* retiring/revoked -> retired, retired = now */
 	DK_ACT_REVOKE,		/* -> revoked, revoked = now */
 	DK_ACT_NEED_DNS,	/* look selector up, set its dns, plan again */
-	DK_ACT_WAIT		/* nothing yet: see to, at and reason */
+	DK_ACT_WAIT,		/* nothing yet: see to, at and reason */
+	DK_ACT_LEAVE,		/* the domain leaves: leaving = now (rule 8) */
+	DK_ACT_RESUME		/* it is back in dkimrot.yaml: leaving = 0 */
 };
 
 #define DK_REASON_MAX	256
@@ -117,6 +127,13 @@ struct dk_plan_opts {
 	bool	dns_verify;	/* rule 2: activation waits for the DNS gate */
 	bool	force;		/* rule 4: act though the clock went back */
 	bool	start;		/* rule 7: begin a rotation now */
+	bool	remove;		/* rule 8: the domain leaves now */
+	/*
+	 * Rule 8: the domain is not in dkimrot.yaml (planned with the
+	 * defaults): a leaving domain stays leaving.  Else a leaving
+	 * domain resumes.
+	 */
+	bool	dropped;
 };
 
 /*

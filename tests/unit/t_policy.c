@@ -138,7 +138,7 @@ render(const struct dk_plan *p, char *out, size_t size, char *waits,
     size_t wsize)
 {
 	static const char *abbr[] = { "gen", "act", "deact", "retire",
-	    "revoke", "dns", "wait" };
+	    "revoke", "dns", "wait", "remove", "resume" };
 	const struct dk_action *a;
 	char t[DK_TIME_LEN];
 	size_t i, n = 0, w = 0;
@@ -206,6 +206,9 @@ struct pcase {
 	bool			 dns_verify;
 	bool			 force;
 	bool			 start;	/* rule 7: rotate --start */
+	bool			 remove; /* rule 8: dkimrot remove */
+	bool			 dropped; /* not in dkimrot.yaml */
+	long long		 leaving; /* X: not leaving */
 	struct kspec		 keys[6];
 	int			 rc;
 	const char		*want;	/* actions but WAITs */
@@ -457,6 +460,40 @@ static const struct pcase plan_cases[] = {
 	    ACTB("a", -D(3), 2048) }, .want = "",
 	  .wait = "rsa>pending@2026-12-19T13:15:00Z",
 	  .reason = "after a); rsa_bits 4096 takes effect then" },
+
+	/* Rule 8: remove, leaving, resume (.leaving 0 means not leaving). */
+	{ .name = "remove: stops signing at once", .pol = &pol_rsa,
+	  .remove = true, .dropped = true,
+	  .keys = { RING("r", RSA, -D(40), -D(2)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(2)) },
+	  .want = "deact a; deact p; remove ",
+	  .wait = "r>retired@2026-11-24T13:15:00Z "
+	  "a>retired@2026-11-26T13:15:00Z p>retired@2026-11-26T13:15:00Z",
+	  .reason = "removed by the operator" },
+	{ .name = "remove: every algorithm", .pol = &pol_dual,
+	  .remove = true,
+	  .keys = { ACTB("ar", -D(10), 1024), ACT("ae", ED, -D(10)) },
+	  .want = "deact ar; deact ae; remove " },
+	{ .name = "leaving: no new key, drained keys retire below "
+	  "keep_published", .pol = &pol_rsa, .dropped = true,
+	  .leaving = -D(5), .keys = { RING("a", RSA, -D(40), -D(5)),
+	    RING("p", RSA, -D(6), -D(5)) },
+	  .want = "retire a; retire p", .reason = "; domain removed" },
+	{ .name = "leaving: waits for drain", .pol = &pol_rsa, .dropped = true,
+	  .leaving = -D(1), .keys = { RING("a", RSA, -D(40), -D(1)) },
+	  .want = "", .wait = "a>retired@2026-11-25T13:15:00Z" },
+	{ .name = "leaving: not even with --start", .pol = &pol_rsa,
+	  .dropped = true, .start = true, .leaving = -D(1),
+	  .keys = { RING("a", RSA, -D(40), -D(1)) }, .want = "" },
+	{ .name = "leaving: a revoked key still retires after drain",
+	  .pol = &pol_rsa, .dropped = true, .leaving = -D(5),
+	  .keys = { REV("v", RSA, -D(20), -D(5)) }, .want = "retire v" },
+	{ .name = "leaving, back in dkimrot.yaml: resumes with a new key",
+	  .pol = &pol_rsa, .leaving = -D(1),
+	  .keys = { RING("a", RSA, -D(40), -D(1)) },
+	  .want = "resume ; gen 20261122131500 rsa 2048",
+	  .wait = "a>retired@2026-11-25T13:15:00Z",
+	  .reason = "back in dkimrot.yaml" },
 	{ .name = "rsa_bits unchanged: no note", .pol = &pol_rsa,
 	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(3)) }, .want = "",
 	  .wait = "rsa>pending@2026-12-19T13:15:00Z" },
@@ -480,6 +517,10 @@ test_policy__plan_table(void **state)
 		o.dns_verify = c->dns_verify;
 		o.force = c->force;
 		o.start = c->start;
+		o.remove = c->remove;
+		o.dropped = c->dropped;
+		/* Designated initializers leave it 0: X unless given. */
+		dk->leaving = c->leaving != 0 ? abs_time(c->leaving) : 0;
 		rc = dk_policy_plan_opts(dk, c->pol, &o, abs_time(c->now),
 		    &plan);
 		if (rc != c->rc)
