@@ -17,6 +17,7 @@ int	cmd_rotate(int, char **);
 int	cmd_status(int, char **);
 int	cmd_package(int, char **);
 int	cmd_check(int, char **);
+int	cmd_remove(int, char **);
 int	cmd_revoke(int, char **);
 int	cmd_hook(int, char **);
 

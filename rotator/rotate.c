@@ -16,6 +16,7 @@
 #include "rotator/dnsgate.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 
@@ -41,7 +42,8 @@ plan_domain(struct dk_keyrepo *r, struct job *j, const struct dk_rotate_opts *o,
     time_t now, struct dk_strlist *paths)
 {
 	const struct dk_plan_opts po = { .dns_verify = r->cfg->dns_verify,
-	    .force = o->force, .start = o->start };
+	    .force = o->force, .start = o->start,
+	    .dropped = dk_config_domain(r->cfg, j->dc->name) == NULL };
 	const struct dk_action *a;
 	struct dk_keyinfo *k;
 	char why[512];
@@ -119,6 +121,13 @@ dk_rotate_describe(const struct dk_domain_keys *dk,
 		case DK_ACT_REVOKE:
 			to = "revoked";
 			break;
+		case DK_ACT_LEAVE:
+		case DK_ACT_RESUME:
+			/* Rule 8: "leaving", "back in dkimrot.yaml". */
+			rc = dk_buf_printf(line, "%s%s", n++ ? "; " : "",
+			    a->type == DK_ACT_LEAVE ? "leaving" :
+			    "back in dkimrot.yaml");
+			continue;
 		default:
 			continue;
 		}
@@ -423,22 +432,28 @@ collect_requests(struct job *jobs, size_t n, struct dk_keyreq **out,
 	return 0;
 }
 
-/* Domains to visit: the ones asked for (each must be configured), or all. */
+/*
+ * Domains to visit: the ones asked for (each must be configured or
+ * leaving), or all, the leaving ones last (rotator/leaving.h).
+ */
 static int
-select_jobs(const struct dk_config *cfg, const struct dk_strlist *only,
-    struct job **out, size_t *nout)
+select_jobs(const struct dk_config *cfg, const struct dk_leaving *left,
+    const struct dk_strlist *only, struct job **out, size_t *nout)
 {
 	const struct dk_domain_conf *dc;
 	struct job *jobs;
-	size_t i, n = only->n ? only->n : cfg->ndomains;
+	size_t i, n = only->n ? only->n : cfg->ndomains + left->n;
 
 	if ((jobs = calloc(n ? n : 1, sizeof(*jobs))) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		dc = only->n ? dk_config_domain(cfg, only->v[i]) :
-		    &cfg->domains[i];
+		dc = !only->n ? i < cfg->ndomains ? &cfg->domains[i] :
+		    &left->v[i - cfg->ndomains] :
+		    dk_config_domain(cfg, only->v[i]) != NULL ?
+		    dk_config_domain(cfg, only->v[i]) :
+		    dk_leaving_find(left, only->v[i]);
 		if (dc == NULL) {
 			dk_error_set("domain '%s' is not in %s", only->v[i],
 			    DK_CONFIG_FILE);
@@ -452,9 +467,12 @@ select_jobs(const struct dk_config *cfg, const struct dk_strlist *only,
 	return 0;
 }
 
-/* Key directories of domains the configuration no longer lists. */
+/*
+ * Key directories of domains the configuration no longer lists, unless
+ * they are leaving (dkimrot remove).
+ */
 static void
-warn_unconfigured(struct dk_keyrepo *r)
+warn_unconfigured(struct dk_keyrepo *r, const struct dk_leaving *left)
 {
 	char **names = NULL;
 	size_t i, n = 0;
@@ -464,7 +482,8 @@ warn_unconfigured(struct dk_keyrepo *r)
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if (dk_config_domain(r->cfg, names[i]) == NULL)
+		if (dk_config_domain(r->cfg, names[i]) == NULL &&
+		    dk_leaving_find(left, names[i]) == NULL)
 			dk_log_warn("%s: has keys but is not in %s; its keys "
 			    "are left as they are", names[i], DK_CONFIG_FILE);
 	dk_store_list_free(names, n);
@@ -507,6 +526,7 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 	struct dk_buf msg = { 0 };
 	struct dk_keyreq *reqs = NULL;
 	struct dk_keyrepo r;
+	struct dk_leaving left = { 0 };
 	struct job *jobs = NULL;
 	size_t i, n = 0, nreq = 0;
 	int rc, failed = 0, temp = 0;
@@ -517,8 +537,10 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		dk_log_error("%s", dk_error_last());
 		return dk_error_exit(rc);
 	}
-	if ((rc = select_jobs(r.cfg, o->only, &jobs, &n)) != 0) {
+	if ((rc = dk_leaving_load(r.path, r.cfg, &left)) != 0 ||
+	    (rc = select_jobs(r.cfg, &left, o->only, &jobs, &n)) != 0) {
 		dk_log_error("%s", dk_error_last());
+		dk_leaving_dispose(&left);
 		dk_keyrepo_dispose(&r);
 		return dk_error_exit(rc);
 	}
@@ -527,7 +549,7 @@ dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		dk_log_warn("%s lists no domains: nothing to rotate",
 		    DK_CONFIG_FILE);
 	if (o->only->n == 0)
-		warn_unconfigured(&r);
+		warn_unconfigured(&r, &left);
 	for (i = 0; i < n; i++) {
 		jobs[i].rc = plan_domain(&r, &jobs[i], o, now, &paths);
 		if (jobs[i].rc != 0)
@@ -588,6 +610,7 @@ out:
 	free(jobs);
 	dk_buf_dispose(&msg);
 	dk_strlist_dispose(&paths);
+	dk_leaving_dispose(&left);
 	dk_keyrepo_dispose(&r);
 	if (failed)
 		return DK_EXIT_FAIL;

@@ -1,0 +1,73 @@
+/*
+ * Domains that leave and are no longer configured (rotator/leaving.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "rotator/keys.h"
+#include "rotator/leaving.h"
+#include "rotator/store.h"
+
+int
+dk_leaving_load(const char *repo, const struct dk_config *cfg,
+    struct dk_leaving *out)
+{
+	struct dk_domain_keys *dk;
+	char **names = NULL;
+	size_t i, n = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (dk_store_domains(repo, &names, &n) != 0)
+		return -1;
+	if ((out->v = calloc(n + 1, sizeof(*out->v))) == NULL) {
+		dk_error_set("out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (dk_config_domain(cfg, names[i]) != NULL)
+			continue;
+		dk = NULL;
+		if (dk_store_load(repo, names[i], &dk) != 0 ||
+		    dk->leaving == 0) {
+			dk_domain_keys_free(dk);
+			continue;
+		}
+		dk_domain_keys_free(dk);
+		out->v[out->n].name = names[i];
+		out->v[out->n].policy = cfg->defaults;
+		names[i] = NULL;	/* out's now */
+		out->n++;
+	}
+	rc = 0;
+done:
+	dk_store_list_free(names, n);
+	if (rc != 0)
+		dk_leaving_dispose(out);
+	return rc;
+}
+
+const struct dk_domain_conf *
+dk_leaving_find(const struct dk_leaving *l, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, domain) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+void
+dk_leaving_dispose(struct dk_leaving *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
