@@ -13,6 +13,8 @@
 int	cmd_init(int, char **);
 int	cmd_keygen(int, char **);
 int	cmd_import(int, char **);
+/* import --opendkim (rotator/cmd_import_odkim.c), from cmd_import. */
+int	cmd_import_opendkim(int, char **);
 int	cmd_rotate(int, char **);
 int	cmd_status(int, char **);
 int	cmd_package(int, char **);

@@ -157,8 +157,8 @@ find_domains(const char *yaml, size_t len, size_t *at, bool *empty)
 }
 
 int
-dk_config_edit_append(const char *yaml, size_t len, char *const *names,
-    size_t n, struct dk_buf *out)
+dk_config_edit_append(const char *yaml, size_t len, const char *const *names,
+    const char *const *algs, size_t n, struct dk_buf *out)
 {
 	struct line l = { 0 };
 	size_t at, off, ins, dash = 2, i;
@@ -190,10 +190,15 @@ dk_config_edit_append(const char *yaml, size_t len, char *const *names,
 	if (!empty && ins > 0 && yaml[ins - 1] != '\n' &&
 	    dk_buf_puts(out, "\n") != 0)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (dk_buf_printf(out, "%*s- name: %s\n", (int)dash, "",
 		    names[i]) != 0)
 			return -1;
+		if (algs != NULL && algs[i] != NULL &&
+		    dk_buf_printf(out, "%*s  algorithms: %s\n", (int)dash, "",
+		    algs[i]) != 0)
+			return -1;
+	}
 	return dk_buf_append(out, yaml + ins, len - ins);
 }
 

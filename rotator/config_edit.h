@@ -24,10 +24,13 @@ int	dk_config_edit_remove(const char *yaml, size_t len,
 /*
  * The bytes of dkimrot.yaml with "  - name: D" lines for names[0..n)
  * after the last entry of the domains list (the block form; "domains:
- * []" becomes a block list).  DK_EUSAGE for a list in another form.
+ * []" becomes a block list), each followed by "    algorithms: A" when
+ * algs (may be NULL) has a non-NULL algs[i].  DK_EUSAGE for a list in
+ * another form.
  */
 int	dk_config_edit_append(const char *yaml, size_t len,
-	    char *const *names, size_t n, struct dk_buf *out);
+	    const char *const *names, const char *const *algs, size_t n,
+	    struct dk_buf *out);
 /*
  * Replaces repo's dkimrot.yaml with data (its mode kept) once the data
  * parses as a configuration.
