@@ -241,12 +241,17 @@ load_keys(struct run *u, const char *file)
 		k = &u->t.keys[i];
 		rc = k->path != NULL ? dk_key_load(&u->keys[i].key, k->path) :
 		    load_inline(k, &u->keys[i].key);
-		if (rc == -1 && k->path == NULL)
-			return -1;
-		if (rc != 0 && refuse(u, "%s:%d: %s%s", file, k->line,
-		    k->path == NULL ? "cannot read the inline key: " : "",
-		    rc == DK_ENOTFOUND ? "no such key file" :
-		    dk_error_last()) != 0)
+		if (rc == 0)
+			continue;
+		if (k->path == NULL)
+			rc = refuse(u, "%s:%d: cannot read the inline key of "
+			    "'%s': not a private key in base64 DER (PKCS#8 or "
+			    "PKCS#1)", file, k->line, k->name);
+		else
+			rc = refuse(u, "%s:%d: %s", file, k->line,
+			    rc == DK_ENOTFOUND ? "no such key file" :
+			    dk_error_last());
+		if (rc != 0)
 			return -1;
 	}
 	for (i = 0; i < u->t.nsigns; i++) {

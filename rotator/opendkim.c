@@ -144,9 +144,20 @@ key_value(struct dk_odkim *t, const char *file, int line, const char *v,
 	if (c2 == end)
 		return refuse(t, file, line, "no key after '%s:%s:'",
 		    k->domain, k->selector) ? -1 : 1;
-	/* opendkim.conf(5): a '/' makes it a file, else the key itself. */
-	if (memchr(c2, '/', (size_t)(end - c2)) != NULL &&
-	    memchr(c2, '\0', (size_t)(end - c2)) == NULL) {
+	/*
+	 * opendkim.conf(5): "/", "./" or "../" first makes it a file,
+	 * where '%' stands for each message's domain; else the key itself.
+	 */
+	if (c2[0] == '/' || (end - c2 > 2 && memcmp(c2, "./", 2) == 0) ||
+	    (end - c2 > 3 && memcmp(c2, "../", 3) == 0)) {
+		if (memchr(c2, '%', (size_t)(end - c2)) != NULL)
+			return refuse(t, file, line, "cannot map '%%' in key "
+			    "file '%s': dkimrot keys belong to one domain",
+			    shown(x, sizeof(x), c2, (size_t)(end - c2))) ?
+			    -1 : 1;
+		if (memchr(c2, '\0', (size_t)(end - c2)) != NULL)
+			return refuse(t, file, line, "invalid key file name") ?
+			    -1 : 1;
 		if ((k->path = strndup(c2, (size_t)(end - c2))) == NULL) {
 			dk_error_set("out of memory");
 			return -1;

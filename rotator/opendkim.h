@@ -1,8 +1,9 @@
 /*
  * An existing OpenDKIM installation's tables, for import --opendkim
  * (docs/design.md §4, import): the KeyTable ("KEYNAME DOMAIN:SELECTOR:KEY",
- * KEY a file name, or the key itself in base64 when it has no '/') and
- * the SigningTable ("PATTERN KEYNAME"), as opendkim.conf(5) has them.
+ * KEY a file name or the key itself, base64 DER) and
+ * the SigningTable ("PATTERN KEYNAME"), as opendkim.conf(5) has them:
+ * KEY starting with "/", "./" or "../" is a file, else the key itself.
  * Pure parsers: no files, no keys read here.
  *
  * dkimrot signs whole domains with keys of their own domain, so only
