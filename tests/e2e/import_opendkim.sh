@@ -99,6 +99,27 @@ gitq -C "$R" commit -qam "test configuration" || bail "commit failed"
 grep -q "nameservers: \[\"127.0.0.1:$P\"\]" "$R/dkimrot.yaml" ||
     bail "cannot configure the name server"
 
+# --- the DNS gate: a signing key NSD does not serve refuses the import;
+# a key that does not sign and is not served is left out, with a warning
+{
+	echo "x._domainkey.d0.example d0.example:x:$O/keys/d0.example/default.private"
+	echo "y._domainkey.d1.example d1.example:y:$O/keys/d1.example/mail.private"
+	grep -v '^default._domainkey.d0.example ' "$O/KeyTable"
+} >"$O/KT2"
+{
+	echo "*@d0.example x._domainkey.d0.example"
+	grep -v '^\*@d0.example ' "$O/SigningTable"
+} >"$O/ST2"
+before=$(git -C "$R" rev-parse HEAD)
+expect "O9: a signing key the name server does not serve is refused" 2 \
+    "dkimrot: warning: d1.example: key 'y' is not in DNS (name server 127.0.0.1:$P has no TXT record 'y._domainkey.d1.example'): left out
+dkimrot: $O/KT2:1: key 'x' of d0.example signs, but name server 127.0.0.1:$P has no TXT record 'x._domainkey.d0.example'; mail it signed would fail verification
+dkimrot: nothing imported: 1 entry cannot be mapped" \
+    -C "$R" --now 2026-11-20T00:00:00Z import --opendkim "$O/KT2" \
+    --signing-table "$O/ST2"
+check "and nothing was imported" \
+    [ "$(git -C "$R" rev-parse HEAD)" = "$before" ] && [ ! -d "$R/keys" ]
+
 dk -C "$R" --now 2026-11-20T00:00:00Z -q import --opendkim "$O/KeyTable" \
     --signing-table "$O/SigningTable" >"$tmp/import.out" 2>"$tmp/import.err"
 rc=$?
