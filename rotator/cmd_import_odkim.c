@@ -66,7 +66,7 @@ struct one {
 /* One domain: its keys are t->keys[i] with dom[i] == this. */
 struct dom {
 	const char		*name;
-	const struct dk_domain_conf *dc;	/* NULL: added to dkimrot.yaml */
+	const struct dk_domain_conf *dc;	/* NULL: to be added */
 	struct dk_policy	 pol;
 	unsigned		 algs;		/* of its signing keys */
 	bool			 skip;
