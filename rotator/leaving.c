@@ -19,8 +19,14 @@ dk_leaving_load(const char *repo, const struct dk_config *cfg,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (dk_store_domains(repo, &names, &n) != 0)
-		return -1;
+	/*
+	 * keys/ unreadable (a link, say): no leaving domain known.  The
+	 * refusal is the planning's to report, domain by domain, as ever.
+	 */
+	if (dk_store_domains(repo, &names, &n) != 0) {
+		dk_error_clear();
+		return 0;
+	}
 	if ((out->v = calloc(n + 1, sizeof(*out->v))) == NULL) {
 		dk_error_set("out of memory");
 		goto done;

@@ -17,8 +17,9 @@ struct dk_leaving {
 
 /*
  * The domains with a key directory whose keys.yaml says leaving and
- * that cfg does not list, sorted.  A keys.yaml that does not load is
- * left out here: planning the domain reports it.
+ * that cfg does not list, sorted.  A keys.yaml that does not load, or a
+ * keys/ that cannot be listed, is left out here: planning the domains
+ * reports it.  -1 only when out of memory.
  */
 int	dk_leaving_load(const char *repo, const struct dk_config *cfg,
 	    struct dk_leaving *out);
