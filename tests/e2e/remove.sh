@@ -148,6 +148,9 @@ check "the installed SigningTable no longer names example.org" \
     not grep -q 'example\.org' "$ROOT/etc/dkim-keys/SigningTable"
 check "nor does the KeyTable" \
     not grep -q 'example\.org' "$ROOT/etc/dkim-keys/KeyTable"
+check "the hook built them without the 'not in dkimrot.yaml' warning" \
+    not grep -q 'example\.org: not in dkimrot\.yaml' \
+    "$R/.git/dkimrot-package.log"
 sign example.org
 check "OpenDKIM no longer signs example.org's mail" [ ! -s "$tmp/signed" ]
 sign example.com
