@@ -11,7 +11,8 @@ BUILD      ?= build
 VERSION    := 0.1.0
 
 CC       ?= cc
-PKGS     := openssl libgit2 yaml-0.1 rpm createrepo_c ldns opendkim libmagic
+PKGS     := openssl libgit2 yaml-0.1 rpm createrepo_c ldns opendkim libmagic \
+            libarchive
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -I. \
@@ -47,7 +48,8 @@ FAULT_BIN := $(BUILD)/dkimrot-faults
 FAULT_OBJ := $(patsubst %.c,$(BUILD)/faults/%.o,dkimrot.c $(LIB_SRC)) $(GEN_OBJ)
 
 .PHONY: all check check-unit check-cli check-e2e check-sim check-fuzz \
-        check-valgrind fuzz bench install uninstall clean demo
+        check-valgrind fuzz bench install uninstall clean demo rpm deb \
+        check-self
 
 all: $(BIN)
 
@@ -167,6 +169,13 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/dkimrot
 	install -m 0644 man/dkimrot.1 $(DESTDIR)$(MANDIR)/man1/dkimrot.1
 	install -m 0644 man/dkimrot.yaml.5 $(DESTDIR)$(MANDIR)/man5/dkimrot.yaml.5
+
+# Packages of dkimrot itself, into $(BUILD) (dist/self.sh).
+rpm: $(BIN)
+	sh dist/self.sh rpm $(BIN) $(BUILD) $(VERSION)
+
+deb: $(BIN)
+	sh dist/self.sh deb $(BIN) $(BUILD) $(VERSION)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/dkimrot $(DESTDIR)$(MANDIR)/man1/dkimrot.1 \

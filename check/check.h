@@ -96,6 +96,17 @@ int	dk_check_run(const char *repo, const struct dk_config *cfg,
 	    char *const *domains, size_t ndomains,
 	    const struct dk_check_opts *opts, time_t now,
 	    struct dk_check_report *out);
+/*
+ * check --milter (check/check_milter.c): the domains (as dk_check_run)
+ * through each milter of milters (check/milter.h's socket forms), every
+ * signature verified on opts' name servers.  Appends to rep, as filled
+ * by dk_check_run(), and counts again.  0, DK_EUSAGE for a bad socket,
+ * -1 when out of memory.
+ */
+int	dk_check_milter(const char *repo, const struct dk_config *cfg,
+	    char *const *domains, size_t ndomains, char *const *milters,
+	    size_t nmilters, const struct dk_check_opts *opts, time_t now,
+	    struct dk_check_report *rep);
 void	dk_check_report_dispose(struct dk_check_report *);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char	*dk_check_status_name(enum dk_check_status);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "check/milter.h"
 #include "common/cli.h"
 #include "common/dktime.h"
 #include "common/error.h"
@@ -29,6 +30,7 @@ enum format { TEXT, JSON, NAGIOS };
 struct opts {
 	struct dk_strlist	 domains;
 	struct dk_strlist	 servers;	/* as given */
+	struct dk_strlist	 milters;	/* --milter */
 	struct dk_check_opts	 check;
 	enum format		 format;
 };
@@ -41,7 +43,7 @@ usage(FILE *f)
 	    "[--json | --nagios]\n"
 	    "                     [--domain DOMAIN]... [--timeout MS] "
 	    "[--warn-age DUR]\n"
-	    "                     [--crit-age DUR]\n"
+	    "                     [--crit-age DUR] [--milter SOCKET]...\n"
 	    "\n"
 	    "Asks every name server for every key of every domain: published "
 	    "keys must be\n"
@@ -63,7 +65,13 @@ usage(FILE *f)
 	    "rotate_every +\n"
 	    "                      publish_lead + 2d)\n"
 	    "  -c, --crit-age DUR  active key older: CRITICAL (default "
-	    "180d)\n", DK_CHECK_TIMEOUT_MS);
+	    "180d)\n"
+	    "  -m, --milter S      also have the running signing milter at "
+	    "S (inet:PORT@ADDR,\n"
+	    "                      unix:PATH) sign a message of every "
+	    "domain, and verify\n"
+	    "                      each signature through the name servers "
+	    "(repeatable)\n", DK_CHECK_TIMEOUT_MS);
 	fputs(DK_VAULT_HELP, f);
 }
 
@@ -281,6 +289,13 @@ run(struct opts *o)
 		rc = fail(o, rc);
 		goto done;
 	}
+	if (o->milters.n > 0 && (rc = dk_check_milter(r.path, r.cfg,
+	    o->domains.v, o->domains.n, o->milters.v, o->milters.n, &o->check,
+	    now, &rep)) != 0) {
+		dk_check_report_dispose(&rep);
+		rc = fail(o, rc);
+		goto done;
+	}
 	if (o->format == NAGIOS) {
 		out_nagios(&o->check, &rep);
 		rc = rep.status;
@@ -322,6 +337,10 @@ option(struct opts *o, int ch, char *arg)
 		}
 		o->format = ch == 'G' ? NAGIOS : JSON;
 		return 0;
+	case 'm':
+		if (dk_milter_spec_check(arg) != 0)
+			return -1;
+		return dk_strlist_add(&o->milters, arg);
 	case 'n':
 		return dk_strlist_add(&o->servers, arg);
 	case 't':
@@ -347,6 +366,7 @@ cmd_check(int argc, char **argv)
 		{ "domain",	required_argument,	NULL, 'd' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "milter",	required_argument,	NULL, 'm' },
 		{ "nagios",	no_argument,		NULL, 'G' },
 		{ "nameserver",	required_argument,	NULL, 'n' },
 		{ "timeout",	required_argument,	NULL, 't' },
@@ -359,7 +379,7 @@ cmd_check(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.check.timeout_ms = DK_CHECK_TIMEOUT_MS;
 	/* Every option first: --nagios decides how an error is told. */
-	while ((ch = getopt_long(argc, argv, "c:d:hjn:t:w:", lopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:d:hjm:n:t:w:", lopts, NULL)) !=
 	    -1) {
 		if (ch == 'h') {
 			usage(stdout);
@@ -383,5 +403,6 @@ cmd_check(int argc, char **argv)
 done:
 	dk_strlist_dispose(&o.domains);
 	dk_strlist_dispose(&o.servers);
+	dk_strlist_dispose(&o.milters);
 	return rc;
 }

@@ -36,6 +36,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/name.h"
+#include "common/secret.h"
 
 #define SIGHDR	"DKIM-Signature: "
 
@@ -54,10 +55,7 @@ struct lookup {
 static void
 wipe_free(void *closure, void *p)
 {
-	if (p == NULL)
-		return;
-	explicit_bzero(p, malloc_usable_size(p));
-	free(p);
+	dk_secret_free(p, malloc_usable_size(p));
 }
 
 static DKIM_CBSTAT
@@ -318,5 +316,35 @@ done:
 	dk_buf_dispose(&smsg);
 	if (lib != NULL)
 		dkim_close(lib);
+	return rc;
+}
+
+int
+dk_dkim_verify(const char *msg, size_t len, enum dk_alg alg,
+    const char *record, size_t reclen)
+{
+	struct lookup l = { record, reclen, false, false };
+	struct dk_buf m = { 0 };
+	DKIM_LIB *lib;
+	int rc = -1;
+
+	if (memchr(record, '\0', reclen) != NULL) {
+		dk_error_set("key record contains a NUL byte");
+		return DK_EMISMATCH;
+	}
+	if ((lib = dkim_init(NULL, wipe_free)) == NULL) {
+		dk_error_set("cannot initialize libopendkim");
+		return -1;
+	}
+	if (alg == DK_ALG_ED25519 &&
+	    !dkim_libfeature(lib, DKIM_FEATURE_ED25519)) {
+		dk_error_set("this libopendkim cannot verify ed25519");
+		rc = DK_DKIM_ENOALG;
+	} else if (dk_buf_append(&m, msg, len) != 0)
+		dk_error_set("out of memory");
+	else
+		rc = verify(lib, &m, &l, alg);
+	dk_buf_dispose(&m);
+	dkim_close(lib);
 	return rc;
 }

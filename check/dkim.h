@@ -56,4 +56,14 @@ int	dk_dkim_selftest(const char *domain, const char *selector,
 	    enum dk_alg alg, const char *privkey_pem, size_t len,
 	    const char *record, size_t reclen);
 
+/*
+ * Verifies msg (len bytes, CRLF lines: exactly one DKIM-Signature header
+ * field, then the message it signs) against record, the key record of
+ * its selector as a name server served it, for a key of algorithm alg.
+ * `check --milter` hands it each signature a milter added.  Returns as
+ * dk_dkim_selftest() does.
+ */
+int	dk_dkim_verify(const char *msg, size_t len, enum dk_alg alg,
+	    const char *record, size_t reclen);
+
 #endif

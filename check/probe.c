@@ -10,6 +10,8 @@
 #include "common/dns.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
+#include "common/tree.h"
 #include "keygen/key.h"
 #include "rotator/store.h"
 
@@ -69,7 +71,7 @@ match_key(struct dk_probe *p, const struct dk_record *rec,
 		    "too long");
 		return;
 	}
-	/* Below the repository: no link followed (common/file.h). */
+	/* Below the repository: no link followed (common/tree.h). */
 	if (dk_tree_read(p->repo, rel, PEM_MAX, &pem, &len) != 0 ||
 	    dk_key_load_pem(&key, pem, len, path) != 0) {
 		verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
@@ -112,7 +114,7 @@ match_key(struct dk_probe *p, const struct dk_record *rec,
 done:
 	dk_key_free(key);
 	if (pem != NULL) {
-		explicit_bzero(pem, len);
+		dk_secret_wipe(pem, len);
 		free(pem);
 	}
 }

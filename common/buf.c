@@ -5,16 +5,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
-
-static void
-wipe(void *p, size_t n)
-{
-	/* A volatile pointer keeps the compiler from dropping the stores. */
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
+#include "common/secret.h"
 
 static int
 grow(struct dk_buf *b, size_t need)
@@ -46,7 +37,7 @@ grow(struct dk_buf *b, size_t need)
 	}
 	if (b->data != NULL) {
 		memcpy(p, b->data, b->len + 1);
-		wipe(b->data, b->cap);
+		dk_secret_wipe(b->data, b->cap);
 		free(b->data);
 	}
 	b->data = p;
@@ -125,6 +116,6 @@ dk_buf_wipe(struct dk_buf *b)
 	if (b == NULL)
 		return;
 	if (b->data != NULL)
-		wipe(b->data, b->cap);
+		dk_secret_wipe(b->data, b->cap);
 	dk_buf_dispose(b);
 }

@@ -145,7 +145,7 @@ parse_git(const struct dk_cfgctx *c, const struct dk_ynode *map)
 	return set_string(&cfg->git_author, n->scalar);
 }
 
-/* "" places the repository below output (packaging/output.h). */
+/* "" places the repository below output (rotator/output.h). */
 static bool
 check_repo_dir(const char *s)
 {
@@ -153,6 +153,22 @@ check_repo_dir(const char *s)
 }
 
 #define PKG(f)	offsetof(struct dk_packaging_conf, f)
+
+/* Debian's Exim runs as Debian-exim: a capital letter, there only. */
+static bool
+check_exim_user(const char *s)
+{
+	char low[40];
+	size_t i;
+
+	if (strlen(s) >= sizeof(low))
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		low[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') :
+		    s[i];
+	low[i] = '\0';
+	return dk_config_check_user(low);
+}
 
 static const struct pkg_string {
 	const char	*name;
@@ -182,11 +198,21 @@ static const struct pkg_string {
 	    "a GPG key ID or user ID on " TEXT_WANT },
 	{ "gnupg_home", PKG(gnupg_home), dk_config_check_text, true,
 	    "a directory path on " TEXT_WANT },
+	{ "rspamd_user", PKG(rspamd_user), dk_config_check_user, false,
+	    "a user name ([a-z_][a-z0-9_-]*, at most 32 characters)" },
+	{ "rspamd_group", PKG(rspamd_group), dk_config_check_user, false,
+	    "a group name ([a-z_][a-z0-9_-]*, at most 32 characters)" },
+	{ "exim_user", PKG(exim_user), check_exim_user, false,
+	    "a user name ([A-Za-z_][A-Za-z0-9_-]*, at most 32 characters)" },
+	{ "exim_group", PKG(exim_group), check_exim_user, false,
+	    "a group name ([A-Za-z_][A-Za-z0-9_-]*, at most 32 characters)" },
 };
 
 #define PKG_KEYS	"output, private_output, public_output, keep_builds, " \
-			"key_dir, table_dir, zone_dir, key_owner, key_group, " \
-			"mta_reload, dns_reload, sign_key, gnupg_home"
+			"compression, formats, key_dir, table_dir, zone_dir, " \
+			"key_owner, key_group, mta_reload, dns_reload, sign_key, " \
+			"gnupg_home, signers, rspamd_user, rspamd_group, " \
+			"exim_user, exim_group"
 
 static int
 pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
@@ -212,6 +238,126 @@ pkg_string(const struct dk_cfgctx *c, const struct pkg_string *ps,
 	return set_string(field, value);
 }
 
+static const char *const compress_names[] = {
+	[DK_COMPRESS_GZIP] = "gzip",
+	[DK_COMPRESS_XZ] = "xz",
+	[DK_COMPRESS_ZSTD] = "zstd",
+};
+
+const char *
+dk_compress_name(int c)
+{
+	if (c < 0 || (size_t)c >= sizeof(compress_names) /
+	    sizeof(compress_names[0]))
+		return "?";
+	return compress_names[c];
+}
+
+static int
+compression(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "one of gzip, xz, zstd";
+	size_t i;
+
+	if (dk_cfg_scalar(c, "compression", n, want) != 0)
+		return DK_EUSAGE;
+	for (i = 0; i < sizeof(compress_names) / sizeof(compress_names[0]);
+	    i++) {
+		if (strcmp(n->scalar, compress_names[i]) == 0) {
+			c->cfg->packaging.compress = (int)i;
+			return 0;
+		}
+	}
+	return dk_cfg_bad_value(c, "compression", n, want);
+}
+
+/*
+ * The versions and the record of what was built come from the yum
+ * repositories (cmd_package.c), so rpm is always built: [deb] alone is
+ * refused rather than quietly building RPMs nobody asked for.
+ */
+static int
+formats(const struct dk_cfgctx *c, const struct dk_ynode *n)
+{
+	static const char want[] = "[rpm] or [rpm, deb]";
+	const struct dk_ynode *it;
+	char v[DK_CFG_SHOWN + 4];
+	unsigned set = 0, bit;
+	size_t i;
+
+	if (n->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, "formats", n,
+		    "a sequence such as [rpm] or [rpm, deb]");
+	for (i = 0; i < n->n; i++) {
+		it = n->items[i];
+		if (dk_cfg_scalar(c, "formats", it, "rpm or deb") != 0)
+			return DK_EUSAGE;
+		if (strcmp(it->scalar, "rpm") == 0)
+			bit = DK_FORMAT_RPM;
+		else if (strcmp(it->scalar, "deb") == 0)
+			bit = DK_FORMAT_DEB;
+		else
+			return dk_cfg_fail(c, it, "unknown package format "
+			    "'%s' (expected rpm or deb)",
+			    dk_cfg_shown(it->scalar, v));
+		if (set & bit)
+			return dk_cfg_fail(c, it, "duplicate format '%s' in "
+			    "formats", it->scalar);
+		set |= bit;
+	}
+	if (!(set & DK_FORMAT_RPM))
+		return dk_cfg_fail(c, n, "formats must be %s: the versions "
+		    "come from the yum repositories, so rpm is always "
+		    "built", want);
+	c->cfg->packaging.formats = set;
+	return 0;
+}
+
+static const char *const signer_names[DK_SIGNER_COUNT] = {
+	"opendkim", "rspamd", "exim"
+};
+
+const char *
+dk_signer_name(enum dk_signer s)
+{
+	return (unsigned)s < DK_SIGNER_COUNT ? signer_names[s] : "?";
+}
+
+static int
+signers(const struct dk_cfgctx *c, const struct dk_ynode *n, unsigned *out)
+{
+	int seen[DK_SIGNER_COUNT] = { 0 };
+	const struct dk_ynode *it;
+	char v[DK_CFG_SHOWN + 4];
+	unsigned set = 0;
+	size_t i, s;
+
+	if (n->type != DK_Y_SEQ || n->n == 0)
+		return dk_cfg_wrong_type(c, "signers", n, "a non-empty "
+		    "sequence such as [opendkim] or [opendkim, rspamd, exim]");
+	for (i = 0; i < n->n; i++) {
+		it = n->items[i];
+		if (dk_cfg_scalar(c, "signers", it, "opendkim, rspamd or "
+		    "exim") != 0)
+			return DK_EUSAGE;
+		for (s = 0; s < DK_SIGNER_COUNT; s++)
+			if (strcmp(it->scalar, signer_names[s]) == 0)
+				break;
+		if (s == DK_SIGNER_COUNT)
+			return dk_cfg_fail(c, it, "unknown signer '%s' "
+			    "(expected opendkim, rspamd or exim)",
+			    dk_cfg_shown(it->scalar, v));
+		if (seen[s])
+			return dk_cfg_fail(c, it, "duplicate signer '%s' in "
+			    "signers (first at line %d)", signer_names[s],
+			    seen[s]);
+		seen[s] = it->line;
+		set |= DK_SIGNER_BIT(s);
+	}
+	*out = set;
+	return 0;
+}
+
 static int
 parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
@@ -226,11 +372,27 @@ parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
 		return dk_cfg_wrong_type(c, "packaging", map, "a mapping");
 	for (i = 0; i < map->n; i++) {
 		k = map->keys[i]->scalar;
+		if (strcmp(k, "signers") == 0) {
+			if ((rc = signers(c, map->items[i],
+			    &c->cfg->packaging.signers)) != 0)
+				return rc;
+			continue;
+		}
 		if (strcmp(k, "keep_builds") == 0) {
 			if ((rc = dk_cfg_integer(c, k, map->items[i], 1,
 			    10000, &x)) != 0)
 				return rc;
 			c->cfg->packaging.keep_builds = (int)x;
+			continue;
+		}
+		if (strcmp(k, "formats") == 0) {
+			if ((rc = formats(c, map->items[i])) != 0)
+				return rc;
+			continue;
+		}
+		if (strcmp(k, "compression") == 0) {
+			if ((rc = compression(c, map->items[i])) != 0)
+				return rc;
 			continue;
 		}
 		for (j = 0; j < sizeof(pkg_strings) / sizeof(pkg_strings[0]);
@@ -276,7 +438,7 @@ parse_root(const struct dk_cfgctx *c, const struct dk_ynode *root)
 }
 
 /* Every string of a config, for copying the defaults and for freeing. */
-#define NSTRINGS	15
+#define NSTRINGS	19
 static void
 strings(struct dk_config *cfg, char **f[NSTRINGS])
 {
@@ -298,6 +460,10 @@ strings(struct dk_config *cfg, char **f[NSTRINGS])
 	f[i++] = &p->dns_reload;
 	f[i++] = &p->sign_key;
 	f[i++] = &p->gnupg_home;
+	f[i++] = &p->rspamd_user;
+	f[i++] = &p->rspamd_group;
+	f[i++] = &p->exim_user;
+	f[i++] = &p->exim_group;
 }
 
 void
@@ -317,6 +483,7 @@ dk_config_defaults(struct dk_config *cfg)
 	d->ttl = 3600;
 	d->restrict_email = false;
 	d->testmode = false;
+	d->subdomains = false;
 	cfg->dns_verify = false;
 	cfg->git_author = "dkimrot <dkimrot@localhost>";
 	cfg->git_name = "dkimrot";
@@ -325,15 +492,30 @@ dk_config_defaults(struct dk_config *cfg)
 	p->private_output = "";
 	p->public_output = "";
 	p->keep_builds = 5;
+	/* Every supported rpm and dpkg reads it (docs/design.md §11). */
+	p->compress = DK_COMPRESS_GZIP;
+	p->formats = DK_FORMAT_RPM;
 	p->key_dir = "/etc/dkim-keys/keys";
 	p->table_dir = "/etc/dkim-keys";
 	p->zone_dir = "/var/named/dkim";
 	p->key_owner = "opendkim";
 	p->key_group = "opendkim";
-	p->mta_reload = "systemctl try-reload-or-restart opendkim.service";
+	/*
+	 * The single instance and every instance of the template unit the
+	 * private package ships (packaging/signer.h); a pattern matches
+	 * only loaded units, so a site running either form reloads it.
+	 */
+	p->mta_reload = "systemctl try-reload-or-restart opendkim.service "
+	    "'opendkim@*.service'";
 	p->dns_reload = "rndc reload";
 	p->sign_key = "";
 	p->gnupg_home = "";
+	p->signers = DK_SIGNER_BIT(DK_SIGNER_OPENDKIM);
+	/* rspamd's and Exim's users on EL (Fedora, EPEL) */
+	p->rspamd_user = "_rspamd";
+	p->rspamd_group = "_rspamd";
+	p->exim_user = "exim";
+	p->exim_group = "exim";
 }
 
 /* The defaults with strings of their own, which dk_config_free() frees. */

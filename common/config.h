@@ -14,11 +14,27 @@ enum dk_alg {
 };
 #define DK_ALG_COUNT	2
 #define DK_ALG_BIT(a)	(1u << (a))
+/*
+ * RSA key sizes dkimrot makes, accepts in rsa_bits and imports: below
+ * 1024 RFC 8301 3.2 forbids; above 4096 is more than DNS and verifiers
+ * handle well.
+ */
+#define DK_RSA_MIN_BITS	1024
+#define DK_RSA_MAX_BITS	4096
+
+/* The DKIM signers the private package serves (packaging.signers). */
+enum dk_signer {
+	DK_SIGNER_OPENDKIM = 0,
+	DK_SIGNER_RSPAMD = 1,
+	DK_SIGNER_EXIM = 2
+};
+#define DK_SIGNER_COUNT	3
+#define DK_SIGNER_BIT(s)	(1u << (s))
 
 /* The lifecycle knobs; the defaults block and every domain have one. */
 struct dk_policy {
 	unsigned	algorithms;	/* DK_ALG_BIT() set */
-	int		rsa_bits;	/* 1024..4096 */
+	int		rsa_bits;	/* DK_RSA_MIN_BITS..MAX_BITS */
 	long long	rotate_every;	/* seconds */
 	long long	publish_lead;
 	long long	min_age;
@@ -27,6 +43,11 @@ struct dk_policy {
 	unsigned	ttl;		/* seconds */
 	bool		restrict_email;	/* s=email */
 	bool		testmode;	/* t=y */
+	/*
+	 * Sign mail from any subdomain with this domain's keys (d= this
+	 * domain): a SigningTable pattern *@*.DOMAIN.
+	 */
+	bool		subdomains;
 };
 
 struct dk_domain_conf {
@@ -43,12 +64,29 @@ struct dk_nameserver {
 	unsigned short	 port;		/* 53 unless given */
 };
 
+/*
+ * packaging.compression: the payload of both packages (docs/design.md
+ * §11).  gzip and xz install on every supported rpm (4.11 of EL7 on);
+ * zstd needs rpm 4.14 (EL8).
+ */
+enum dk_compress {
+	DK_COMPRESS_GZIP = 0,	/* the default */
+	DK_COMPRESS_XZ,
+	DK_COMPRESS_ZSTD
+};
+
+/* packaging.formats */
+#define DK_FORMAT_RPM	0x1
+#define DK_FORMAT_DEB	0x2
+
 struct dk_packaging_conf {
 	char	*output;	/* the yum repositories' directory */
-	/* "" = OUTPUT/private, OUTPUT/public (packaging/output.h) */
+	/* "" = OUTPUT/private, OUTPUT/public (rotator/output.h) */
 	char	*private_output;
 	char	*public_output;
 	int	 keep_builds;
+	int	 compress;	/* enum dk_compress */
+	unsigned formats;	/* DK_FORMAT_*, RPM always among them */
 	/* absolute, [A-Za-z0-9/._+-] only, no "..", "//" or final '/' */
 	char	*key_dir;
 	char	*table_dir;
@@ -65,6 +103,13 @@ struct dk_packaging_conf {
 	char	*sign_key;	/* "" = unsigned */
 	/* GnuPG home, relative to the repository; "" = $GNUPGHOME, ~/.gnupg */
 	char	*gnupg_home;
+	/* DK_SIGNER_BIT() set: what the private package is made for */
+	unsigned signers;
+	/* owners of the rspamd and Exim copies of the keys, as key_owner */
+	char	*rspamd_user;
+	char	*rspamd_group;
+	char	*exim_user;
+	char	*exim_group;
 };
 
 struct dk_config {
@@ -83,6 +128,9 @@ struct dk_config {
 	char			*git_email;
 	struct dk_packaging_conf packaging;
 };
+
+/* "gzip", "xz", "zstd" */
+const char *dk_compress_name(int);
 
 /* Largest dkimrot.yaml dk_config_load() reads. */
 #define DK_CONFIG_MAX_SIZE	(16u * 1024 * 1024)
@@ -117,6 +165,7 @@ int	dk_config_template(const char *const *, size_t, const char *sign_key,
 	    const char *gnupg_home, char **);
 
 const char	*dk_alg_name(enum dk_alg);	/* "rsa", "ed25519" */
+const char	*dk_signer_name(enum dk_signer);	/* "opendkim", ... */
 int		 dk_alg_parse(const char *, enum dk_alg *);
 /* Selector suffix for multi-algorithm domains: 'r', 'e'. */
 char		 dk_alg_suffix(enum dk_alg);

@@ -15,7 +15,7 @@
 
 #define POLICY_KEYS	"algorithms, rsa_bits, rotate_every, publish_lead, " \
 			"min_age, drain, keep_published, ttl, restrict, " \
-			"testmode"
+			"testmode, subdomains"
 
 /* Where one block set the two durations that must agree. */
 struct lead {
@@ -72,6 +72,8 @@ policy_key(const struct dk_cfgctx *c, const char *k, const struct dk_ynode *v,
 		return dk_cfg_boolean(c, k, v, &p->restrict_email);
 	if (strcmp(k, "testmode") == 0)
 		return dk_cfg_boolean(c, k, v, &p->testmode);
+	if (strcmp(k, "subdomains") == 0)
+		return dk_cfg_boolean(c, k, v, &p->subdomains);
 	if (strcmp(k, "rotate_every") == 0) {
 		l->rotate_every = v;
 		return dk_cfg_duration(c, k, v, true, &p->rotate_every);
@@ -85,7 +87,8 @@ policy_key(const struct dk_cfgctx *c, const char *k, const struct dk_ynode *v,
 	if (strcmp(k, "drain") == 0)
 		return dk_cfg_duration(c, k, v, false, &p->drain);
 	if (strcmp(k, "rsa_bits") == 0) {
-		if ((rc = dk_cfg_integer(c, k, v, 1024, 4096, &x)) == 0)
+		if ((rc = dk_cfg_integer(c, k, v, DK_RSA_MIN_BITS,
+		    DK_RSA_MAX_BITS, &x)) == 0)
 			p->rsa_bits = (int)x;
 		return rc;
 	}

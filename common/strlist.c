@@ -39,6 +39,18 @@ dk_strlist_add(struct dk_strlist *l, const char *s)
 }
 
 int
+dk_strlist_addn(struct dk_strlist *l, const char *s, size_t n)
+{
+	char *copy;
+
+	if ((copy = strndup(s, n)) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	return push(l, copy);
+}
+
+int
 dk_strlist_addf(struct dk_strlist *l, const char *fmt, ...)
 {
 	va_list ap;

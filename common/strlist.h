@@ -11,8 +11,9 @@ struct dk_strlist {
 	size_t	  cap;
 };
 
-/* Appends a copy of s. */
+/* Appends a copy of s (_addn: of its first n bytes at most). */
 int	dk_strlist_add(struct dk_strlist *, const char *);
+int	dk_strlist_addn(struct dk_strlist *, const char *, size_t n);
 int	dk_strlist_addf(struct dk_strlist *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 bool	dk_strlist_has(const struct dk_strlist *, const char *);

@@ -261,7 +261,7 @@ write_files(struct keygen_args *a)
 	    dk_record_zone(owner, 0, value, a->selector, a->domain,
 	    &zone) != 0)
 		goto done;
-	if ((rc = dk_key_write(key, a->key_path)) != 0)
+	if ((rc = dk_key_write(key, NULL, a->key_path, true)) != 0)
 		goto done;
 	wrote_key = true;
 	/* Public data: readable by the DNS server that $INCLUDEs it. */

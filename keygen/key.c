@@ -21,6 +21,8 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
+#include "common/tree.h"
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
@@ -328,7 +330,7 @@ ed25519_from_pem(const char *buf, size_t len)
 	    48 && memcmp(der, ed25519_pkcs8, sizeof(ed25519_pkcs8)) == 0)
 		pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
 		    der + sizeof(ed25519_pkcs8), 32);
-	OPENSSL_cleanse(der, sizeof(der));
+	dk_secret_wipe(der, sizeof(der));
 	ERR_clear_error();
 	return pkey;
 }
@@ -440,7 +442,7 @@ dk_key_load(struct dk_key **out, const char *path)
 		return rc;
 	}
 	rc = dk_key_load_pem(out, buf, len, path);
-	OPENSSL_cleanse(buf, len);
+	dk_secret_wipe(buf, len);
 	free(buf);
 	return rc;
 }
@@ -471,8 +473,8 @@ ed25519_to_pem(const struct dk_key *key, struct dk_buf *out)
 		goto done;
 	rc = 0;
 done:
-	OPENSSL_cleanse(der, sizeof(der));
-	OPENSSL_cleanse(b64, sizeof(b64));
+	dk_secret_wipe(der, sizeof(der));
+	dk_secret_wipe(b64, sizeof(b64));
 	return rc;
 }
 
@@ -508,14 +510,18 @@ done:
 }
 
 int
-dk_key_write(const struct dk_key *key, const char *path)
+dk_key_write(const struct dk_key *key, const char *root, const char *path,
+    bool sync)
 {
 	struct dk_buf pem = { 0 };
 	int rc;
 
 	if ((rc = dk_key_to_pem(key, &pem)) != 0)
 		return rc;
-	rc = dk_file_create(path, pem.data, pem.len, 0600);
+	if (root == NULL)
+		rc = dk_file_create(path, pem.data, pem.len, 0600);
+	else
+		rc = dk_tree_create(root, path, pem.data, pem.len, 0600, sync);
 	dk_buf_wipe(&pem);
 	return rc;
 }

@@ -11,9 +11,8 @@
 #include "common/config.h"
 
 struct dk_buf;
+struct dk_strlist;
 
-#define DK_RSA_MIN_BITS	1024
-#define DK_RSA_MAX_BITS	4096
 #define DK_TXT_CHUNK	255	/* RFC 1035 3.3: one character-string */
 
 struct dk_key;
@@ -45,19 +44,39 @@ int		 dk_key_load_pem(struct dk_key **, const char *, size_t,
 int		 dk_key_load(struct dk_key **, const char *);
 /* PKCS#8 PEM text; the caller wipes and frees it (dk_buf_wipe). */
 int		 dk_key_to_pem(const struct dk_key *, struct dk_buf *);
-/* Writes the PKCS#8 PEM exclusively, mode 0600.  DK_EEXISTS if present. */
-int		 dk_key_write(const struct dk_key *, const char *);
+/*
+ * The one writer of a private key: PKCS#8 PEM, created exclusively with
+ * mode 0600, the PEM wiped from memory after.  root NULL: path as given
+ * (keygen -D), O_CREAT|O_EXCL|O_NOFOLLOW and synced.  Else path is below
+ * the key repository root and walked by dk_tree_create() (common/tree.h:
+ * no link followed anywhere below root), synced only when sync (a
+ * rotation syncs its key files in one batch, docs/design.md §8).
+ * DK_EEXISTS if present.
+ */
+int		 dk_key_write(const struct dk_key *key, const char *root,
+		    const char *path, bool sync);
 void		 dk_key_free(struct dk_key *);
 enum dk_alg	 dk_key_alg(const struct dk_key *);
 int		 dk_key_bits(const struct dk_key *);	/* 256 for Ed25519 */
 /* The p= value: base64 SubjectPublicKeyInfo (RSA), raw key (Ed25519). */
 int		 dk_key_public_b64(const struct dk_key *, char **);
+/*
+ * An Ed25519 key as rspamd reads it: the base64 of its 32-byte seed and a
+ * newline, appended to out (a secret: release out with dk_buf_wipe()).
+ * keygen/raw.c.
+ */
+int		 dk_key_ed25519_seed_b64(const struct dk_key *,
+		    struct dk_buf *out);
 
 struct dk_record_opts {
 	bool	restrict_email;	/* s=email */
 	bool	testmode;	/* t=y */
 	bool	revoked;	/* p= empty (RFC 6376 3.6.1) */
 };
+
+/* The record options a domain's policy asks for (revoked: false). */
+void		 dk_record_opts_of(const struct dk_policy *pol,
+		    struct dk_record_opts *out);
 
 /*
  * RSA: "v=DKIM1; h=sha256; k=rsa; p=..." (opendkim-genkey's order);
@@ -89,10 +108,10 @@ int		 dk_record_zone(const char *owner, unsigned ttl,
  * where opendkim-genkey cuts: the tags before p=, then p= and 250 bytes,
  * then 250 bytes per string.  Joined, they are value again.  (Where the
  * key data is a multiple of 250 bytes opendkim-genkey adds an empty
- * string; this does not.)
+ * string; this does not.)  The strings are added to out, an empty
+ * list of the caller's (dk_strlist_dispose); on failure it is emptied.
  */
-int		 dk_txt_split(const char *, char ***, size_t *);
-void		 dk_txt_split_free(char **, size_t);
+int		 dk_txt_split(const char *value, struct dk_strlist *out);
 
 /* A parsed DKIM key record (RFC 6376 3.6.1). */
 struct dk_record {

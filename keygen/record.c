@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/strlist.h"
 #include "keygen/key.h"
 
 /*
@@ -58,6 +59,14 @@ dk_record_value_revoked(enum dk_alg alg, const struct dk_record_opts *o,
 		return -1;
 	}
 	return 0;
+}
+
+void
+dk_record_opts_of(const struct dk_policy *pol, struct dk_record_opts *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->restrict_email = pol->restrict_email;
+	out->testmode = pol->testmode;
 }
 
 int
@@ -154,48 +163,28 @@ cuts(const char *value, size_t *len)
 }
 
 int
-dk_txt_split(const char *value, char ***out, size_t *nout)
+dk_txt_split(const char *value, struct dk_strlist *out)
 {
 	size_t *len = NULL, n, i, off = 0;
-	char **s = NULL;
 	int rc = -1;
 
-	*out = NULL;
-	*nout = 0;
 	n = cuts(value, NULL);
-	if ((len = calloc(n, sizeof(*len))) == NULL ||
-	    (s = calloc(n, sizeof(*s))) == NULL) {
+	if ((len = calloc(n, sizeof(*len))) == NULL) {
 		dk_error_set("out of memory");
 		goto done;
 	}
 	cuts(value, len);
 	for (i = 0; i < n; i++) {
-		if ((s[i] = strndup(value + off, len[i])) == NULL) {
-			dk_error_set("out of memory");
+		if (dk_strlist_addn(out, value + off, len[i]) != 0)
 			goto done;
-		}
 		off += len[i];
 	}
-	*out = s;
-	*nout = n;
-	s = NULL;
 	rc = 0;
 done:
-	dk_txt_split_free(s, n);
+	if (rc != 0)
+		dk_strlist_dispose(out);
 	free(len);
 	return rc;
-}
-
-void
-dk_txt_split_free(char **s, size_t n)
-{
-	size_t i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(s[i]);
-	free(s);
 }
 
 /*
@@ -251,8 +240,8 @@ dk_record_zone(const char *owner, unsigned ttl, const char *value,
     const char *sel, const char *domain, char **out)
 {
 	struct dk_buf b = { 0 };
-	char **s = NULL;
-	size_t n = 0, i;
+	struct dk_strlist s = { 0 };
+	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -262,15 +251,15 @@ dk_record_zone(const char *owner, unsigned ttl, const char *value,
 	    sel != NULL ? sel : "")) != 0))
 		return rc;
 	rc = -1;
-	if (dk_txt_split(value, &s, &n) != 0)
+	if (dk_txt_split(value, &s) != 0)
 		goto done;
 	if (dk_buf_puts(&b, owner) == -1 ||
 	    (ttl != 0 && dk_buf_printf(&b, "\t%u", ttl) == -1) ||
 	    dk_buf_puts(&b, "\tIN\tTXT\t( ") == -1)
 		goto done;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < s.n; i++) {
 		if ((i > 0 && dk_buf_puts(&b, "\n\t  ") == -1) ||
-		    put_quoted(&b, s[i]) == -1)
+		    put_quoted(&b, s.v[i]) == -1)
 			goto done;
 	}
 	/* opendkim-genkey: '" ) ' and then ' ; ----- DKIM key ...'. */
@@ -281,7 +270,7 @@ dk_record_zone(const char *owner, unsigned ttl, const char *value,
 		goto done;
 	rc = 0;
 done:
-	dk_txt_split_free(s, n);
+	dk_strlist_dispose(&s);
 	dk_buf_dispose(&b);
 	return rc;
 }

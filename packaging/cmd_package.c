@@ -1,14 +1,16 @@
 /*
- * dkimrot package: both RPMs of one commit (docs/design.md §7), each into its own
- * yum repository (packaging/output.h), then each one's metadata.
- * Everything, dkimrot.yaml included, is read from the commit through
- * libgit2, never from the work tree, so the packages always equal a
- * commit.  Run by the post-commit hook.
+ * dkimrot package: both RPMs of one commit (docs/design.md §7), each
+ * into its own yum repository (rotator/output.h), with formats deb both
+ * .deb files into an apt repository beside each, then each one's
+ * metadata.  Everything, dkimrot.yaml included, is read from the commit
+ * through libgit2, never from the work tree, so the packages always
+ * equal a commit.  Only what the build ledger vouches for is signed and
+ * indexed (packaging/builds.h, docs/design.md §9).  Run by the
+ * post-commit hook.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -24,12 +26,16 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
-#include "packaging/output.h"
+#include "packaging/apt.h"
+#include "packaging/builds.h"
+#include "packaging/deb.h"
+#include "packaging/ledger.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
 #include "rotator/git.h"
+#include "rotator/output.h"
 #include "rotator/vault.h"
 
 static void
@@ -49,6 +55,9 @@ usage(FILE *f)
 	    "there.  Reads the\n"
 	    "commit only, never the work tree.  A commit already built is "
 	    "not built again.\n"
+	    "With packaging.formats [rpm, deb], also .deb packages into "
+	    "an apt repository\n"
+	    "inside each (DIR/private/apt, DIR/public/apt).\n"
 	    "\n"
 	    "  -r, --rev REV     the commit (default HEAD)\n"
 	    "  -o, --output DIR  DIR/private and DIR/public (default: "
@@ -58,75 +67,42 @@ usage(FILE *f)
 	fputs(DK_VAULT_HELP, f);
 }
 
-/* Both packages of this version exist and name this commit. */
+static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
+
+/*
+ * The build of name, format of this version is in the ledger as a build
+ * of this commit, and its bytes on disk are still the ones dkimrot
+ * wrote.
+ */
 static int
-built(const struct dk_output *o, const struct dk_render *r)
+ours(const struct dk_output *o, const struct dk_builds *lb,
+    const struct dk_render *r, const char *name, int format)
 {
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
+	const struct dk_build *b;
+	char file[PATH_MAX], dir[PATH_MAX];
+	const char *key;
+
+	return dk_builds_where(o, lb, name, format, dir, sizeof(dir),
+	    &key) == 0 && dk_ledger_file(file, sizeof(file), format, name,
+	    r->version) == 0 &&
+	    (b = dk_ledger_find(&lb->l, key, file)) != NULL &&
+	    strcmp(b->commit, r->commit) == 0 &&
+	    dk_ledger_verify(b, dir, NULL, NULL, NULL) == DK_BUILD_OURS;
+}
+
+/* Both packages of this version (and with formats deb both .deb). */
+static int
+built(const struct dk_output *o, const struct dk_builds *lb,
+    const struct dk_render *r)
+{
+	int debs = (r->cfg->packaging.formats & DK_FORMAT_DEB) != 0;
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
-		if (dk_output_rpm_path(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), names[i], r->version) !=
-		    0 || access(path, R_OK) != 0)
+	for (i = 0; i < 2; i++)
+		if (!ours(o, lb, r, names[i], DK_BUILD_RPM) ||
+		    (debs && !ours(o, lb, r, names[i], DK_BUILD_DEB)))
 			return 0;
-		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0 ||
-		    strcmp(vcs, r->commit) != 0)
-			return 0;
-	}
 	return 1;
-}
-
-/* For dk_repo_update_opts(): the VCS tag names a commit we hold. */
-static int
-known(const char *vcs, void *arg)
-{
-	return dk_git_has_commit(arg, vcs);
-}
-
-struct versions {
-	size_t	highest;	/* of our packages in either repository */
-	size_t	same;		/* this commit's, 0 if not built */
-};
-
-/* Our packages of name in dir: their highest version, this commit's. */
-static int
-scan_versions(struct dk_git *g, const char *dir, const char *name,
-    const char *commit, struct versions *v)
-{
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
-	struct dirent *de;
-	size_t n;
-	DIR *d;
-	int rc = 0;
-
-	if ((d = opendir(dir)) == NULL) {
-		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
-		return -1;
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if ((n = dk_output_rpm_version(de->d_name, name)) == 0 ||
-		    dk_path_join(path, sizeof(path), dir, de->d_name) != 0 ||
-		    dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
-			continue;
-		/* A foreign file decides nothing (dk_repo_update_opts). */
-		if ((rc = dk_git_has_commit(g, vcs)) == -1)
-			break;
-		if (rc == 0)
-			continue;
-		rc = 0;
-		if (n > v->highest)
-			v->highest = n;
-		if (strcmp(vcs, commit) == 0 && n > v->same)
-			v->same = n;
-	}
-	if (rc == 0 && errno != 0) {
-		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
-		rc = -1;
-	}
-	closedir(d);
-	return rc;
 }
 
 /*
@@ -136,67 +112,99 @@ scan_versions(struct dk_git *g, const char *dir, const char *name,
  * rewrite (git reset, a rebase) it counts again from lower down, and a
  * 'revoke' built as version N would lose to the abandoned history's N+1
  * still in the repository: the revocation would reach no server.  So a
- * new commit gets max(count, highest version there + 1), and a commit
- * already there keeps its version, so that building it again gives the
+ * new commit gets max(count, highest version built + 1), and a commit
+ * already built keeps its version, so that building it again gives the
  * same bytes (and never a second version of one commit).
+ *
+ * "Built" is the build ledger's word: a planted file (whatever its name
+ * and VCS tag) decides nothing.  A line whose file changed or went
+ * still counts: dkimrot built that version, and a client may hold it.
  */
-static int
-pick_version(struct dk_git *g, const struct dk_output *o,
-    struct dk_render *r)
+static void
+pick_version(const struct dk_builds *lb, struct dk_render *r)
 {
-	struct versions v = { 0, 0 };
+	const struct dk_build *b;
+	size_t i, highest = 0, same = 0;
 
-	if (scan_versions(g, o->priv, DK_PKG_PRIVATE, r->commit, &v) != 0 ||
-	    scan_versions(g, o->pub, DK_PKG_PUBLIC, r->commit, &v) != 0)
-		return -1;
-	if (v.same != 0) {
-		r->version = v.same;
-		return 0;
+	for (i = 0; i < lb->l.n; i++) {
+		b = &lb->l.b[i];
+		if (strcmp(b->dir, b->format == DK_BUILD_DEB ?
+		    dk_builds_apt_key(lb, b->name) : dk_builds_key(lb,
+		    b->name)) != 0)
+			continue;
+		if (b->version > highest)
+			highest = b->version;
+		if (strcmp(b->commit, r->commit) == 0 && b->version > same)
+			same = b->version;
 	}
-	if (v.highest >= r->version) {
+	if (same != 0) {
+		r->version = same;
+		return;
+	}
+	if (highest >= r->version) {
 		dk_log_info("commit %.12s: its count %zu is not above version "
 		    "%zu already built (history rewritten); it becomes version "
-		    "%zu", r->commit, r->version, v.highest, v.highest + 1);
-		r->version = v.highest + 1;
+		    "%zu", r->commit, r->version, highest, highest + 1);
+		r->version = highest + 1;
 	}
-	return 0;
 }
 
 /*
  * NAME-VERSION of another commit (a planted file, another repository's
  * build) is never replaced: a client holding that version would never
- * see ours.  Loudly refused instead.
+ * see ours.  Loudly refused instead.  A file the ledger says is this
+ * commit's build is replaced (its bytes changed, or a run died while
+ * writing it): the build repairs it.  The same for the .deb files.
  */
 static int
-collision(const struct dk_output *o, const struct dk_render *r)
+collision(const struct dk_output *o, const struct dk_builds *lb,
+    const struct dk_render *r)
 {
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX], vcs[DK_GIT_ID_LEN + 8];
-	size_t i;
+	char dir[PATH_MAX], path[PATH_MAX], file[PATH_MAX];
+	char vcs[DK_GIT_ID_LEN + 8];
+	const struct dk_build *b;
+	const char *key;
+	struct stat st;
+	size_t i, n;
+	int f;
 
-	for (i = 0; i < 2; i++) {
-		if (dk_output_rpm_path(path, sizeof(path),
-		    dk_output_pkg_dir(o, names[i]), names[i], r->version) != 0)
+	n = r->cfg->packaging.formats & DK_FORMAT_DEB ? 4 : 2;
+	for (i = 0; i < n; i++) {
+		f = i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
+		if (dk_builds_where(o, lb, names[i % 2], f, dir, sizeof(dir),
+		    &key) != 0 || dk_ledger_file(file, sizeof(file), f,
+		    names[i % 2], r->version) != 0 ||
+		    dk_path_join(path, sizeof(path), dir, file) != 0)
 			return -1;
-		if (access(path, F_OK) != 0)
+		if (lstat(path, &st) == -1)
 			continue;
-		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) == 0 &&
-		    strcmp(vcs, r->commit) == 0)
+		if ((b = dk_ledger_find(&lb->l, key, file)) != NULL &&
+		    strcmp(b->commit, r->commit) == 0)
 			continue;
+		if (f == DK_BUILD_DEB) {
+			dk_error_set("refusing to replace '%s': it is not a "
+			    "build of commit %.12s (not in the build ledger); "
+			    "move it away", path, r->commit);
+			return -1;
+		}
+		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
+			snprintf(vcs, sizeof(vcs), "unreadable");
 		dk_error_set("refusing to replace '%s': it is not a build of "
 		    "commit %.12s (VCS '%s'); move it away", path, r->commit,
-		    vcs[0] != '\0' ? vcs : "unreadable");
+		    vcs);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * Into dir, the vault's stage: what gpg signs there nobody else can
+ * write (packaging/sign.c).  With formats deb the .deb too.
+ */
 static int
 build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const char *tmpl, const char *name, int private,
-    const struct dk_output *o)
+    const char *tmpl, const char *name, int private, const char *dir)
 {
-	const char *dir = dk_output_pkg_dir(o, name);
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_rpm_pkg pkg;
 	char version[32], *out = NULL;
@@ -211,8 +219,13 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	pkg.packager = r->cfg->git_author;
 	pkg.description = r->description;
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
+	if (private && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
+		pkg.pre_user = pc->key_owner;
+		pkg.pre_group = pc->key_group;
+	}
 	pkg.time = r->time;
 	pkg.rpm_mode = private ? 0640 : 0644;
+	pkg.compress = pc->compress;
 	pkg.files = private ? r->priv : r->pub;
 	pkg.nfiles = private ? r->npriv : r->npub;
 	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
@@ -220,7 +233,12 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
 	if (s->key != NULL)
 		rc = dk_rpm_sign(out, s, NULL);
 	free(out);
-	return rc;
+	if (rc != 0 || !(pc->formats & DK_FORMAT_DEB))
+		return rc;
+	/* The same description, the same files: the .deb (deb.h). */
+	return dk_deb_build(&pkg, private ? "DKIM private keys and OpenDKIM "
+	    "KeyTable/SigningTable for mail servers" : "DKIM public key "
+	    "records (DNS zone fragments) for name servers", dir, NULL);
 }
 
 /*
@@ -231,7 +249,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
  */
 static int
 build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const struct dk_output *dir)
+    const char *dir)
 {
 	pid_t pid;
 	int rc, status;
@@ -267,28 +285,81 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
 	return 0;
 }
 
-/* Each repository's metadata (repomd.xml signed by s). */
+/*
+ * Both apt repositories' indexes, InRelease signed by s (apt.h): the
+ * .deb files of the ledger only, as index_both() the RPMs.
+ */
 static int
-index_both(struct dk_git *g, const struct dk_output *o,
-    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s)
+index_apt(const struct dk_output *o, struct dk_builds *lb,
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s,
+    time_t t)
+{
+	struct dk_apt_opts ao;
+	char dir[PATH_MAX];
+	size_t i;
+	int rc = 0;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.keep_builds = pc->keep_builds;
+	ao.accept = dk_builds_accept;
+	ao.pruned = dk_builds_pruned;
+	ao.arg = lb;
+	ao.signer = s->key != NULL ? s : NULL;
+	ao.time = t;
+	for (i = 0; rc == 0 && i < 2; i++) {
+		ao.name = names[i];
+		ao.mode = i == 0 ? 0640 : 0644;
+		if (dk_builds_where(o, lb, ao.name, DK_BUILD_DEB, dir,
+		    sizeof(dir), &lb->key) != 0) {
+			rc = -1;
+			break;
+		}
+		lb->dir = dir;
+		rc = dk_apt_update(dir, &ao);
+	}
+	/* dir is gone with this frame: no callback may name it after. */
+	lb->dir = NULL;
+	lb->key = NULL;
+	return rc;
+}
+
+/*
+ * Each repository's metadata (repomd.xml signed by s), and with formats
+ * deb each apt repository's: the packages of the ledger only; the lines
+ * of builds pruned go, written after the metadata no longer names them.
+ */
+static int
+index_both(const struct dk_output *o, struct dk_builds *lb,
+    const struct dk_packaging_conf *pc, const struct dk_gpg_signer *s,
+    time_t t)
 {
 	struct dk_repo_opts ro;
 	int rc;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.keep_builds = pc->keep_builds;
-	ro.known = known;
-	ro.arg = g;
+	ro.accept = dk_builds_accept;
+	ro.pruned = dk_builds_pruned;
+	ro.arg = lb;
 	ro.signer = s;
 	ro.name = DK_PKG_PRIVATE;
 	ro.mode = 0640;
-	if ((rc = dk_repo_update_opts(o->priv, &ro)) != 0)
-		return rc;
-	ro.name = DK_PKG_PUBLIC;
-	ro.mode = 0644;
-	if ((rc = dk_repo_update_opts(o->pub, &ro)) != 0)
-		return rc;
-	return 0;
+	lb->pruned = 0;
+	lb->dir = o->priv;
+	lb->key = lb->kpriv;
+	if ((rc = dk_repo_update_opts(o->priv, &ro)) == 0) {
+		ro.name = DK_PKG_PUBLIC;
+		ro.mode = 0644;
+		lb->dir = o->pub;
+		lb->key = lb->kpub;
+		rc = dk_repo_update_opts(o->pub, &ro);
+	}
+	if (rc == 0 && (pc->formats & DK_FORMAT_DEB))
+		rc = index_apt(o, lb, pc, s, t);
+	/* What was pruned is gone, whatever happened after. */
+	if (lb->pruned && dk_ledger_save(&lb->l, lb->repo) != 0)
+		return -1;
+	return rc;
 }
 
 /*
@@ -298,16 +369,78 @@ index_both(struct dk_git *g, const struct dk_output *o,
  * written again.
  */
 static int
-sign_both(const struct dk_output *o, const struct dk_gpg_signer *s,
-    int *changed)
+sign_both(const struct dk_output *o, struct dk_builds *lb,
+    const struct dk_gpg_signer *s, int *changed)
 {
 	int a, b;
 
-	if (dk_sign_dir(o->priv, s, &a) != 0 ||
-	    dk_sign_dir(o->pub, s, &b) != 0)
+	if (dk_sign_dir(o->priv, lb->kpriv, s, &lb->l, lb->repo, lb->stage,
+	    &a) != 0 || dk_sign_dir(o->pub, lb->kpub, s, &lb->l, lb->repo,
+	    lb->stage, &b) != 0)
 		return -1;
 	*changed = a || b;
 	return 0;
+}
+
+/*
+ * The apt repositories, modes as their yum repositories'
+ * (rotator/output.h): a private one that others may enter is refused,
+ * never mended.
+ */
+static int
+apt_prepare(const struct dk_output *o, const struct dk_packaging_conf *pc)
+{
+	struct stat st;
+	char dir[PATH_MAX];
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 0;
+	if (dk_builds_apt_dir(dir, sizeof(dir), o, DK_PKG_PUBLIC) != 0 ||
+	    dk_dir_make(dir, 0755) != 0 ||
+	    dk_builds_apt_dir(dir, sizeof(dir), o, DK_PKG_PRIVATE) != 0 ||
+	    dk_dir_make(dir, 0750) != 0)
+		return -1;
+	if (stat(dir, &st) == -1) {
+		dk_error_set_errno(errno, "cannot use repository '%s'", dir);
+		return -1;
+	}
+	if ((st.st_mode & 0007) != 0) {
+		dk_error_set("refusing the private repository '%s': mode %04o "
+		    "lets every user read the private keys (chmod o-rwx '%s')",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * With formats deb, each apt repository's Release is not older than its
+ * .deb of version: a run killed between the yum and the apt index is
+ * seen, as dk_output_indexed() sees one killed before the yum index.
+ */
+static int
+apt_indexed(const struct dk_output *o, const struct dk_packaging_conf *pc,
+    size_t version)
+{
+	struct stat d, r;
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t i;
+
+	if (!(pc->formats & DK_FORMAT_DEB))
+		return 1;
+	for (i = 0; i < 2; i++) {
+		if (dk_builds_apt_dir(dir, sizeof(dir), o, names[i]) != 0 ||
+		    dk_apt_deb_path(path, sizeof(path), dir, names[i],
+		    version) != 0 || stat(path, &d) == -1 ||
+		    dk_path_join(path, sizeof(path), dir, "Release") != 0 ||
+		    stat(path, &r) == -1)
+			return 0;
+		if (r.st_mtim.tv_sec < d.st_mtim.tv_sec ||
+		    (r.st_mtim.tv_sec == d.st_mtim.tv_sec &&
+		    r.st_mtim.tv_nsec < d.st_mtim.tv_nsec))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -317,10 +450,12 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	struct dk_gpg_signer signer;
 	struct dk_render *r = NULL;
 	struct dk_output o;
+	struct dk_builds lb;
 	char id[DK_GIT_ID_LEN], path[PATH_MAX];
 	int rc, resigned = 0;
 
 	memset(&signer, 0, sizeof(signer));
+	memset(&lb, 0, sizeof(lb));
 	if ((rc = dk_git_resolve(g, rev, id)) != 0)
 		return rc;
 	if ((rc = dk_render_commit(g, id, &r)) != 0)
@@ -331,13 +466,16 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		goto done;
 	if ((rc = dk_output_dirs(dk_git_workdir(g), opt_out, r->cfg,
 	    &o)) != 0 || (rc = dk_output_prepare(&o)) != 0 ||
-	    (rc = pick_version(g, &o, r)) != 0)
+	    (rc = apt_prepare(&o, pc)) != 0 ||
+	    (rc = dk_builds_open(g, &o, &lb)) != 0)
 		goto done;
-	if (built(&o, r)) {
+	pick_version(&lb, r);
+	if (built(&o, &lb, r)) {
 		/* The key may have changed since: kept builds follow it. */
-		if ((rc = sign_both(&o, &signer, &resigned)) != 0)
+		if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 			goto done;
-		if (!resigned && dk_output_indexed(&o, r->version)) {
+		if (!resigned && dk_output_indexed(&o, r->version) &&
+		    apt_indexed(&o, pc, r->version)) {
 			dk_log_info("commit %.12s is already built (version "
 			    "%zu)", id, r->version);
 			goto stamp;
@@ -345,11 +483,19 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		/* A run died between the packages and the metadata. */
 		dk_log_info("commit %.12s is built (version %zu); writing "
 		    "the repository metadata again", id, r->version);
-		rc = index_both(g, &o, pc, &signer);
+		rc = index_both(&o, &lb, pc, &signer, r->time);
 		goto stamp;
 	}
-	if ((rc = collision(&o, r)) != 0 ||
-	    (rc = build_both(r, &signer, &o)) != 0)
+	if ((rc = collision(&o, &lb, r)) != 0)
+		goto done;
+	/* docs/design.md §11: the table of targets. */
+	if (pc->compress == DK_COMPRESS_ZSTD)
+		dk_log_warn("packaging.compression is zstd: the packages need "
+		    "rpm 4.14 or later (EL8, EL9, Fedora); EL7's rpm 4.11 "
+		    "cannot install them");
+	if ((rc = build_both(r, &signer, lb.stage)) != 0 ||
+	    (rc = dk_builds_publish(&o, &lb, r->version, r->commit,
+	    (pc->formats & DK_FORMAT_DEB) != 0)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
@@ -360,14 +506,15 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	    r->version)) != 0)
 		goto done;
 	printf("%s\n", path);
-	if ((rc = sign_both(&o, &signer, &resigned)) != 0)
+	if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 		goto done;
-	rc = index_both(g, &o, pc, &signer);
+	rc = index_both(&o, &lb, pc, &signer, r->time);
 stamp:
-	/* What rotate compares HEAD with (output.h). */
+	/* What rotate compares HEAD with (rotator/output.h). */
 	if (rc == 0 && opt_out == NULL)
 		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
+	dk_builds_close(&lb);
 	dk_gpg_signer_dispose(&signer);
 	dk_render_free(r);
 	return rc;

@@ -11,25 +11,16 @@
 #include "common/log.h"
 #include "common/name.h"
 #include "common/pool.h"
+#include "common/secret.h"
 #include "common/strlist.h"
 #include "keygen/key.h"
 #include "packaging/render.h"
+#include "packaging/render_int.h"
+#include "packaging/signer.h"
 #include "rotator/keys.h"
 #include "rotator/store.h"
 
 #define DESC_DOMAINS	20	/* domains named in %description */
-
-static void
-wipe_free(char *p, size_t n)
-{
-	volatile char *v = p;
-
-	if (p == NULL)
-		return;
-	while (n--)
-		*v++ = 0;
-	free(p);
-}
 
 /* Takes ownership of buf (len bytes; wiped when freed if secret). */
 static int
@@ -42,7 +33,7 @@ keep(struct dk_render *r, char *buf, size_t len, bool secret)
 		cap = r->capbufs ? r->capbufs * 2 : 64;
 		if ((p = realloc(r->bufs, cap * sizeof(*p))) == NULL) {
 			if (secret)
-				wipe_free(buf, len);
+				dk_secret_free(buf, len);
 			else
 				free(buf);
 			dk_error_set("out of memory");
@@ -87,9 +78,9 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 	return p;
 }
 
-static int
-add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
-    const char *owner, const char *group)
+int
+dk_render_add_dir(struct dk_render *r, int private, const char *path,
+    mode_t mode, const char *owner, const char *group)
 {
 	struct dk_rpm_file *f;
 
@@ -103,9 +94,9 @@ add_dir(struct dk_render *r, int private, const char *path, mode_t mode,
 }
 
 /* A file whose contents are buf (kept by r). */
-static int
-add_data(struct dk_render *r, int private, const char *path, char *buf,
-    size_t len, mode_t mode, const char *owner, const char *group,
+int
+dk_render_add_data(struct dk_render *r, int private, const char *path,
+    char *buf, size_t len, mode_t mode, const char *owner, const char *group,
     unsigned flags)
 {
 	struct dk_rpm_file *f;
@@ -123,11 +114,6 @@ add_data(struct dk_render *r, int private, const char *path, char *buf,
 	return 0;
 }
 
-struct tables {
-	struct dk_buf	keytable;
-	struct dk_buf	signingtable;
-	struct dk_buf	domains;	/* for %description */
-};
 
 /*
  * What render_domain needs of a domain, read and derived ahead on every
@@ -160,9 +146,7 @@ record_of(struct dk_render *r, struct dk_git *g, const char *domain,
 	char path[512];
 	int rc;
 
-	memset(&o, 0, sizeof(o));
-	o.restrict_email = pol->restrict_email;
-	o.testmode = pol->testmode;
+	dk_record_opts_of(pol, &o);
 	*pem = NULL;
 	if (k->state == DK_STATE_REVOKED) {
 		o.revoked = true;
@@ -181,7 +165,7 @@ record_of(struct dk_render *r, struct dk_git *g, const char *domain,
 		rc = dk_record_value(key, &o, value);
 	dk_key_free(key);
 	if (rc != 0) {
-		wipe_free(*pem, *pemlen);
+		dk_secret_free(*pem, *pemlen);
 		*pem = NULL;
 	}
 	return rc;
@@ -244,12 +228,35 @@ prepared_free(struct prepared *p, size_t n)
 	for (i = 0; i < n; i++) {
 		for (j = 0; p[i].rec != NULL && j < p[i].dk->n; j++) {
 			free(p[i].rec[j].value);
-			wipe_free(p[i].rec[j].pem, p[i].rec[j].pemlen);
+			dk_secret_free(p[i].rec[j].pem, p[i].rec[j].pemlen);
 		}
 		free(p[i].rec);
 		dk_domain_keys_free(p[i].dk);
 	}
 	free(p);
+}
+
+/*
+ * A key's KeyTable line and SigningTable line; with subdomains, a
+ * pattern line for mail from any subdomain into sub, which goes after
+ * every exact line: refile matches in file order, and a subdomain that
+ * is a configured domain of its own must get its own key, not its
+ * parent's.
+ */
+static int
+table_line(struct dk_buf *kt, struct dk_buf *st, struct dk_buf *sub,
+    const char *domain, const struct dk_keyinfo *k, const char *path,
+    bool subdomains)
+{
+	if (dk_buf_printf(kt, "%s._domainkey.%s %s:%s:%s\n", k->selector,
+	    domain, domain, k->selector, path) != 0 ||
+	    dk_buf_printf(st, "*@%s %s._domainkey.%s\n", domain, k->selector,
+	    domain) != 0)
+		return -1;
+	if (subdomains && dk_buf_printf(sub, "*@*.%s %s._domainkey.%s\n",
+	    domain, k->selector, domain) != 0)
+		return -1;
+	return 0;
 }
 
 /* k's record in the zone and, when published, its key in the tables. */
@@ -275,7 +282,10 @@ render_key(struct dk_render *r, const char *domain,
 	if (dk_record_zone(owner, dc->policy.ttl, value, k->selector, domain,
 	    &rr) != 0 || dk_buf_puts(zone, rr) != 0)
 		goto done;
-	if (pem != NULL) {
+	if (pem != NULL &&
+	    dk_render_signer_keys(r, domain, k, pem, pemlen) != 0)
+		goto done;
+	if (pem != NULL && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
 		n = snprintf(path, sizeof(path), "%s/%s/%s.private",
 		    pc->key_dir, domain, k->selector);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
@@ -283,8 +293,8 @@ render_key(struct dk_render *r, const char *domain,
 			    domain);
 			goto done;
 		}
-		rc = add_data(r, 1, path, pem, pemlen, 0600, pc->key_owner,
-		    pc->key_group, 0);
+		rc = dk_render_add_data(r, 1, path, pem, pemlen, 0600,
+		    pc->key_owner, pc->key_group, 0);
 		pem = NULL;
 		if (rc != 0)
 			goto done;
@@ -292,14 +302,15 @@ render_key(struct dk_render *r, const char *domain,
 	}
 	/* OpenDKIM: KeyTable names the key, SigningTable picks it. */
 	if (k->state == DK_STATE_ACTIVE &&
-	    (dk_buf_printf(&t->keytable, "%s._domainkey.%s %s:%s:%s\n",
-	    k->selector, domain, domain, k->selector, path) != 0 ||
-	    dk_buf_printf(&t->signingtable, "*@%s %s._domainkey.%s\n", domain,
-	    k->selector, domain) != 0))
+	    (table_line(&t->kt[k->alg], &t->st[k->alg], &t->subst[k->alg],
+	    domain, k, path, dc->policy.subdomains) != 0 ||
+	    (k->alg == DK_ALG_RSA && table_line(&t->keytable,
+	    &t->signingtable, &t->sub, domain, k, path,
+	    dc->policy.subdomains) != 0)))
 		goto done;
 	rc = 0;
 done:
-	wipe_free(pem, pemlen);
+	dk_secret_free(pem, pemlen);
 	free(value);
 	free(rr);
 	return rc;
@@ -337,9 +348,11 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 			dk_error_set("path too long: '%s/%s'", pc->key_dir,
 			    dc->name);
 			rc = -1;
-		} else
-			rc = add_dir(r, 1, path, 0700, pc->key_owner,
+		} else if (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))
+			rc = dk_render_add_dir(r, 1, path, 0700, pc->key_owner,
 			    pc->key_group);
+		if (rc == 0)
+			rc = dk_render_signer_dirs(r, dc->name);
 		break;
 	}
 	for (i = 0; i < dk->n && rc == 0; i++) {
@@ -352,6 +365,8 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 	}
 	if (rc != 0 || nkeys == 0)
 		goto done;
+	if ((rc = dk_render_signer_maps(r, dc, dk, t)) != 0)
+		goto done;
 	rc = -1;
 	n = snprintf(path, sizeof(path), "%s/%s.zone", pc->zone_dir,
 	    dc->name);
@@ -361,8 +376,8 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 		goto done;
 	}
 	len = zone.len;
-	if (add_data(r, 0, path, dk_buf_detach(&zone), len, 0644, NULL, NULL,
-	    DK_RPM_CONFIG) != 0)
+	if (dk_render_add_data(r, 0, path, dk_buf_detach(&zone), len, 0644,
+	    NULL, NULL, DK_RPM_CONFIG) != 0)
 		goto done;
 	if (++r->ndomains <= DESC_DOMAINS &&
 	    dk_buf_printf(&t->domains, " %s", dc->name) != 0)
@@ -373,8 +388,9 @@ done:
 	return rc;
 }
 
-static int
-table(struct dk_render *r, const char *name, struct dk_buf *b)
+int
+dk_render_table(struct dk_render *r, const char *name, struct dk_buf *b,
+    unsigned flags)
 {
 	char path[2048];
 	size_t len = b->len;
@@ -387,8 +403,24 @@ table(struct dk_render *r, const char *name, struct dk_buf *b)
 		    r->cfg->packaging.table_dir, name);
 		return -1;
 	}
-	return add_data(r, 1, path, dk_buf_detach(b), len, 0644, NULL, NULL,
-	    DK_RPM_CONFIG);
+	return dk_render_add_data(r, 1, path, dk_buf_detach(b), len, 0644,
+	    NULL, NULL, flags);
+}
+
+/* A file of text made by a signer.c function (NULL: out of memory). */
+int
+dk_render_text(struct dk_render *r, const char *name, char *s, unsigned flags)
+{
+	struct dk_buf b = { s, 0, 0 };
+
+	if (s == NULL)
+		return -1;
+	b.len = strlen(s);
+	b.cap = b.len + 1;
+	if (name[0] == '/')
+		return dk_render_add_data(r, 1, name, dk_buf_detach(&b),
+		    b.len, 0644, NULL, NULL, flags);
+	return dk_render_table(r, name, &b, flags);
 }
 
 struct orphans {
@@ -412,17 +444,41 @@ tables_begin(struct dk_render *r, struct tables *t)
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 
+	char name[64], *s = NULL;
+	const char *a;
+	int i;
+
 	if (dk_buf_printf(&t->keytable, "# OpenDKIM KeyTable from commit %s "
 	    "(dkimrot): do not edit.\n", r->commit) != 0 ||
 	    dk_buf_printf(&t->signingtable, "# OpenDKIM SigningTable "
 	    "(refile:) from commit %s (dkimrot): do not edit.\n",
 	    r->commit) != 0)
 		return -1;
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		a = dk_alg_name((enum dk_alg)i);
+		if (dk_buf_printf(&t->kt[i], "# OpenDKIM KeyTable of "
+		    "opendkim@%s from commit %s (dkimrot): do not edit.\n", a,
+		    r->commit) != 0 ||
+		    dk_buf_printf(&t->st[i], "# OpenDKIM SigningTable "
+		    "(refile:) of opendkim@%s from commit %s (dkimrot): do not "
+		    "edit.\n", a, r->commit) != 0)
+			return -1;
+	}
 	/* Directories first, owned by the packages. */
-	if (add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
-	    add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
-	    pc->key_group) != 0 ||
-	    add_dir(r, 0, pc->zone_dir, 0755, NULL, NULL) != 0)
+	if (dk_render_add_dir(r, 1, pc->table_dir, 0755, NULL, NULL) != 0 ||
+	    ((pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM)) &&
+	    dk_render_add_dir(r, 1, pc->key_dir, 0700, pc->key_owner,
+	    pc->key_group) != 0) ||
+	    dk_render_add_dir(r, 0, pc->zone_dir, 0755, NULL, NULL) != 0)
+		return -1;
+	for (i = DK_SIGNER_RSPAMD; i <= DK_SIGNER_EXIM; i++) {
+		snprintf(name, sizeof(name), "/%s",
+		    dk_signer_name((enum dk_signer)i));
+		if ((pc->signers & DK_SIGNER_BIT(i)) &&
+		    dk_render_add_sub(r, name, &s) != 0)
+			return -1;
+	}
+	if (dk_render_signer_dirs(r, NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -430,12 +486,50 @@ tables_begin(struct dk_render *r, struct tables *t)
 static int
 tables_end(struct dk_render *r, struct tables *t)
 {
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_buf desc = { 0 };
-	int rc;
+	char name[64], *s;
+	int i, rc;
 
-	if (table(r, "KeyTable", &t->keytable) != 0 ||
-	    table(r, "SigningTable", &t->signingtable) != 0)
+	if (dk_render_signer_files(r, t) != 0)
 		return -1;
+	if (!(pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM)))
+		goto desc;
+	if (dk_buf_append(&t->signingtable, t->sub.data, t->sub.len) != 0)
+		return -1;
+	for (i = 0; i < DK_ALG_COUNT; i++)
+		if (dk_buf_append(&t->st[i], t->subst[i].data,
+		    t->subst[i].len) != 0)
+			return -1;
+	if (dk_render_table(r, "KeyTable", &t->keytable, DK_RPM_CONFIG) != 0 ||
+	    dk_render_table(r, "SigningTable", &t->signingtable,
+	    DK_RPM_CONFIG) != 0)
+		return -1;
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		snprintf(name, sizeof(name), "KeyTable.%s",
+		    dk_alg_name((enum dk_alg)i));
+		if (dk_render_table(r, name, &t->kt[i], DK_RPM_CONFIG) != 0)
+			return -1;
+		snprintf(name, sizeof(name), "SigningTable.%s",
+		    dk_alg_name((enum dk_alg)i));
+		if (dk_render_table(r, name, &t->st[i], DK_RPM_CONFIG) != 0)
+			return -1;
+	}
+	/* The admin sets InternalHosts there: kept on upgrade. */
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		snprintf(name, sizeof(name), "opendkim-%s.conf",
+		    dk_alg_name((enum dk_alg)i));
+		if (dk_signer_opendkim_conf(pc, (enum dk_alg)i, &s) != 0 ||
+		    dk_render_text(r, name, s, DK_RPM_CONFIG |
+		    DK_RPM_NOREPLACE) != 0)
+			return -1;
+	}
+	if (dk_signer_postfix_milters(&s) != 0 ||
+	    dk_render_text(r, "postfix-milters.cf", s, DK_RPM_CONFIG) != 0 ||
+	    dk_signer_opendkim_unit(pc, &s) != 0 ||
+	    dk_render_text(r, DK_SIGNER_UNIT, s, 0) != 0)
+		return -1;
+desc:
 	rc = dk_buf_printf(&desc, "Domains (%zu):%s%s", r->ndomains,
 	    t->domains.len ? t->domains.data : " none",
 	    r->ndomains > DESC_DOMAINS ? " ..." : "");
@@ -513,7 +607,7 @@ dk_render_commit(struct dk_git *g, const char *id, struct dk_render **out)
 	struct dk_render *r;
 	char *yaml = NULL, name[128];
 	size_t len;
-	int rc = -1;
+	int i, rc = -1;
 
 	*out = NULL;
 	memset(&t, 0, sizeof(t));
@@ -539,6 +633,17 @@ done:
 	free(yaml);
 	dk_buf_dispose(&t.keytable);
 	dk_buf_dispose(&t.signingtable);
+	dk_buf_dispose(&t.sub);
+	dk_buf_dispose(&t.rs_conf);
+	dk_buf_dispose(&t.rs_sel);
+	dk_buf_dispose(&t.rs_path);
+	dk_buf_dispose(&t.ex_sel);
+	dk_buf_dispose(&t.ex_keys);
+	for (i = 0; i < DK_ALG_COUNT; i++) {
+		dk_buf_dispose(&t.kt[i]);
+		dk_buf_dispose(&t.st[i]);
+		dk_buf_dispose(&t.subst[i]);
+	}
 	dk_buf_dispose(&t.domains);
 	if (rc != 0) {
 		dk_render_free(r);
@@ -557,7 +662,7 @@ dk_render_free(struct dk_render *r)
 		return;
 	for (k = 0; k < r->nbufs; k++) {
 		if (r->bufs[k].secret)
-			wipe_free(r->bufs[k].p, r->bufs[k].len);
+			dk_secret_free(r->bufs[k].p, r->bufs[k].len);
 		else
 			free(r->bufs[k].p);
 	}

@@ -19,8 +19,8 @@
 #include "common/error.h"
 #include "common/fault.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 
@@ -150,43 +150,6 @@ drop(struct entry *e, size_t *n, size_t i)
 	(*n)--;
 }
 
-/*
- * Only packages this key repository built are indexed: anyone who can
- * write into the directory could otherwise plant a dkim-keys-private-99
- * whose %post runs as root on every mail server.  Such a file is left
- * where it is, with a warning: the operator decides what it is.  Runs
- * before dk_rpm_enter(): dk_rpm_query_vcs() takes librpm's lock itself.
- */
-static int
-filter_vcs(const char *dir, const struct dk_repo_opts *o, struct entry *e,
-    size_t *n)
-{
-	char path[PATH_MAX], vcs[128];
-	size_t i = 0;
-	int k;
-
-	while (i < *n) {
-		if (dk_path_join(path, sizeof(path), dir, e[i].file) == -1)
-			return -1;
-		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0) {
-			dk_log_warn("not indexing '%s': %s", path,
-			    dk_error_last());
-			drop(e, n, i);
-			continue;
-		}
-		if ((k = o->known(vcs, o->arg)) == -1)
-			return -1;
-		if (k == 0) {
-			dk_log_warn("not indexing '%s': its VCS tag '%s' names "
-			    "no commit of this key repository", path, vcs);
-			drop(e, n, i);
-			continue;
-		}
-		i++;
-	}
-	return 0;
-}
-
 /* Reads every header; with a filter, a wrong one is left out. */
 static int
 read_entries(const char *dir, const struct dk_repo_opts *o, struct entry *e,
@@ -196,7 +159,7 @@ read_entries(const char *dir, const struct dk_repo_opts *o, struct entry *e,
 
 	while (i < *n) {
 		if (read_entry(dir, &e[i]) == -1) {
-			if (o->known == NULL && o->name == NULL)
+			if (o->accept == NULL && o->name == NULL)
 				return -1;
 			dk_log_warn("not indexing it: %s", dk_error_last());
 			drop(e, n, i);
@@ -206,6 +169,18 @@ read_entries(const char *dir, const struct dk_repo_opts *o, struct entry *e,
 			dk_log_warn("not indexing '%s/%s': a package named "
 			    "'%s' has no place in the %s repository", dir,
 			    e[i].file, e[i].pkg->name, o->name);
+			drop(e, n, i);
+			continue;
+		}
+		/*
+		 * Only packages this key repository built are indexed:
+		 * anyone who can write into the directory could otherwise
+		 * plant a dkim-keys-private-99 whose %post runs as root on
+		 * every mail server.  pkgId is the SHA-256 of the bytes
+		 * read, the ones primary.xml will vouch for.
+		 */
+		if (o->accept != NULL && !o->accept(e[i].file, e[i].pkg->pkgId,
+		    o->arg)) {
 			drop(e, n, i);
 			continue;
 		}
@@ -352,8 +327,12 @@ write_metadata(const char *tmp, struct entry *e, size_t n, size_t kept,
 	int rc = -1;
 
 	md = cr_repomd_new();
-	/* x wherever r: 0644 gives 0755, 0640 gives 0750. */
-	if (mkdir(tmp, mode | (mode & 0444) >> 2) == -1) {
+	/*
+	 * x wherever r: 0644 gives 0755, 0640 gives 0750; chmod too, as the
+	 * umask (077, dkimrot.c) narrows what mkdir makes.
+	 */
+	if (mkdir(tmp, mode | (mode & 0444) >> 2) == -1 ||
+	    chmod(tmp, mode | (mode & 0444) >> 2) == -1) {
 		dk_error_set_errno(errno, "cannot create '%s'", tmp);
 		goto done;
 	}
@@ -417,7 +396,8 @@ fail:
 
 /* After the swap no metadata names them: the old builds can go. */
 static void
-prune(const char *dir, struct entry *e, size_t n)
+prune(const char *dir, const struct dk_repo_opts *o, struct entry *e,
+    size_t n)
 {
 	char path[PATH_MAX];
 	size_t i;
@@ -430,8 +410,11 @@ prune(const char *dir, struct entry *e, size_t n)
 		if (unlink(path) == -1)
 			dk_log_warn("cannot remove old package '%s': %s", path,
 			    strerror(errno));
-		else
+		else {
 			dk_log_info("removed old package '%s'", path);
+			if (o->pruned != NULL)
+				o->pruned(e[i].file, o->arg);
+		}
 	}
 }
 
@@ -468,8 +451,6 @@ dk_repo_update_opts(const char *dir, const struct dk_repo_opts *o)
 		return -1;
 	if (scan(dir, &e, &n) == -1)
 		return -1;
-	if (o->known != NULL && filter_vcs(dir, o, e, &n) == -1)
-		goto done;
 	if (dk_rpm_enter() == -1)
 		goto done;
 	locked = 1;
@@ -492,7 +473,7 @@ dk_repo_update_opts(const char *dir, const struct dk_repo_opts *o)
 	DK_FAULT("mid-repodata");
 	if (swap(dir, tmp, final) == -1)
 		goto done;
-	prune(dir, e, n);
+	prune(dir, o, e, n);
 	if (kept < n && dk_dir_sync(dir) == -1)
 		goto done;
 	dk_log_debug("repository '%s': %zu packages", dir, kept);
@@ -505,4 +486,30 @@ done:
 	}
 	free_entries(e, n);
 	return rc;
+}
+
+int
+dk_repo_sha256(const void *data, size_t len, char out[65])
+{
+	cr_ChecksumCtx *ctx;
+	GError *err = NULL;
+	char *hex;
+
+	if ((ctx = cr_checksum_new(CR_CHECKSUM_SHA256, &err)) == NULL)
+		return gfail(&err, "compute", "SHA-256");
+	if (cr_checksum_update(ctx, data, len, &err) != CRE_OK) {
+		g_free(cr_checksum_final(ctx, NULL));
+		return gfail(&err, "compute", "SHA-256");
+	}
+	if ((hex = cr_checksum_final(ctx, &err)) == NULL)
+		return gfail(&err, "compute", "SHA-256");
+	if (strlen(hex) != 64) {
+		g_free(hex);
+		dk_error_set("cannot compute 'SHA-256': %s",
+		    "not 64 hex digits");
+		return -1;
+	}
+	memcpy(out, hex, 65);
+	g_free(hex);
+	return 0;
 }

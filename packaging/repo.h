@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+
 /*
  * Brings the repository in dir up to date: of every package name it
  * keeps the keep_builds newest builds (rpm version order, so "10" is
@@ -22,7 +24,7 @@
  * The caller holds the key repository's lock: two concurrent updates of
  * one directory are not supported.
  *
- * With s (packaging/gpg.h) and s->key set, repodata/repomd.xml.asc,
+ * With s (common/gpg.h) and s->key set, repodata/repomd.xml.asc,
  * its detached ASCII-armored signature by s, is made in the new
  * metadata before the exchange (for repo_gpgcheck); the packages are
  * dk_sign_dir()'s business.  s NULL or s->key NULL: unsigned.
@@ -37,13 +39,17 @@ int	dk_repo_update(const char *dir, int keep_builds,
 
 /*
  * dk_repo_update() for one of dkimrot's two repositories
- * (packaging/output.h), which indexes only what the key repository
- * built.  A package is left out of the metadata, with a warning naming
- * the file, and left on disk (the operator decides what it is), when:
- *   name is not NULL and the header names another package;
- *   known is not NULL and the header cannot be read, has no VCS tag, or
- *   known(vcs, arg) is 0 (-1 from it is an error: nothing is written).
- * Pruning (keep_builds) counts and removes indexed packages only.
+ * (rotator/output.h), which indexes only what the key repository
+ * built.  A package is left out of the metadata and left on disk (the
+ * operator decides what it is) when:
+ *   its header cannot be read, or name is not NULL and the header names
+ *   another package (with a warning naming the file);
+ *   accept is not NULL and accept(file, sha256, arg) is 0, where sha256
+ *   is the checksum of the very bytes indexed (primary.xml's pkgid,
+ *   which dnf checks every download against), so nothing can change
+ *   between the check and the index; accept gives the warning, if any.
+ * Pruning (keep_builds) counts and removes indexed packages only, and
+ * tells pruned(file, arg), when not NULL, of each one removed.
  * mode: of the metadata files (0 = 0644); repodata/ gets an x bit for
  * each r bit, so 0640 gives the private repository's 0750.
  * signer: as s of dk_repo_update().
@@ -52,10 +58,18 @@ struct dk_repo_opts {
 	int				 keep_builds;
 	mode_t				 mode;
 	const char			*name;
-	int				(*known)(const char *vcs, void *arg);
+	int				(*accept)(const char *file,
+					    const char *sha256, void *arg);
+	void				(*pruned)(const char *file, void *arg);
 	void				*arg;
 	const struct dk_gpg_signer	*signer;
 };
 int	dk_repo_update_opts(const char *dir, const struct dk_repo_opts *);
+
+/*
+ * The SHA-256 of len bytes at data as 64 lower-case hex digits and a
+ * NUL into out (packaging/ledger.h's checksum, primary.xml's pkgid).
+ */
+int	dk_repo_sha256(const void *data, size_t len, char out[65]);
 
 #endif

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <rpm/rpmbuild.h>
+#include <rpm/rpmcrypto.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmlog.h>
 #include <rpm/rpmmacro.h>
@@ -32,20 +33,23 @@
 #include <rpm/rpmsign.h>
 #include <rpm/rpmts.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
+#include "common/secret.h"
 #include "packaging/magic.h"
 #include "packaging/rpm.h"
+#include "packaging/rpm_int.h"
 
 #define RPM_MAX_SIZE	(1024u * 1024 * 1024)	/* a package we copy */
 #define SHM_DIR		"/dev/shm"
 
 /* librpm's macro context, log and rpmrc tables are process globals. */
-static pthread_mutex_t rpm_mutex = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t rpm_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* rpm's last error, for our message (guarded by rpm_mutex). */
-static char rpm_err[512];
+char rpm_err[RPM_ERR_LEN];
 
 /* rpm's messages go to our debug log, one line at a time. */
 static int
@@ -62,7 +66,7 @@ logcb(rpmlogRec rec, rpmlogCallbackData data)
 		n = nl != NULL ? (size_t)(nl - msg) : strlen(msg);
 		if (n > 0) {
 			dk_log_debug("rpm: %.*s", (int)n, msg);
-			if (pri <= RPMLOG_ERR && n < sizeof(rpm_err)) {
+			if (pri <= RPMLOG_ERR && n < RPM_ERR_LEN) {
 				memcpy(rpm_err, msg, n);
 				rpm_err[n] = '\0';
 			}
@@ -72,20 +76,9 @@ logcb(rpmlogRec rec, rpmlogCallbackData data)
 	return 0;	/* not RPMLOG_DEFAULT: rpm prints nothing itself */
 }
 
-/* State rpm keeps between our calls: set up and torn down around each. */
-struct rpmenv {
-	rpmlogCallback	 oldcb;
-	rpmlogCallbackData olddata;
-	int		 oldmask;
-	int		 configured;
-	char		*old_sde;	/* SOURCE_DATE_EPOCH before us */
-	int		 sde_set;
-	char		*old_magic;	/* MAGIC before us */
-	int		 magic_set;
-};
 
-static int
-env_begin(struct rpmenv *e)
+int
+rpm_env_begin(struct rpmenv *e)
 {
 	memset(e, 0, sizeof(*e));
 	rpm_err[0] = '\0';
@@ -104,8 +97,8 @@ env_begin(struct rpmenv *e)
 	return 0;
 }
 
-static void
-env_end(struct rpmenv *e)
+void
+rpm_env_end(struct rpmenv *e)
 {
 	if (e->sde_set) {
 		if (e->old_sde != NULL)
@@ -136,8 +129,8 @@ int
 dk_rpm_enter(void)
 {
 	pthread_mutex_lock(&rpm_mutex);
-	if (env_begin(&enter_env) == -1) {
-		env_end(&enter_env);
+	if (rpm_env_begin(&enter_env) == -1) {
+		rpm_env_end(&enter_env);
 		pthread_mutex_unlock(&rpm_mutex);
 		return -1;
 	}
@@ -147,7 +140,7 @@ dk_rpm_enter(void)
 void
 dk_rpm_leave(void)
 {
-	env_end(&enter_env);
+	rpm_env_end(&enter_env);
 	pthread_mutex_unlock(&rpm_mutex);
 }
 
@@ -191,8 +184,8 @@ set_magic(struct rpmenv *e, const char *top)
 		e->magic_set = 1;
 }
 
-static int
-define(const char *name, const char *value)
+int
+rpm_define(const char *name, const char *value)
 {
 	if (rpmPushMacro(NULL, name, NULL, value, RMIL_CMDLINE) != 0) {
 		dk_error_set("cannot define rpm macro '%s'", name);
@@ -206,20 +199,25 @@ define(const char *name, const char *value)
  * Values override ~/.rpmmacros and /etc/rpm (a higher level).
  */
 static int
-build_macros(const char *top, const char *root)
+build_macros(const char *top, const char *root, int compress)
 {
+	/*
+	 * One thread each: deterministic.  gzip 9 is rpm's own default and
+	 * reads everywhere; xz 2 was Fedora's before zstd; zstd 9, because
+	 * level 19 cost 13 s of CPU for 10,000 domains' packages
+	 * (tests/bench) and saved 1% of their size: the payload is mostly
+	 * random key material, and the header (the file list) is most of
+	 * the package anyway.
+	 */
+	static const char *const payload[] = {
+		[DK_COMPRESS_GZIP] = "w9.gzdio",
+		[DK_COMPRESS_XZ] = "w2.xzdio",
+		[DK_COMPRESS_ZSTD] = "w9.zstdio",
+	};
 	static const char *const fixed[][2] = {
 		/* One file per package straight in _rpmdir. */
 		{ "_build_name_fmt",
 		    "%%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm" },
-		/*
-		 * zstd level 9, one thread: deterministic.  Level 19 cost
-		 * 13 s of CPU for 10,000 domains' packages (tests/bench)
-		 * and saved 1% of their size: the payload is mostly random
-		 * key material, and the header (the file list) is most of
-		 * the package anyway.
-		 */
-		{ "_binary_payload", "w9.zstdio" },
 		{ "_build_id_links", "none" },
 		{ "__os_install_post", "%{nil}" },
 		{ "debug_package", "%{nil}" },
@@ -256,16 +254,23 @@ build_macros(const char *top, const char *root)
 	size_t i;
 	int n;
 
+	if (compress < 0 || (size_t)compress >= sizeof(payload) /
+	    sizeof(payload[0])) {
+		dk_error_set("unknown payload compression %d", compress);
+		return DK_EUSAGE;
+	}
+	if (rpm_define("_binary_payload", payload[compress]) == -1)
+		return -1;
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (define(fixed[i][0], fixed[i][1]) == -1)
+		if (rpm_define(fixed[i][0], fixed[i][1]) == -1)
 			return -1;
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		n = snprintf(path, sizeof(path), "%s%s", top, dirs[i][1]);
 		if (n < 0 || (size_t)n >= sizeof(path) ||
-		    define(dirs[i][0], path) == -1)
+		    rpm_define(dirs[i][0], path) == -1)
 			return -1;
 	}
-	return define("buildroot", root);
+	return rpm_define("buildroot", root);
 }
 
 static time_t stamp;	/* for settime(), guarded by rpm_mutex */
@@ -486,7 +491,7 @@ publish(const char *top, const char *file, const char *outdir, mode_t mode,
 done:
 	/* A private package's payload is key material. */
 	if (data != NULL)
-		explicit_bzero(data, len);
+		dk_secret_wipe(data, len);
 	free(data);
 	return rc;
 }
@@ -514,7 +519,7 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 	}
 	pthread_mutex_lock(&rpm_mutex);
 	locked = 1;
-	if (env_begin(&env) == -1 || make_top(top, sizeof(top), pkg) == -1)
+	if (rpm_env_begin(&env) == -1 || make_top(top, sizeof(top), pkg) == -1)
 		goto done;
 	n = snprintf(specpath, sizeof(specpath), "%s/SPECS/%s.spec", top,
 	    pkg->name);
@@ -522,7 +527,8 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 	    dk_path_join(root, sizeof(root), top, "BUILDROOT/root") == -1)
 		goto done;
 	if (dk_file_create(specpath, spec, strlen(spec), 0600) != 0 ||
-	    populate(root, pkg) == -1 || build_macros(top, root) == -1 ||
+	    populate(root, pkg) == -1 ||
+	    build_macros(top, root, pkg->compress) != 0 ||
 	    (set_magic(&env, top), 0) ||
 	    set_sde(&env, pkg->time) == -1 || run_build(specpath, root) == -1)
 		goto done;
@@ -534,258 +540,9 @@ done:
 	if (top[0] != '\0')
 		dk_dir_remove(top);
 	if (locked) {
-		env_end(&env);
+		rpm_env_end(&env);
 		pthread_mutex_unlock(&rpm_mutex);
 	}
 	free(spec);
-	return rc;
-}
-
-/*
- * librpmsign prints "FILE:" on stdout, which is for our results only;
- * the caller holds rpm_mutex and dkimrot prints nothing meanwhile.
- */
-static int
-quiet_stdout(int *saved)
-{
-	int null;
-
-	fflush(stdout);
-	if ((*saved = dup(STDOUT_FILENO)) == -1 ||
-	    (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
-		dk_error_set_errno(errno, "cannot redirect standard output");
-		if (*saved != -1)
-			close(*saved);
-		return -1;
-	}
-	dup2(null, STDOUT_FILENO);
-	close(null);
-	return 0;
-}
-
-static void
-restore_stdout(int saved)
-{
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-}
-
-/*
- * gpg's complaints (and its note on the faked time below) would land
- * on our stderr: they go to a temporary file, and the last line of a
- * failed run into the message.
- */
-static int
-hold_stderr(int *saved, FILE **f)
-{
-	fflush(stderr);
-	if ((*f = tmpfile()) == NULL || (*saved = dup(STDERR_FILENO)) == -1) {
-		dk_error_set_errno(errno, "cannot redirect standard error");
-		if (*f != NULL)
-			fclose(*f);
-		*f = NULL;
-		return -1;
-	}
-	dup2(fileno(*f), STDERR_FILENO);
-	return 0;
-}
-
-static void
-release_stderr(int saved, FILE *f, char *last, size_t size)
-{
-	char line[512];
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	last[0] = '\0';
-	rewind(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		n = strcspn(line, "\n");
-		line[n] = '\0';
-		if (n > 0 && strstr(line, "faked system time") == NULL &&
-		    n < size)
-			memcpy(last, line, n + 1);
-	}
-	fclose(f);
-}
-
-/*
- * Who signed the header of path (the long key id in hex, "" when
- * unsigned) and when it was built.  Only librpm's own header-only
- * signatures count: RSA (and EdDSA) and DSA.
- */
-static int
-signature(const char *path, char *keyid, size_t size, long long *built)
-{
-	static const rpmTagVal tags[] = { RPMTAG_RSAHEADER,
-	    RPMTAG_DSAHEADER };
-	const uint8_t *id;
-	pgpDigParams dig = NULL;
-	struct rpmtd_s td;
-	Header h = NULL;
-	rpmts ts = NULL;
-	FD_t fd = NULL;
-	size_t i;
-	rpmRC r;
-	int rc = -1;
-
-	keyid[0] = '\0';
-	if (dk_rpm_enter() != 0)
-		return -1;
-	fd = Fopen(path, "r.ufdio");
-	if (fd == NULL || Ferror(fd)) {
-		dk_error_set("cannot read package '%s': %s", path,
-		    fd != NULL ? Fstrerror(fd) : "cannot open");
-		goto done;
-	}
-	if ((ts = rpmtsCreate()) == NULL) {
-		dk_error_set("out of memory");
-		goto done;
-	}
-	rpmtsSetVSFlags(ts, RPMVSF_MASK_NOSIGNATURES);
-	r = rpmReadPackageFile(ts, fd, path, &h);
-	if (r != RPMRC_OK && r != RPMRC_NOTTRUSTED && r != RPMRC_NOKEY) {
-		dk_error_set("cannot read package '%s'", path);
-		goto done;
-	}
-	*built = (long long)headerGetNumber(h, RPMTAG_BUILDTIME);
-	for (i = 0; i < sizeof(tags) / sizeof(tags[0]) && !keyid[0]; i++) {
-		if (!headerGet(h, tags[i], &td, HEADERGET_MINMEM))
-			continue;
-		if (pgpPrtParams(td.data, td.count, PGPTAG_SIGNATURE,
-		    &dig) == 0 && (id = pgpDigParamsSignID(dig)) != NULL &&
-		    size > 16)
-			snprintf(keyid, size, "%02X%02X%02X%02X%02X%02X%02X"
-			    "%02X", id[0], id[1], id[2], id[3], id[4], id[5],
-			    id[6], id[7]);
-		dig = pgpDigParamsFree(dig);
-		rpmtdFreeData(&td);
-	}
-	rc = 0;
-done:
-	headerFree(h);
-	rpmtsFree(ts);
-	if (fd != NULL)
-		Fclose(fd);
-	dk_rpm_leave();
-	return rc;
-}
-
-int
-dk_rpm_sign(const char *path, const struct dk_gpg_signer *s, int *changed)
-{
-	struct rpmSignArgs args;
-	struct rpmenv env;
-	char gpg[PATH_MAX], extra[96], keyid[32], why[512], *name = NULL;
-	long long built, when;
-	int rc = -1, saved, held, signrc;
-	FILE *err;
-
-	if (changed != NULL)
-		*changed = 0;
-	if (s->home != NULL && strchr(s->home, '%') != NULL) {
-		dk_error_set("cannot sign with gnupg home '%s': it holds '%%'",
-		    s->home);
-		return DK_EUSAGE;
-	}
-	if (signature(path, keyid, sizeof(keyid), &built) == -1)
-		return -1;
-	if (keyid[0] != '\0' && dk_gpg_signer_has(s, keyid))
-		return 0;
-	if (dk_gpg_find(gpg, sizeof(gpg)) == -1)
-		return -1;
-	/*
-	 * The signature's creation time is hashed with the header: made
-	 * at the build time (the commit's), or the key's birth if later,
-	 * the same package signed by the same key is the same bytes
-	 * (RSA PKCS#1 v1.5 is deterministic), whenever it is signed.
-	 */
-	when = built > s->created ? built : s->created;
-	snprintf(extra, sizeof(extra), "--batch --no-tty "
-	    "--faked-system-time %lld!", when);
-	if ((name = strdup(s->key)) == NULL) {
-		dk_error_set("out of memory");
-		return -1;
-	}
-	pthread_mutex_lock(&rpm_mutex);
-	if (env_begin(&env) == -1 || define("__gpg", gpg) == -1 ||
-	    define("_gpg_sign_cmd_extra_args", extra) == -1 ||
-	    /* EL7's rpm 4.11 and every later one verify SHA-256. */
-	    define("_gpg_digest_algo", "sha256") == -1 ||
-	    (s->home != NULL && define("_gpg_path", s->home) == -1))
-		goto done;
-	memset(&args, 0, sizeof(args));
-	args.keyid = name;
-	if (quiet_stdout(&saved) == -1)
-		goto done;
-	if (hold_stderr(&held, &err) == -1) {
-		restore_stdout(saved);
-		goto done;
-	}
-	signrc = rpmPkgSign(path, &args);
-	release_stderr(held, err, why, sizeof(why));
-	restore_stdout(saved);
-	if (signrc != 0) {
-		dk_error_set("cannot sign '%s' with key '%s': %s", path, s->key,
-		    why[0] ? why : rpm_err[0] ? rpm_err : "unknown error");
-		goto done;
-	}
-	if (changed != NULL)
-		*changed = 1;
-	dk_log_debug("signed '%s' with key '%s'", path, s->key);
-	rc = 0;
-done:
-	env_end(&env);
-	pthread_mutex_unlock(&rpm_mutex);
-	free(name);
-	return rc;
-}
-
-int
-dk_rpm_query_vcs(const char *path, char *out, size_t size)
-{
-	const char *vcs;
-	Header h = NULL;
-	rpmts ts = NULL;
-	FD_t fd = NULL;
-	rpmRC r;
-	int rc = -1;
-
-	out[0] = '\0';
-	if (dk_rpm_enter() != 0)
-		return -1;
-	fd = Fopen(path, "r.ufdio");
-	if (fd == NULL || Ferror(fd)) {
-		dk_error_set("cannot read package '%s': %s", path,
-		    fd != NULL ? Fstrerror(fd) : "cannot open");
-		goto done;
-	}
-	if ((ts = rpmtsCreate()) == NULL) {
-		dk_error_set("out of memory");
-		goto done;
-	}
-	/* Only the header is wanted; signatures are rpm -K's business. */
-	rpmtsSetVSFlags(ts, RPMVSF_MASK_NOSIGNATURES);
-	r = rpmReadPackageFile(ts, fd, path, &h);
-	if (r != RPMRC_OK && r != RPMRC_NOTTRUSTED && r != RPMRC_NOKEY) {
-		dk_error_set("cannot read package '%s'", path);
-		goto done;
-	}
-	vcs = headerGetString(h, RPMTAG_VCS);
-	if (vcs == NULL || strlen(vcs) >= size) {
-		dk_error_set("package '%s' has no usable VCS tag", path);
-		goto done;
-	}
-	memcpy(out, vcs, strlen(vcs) + 1);
-	rc = 0;
-done:
-	headerFree(h);
-	rpmtsFree(ts);
-	if (fd != NULL)
-		Fclose(fd);
-	dk_rpm_leave();
 	return rc;
 }

@@ -10,7 +10,7 @@
  * and the payload is exactly the data given), and lets librpmbuild write
  * the package.  The output is deterministic: the same description gives
  * the same bytes (build time, file times and the changelog date are
- * pkg->time, the build host is "dkimrot", payload zstd level 9).  The
+ * pkg->time, the build host is "dkimrot", the payload pkg->compress).  The
  * build runs under $TMPDIR, else in /dev/shm when it is a tmpfs with
  * room, else under /tmp; rpm classifies its files with a one-rule magic
  * database (packaging/magic.h).
@@ -51,6 +51,9 @@
 				   as .rpmsave and ours installed.  Never
 				   "noreplace": keys and tables must be
 				   replaced on upgrade. */
+#define DK_RPM_NOREPLACE 0x4	/* with DK_RPM_CONFIG: %config(noreplace),
+				   for a file the admin edits (a signer's
+				   configuration), never keys or tables */
 
 struct dk_rpm_file {
 	/*
@@ -76,6 +79,7 @@ struct dk_rpm_file {
  *   @DKIMROT_VERSION@ the version of this program
  *   @DESCRIPTION@     description below (may be empty)
  *   @URL@             a whole "URL:" line, or nothing
+ *   @PRE@             a whole %pre section making pre_user, or nothing
  *   @POST@            a whole %post section running post, or nothing
  *   @POSTUN@          a whole %postun section running post on erase
  *                     (not on upgrade), or nothing
@@ -102,9 +106,24 @@ struct dk_rpm_pkg {
 	 * The same command runs from %postun when the package is erased.
 	 */
 	const char	*post;
+	/*
+	 * The user and group that own the package's keys: %pre creates
+	 * them (useradd -r, groupadd -r) when missing, or fails the
+	 * install, rather than let rpm give the files to root where the
+	 * signer cannot read them.  NULL = no %pre.
+	 */
+	const char	*pre_user;
+	const char	*pre_group;
 	time_t		 time;		/* commit time: SOURCE_DATE_EPOCH */
 	mode_t		 rpm_mode;	/* mode of the .rpm written; 0 = 0644.
 					   Use 0640/0600 for private keys. */
+	/*
+	 * The payload's compression, enum dk_compress of common/config.h:
+	 * 0 = gzip level 9, xz level 2, zstd level 9.  Only zstd adds an
+	 * rpmlib() requirement rpm 4.11 (EL7) lacks: PayloadIsZstd, rpm
+	 * 4.14 (EL8) and later.
+	 */
+	int		 compress;
 	const struct dk_rpm_file *files;
 	size_t		 nfiles;
 };
@@ -131,7 +150,7 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
 	    const char *outdir, char **out);
 
 /*
- * Makes the package at path signed by s (packaging/gpg.h), in place,
+ * Makes the package at path signed by s (common/gpg.h), in place,
  * with librpmsign: nothing when its header signature is already by one
  * of s's keys; else an OpenPGP header signature (as `rpmsign
  * --addsign`; the header holds the payload's digest, so it covers the
@@ -141,7 +160,7 @@ int	dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *,
  * *changed (when not NULL) is 1 when the package was signed now.
  * The key must have no passphrase; the gpg in $PATH runs with --batch
  * in s's GnuPG home.  The public key to publish with the repository:
- * dk_gpg_export() (packaging/gpg.h).
+ * dk_gpg_export() (common/gpg.h).
  */
 struct dk_gpg_signer;
 int	dk_rpm_sign(const char *path, const struct dk_gpg_signer *s,
@@ -153,6 +172,13 @@ int	dk_rpm_sign(const char *path, const struct dk_gpg_signer *s,
  * already built.
  */
 int	dk_rpm_query_vcs(const char *path, char *out, size_t size);
+
+/*
+ * The SHA-256 of data as 64 lower-case hex digits into hex (size at
+ * least 65), with librpm's digests: for the apt index (packaging/apt.c),
+ * which has no digest of its own.
+ */
+int	dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size);
 
 /*
  * For packaging/repo.c only, around its libcreaterepo_c calls (which use

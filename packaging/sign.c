@@ -4,19 +4,23 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/fault.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "packaging/output.h"
+#include "packaging/ledger.h"
+#include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
+#include "rotator/output.h"
 
 int
 dk_sign_setup(const char *repo, const struct dk_packaging_conf *pc,
@@ -50,66 +54,98 @@ dk_sign_setup(const char *repo, const struct dk_packaging_conf *pc,
 	return dk_gpg_signer_open(s, pc->sign_key, h);
 }
 
-/* A build of ours: NAME-VERSION-RELEASE.noarch.rpm, a regular file. */
+/*
+ * A copy of dir/file (its bytes checked against the build ledger, b)
+ * signed in the vault's stage, then put back into dir in one rename:
+ * gpg signs only bytes that were checked, never a file someone with a
+ * writable output directory may swap between a check and the
+ * signature.  The ledger learns the new checksum before the new bytes
+ * are in dir, so a crash between the two leaves the old file "changed"
+ * (left out) and the next build of its commit repairs it.  *one: it
+ * was signed now.
+ */
 static int
-ours(const char *dir, const char *file)
+sign_one(const char *dir, const struct dk_build *b, const char *data,
+    size_t len, const struct dk_gpg_signer *s, struct dk_ledger *l,
+    const char *repo, const char *stage, int *one)
 {
-	static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
-	char path[PATH_MAX];
-	struct stat st;
-	size_t i, n = strlen(file), l;
+	char tmp[PATH_MAX], path[PATH_MAX], sum[DK_SHA256_HEX], *sig = NULL;
+	size_t n = 0;
+	int rc = -1;
 
-	if (file[0] == '.' || n < 5 || strcmp(file + n - 4, ".rpm") != 0)
-		return 0;
-	for (i = 0; i < 2; i++) {
-		l = strlen(names[i]);
-		if (strncmp(file, names[i], l) == 0 && file[l] == '-' &&
-		    file[l + 1] >= '0' && file[l + 1] <= '9')
-			break;
+	*one = 0;
+	if (dk_path_join(tmp, sizeof(tmp), stage, b->file) != 0 ||
+	    dk_path_join(path, sizeof(path), dir, b->file) != 0)
+		return -1;
+	unlink(tmp);
+	if (dk_file_create_nosync(tmp, data, len, 0600) != 0 ||
+	    dk_rpm_sign(tmp, s, one) != 0)
+		goto done;
+	if (!*one) {
+		rc = 0;
+		goto done;
 	}
-	if (i == 2 || dk_path_join(path, sizeof(path), dir, file) == -1 ||
-	    lstat(path, &st) == -1)
-		return 0;
-	return S_ISREG(st.st_mode);
+	/*
+	 * On disk before the ledger names it: after a crash the next run
+	 * finds it there and finishes the copy (cmd_package.c).
+	 */
+	if (dk_file_read(tmp, len + (64u << 10) + len / 2, &sig, &n) != 0 ||
+	    dk_fs_sync(stage) != 0 || dk_repo_sha256(sig, n, sum) != 0 ||
+	    dk_ledger_set(l, b->dir, b->name, b->version, b->commit,
+	    sum) != 0 || dk_ledger_save(l, repo) != 0)
+		goto done;
+	DK_FAULT("mid-resign");
+	if (dk_file_replace(path, sig, n, strcmp(b->name, DK_PKG_PRIVATE) ==
+	    0 ? 0640 : 0644) != 0)
+		goto done;
+	rc = 0;
+done:
+	if (sig != NULL)
+		dk_ledger_bytes_free(sig, n);
+	unlink(tmp);
+	return rc;
 }
 
 int
-dk_sign_dir(const char *dir, const struct dk_gpg_signer *s, int *changed)
+dk_sign_dir(const char *dir, const char *key, const struct dk_gpg_signer *s,
+    struct dk_ledger *l, const char *repo, const char *stage, int *changed)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int rc = -1, one;
+	char path[PATH_MAX], *data;
+	struct dk_build b;
+	size_t i, len;
+	int one, rc;
 
 	*changed = 0;
 	if (s->key == NULL)
 		return 0;
-	if ((d = opendir(dir)) == NULL) {
-		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
-		return -1;
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (!ours(dir, de->d_name))
+	for (i = 0; i < l->n; i++) {
+		/* A .deb is not signed: its apt index is (apt.h). */
+		if (strcmp(l->b[i].dir, key) != 0 ||
+		    l->b[i].format != DK_BUILD_RPM)
 			continue;
-		if (dk_path_join(path, sizeof(path), dir, de->d_name) == -1 ||
-		    (rc = dk_rpm_sign(path, s, &one)) != 0)
-			goto done;
-		rc = -1;
+		/*
+		 * Anything else (not ours, changed, gone) is never signed;
+		 * the index leaves it out with its warning.
+		 */
+		data = NULL;
+		if (dk_ledger_verify(&l->b[i], dir, NULL, &data, &len) !=
+		    DK_BUILD_OURS)
+			continue;
+		/* A copy: sign_one() rewrites the line. */
+		b = l->b[i];
+		rc = dk_path_join(path, sizeof(path), dir, b.file) != 0 ? -1 :
+		    sign_one(dir, &b, data, len, s, l, repo, stage, &one);
+		dk_ledger_bytes_free(data, len);
+		if (rc != 0)
+			return -1;
 		if (one) {
 			dk_log_info("re-signed '%s' with key '%s'", path,
 			    s->key);
 			*changed = 1;
 		}
 	}
-	if (errno != 0) {
-		dk_error_set_errno(errno, "cannot read repository '%s'", dir);
-		goto done;
-	}
 	if (dk_path_join(path, sizeof(path), dir, DK_GPG_KEY_FILE) == -1 ||
-	    (rc = dk_gpg_export(s->key, s->home, path)) != 0)
-		goto done;
-	rc = 0;
-done:
-	closedir(d);
-	return rc;
+	    dk_gpg_export(s->key, s->home, path) != 0)
+		return -1;
+	return 0;
 }

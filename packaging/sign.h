@@ -7,7 +7,7 @@
 #ifndef DK_SIGN_H
 #define DK_SIGN_H
 
-#include "packaging/gpg.h"
+#include "common/gpg.h"
 
 struct dk_packaging_conf;
 
@@ -21,14 +21,19 @@ struct dk_packaging_conf;
 int	dk_sign_setup(const char *repo, const struct dk_packaging_conf *,
 	    struct dk_gpg_signer *s);
 /*
- * Every package of ours in dir (DK_PKG_PRIVATE and DK_PKG_PUBLIC
- * builds, kept ones included) signed by s, re-signed when its
- * signature is someone else's (the key changed) or missing; then s's
- * public key exported to dir/DK_GPG_KEY_FILE.  *changed is 1 when a
- * package changed, and the metadata must be written again.  Nothing
- * when s->key is NULL.
+ * Every package of the build ledger l in dir (key: dir as the ledger
+ * names it, packaging/ledger.h) whose bytes are still the ones dkimrot
+ * wrote signed by s, re-signed when its signature is someone else's
+ * (the key changed) or missing; anything else in dir is never signed.
+ * A package is signed as a copy in stage (a directory of the vault)
+ * and put back, and l (saved in repo first) records its new checksum.
+ * Then s's public key is exported to dir/DK_GPG_KEY_FILE.  *changed is
+ * 1 when a package changed, and the metadata must be written again.
+ * Nothing when s->key is NULL.
  */
-int	dk_sign_dir(const char *dir, const struct dk_gpg_signer *s,
-	    int *changed);
+struct dk_ledger;
+int	dk_sign_dir(const char *dir, const char *key,
+	    const struct dk_gpg_signer *s, struct dk_ledger *l,
+	    const char *repo, const char *stage, int *changed);
 
 #endif

@@ -206,6 +206,57 @@ put_postun(struct dk_buf *b, const char *name, const char *cmd)
 	return dk_buf_puts(b, "fi\nexit 0\n");
 }
 
+static int	check_user(const char *, const char *);
+
+/*
+ * %pre: the keys' owner and group, made when missing.  Released
+ * OpenDKIM reads its keys as its own user; rpm would install the files
+ * of a user it does not know as root's ("user opendkim does not exist -
+ * using root"), which the signer cannot read.  EL7 to EL9 know no
+ * user() dependency (rpm 4.19 and sysusers bring it), and the signer's
+ * own package may come in the same transaction or never (rspamd, Exim
+ * run as their own users), so the scriptlet makes a system user as the
+ * signers' packages do, and fails the install when it cannot.  getent
+ * where there is one (NSS: users from LDAP count), else /etc/passwd.
+ */
+static int
+put_pre(struct dk_buf *b, const char *name, const char *user,
+    const char *group)
+{
+	int rc;
+
+	if (user == NULL || group == NULL)
+		return 0;
+	if ((rc = check_user("owner", user)) != 0 ||
+	    (rc = check_user("group", group)) != 0)
+		return rc;
+	return dk_buf_printf(b, "%%pre\n"
+	    "dk_has() {\n"
+	    "\tif command -v getent >/dev/null 2>&1; then\n"
+	    "\t\tgetent \"$1\" \"$2\" >/dev/null\n"
+	    "\t\treturn\n"
+	    "\tfi\n"
+	    "\t[ -r \"/etc/$1\" ] || return 1\n"
+	    "\twhile IFS=: read -r dk_n dk_rest; do\n"
+	    "\t\t[ \"$dk_n\" = \"$2\" ] && return 0\n"
+	    "\tdone <\"/etc/$1\"\n"
+	    "\treturn 1\n"
+	    "}\n"
+	    "dk_has group '%s' || groupadd -r '%s' 2>/dev/null || {\n"
+	    "\techo \"%s: no group '%s' (packaging.key_group) and groupadd "
+	    "failed\" >&2\n"
+	    "\texit 1\n"
+	    "}\n"
+	    "dk_has passwd '%s' || useradd -r -g '%s' -d / -s /sbin/nologin "
+	    "-c 'DKIM signer' '%s' 2>/dev/null || {\n"
+	    "\techo \"%s: no user '%s' (packaging.key_owner) and useradd "
+	    "failed\" >&2\n"
+	    "\texit 1\n"
+	    "}\n"
+	    "exit 0\n", group, group, name, group, user, group, user, name,
+	    user) == -1 ? -1 : 0;
+}
+
 /* Absolute, components of [A-Za-z0-9._+-], no "." or "..". */
 static int
 check_path(const char *path)
@@ -227,13 +278,14 @@ check_path(const char *path)
 			comp = p + 1;
 			continue;
 		}
+		/* '@': systemd's template units (opendkim@.service). */
 		if (!isalnum_ascii((unsigned char)*p) &&
-		    strchr("._+-", *p) == NULL)
+		    strchr("._+-@", *p) == NULL)
 			goto bad;
 	}
 bad:
 	dk_error_set("invalid file path '%s' in package: an absolute path "
-	    "of letters, digits and '._+-' is required", path);
+	    "of letters, digits and '._+-@' is required", path);
 	return DK_EUSAGE;
 }
 
@@ -298,13 +350,17 @@ put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
 		    (rc = check_user("group", f->group)) != 0)
 			return rc;
 		if ((f->mode & ~(mode_t)0777) != 0 ||
-		    (f->flags & ~(unsigned)(DK_RPM_DIR | DK_RPM_CONFIG))) {
+		    (f->flags & ~(unsigned)(DK_RPM_DIR | DK_RPM_CONFIG |
+		    DK_RPM_NOREPLACE)) ||
+		    ((f->flags & DK_RPM_NOREPLACE) &&
+		    !(f->flags & DK_RPM_CONFIG))) {
 			dk_error_set("invalid mode or flags for '%s' in "
 			    "package", f->path);
 			return DK_EUSAGE;
 		}
 		if (dk_buf_printf(b, "%s%s%%attr(%04o,%s,%s) %s\n",
 		    f->flags & DK_RPM_DIR ? "%dir " : "",
+		    f->flags & DK_RPM_NOREPLACE ? "%config(noreplace) " :
 		    f->flags & DK_RPM_CONFIG ? "%config " : "",
 		    (unsigned)f->mode, f->owner ? f->owner : "root",
 		    f->group ? f->group : "root", f->path) == -1)
@@ -332,12 +388,12 @@ put_date(struct dk_buf *b, time_t t)
 }
 
 enum slot { S_NAME, S_VERSION, S_RELEASE, S_VCS, S_PACKAGER, S_DATE,
-	S_DKVERSION, S_DESCRIPTION, S_URL, S_POST, S_POSTUN, S_FILES,
+	S_DKVERSION, S_DESCRIPTION, S_URL, S_PRE, S_POST, S_POSTUN, S_FILES,
 	S_COUNT };
 
 static const char *const slotnames[S_COUNT] = { "NAME", "VERSION",
 	"RELEASE", "VCS", "PACKAGER", "DATE", "DKIMROT_VERSION",
-	"DESCRIPTION", "URL", "POST", "POSTUN", "FILES" };
+	"DESCRIPTION", "URL", "PRE", "POST", "POSTUN", "FILES" };
 
 static int
 fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
@@ -366,6 +422,8 @@ fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
 	if ((rc = put_text(&v[S_PACKAGER], "packager", pk, strlen(pk))) ||
 	    (rc = put_date(&v[S_DATE], pkg->time)) ||
 	    (rc = put_description(&v[S_DESCRIPTION], pkg->description)) ||
+	    (rc = put_pre(&v[S_PRE], pkg->name, pkg->pre_user,
+	    pkg->pre_group)) ||
 	    (rc = put_post(&v[S_POST], pkg->name, pkg->post)) ||
 	    (rc = put_postun(&v[S_POSTUN], pkg->name, pkg->post)) ||
 	    (rc = put_files(&v[S_FILES], pkg)))

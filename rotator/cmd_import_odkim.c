@@ -34,6 +34,7 @@
 #include "common/dktime.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/tree.h"
 #include "common/log.h"
 #include "common/strlist.h"
 #include "keygen/key.h"

@@ -20,10 +20,10 @@
 #include "common/dktime.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
 #include "common/name.h"
 #include "common/strlist.h"
-#include "packaging/gpg.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
 

@@ -21,7 +21,7 @@
 #include "common/cli.h"
 #include "common/dktime.h"
 #include "common/error.h"
-#include "common/file.h"
+#include "common/tree.h"
 #include "common/log.h"
 #include "common/name.h"
 #include "common/strlist.h"

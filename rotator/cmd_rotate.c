@@ -2,13 +2,17 @@
  * dkimrot rotate: apply the policy (docs/design.md §4) to every configured
  * domain at NOW, write the new keys and keys.yaml, commit, run the hook.
  *
- * Phases, so that one domain's trouble never spoils another's and the
- * costly part (key generation) runs in one batch across all cores:
+ * Phases (rotator/rotate.h), so that one domain's trouble never spoils
+ * another's and the costly part (key generation) runs in one batch
+ * across all cores:
  *   1. load, repair and plan every domain (DNS looked up where the plan
  *      needs it);
  *   2. generate every key the plans ask for;
- *   3. per domain: write the key files, apply the plan, save keys.yaml;
+ *   3. the write protocol for every domain with changes (docs/design.md
+ *      §8);
  *   4. one commit for all of it, then the post-commit hook.
+ * This file prints the plan, logs the run's own failures and turns the
+ * outcome into an exit code; rotator/rotate.c is the library.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,13 +26,90 @@
 #include "common/log.h"
 #include "common/name.h"
 #include "common/strlist.h"
-#include "keygen/key.h"
-#include "rotator/dnsgate.h"
-#include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
+
+/*
+ * Key directories of domains the configuration no longer lists, unless
+ * they are leaving (dkimrot remove).
+ */
+static void
+warn_unconfigured(struct dk_keyrepo *r, const struct dk_leaving *left)
+{
+	struct dk_strlist names = { 0 };
+	size_t i;
+
+	if (dk_store_domains(r->path, &names) != 0) {
+		dk_log_warn("%s", dk_error_last());
+		return;
+	}
+	for (i = 0; i < names.n; i++)
+		if (dk_config_domain(r->cfg, names.v[i]) == NULL &&
+		    dk_leaving_find(left, names.v[i]) == NULL)
+			dk_log_warn("%s: has keys but is not in %s; its keys "
+			    "are left as they are", names.v[i],
+			    DK_CONFIG_FILE);
+	dk_strlist_dispose(&names);
+}
+
+/* The plan of every domain that changes, one line each, on stdout. */
+static void
+print_lines(const struct dk_rotate *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++)
+		if (run->jobs[i].rc == 0 && run->jobs[i].line.len > 0)
+			printf("%s\n", run->jobs[i].line.data);
+}
+
+/*
+ * Rotates the repository at repo at now.  Returns an exit code: 0 (also
+ * when nothing was due), 1 when any domain failed (the others are done
+ * and committed), 2 for usage or configuration errors, 75 when the lock
+ * is held or a name server did not answer.
+ */
+static int
+rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
+{
+	struct dk_rotate run;
+	int rc, failed = 0;
+
+	if ((rc = dk_rotate_open(&run, repo, o)) != 0) {
+		dk_log_error("%s", dk_error_last());
+		dk_rotate_dispose(&run);
+		return dk_error_exit(rc);
+	}
+	/* An emptied dkimrot.yaml would otherwise stop rotation silently. */
+	if (run.r.cfg->ndomains == 0)
+		dk_log_warn("%s lists no domains: nothing to rotate",
+		    DK_CONFIG_FILE);
+	if (o->only->n == 0)
+		warn_unconfigured(&run.r, &run.left);
+	dk_rotate_plan(&run, now);
+	if ((!o->dry_run && dk_rotate_generate(&run) != 0) ||
+	    dk_rotate_describe_jobs(&run) != 0 ||
+	    (!o->dry_run && dk_rotate_write(&run) != 0)) {
+		dk_log_error("%s", dk_error_last());
+		failed = 1;
+	} else {
+		print_lines(&run);
+		if (dk_rotate_commit(&run, now) != 0) {
+			dk_log_error("%s", dk_error_last());
+			failed = 1;
+		}
+		if (o->dry_run)
+			dk_log_info("dry run: nothing was changed");
+	}
+	rc = dk_rotate_status(&run);
+	dk_rotate_dispose(&run);
+	if (failed || rc == -1)
+		return DK_EXIT_FAIL;
+	return rc == DK_ETEMP ? DK_EXIT_TEMP : DK_EXIT_OK;
+}
 
 static void
 usage(FILE *f)
@@ -126,7 +207,7 @@ cmd_rotate(int argc, char **argv)
 		return DK_EXIT_USAGE;
 	}
 	o.only = &only;
-	rc = dk_rotate_run(dk_cli_repo(), &o, dk_clock_now());
+	rc = rotate(dk_cli_repo(), &o, dk_clock_now());
 	dk_strlist_dispose(&only);
 	return rc;
 }

@@ -322,7 +322,16 @@ text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 		printf("  no keys yet\n");
 	for (i = 0; i < dk->n; i++) {
 		k = &dk->keys[i];
-		dk_duration_format(now - k->created, age, sizeof(age));
+		/*
+		 * A key created after NOW (status --now in the past) is
+		 * not 0s old: its age is negative, shown as such.
+		 */
+		if (k->created > now) {
+			age[0] = '-';
+			dk_duration_format(k->created - now, age + 1,
+			    sizeof(age) - 1);
+		} else
+			dk_duration_format(now - k->created, age, sizeof(age));
 		printf("  %-16s %-7s %4d  %-8s age %-8s", k->selector,
 		    dk_alg_name(k->alg), k->bits, dk_state_name(k->state),
 		    age);

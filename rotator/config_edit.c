@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
-#include "common/file.h"
+#include "common/tree.h"
 #include "rotator/config_edit.h"
 #include "rotator/keyrepo.h"
 

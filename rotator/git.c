@@ -188,7 +188,7 @@ dk_git_init(struct dk_git **out, const char *path)
 		dk_error_set("'%s' is already a git repository", path);
 		return DK_EEXISTS;
 	}
-	if (dk_dir_make(path, 0755) == -1 || lib_init() == -1)
+	if (dk_dir_make(path, 0700) == -1 || lib_init() == -1)
 		return -1;
 	git_repository_init_options_init(&opts,
 	    GIT_REPOSITORY_INIT_OPTIONS_VERSION);

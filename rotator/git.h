@@ -141,7 +141,7 @@ int		 dk_git_last_commit_time(struct dk_git *g, time_t *out);
  * dk_git_resolve()) as stored, no filters applied, at most DK_FILE_MAX
  * bytes.  *out is a NUL-terminated copy the caller frees; len may be
  * NULL.  For a private key the caller wipes it before freeing
- * (OPENSSL_cleanse or explicit_bzero); libgit2's own transient copy of the
+ * (dk_secret_wipe, common/secret.h); libgit2's own transient copy of the
  * object is freed unwiped (the key is in the object store anyway).
  * DK_ENOTFOUND if there is no such file; -1 if path is a directory.
  */

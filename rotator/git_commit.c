@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "rotator/git_int.h"
 
 /* One path of a commit, as it is in the work tree. */
@@ -154,7 +155,7 @@ blob_create(struct dk_git *g, const char *path, const char *full,
 		    fresh_add(g, id) < 0 ? -1 : 0;
 	else
 		err = git_blob_create_from_workdir(id, g->repo, path);
-	explicit_bzero(buf, len);
+	dk_secret_wipe(buf, len);
 	free(buf);
 	return err;
 }

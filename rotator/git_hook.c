@@ -130,7 +130,7 @@ dk_git_install_hook(struct dk_git *g, const char *name, const char *content)
 		dk_error_set("hooks directory of '%s' too long", g->workdir);
 		return -1;
 	}
-	if (dk_dir_make(own, 0755) == -1)
+	if (dk_dir_make(own, 0700) == -1)
 		return -1;
 	if (custom && (realpath(dir, a) == NULL || realpath(own, b) == NULL ||
 	    strcmp(a, b) != 0)) {

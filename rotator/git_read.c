@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "common/tree.h"
 #include "rotator/git_int.h"
 
 /*
@@ -129,7 +130,7 @@ dk_git_commit_time(struct dk_git *g, const char *id, time_t *out)
 
 /*
  * A committed symbolic link or submodule (gitlink) where dkimrot reads a
- * file or a directory is refused as in the work tree (common/file.h): a
+ * file or a directory is refused as in the work tree (common/tree.h): a
  * link's blob is its target's name, never the content meant.  path: len
  * bytes naming the entry.
  */

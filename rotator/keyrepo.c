@@ -13,10 +13,12 @@
 #include "common/file.h"
 #include "common/lock.h"
 #include "common/log.h"
+#include "common/strlist.h"
+#include "common/tree.h"
 #include "keygen/key.h"
-#include "packaging/output.h"
 #include "rotator/git.h"
 #include "rotator/keyrepo.h"
+#include "rotator/output.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
 
@@ -51,12 +53,11 @@ sync_repo(const char *path)
 static int
 linked_keys(struct dk_keyrepo *r)
 {
-	char **list = NULL;
-	size_t n = 0;
+	struct dk_strlist list = { 0 };
 	int rc;
 
-	rc = dk_store_domains(r->path, &list, &n);
-	dk_store_list_free(list, n);
+	rc = dk_store_domains(r->path, &list);
+	dk_strlist_dispose(&list);
 	/* A stray regular file is no danger to the checkout. */
 	return rc == DK_EUSAGE ? 0 : rc;
 }
@@ -260,14 +261,6 @@ relpath(char *buf, size_t size, const char *domain, const char *sel,
 	return dk_store_key_path(NULL, domain, sel, ext, buf, size);
 }
 
-static void
-record_opts(const struct dk_policy *pol, struct dk_record_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->restrict_email = pol->restrict_email;
-	o->testmode = pol->testmode;
-}
-
 /* SEL.txt: replaced and synced (revoked keys) or created unsynced. */
 static int
 write_txt(struct dk_keyrepo *r, const char *domain, const char *sel,
@@ -297,21 +290,6 @@ done:
 	return rc;
 }
 
-/* PKCS#8 PEM, 0600, exclusive; not synced (see dk_keyrepo_write_key). */
-static int
-write_private(const struct dk_keyrepo *r, const struct dk_key *key,
-    const char *rel)
-{
-	struct dk_buf pem = { 0 };
-	int rc;
-
-	if ((rc = dk_key_to_pem(key, &pem)) != 0)
-		return rc;
-	rc = dk_tree_create(r->path, rel, pem.data, pem.len, 0600, false);
-	dk_buf_wipe(&pem);
-	return rc;
-}
-
 int
 dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
     const struct dk_key *key, const struct dk_policy *pol,
@@ -325,10 +303,11 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
 	if (dk_store_mkdir(r->path, domain) != 0 ||
 	    relpath(rel, sizeof(rel), domain, sel, "private") != 0)
 		return -1;
-	record_opts(pol, &o);
+	dk_record_opts_of(pol, &o);
 	if (dk_record_value(key, &o, &value) != 0 || journal_begin(r) != 0)
 		goto done;
-	if ((rc = write_private(r, key, rel)) != 0)
+	/* Not synced: dk_keyrepo_sync() syncs them all at once. */
+	if ((rc = dk_key_write(key, r->path, rel, false)) != 0)
 		goto done;
 	DK_FAULT("after-key-write");
 	if ((rc = write_txt(r, domain, sel, value, false, paths)) != 0) {
@@ -351,7 +330,7 @@ dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
 	char *value = NULL;
 	int rc;
 
-	record_opts(pol, &o);
+	dk_record_opts_of(pol, &o);
 	o.revoked = true;
 	if (journal_begin(r) != 0 ||
 	    dk_record_value_revoked(k->alg, &o, &value) != 0)
@@ -366,13 +345,13 @@ dk_keyrepo_write_revoked(struct dk_keyrepo *r, const char *domain,
 }
 
 static int
-add_removed(struct dk_strlist *paths, char **removed, size_t n)
+add_removed(struct dk_strlist *paths, const struct dk_strlist *removed)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		dk_log_debug("removed '%s'", removed[i]);
-		if (dk_strlist_add(paths, removed[i]) != 0)
+	for (i = 0; i < removed->n; i++) {
+		dk_log_debug("removed '%s'", removed->v[i]);
+		if (dk_strlist_add(paths, removed->v[i]) != 0)
 			return -1;
 	}
 	return 0;
@@ -443,9 +422,8 @@ int
 dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
     struct dk_domain_keys **out, struct dk_strlist *paths)
 {
+	struct dk_strlist removed = { 0 };
 	struct dk_domain_keys *dk = NULL;
-	char **removed = NULL;
-	size_t nremoved = 0;
 	int rc;
 
 	*out = NULL;
@@ -455,19 +433,19 @@ dk_keyrepo_load_domain(struct dk_keyrepo *r, const char *domain,
 		dk_domain_keys_free(dk);
 		return rc;
 	}
-	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
-	if (nremoved > 0 && dk_log_level() >= 1)
+	rc = dk_store_repair(r->path, dk, &removed);
+	if (removed.n > 0 && dk_log_level() >= 1)
 		dk_log_info("%s: removed %zu file%s no keys.yaml names "
-		    "(left by an interrupted run)", domain, nremoved,
-		    nremoved == 1 ? "" : "s");
+		    "(left by an interrupted run)", domain, removed.n,
+		    removed.n == 1 ? "" : "s");
 	/* The removals are changes to commit like any other. */
-	if (rc == 0 && nremoved > 0)
+	if (rc == 0 && removed.n > 0)
 		rc = journal_begin(r);
 	if (rc == 0)
-		rc = add_removed(paths, removed, nremoved);
-	if (rc == 0 && nremoved > 0 && dk->exists)
+		rc = add_removed(paths, &removed);
+	if (rc == 0 && removed.n > 0 && dk->exists)
 		rc = domain_files(dk, paths);
-	dk_store_list_free(removed, nremoved);
+	dk_strlist_dispose(&removed);
 	if (rc != 0) {
 		dk_domain_keys_free(dk);
 		return rc;
@@ -534,13 +512,12 @@ int
 dk_keyrepo_tidy_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
     struct dk_strlist *paths)
 {
-	char **removed = NULL;
-	size_t nremoved = 0;
+	struct dk_strlist removed = { 0 };
 	int rc;
 
-	rc = dk_store_repair(r->path, dk, &removed, &nremoved);
+	rc = dk_store_repair(r->path, dk, &removed);
 	if (rc == 0)
-		rc = add_removed(paths, removed, nremoved);
-	dk_store_list_free(removed, nremoved);
+		rc = add_removed(paths, &removed);
+	dk_strlist_dispose(&removed);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/strlist.h"
 #include "rotator/keys.h"
 #include "rotator/leaving.h"
 #include "rotator/store.h"
@@ -14,8 +15,8 @@ dk_leaving_load(const char *repo, const struct dk_config *cfg,
     struct dk_leaving *out)
 {
 	struct dk_domain_keys *dk;
-	char **names = NULL;
-	size_t i, n = 0;
+	struct dk_strlist names = { 0 };
+	size_t i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -23,32 +24,32 @@ dk_leaving_load(const char *repo, const struct dk_config *cfg,
 	 * keys/ unreadable (a link, say): no leaving domain known.  The
 	 * refusal is the planning's to report, domain by domain, as ever.
 	 */
-	if (dk_store_domains(repo, &names, &n) != 0) {
+	if (dk_store_domains(repo, &names) != 0) {
 		dk_error_clear();
 		return 0;
 	}
-	if ((out->v = calloc(n + 1, sizeof(*out->v))) == NULL) {
+	if ((out->v = calloc(names.n + 1, sizeof(*out->v))) == NULL) {
 		dk_error_set("out of memory");
 		goto done;
 	}
-	for (i = 0; i < n; i++) {
-		if (dk_config_domain(cfg, names[i]) != NULL)
+	for (i = 0; i < names.n; i++) {
+		if (dk_config_domain(cfg, names.v[i]) != NULL)
 			continue;
 		dk = NULL;
-		if (dk_store_load(repo, names[i], &dk) != 0 ||
+		if (dk_store_load(repo, names.v[i], &dk) != 0 ||
 		    dk->leaving == 0) {
 			dk_domain_keys_free(dk);
 			continue;
 		}
 		dk_domain_keys_free(dk);
-		out->v[out->n].name = names[i];
+		out->v[out->n].name = names.v[i];
 		out->v[out->n].policy = cfg->defaults;
-		names[i] = NULL;	/* out's now */
+		names.v[i] = NULL;	/* out's now */
 		out->n++;
 	}
 	rc = 0;
 done:
-	dk_store_list_free(names, n);
+	dk_strlist_dispose(&names);
 	if (rc != 0)
 		dk_leaving_dispose(out);
 	return rc;

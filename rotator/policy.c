@@ -391,16 +391,25 @@ retire_one(struct ctx *c, const struct dk_keyinfo *k, bool configured)
 	old_at = k->created + c->pol->min_age;
 	drain_at = until + c->pol->drain;
 	at = old_at > drain_at ? old_at : drain_at;
+	left = count_published(c->work, k->alg) - 1;
+	/*
+	 * keep_published first: while it holds the key, the min_age or
+	 * drain date is no date at all (status would show a retirement
+	 * that does not come then), and only a newer published key of the
+	 * track frees it.
+	 */
+	if (configured && left < c->pol->keep_published)
+		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, 0,
+		    "%s waits: keep_published %d %s keys stay published; it "
+		    "retires once another is published%s%s", k->selector,
+		    c->pol->keep_published, dk_alg_name(k->alg),
+		    c->now < at ? ", not before " : "",
+		    c->now < at ? tfmt(&tb, (time_t)at) : "");
 	if (c->now < at)
 		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED,
 		    (time_t)at, "%s waits for %s until %s", k->selector,
 		    old_at > drain_at ? "min_age" : "drain",
 		    tfmt(&tb, (time_t)at));
-	left = count_published(c->work, k->alg) - 1;
-	if (configured && left < c->pol->keep_published)
-		return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, 0,
-		    "%s waits: keep_published %d %s keys stay published",
-		    k->selector, c->pol->keep_published, dk_alg_name(k->alg));
 	return commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
 	    k->selector, "%s old (min_age %s), not signing for %s (drain %s)%s",
 	    dfmt(&d1, c->now - k->created), dfmt(&d2, c->pol->min_age),

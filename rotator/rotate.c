@@ -1,3 +1,7 @@
+/*
+ * The library of a rotation run (rotator/rotate.h): plan every domain,
+ * generate the keys, write them by the one write protocol, commit.
+ */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,27 +24,15 @@
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 
-struct job {
-	const struct dk_domain_conf *dc;
-	struct dk_domain_keys	*dk;
-	struct dk_plan		 plan;
-	size_t			 req;	/* first key request of this domain */
-	int			 rc;	/* 0, or why this domain failed */
-	struct dk_buf		 line;	/* the changes, described before */
-	struct dk_strlist	 mine;	/* paths it wrote */
-	char			*tmp;	/* its staged keys.yaml */
-	bool			 published;	/* its keys.yaml is */
-	char			*err;	/* a failure, until reported */
-};
-
 /*
  * Plans one domain.  Where activation waits for DNS, asks the name
  * servers and plans again with what they said.
  */
 static int
-plan_domain(struct dk_keyrepo *r, struct job *j, const struct dk_rotate_opts *o,
-    time_t now, struct dk_strlist *paths)
+plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
+    const struct dk_rotate_opts *o, time_t now, struct dk_strlist *paths)
 {
+	/* Rule 8: a leaving domain dkimrot.yaml no longer lists stays so. */
 	const struct dk_plan_opts po = { .dns_verify = r->cfg->dns_verify,
 	    .force = o->force, .start = o->start,
 	    .dropped = dk_config_domain(r->cfg, j->dc->name) == NULL };
@@ -82,61 +74,6 @@ plan_domain(struct dk_keyrepo *r, struct job *j, const struct dk_rotate_opts *o,
 	}
 }
 
-static const char *
-state_of(const struct dk_domain_keys *dk, const char *sel)
-{
-	const struct dk_keyinfo *k = dk_domain_keys_find(dk, sel);
-
-	return k != NULL ? dk_state_name(k->state) : "?";
-}
-
-/* "+SEL pending (rsa 2048); SEL active -> retiring" */
-int
-dk_rotate_describe(const struct dk_domain_keys *dk,
-    const struct dk_plan *plan, struct dk_buf *line)
-{
-	const struct dk_action *a;
-	const char *to;
-	size_t i;
-	int rc = 0, n = 0;
-
-	for (i = 0; i < plan->n && rc == 0; i++) {
-		a = &plan->actions[i];
-		to = NULL;
-		switch (a->type) {
-		case DK_ACT_GENERATE:
-			rc = dk_buf_printf(line, "%s+%s pending (%s %d)",
-			    n++ ? "; " : "", a->selector, dk_alg_name(a->alg),
-			    a->bits);
-			continue;
-		case DK_ACT_ACTIVATE:
-			to = "active";
-			break;
-		case DK_ACT_DEACTIVATE:
-			to = "retiring";
-			break;
-		case DK_ACT_RETIRE:
-			to = "retired";
-			break;
-		case DK_ACT_REVOKE:
-			to = "revoked";
-			break;
-		case DK_ACT_LEAVE:
-		case DK_ACT_RESUME:
-			/* Rule 8: "leaving", "back in dkimrot.yaml". */
-			rc = dk_buf_printf(line, "%s%s", n++ ? "; " : "",
-			    a->type == DK_ACT_LEAVE ? "leaving" :
-			    "back in dkimrot.yaml");
-			continue;
-		default:
-			continue;
-		}
-		rc = dk_buf_printf(line, "%s%s %s -> %s", n++ ? "; " : "",
-		    a->selector, state_of(dk, a->selector), to);
-	}
-	return rc;
-}
-
 /*
  * Removes the new keys' files of a domain whose keys.yaml was not saved:
  * they would be orphans; better now than at the next run.
@@ -168,7 +105,7 @@ warn_plan(const char *domain, const struct dk_plan *plan)
  * The first half of carrying out a plan: the files it needs (new keys
  * unsynced), the plan applied to dk, keys.yaml staged (*tmp).  On
  * failure the new keys' files are removed again.  Thread-safe for
- * different domains (apply_jobs).
+ * different domains (apply).
  */
 static int
 stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
@@ -214,135 +151,109 @@ add_all(struct dk_strlist *to, const struct dk_strlist *from)
 	return 0;
 }
 
-/*
- * Once keys.yaml is published it names the new keys: they stay, and
- * what was written is committed even if tidying up fails.
- */
-int
-dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
-    const struct dk_policy *pol, const struct dk_plan *plan,
-    struct dk_keyreq *reqs, struct dk_strlist *paths)
-{
-	struct dk_strlist mine = { 0 };
-	char *tmp = NULL;
-	int rc = -1;
+/* One domain's part of the write protocol (apply). */
+struct write {
+	struct dk_domain_keys	*dk;
+	const struct dk_policy	*pol;
+	const struct dk_plan	*plan;
+	struct dk_keyreq	*reqs;	/* its first key */
+	int			 rc;	/* 0, or why it failed */
+	struct dk_strlist	 mine;	/* paths it wrote */
+	char			*tmp;	/* its staged keys.yaml */
+	bool			 published;	/* its keys.yaml is */
+	char			*err;	/* a failure, until reported */
+};
 
-	warn_plan(dk->domain, plan);
-	if (stage(r, dk, pol, plan, reqs, &mine, &tmp) != 0)
-		goto done;
-	if (dk_keyrepo_sync(r) != 0) {
-		dk_keyrepo_unstage(r, tmp);
-		unwrite(r, dk->domain, plan);
-		goto done;
-	}
-	if (dk_keyrepo_publish_domain(r, dk, tmp, &mine) != 0) {
-		unwrite(r, dk->domain, plan);
-		goto done;
-	}
-	if (dk_keyrepo_sync(r) == 0 && dk_keyrepo_tidy_domain(r, dk,
-	    &mine) == 0)
-		rc = 0;
-	if (add_all(paths, &mine) != 0)
-		rc = -1;
-done:
-	/* keys.yaml may be published already: keep the journal (keyrepo.h). */
-	if (rc != 0)
-		r->partial = true;
-	free(tmp);
-	dk_strlist_dispose(&mine);
-	return rc;
-}
-
-/* One step of apply_jobs for every domain, on threads. */
+/* One step of apply for every domain, on threads. */
 struct apply {
 	struct dk_keyrepo	*r;
-	struct job		*jobs;
-	struct dk_keyreq	*reqs;
+	struct write		*w;
+	size_t			 n;
 	bool			 synced;
+	bool			 quiet;	/* failures kept in w->err, not logged */
 };
 
 /* A failure, kept to be reported in order once the threads are done. */
 static void
-job_failed(struct apply *a, struct job *j, int rc)
+failed(struct apply *a, struct write *w, int rc)
 {
 	/* keys.yaml may be published already: keep the journal (keyrepo.h). */
 	a->r->partial = true;
-	j->rc = rc;
-	free(j->err);
-	j->err = strdup(dk_error_last());
+	w->rc = rc;
+	free(w->err);
+	w->err = strdup(dk_error_last());
 }
 
 static void
-report(struct job *jobs, size_t n)
+report(struct apply *a)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (jobs[i].err == NULL)
+	if (a->quiet)
+		return;
+	for (i = 0; i < a->n; i++) {
+		if (a->w[i].err == NULL)
 			continue;
-		dk_log_error("%s: %s", jobs[i].dc->name, jobs[i].err);
-		free(jobs[i].err);
-		jobs[i].err = NULL;
+		dk_log_error("%s: %s", a->w[i].dk->domain, a->w[i].err);
+		free(a->w[i].err);
+		a->w[i].err = NULL;
 	}
 }
 
 static void
-stage_job(size_t i, void *arg)
+stage_one(size_t i, void *arg)
 {
 	struct apply *a = arg;
-	struct job *j = &a->jobs[i];
+	struct write *w = &a->w[i];
 	int rc;
 
-	if (j->rc != 0 || j->line.len == 0)
-		return;
-	if ((rc = stage(a->r, j->dk, &j->dc->policy, &j->plan,
-	    a->reqs + j->req, &j->mine, &j->tmp)) != 0)
-		job_failed(a, j, rc);
+	if ((rc = stage(a->r, w->dk, w->pol, w->plan, w->reqs, &w->mine,
+	    &w->tmp)) != 0)
+		failed(a, w, rc);
 }
 
 static void
-publish_job(size_t i, void *arg)
+publish_one(size_t i, void *arg)
 {
 	struct apply *a = arg;
-	struct job *j = &a->jobs[i];
+	struct write *w = &a->w[i];
 	int rc = -1;
 
-	if (j->rc != 0 || j->tmp == NULL)
+	if (w->rc != 0 || w->tmp == NULL)
 		return;
 	if (!a->synced) {
-		dk_keyrepo_unstage(a->r, j->tmp);
+		dk_keyrepo_unstage(a->r, w->tmp);
 		dk_error_set("keys.yaml not saved: the new keys could not be "
 		    "synced");
 	} else
-		rc = dk_keyrepo_publish_domain(a->r, j->dk, j->tmp, &j->mine);
+		rc = dk_keyrepo_publish_domain(a->r, w->dk, w->tmp, &w->mine);
 	if (rc != 0) {
-		unwrite(a->r, j->dk->domain, &j->plan);
-		job_failed(a, j, rc);
+		unwrite(a->r, w->dk->domain, w->plan);
+		failed(a, w, rc);
 	}
 }
 
 static void
-tidy_job(size_t i, void *arg)
+tidy_one(size_t i, void *arg)
 {
 	struct apply *a = arg;
-	struct job *j = &a->jobs[i];
+	struct write *w = &a->w[i];
 	int rc;
 
-	if (j->rc != 0 || j->tmp == NULL)
+	if (w->rc != 0 || w->tmp == NULL)
 		return;
 	if (!a->synced) {
 		dk_error_set("files keys.yaml no longer names were kept: its "
 		    "new version could not be synced");
-		job_failed(a, j, -1);
-	} else if ((rc = dk_keyrepo_tidy_domain(a->r, j->dk, &j->mine)) != 0)
-		job_failed(a, j, rc);
-	j->published = true;
+		failed(a, w, -1);
+	} else if ((rc = dk_keyrepo_tidy_domain(a->r, w->dk, &w->mine)) != 0)
+		failed(a, w, rc);
+	w->published = true;
 }
 
 /*
- * Carries out the plans of every domain with changes, like
- * dk_rotate_apply() but with two syncs in all, not two per domain
- * (docs/design.md §8, rotator/keyrepo.h):
+ * The write protocol (docs/design.md §8, rotator/keyrepo.h), for the
+ * plans of n domains at once: two syncs in all, not two per domain.
  *
  *   1. per domain: new key files (unsynced), keys.yaml staged
  *   2. sync: every new key file and staged keys.yaml is on disk
@@ -353,63 +264,118 @@ tidy_job(size_t i, void *arg)
  *      (never before 4: a crash would leave the old keys.yaml naming a
  *      removed file)
  *
- * The commit (rotator/git_commit.c) syncs again before it moves the branch.
- * Steps 1, 3 and 5 wait on the disk, domain after domain (a rename over
- * a file frees its blocks; that took 2 ms each on a loaded VM), so they
- * run on a few threads; failures are reported in plan order after each.
+ * The commit (rotator/git_commit.c) syncs again before it moves the
+ * branch.  Steps 1, 3 and 5 wait on the disk, domain after domain (a
+ * rename over a file frees its blocks; that took 2 ms each on a loaded
+ * VM), so they run on a few threads; failures are reported in plan
+ * order after each.  Once keys.yaml is published it names the new keys:
+ * they stay, and what was written goes to paths, to be committed even
+ * if tidying up failed.
  */
 static int
-apply_jobs(struct dk_keyrepo *r, struct job *jobs, size_t n,
-    struct dk_keyreq *reqs, struct dk_strlist *paths)
+apply(struct apply *a, struct dk_strlist *paths)
 {
-	struct apply a = { r, jobs, reqs, false };
 	size_t i, nstaged = 0;
 
-	for (i = 0; i < n; i++)
-		if (jobs[i].rc == 0 && jobs[i].line.len > 0)
-			warn_plan(jobs[i].dk->domain, &jobs[i].plan);
+	for (i = 0; i < a->n; i++)
+		warn_plan(a->w[i].dk->domain, a->w[i].plan);
 	/* The journal before the threads change anything. */
-	for (i = 0; i < n; i++)
-		if (jobs[i].rc == 0 && jobs[i].line.len > 0)
-			break;
-	if (i < n && dk_keyrepo_begin(r) != 0)
+	if (a->n > 0 && dk_keyrepo_begin(a->r) != 0)
 		return -1;
-	dk_pool_run(n, DK_POOL_IO, stage_job, &a);
-	report(jobs, n);
-	for (i = 0; i < n; i++)
-		if (jobs[i].rc == 0 && jobs[i].tmp != NULL)
+	dk_pool_run(a->n, DK_POOL_IO, stage_one, a);
+	report(a);
+	for (i = 0; i < a->n; i++)
+		if (a->w[i].rc == 0 && a->w[i].tmp != NULL)
 			nstaged++;
 	if (nstaged == 0)
 		return 0;
-	if (!(a.synced = dk_keyrepo_sync(r) == 0))
+	if (!(a->synced = dk_keyrepo_sync(a->r) == 0))
 		dk_log_error("%s", dk_error_last());
-	dk_pool_run(n, DK_POOL_IO, publish_job, &a);
-	report(jobs, n);
-	if (a.synced && !(a.synced = dk_keyrepo_sync(r) == 0))
+	dk_pool_run(a->n, DK_POOL_IO, publish_one, a);
+	report(a);
+	if (a->synced && !(a->synced = dk_keyrepo_sync(a->r) == 0))
 		dk_log_error("%s", dk_error_last());
-	dk_pool_run(n, DK_POOL_IO, tidy_job, &a);
-	report(jobs, n);
+	dk_pool_run(a->n, DK_POOL_IO, tidy_one, a);
+	report(a);
 	/* Published: keys.yaml names these files, commit them. */
-	for (i = 0; i < n; i++)
-		if (jobs[i].published && add_all(paths, &jobs[i].mine) != 0)
+	for (i = 0; i < a->n; i++)
+		if (a->w[i].published && add_all(paths, &a->w[i].mine) != 0)
 			return -1;
 	return 0;
 }
 
+static void
+write_dispose(struct write *w)
+{
+	dk_strlist_dispose(&w->mine);
+	free(w->tmp);
+	free(w->err);
+}
+
+int
+dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
+    const struct dk_policy *pol, const struct dk_plan *plan,
+    struct dk_keyreq *reqs, struct dk_strlist *paths)
+{
+	struct write w = { .dk = dk, .pol = pol, .plan = plan, .reqs = reqs };
+	struct apply a = { .r = r, .w = &w, .n = 1, .quiet = true };
+	int rc;
+
+	if ((rc = apply(&a, paths)) == 0 && (rc = w.rc) != 0)
+		dk_error_set("%s", w.err);
+	write_dispose(&w);
+	return rc;
+}
+
+int
+dk_rotate_write(struct dk_rotate *run)
+{
+	struct apply a = { .r = &run->r };
+	struct dk_rotate_job *j;
+	struct write *w;
+	size_t i;
+	int rc;
+
+	if ((w = calloc(run->n ? run->n : 1, sizeof(*w))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	for (i = 0; i < run->n; i++) {
+		j = &run->jobs[i];
+		if (j->rc != 0 || !dk_plan_has_changes(&j->plan))
+			continue;
+		w[a.n++] = (struct write){ .dk = j->dk, .pol = &j->dc->policy,
+		    .plan = &j->plan, .reqs = run->reqs + j->req };
+	}
+	a.w = w;
+	rc = apply(&a, &run->paths);
+	/* Back to their jobs, which are in the same order. */
+	for (i = 0, j = run->jobs; i < a.n; i++, j++) {
+		while (j->dk != w[i].dk)
+			j++;
+		if (w[i].rc != 0)
+			j->rc = w[i].rc;
+		write_dispose(&w[i]);
+	}
+	free(w);
+	return rc;
+}
+
 /* Key requests for every GENERATE of every planned domain. */
 static int
-collect_requests(struct job *jobs, size_t n, struct dk_keyreq **out,
-    size_t *nout)
+collect_requests(struct dk_rotate *run)
 {
 	struct dk_keyreq *reqs = NULL, *p;
+	const struct dk_action *a;
 	size_t i, k, cap = 0, count = 0;
 
-	for (i = 0; i < n; i++) {
-		jobs[i].req = count;
-		if (jobs[i].rc != 0)
+	for (i = 0; i < run->n; i++) {
+		run->jobs[i].req = count;
+		if (run->jobs[i].rc != 0)
 			continue;
-		for (k = 0; k < jobs[i].plan.n; k++) {
-			if (jobs[i].plan.actions[k].type != DK_ACT_GENERATE)
+		for (k = 0; k < run->jobs[i].plan.n; k++) {
+			a = &run->jobs[i].plan.actions[k];
+			if (a->type != DK_ACT_GENERATE)
 				continue;
 			if (count == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -422,14 +388,37 @@ collect_requests(struct job *jobs, size_t n, struct dk_keyreq **out,
 				reqs = p;
 			}
 			memset(&reqs[count], 0, sizeof(reqs[count]));
-			reqs[count].alg = jobs[i].plan.actions[k].alg;
-			reqs[count].bits = jobs[i].plan.actions[k].bits;
+			reqs[count].alg = a->alg;
+			reqs[count].bits = a->bits;
 			count++;
 		}
 	}
-	*out = reqs;
-	*nout = count;
+	run->reqs = reqs;
+	run->nreq = count;
 	return 0;
+}
+
+int
+dk_rotate_generate(struct dk_rotate *run)
+{
+	if (collect_requests(run) != 0)
+		return -1;
+	/* Failures are per key: their domains fail when written. */
+	dk_key_generate_batch(run->reqs, run->nreq, 0,
+	    dk_log_level() >= DK_LOG_NORMAL);
+	return 0;
+}
+
+/* The entry of an asked-for domain: configured, else leaving, else NULL. */
+static const struct dk_domain_conf *
+find_domain(const struct dk_config *cfg, const struct dk_leaving *left,
+    const char *name)
+{
+	const struct dk_domain_conf *dc;
+
+	if ((dc = dk_config_domain(cfg, name)) != NULL)
+		return dc;
+	return dk_leaving_find(left, name);
 }
 
 /*
@@ -437,182 +426,143 @@ collect_requests(struct job *jobs, size_t n, struct dk_keyreq **out,
  * leaving), or all, the leaving ones last (rotator/leaving.h).
  */
 static int
-select_jobs(const struct dk_config *cfg, const struct dk_leaving *left,
-    const struct dk_strlist *only, struct job **out, size_t *nout)
+select_jobs(struct dk_rotate *run)
 {
+	const struct dk_config *cfg = run->r.cfg;
+	const struct dk_leaving *left = &run->left;
+	const struct dk_strlist *only = run->o->only;
 	const struct dk_domain_conf *dc;
-	struct job *jobs;
 	size_t i, n = only->n ? only->n : cfg->ndomains + left->n;
 
-	if ((jobs = calloc(n ? n : 1, sizeof(*jobs))) == NULL) {
+	if ((run->jobs = calloc(n ? n : 1, sizeof(*run->jobs))) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		dc = !only->n ? i < cfg->ndomains ? &cfg->domains[i] :
-		    &left->v[i - cfg->ndomains] :
-		    dk_config_domain(cfg, only->v[i]) != NULL ?
-		    dk_config_domain(cfg, only->v[i]) :
-		    dk_leaving_find(left, only->v[i]);
+		if (only->n)
+			dc = find_domain(cfg, left, only->v[i]);
+		else if (i < cfg->ndomains)
+			dc = &cfg->domains[i];
+		else
+			dc = &left->v[i - cfg->ndomains];
 		if (dc == NULL) {
 			dk_error_set("domain '%s' is not in %s", only->v[i],
 			    DK_CONFIG_FILE);
-			free(jobs);
 			return DK_EUSAGE;
 		}
-		jobs[i].dc = dc;
+		run->jobs[i].dc = dc;
+		run->n++;
 	}
-	*out = jobs;
-	*nout = n;
 	return 0;
 }
 
-/*
- * Key directories of domains the configuration no longer lists, unless
- * they are leaving (dkimrot remove).
- */
-static void
-warn_unconfigured(struct dk_keyrepo *r, const struct dk_leaving *left)
+int
+dk_rotate_open(struct dk_rotate *run, const char *repo,
+    const struct dk_rotate_opts *o)
 {
-	char **names = NULL;
-	size_t i, n = 0;
+	int rc;
 
-	if (dk_store_domains(r->path, &names, &n) != 0) {
-		dk_log_warn("%s", dk_error_last());
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (dk_config_domain(r->cfg, names[i]) == NULL &&
-		    dk_leaving_find(left, names[i]) == NULL)
-			dk_log_warn("%s: has keys but is not in %s; its keys "
-			    "are left as they are", names[i], DK_CONFIG_FILE);
-	dk_store_list_free(names, n);
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	if ((rc = dk_keyrepo_open(&run->r, repo, DK_KEYREPO_CONFIG |
+	    (o->dry_run ? 0 : DK_KEYREPO_LOCK), o->wait)) != 0)
+		return rc;
+	run->opened = true;
+	if ((rc = dk_leaving_load(run->r.path, run->r.cfg, &run->left)) != 0)
+		return rc;
+	return select_jobs(run);
 }
 
-static int
-finish(struct dk_keyrepo *r, const struct dk_rotate_opts *o, time_t now,
-    struct dk_strlist *paths, struct dk_buf *msg)
+void
+dk_rotate_plan(struct dk_rotate *run, time_t now)
+{
+	struct dk_rotate_job *j;
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		j = &run->jobs[i];
+		j->rc = plan_domain(&run->r, j, run->o, now, &run->paths);
+		if (j->rc != 0)
+			dk_log_error("%s: %s", j->dc->name, dk_error_last());
+	}
+}
+
+int
+dk_rotate_commit(struct dk_rotate *run, time_t now)
 {
 	char t[DK_TIME_LEN];
-	struct dk_buf full = { 0 };
-	bool committed = false;
-	int rc = 0;
+	struct dk_buf msg = { 0 };
+	bool committed = false, changed = false;
+	size_t i;
+	int rc = -1;
 
-	if (o->dry_run)
+	if (run->o->dry_run)
 		return 0;
-	if (o->no_commit)
-		return dk_keyrepo_keep(r);
-	if (paths->n > 0) {
+	if (run->o->no_commit)
+		return dk_keyrepo_keep(&run->r);
+	if (run->paths.n > 0) {
 		dk_time_format(now, t);
-		if (dk_buf_printf(&full, "dkimrot rotate at %s\n\n%s", t,
-		    msg->len ? msg->data : "repaired the key store\n") != 0)
-			return -1;
+		if (dk_buf_printf(&msg, "dkimrot rotate at %s\n\n", t) != 0)
+			goto done;
+		for (i = 0; i < run->n; i++) {
+			if (run->jobs[i].rc != 0 || run->jobs[i].line.len == 0)
+				continue;
+			if (dk_buf_printf(&msg, "%s\n",
+			    run->jobs[i].line.data) != 0)
+				goto done;
+			changed = true;
+		}
+		/* Only files an interrupted run left were removed. */
+		if (!changed && dk_buf_printf(&msg,
+		    "repaired the key store\n") != 0)
+			goto done;
 	}
-	rc = dk_keyrepo_commit(r, paths, full.data, now, &committed);
-	dk_buf_dispose(&full);
+	rc = dk_keyrepo_commit(&run->r, &run->paths, msg.data, now,
+	    &committed);
 	/*
 	 * No commit, no hook: if the run that made HEAD died before its
 	 * hook built the packages, build them now.
 	 */
-	if (rc == 0 && !committed && dk_keyrepo_catch_up(r) != 0)
+	if (rc == 0 && !committed && dk_keyrepo_catch_up(&run->r) != 0)
 		dk_log_warn("%s", dk_error_last());
+done:
+	dk_buf_dispose(&msg);
 	return rc;
 }
 
 int
-dk_rotate_run(const char *repo, const struct dk_rotate_opts *o, time_t now)
+dk_rotate_status(const struct dk_rotate *run)
 {
-	struct dk_strlist paths = { 0 };
-	struct dk_buf msg = { 0 };
-	struct dk_keyreq *reqs = NULL;
-	struct dk_keyrepo r;
-	struct dk_leaving left = { 0 };
-	struct job *jobs = NULL;
-	size_t i, n = 0, nreq = 0;
-	int rc, failed = 0, temp = 0;
+	size_t i;
+	int rc = 0;
 
-	rc = dk_keyrepo_open(&r, repo, DK_KEYREPO_CONFIG |
-	    (o->dry_run ? 0 : DK_KEYREPO_LOCK), o->wait);
-	if (rc != 0) {
-		dk_log_error("%s", dk_error_last());
-		return dk_error_exit(rc);
+	for (i = 0; i < run->n; i++) {
+		if (run->jobs[i].rc == DK_ETEMP ||
+		    run->jobs[i].rc == DK_ELOCKED)
+			rc = rc == 0 ? DK_ETEMP : rc;
+		else if (run->jobs[i].rc != 0)
+			rc = -1;
 	}
-	if ((rc = dk_leaving_load(r.path, r.cfg, &left)) != 0 ||
-	    (rc = select_jobs(r.cfg, &left, o->only, &jobs, &n)) != 0) {
-		dk_log_error("%s", dk_error_last());
-		dk_leaving_dispose(&left);
-		dk_keyrepo_dispose(&r);
-		return dk_error_exit(rc);
+	return rc;
+}
+
+void
+dk_rotate_dispose(struct dk_rotate *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		dk_plan_dispose(&run->jobs[i].plan);
+		dk_domain_keys_free(run->jobs[i].dk);
+		dk_buf_dispose(&run->jobs[i].line);
 	}
-	/* An emptied dkimrot.yaml would otherwise stop rotation silently. */
-	if (r.cfg->ndomains == 0)
-		dk_log_warn("%s lists no domains: nothing to rotate",
-		    DK_CONFIG_FILE);
-	if (o->only->n == 0)
-		warn_unconfigured(&r, &left);
-	for (i = 0; i < n; i++) {
-		jobs[i].rc = plan_domain(&r, &jobs[i], o, now, &paths);
-		if (jobs[i].rc != 0)
-			dk_log_error("%s: %s", jobs[i].dc->name,
-			    dk_error_last());
-	}
-	if (!o->dry_run) {
-		if (collect_requests(jobs, n, &reqs, &nreq) != 0)
-			goto fail;
-		/* Failures are per key: their domains fail below. */
-		dk_key_generate_batch(reqs, nreq, 0,
-		    dk_log_level() >= DK_LOG_NORMAL);
-	}
-	/* Described before they are applied: the lines say "from -> to". */
-	for (i = 0; i < n; i++) {
-		if (jobs[i].rc != 0 || !dk_plan_has_changes(&jobs[i].plan))
-			continue;
-		if (dk_buf_printf(&jobs[i].line, "%s: ",
-		    jobs[i].dc->name) != 0 || dk_rotate_describe(jobs[i].dk,
-		    &jobs[i].plan, &jobs[i].line) != 0)
-			goto fail;
-	}
-	if (!o->dry_run && apply_jobs(&r, jobs, n, reqs, &paths) != 0)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		if (jobs[i].rc != 0 || jobs[i].line.len == 0)
-			continue;
-		printf("%s\n", jobs[i].line.data);
-		if (dk_buf_printf(&msg, "%s\n", jobs[i].line.data) != 0)
-			goto fail;
-	}
-	if (finish(&r, o, now, &paths, &msg) != 0) {
-		dk_log_error("%s", dk_error_last());
-		failed = 1;
-	}
-	if (o->dry_run)
-		dk_log_info("dry run: nothing was changed");
-	goto out;
-fail:
-	dk_log_error("%s", dk_error_last());
-	failed = 1;
-out:
-	for (i = 0; i < n; i++) {
-		if (jobs[i].rc == DK_ETEMP || jobs[i].rc == DK_ELOCKED)
-			temp = 1;
-		else if (jobs[i].rc != 0)
-			failed = 1;
-		dk_plan_dispose(&jobs[i].plan);
-		dk_domain_keys_free(jobs[i].dk);
-		dk_buf_dispose(&jobs[i].line);
-		dk_strlist_dispose(&jobs[i].mine);
-		free(jobs[i].tmp);
-		free(jobs[i].err);
-	}
-	for (i = 0; i < nreq; i++)
-		dk_key_free(reqs[i].key);
-	free(reqs);
-	free(jobs);
-	dk_buf_dispose(&msg);
-	dk_strlist_dispose(&paths);
-	dk_leaving_dispose(&left);
-	dk_keyrepo_dispose(&r);
-	if (failed)
-		return DK_EXIT_FAIL;
-	return temp ? DK_EXIT_TEMP : DK_EXIT_OK;
+	for (i = 0; i < run->nreq; i++)
+		dk_key_free(run->reqs[i].key);
+	free(run->reqs);
+	free(run->jobs);
+	dk_strlist_dispose(&run->paths);
+	dk_leaving_dispose(&run->left);
+	if (run->opened)
+		dk_keyrepo_dispose(&run->r);
+	memset(run, 0, sizeof(*run));
 }

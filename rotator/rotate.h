@@ -1,17 +1,39 @@
-/* The rotation run behind 'dkimrot rotate' (docs/design.md §4, §8). */
+/*
+ * The rotation run behind 'dkimrot rotate' (docs/design.md §4, §8): the
+ * library half.  rotator/cmd_rotate.c sequences it, prints the plan and
+ * turns the outcome into an exit code.
+ *
+ *   dk_rotate_open       the repository (locked unless a dry run) and
+ *                        the domains to visit
+ *   dk_rotate_plan       load, repair and plan every domain, asking the
+ *                        name servers where activation waits for DNS
+ *   dk_rotate_generate   every key the plans ask for, in one batch
+ *   dk_rotate_describe_jobs  each changing domain's line, "from -> to"
+ *   dk_rotate_write      the write protocol (§8) for every domain with
+ *                        changes
+ *   dk_rotate_commit     one commit of it all, then the hook
+ *   dk_rotate_status     how the domains fared
+ *
+ * A domain that fails is logged ("dkimrot: DOMAIN: reason") where it
+ * fails and its job->rc set; the run goes on with the others.  The
+ * calls return -1 only for a failure of the run as a whole.
+ */
 #ifndef DK_ROTATE_H
 #define DK_ROTATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
-struct dk_buf;
+#include "common/buf.h"
+#include "common/strlist.h"
+#include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
+#include "rotator/policy.h"
+
+struct dk_domain_conf;
 struct dk_domain_keys;
 struct dk_keyreq;
-struct dk_plan;
-struct dk_policy;
-struct dk_keyrepo;
-struct dk_strlist;
 
 struct dk_rotate_opts {
 	bool			 dry_run;	/* plan only, change nothing */
@@ -22,27 +44,68 @@ struct dk_rotate_opts {
 	const struct dk_strlist	*only;		/* domains; empty = all */
 };
 
-/*
- * Rotates the repository at repo at now.  Prints the plan on stdout, one
- * line per domain that changes.  Returns an exit code: 0 (also when
- * nothing was due), 1 when any domain failed (the others are done and
- * committed), 2 for usage or configuration errors, 75 when the lock is
- * held or a name server did not answer.
- */
-int	dk_rotate_run(const char *, const struct dk_rotate_opts *, time_t);
+/* One domain of a run. */
+struct dk_rotate_job {
+	const struct dk_domain_conf *dc;
+	struct dk_domain_keys	*dk;
+	struct dk_plan		 plan;
+	size_t			 req;	/* its first key in run->reqs */
+	int			 rc;	/* 0, or why this domain failed */
+	struct dk_buf		 line;	/* "DOMAIN: changes"; empty: none */
+};
+
+struct dk_rotate {
+	struct dk_keyrepo	 r;
+	bool			 opened;
+	const struct dk_rotate_opts *o;
+	struct dk_leaving	 left;	/* leaving domains, planned last */
+	struct dk_rotate_job	*jobs;
+	size_t			 n;
+	struct dk_keyreq	*reqs;
+	size_t			 nreq;
+	struct dk_strlist	 paths;	/* what the commit holds */
+};
 
 /*
- * Carries out a plan for one domain: writes the key files of each
- * GENERATE (the keys are reqs[0..], in plan order) and the p= empty
- * record of each REVOKE, applies the plan, saves keys.yaml and drops the
- * files the new state no longer needs.  Every path touched goes to
- * paths.  On failure the new keys' files are removed again.
+ * Opens the repository at repo for a run with options o (kept; o must
+ * outlive run) and loads the leaving domains.  0, DK_ELOCKED,
+ * DK_EUSAGE (a domain of o->only is neither configured nor leaving; a
+ * bad configuration) or -1.  dk_rotate_dispose() frees run whatever
+ * this returned.
  */
-int	dk_rotate_apply(struct dk_keyrepo *, struct dk_domain_keys *,
-	    const struct dk_policy *, const struct dk_plan *,
-	    struct dk_keyreq *, struct dk_strlist *);
+int	dk_rotate_open(struct dk_rotate *run, const char *repo,
+	    const struct dk_rotate_opts *o);
+void	dk_rotate_plan(struct dk_rotate *run, time_t now);
+int	dk_rotate_generate(struct dk_rotate *run);
+int	dk_rotate_describe_jobs(struct dk_rotate *run);
+int	dk_rotate_write(struct dk_rotate *run);
+/*
+ * Commits what was written, "dkimrot rotate at NOW" and every changing
+ * domain's line (nothing for a dry run; --no-commit keeps the journal).
+ * A run that commits nothing builds the packages of HEAD if the run
+ * that made it died before its hook did.
+ */
+int	dk_rotate_commit(struct dk_rotate *run, time_t now);
+/*
+ * 0 when every domain is done, DK_ETEMP when the worst was temporary (a
+ * name server did not answer, a lock), -1 when any failed.
+ */
+int	dk_rotate_status(const struct dk_rotate *run);
+void	dk_rotate_dispose(struct dk_rotate *run);
+
+/*
+ * Carries out a plan for one domain, by the protocol dk_rotate_write()
+ * runs for many: writes the key files of each GENERATE (the keys are
+ * reqs[0..], in plan order) and the p= empty record of each REVOKE,
+ * applies the plan, saves keys.yaml and drops the files the new state
+ * no longer needs.  Every path touched goes to paths.  On failure the
+ * new keys' files are removed again and the reason is the last error.
+ */
+int	dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
+	    const struct dk_policy *pol, const struct dk_plan *plan,
+	    struct dk_keyreq *reqs, struct dk_strlist *paths);
 /* The plan's changes in one line: "+SEL pending (rsa 2048); ...". */
-int	dk_rotate_describe(const struct dk_domain_keys *,
-	    const struct dk_plan *, struct dk_buf *);
+int	dk_rotate_describe(const struct dk_domain_keys *dk,
+	    const struct dk_plan *plan, struct dk_buf *line);
 
 #endif

@@ -17,6 +17,8 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/strlist.h"
+#include "common/tree.h"
 #include "rotator/store.h"
 
 #define MODE_DIR	0700
@@ -130,7 +132,7 @@ check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
 	snprintf(name, sizeof(name), "%s.%s", k->selector, ext);
 	if (rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
-	/* A link, FIFO, device or hard link is refused (common/file.h). */
+	/* A link, FIFO, device or hard link is refused (common/tree.h). */
 	if ((rc = dk_tree_stat(repo, rel, &st)) == DK_ENOTFOUND) {
 		dk_error_set("key file '%s' is missing; keys.yaml names it "
 		    "(state %s)", rel, dk_state_name(k->state));
@@ -320,47 +322,6 @@ dk_store_remove_key_files(const char *repo, const char *domain,
 	return 0;
 }
 
-void
-dk_store_list_free(char **list, size_t n)
-{
-	size_t i;
-
-	if (list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
-static int
-by_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Appends a copy of s to a growing list. */
-static int
-list_add(char ***list, size_t *n, size_t *cap, const char *s)
-{
-	char **p;
-	size_t ncap;
-
-	if (*n == *cap) {
-		ncap = *cap ? *cap * 2 : 16;
-		if ((p = realloc(*list, ncap * sizeof(*p))) == NULL)
-			goto oom;
-		*list = p;
-		*cap = ncap;
-	}
-	if (((*list)[*n] = strdup(s)) == NULL)
-		goto oom;
-	(*n)++;
-	return 0;
-oom:
-	dk_error_set("out of memory");
-	return -1;
-}
-
 /* 1: a directory, 0: not, -1: one the tree must not hold (refused). */
 static int
 is_dir(DIR *d, const struct dirent *de)
@@ -381,16 +342,14 @@ is_dir(DIR *d, const struct dirent *de)
 }
 
 int
-dk_store_domains(const char *repo, char ***out, size_t *nout)
+dk_store_domains(const char *repo, struct dk_strlist *out)
 {
-	char path[PATH_MAX], **list = NULL;
+	struct dk_strlist list = { 0 };
+	char path[PATH_MAX];
 	struct dirent *de;
-	size_t n = 0, cap = 0;
 	DIR *d;
 	int fd, dir, rc = -1;
 
-	*out = NULL;
-	*nout = 0;
 	if (full_path(path, sizeof(path), repo, DK_STORE_KEYS_DIR) != 0)
 		return -1;
 	if ((rc = dk_tree_dir(repo, DK_STORE_KEYS_DIR, 0, &fd)) != 0)
@@ -414,21 +373,20 @@ dk_store_domains(const char *repo, char ***out, size_t *nout)
 			rc = DK_EUSAGE;
 			goto done;
 		}
-		if (list_add(&list, &n, &cap, de->d_name) != 0)
+		if (dk_strlist_add(&list, de->d_name) != 0)
 			goto done;
 	}
 	if (errno != 0) {
 		dk_error_set_errno(errno, "cannot read directory '%s'", path);
 		goto done;
 	}
-	if (n > 0)
-		qsort(list, n, sizeof(*list), by_string);
+	/* Sorted; readdir names each entry once. */
+	dk_strlist_uniq(&list);
 	*out = list;
-	*nout = n;
-	list = NULL;
+	list = (struct dk_strlist){ 0 };
 	rc = 0;
 done:
-	dk_store_list_free(list, n);
+	dk_strlist_dispose(&list);
 	closedir(d);
 	return rc;
 }
@@ -495,10 +453,9 @@ kept(const struct keep *keep, size_t n, const char *name)
  */
 static int
 scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
-    char ***chmods, size_t *nchmod, char ***gone, size_t *ngone)
+    struct dk_strlist *chmods, struct dk_strlist *gone)
 {
 	char rel[PATH_MAX];
-	size_t capc = 0, capg = 0;
 	const struct keep *k;
 	struct dirent *de;
 	struct stat st;
@@ -527,7 +484,7 @@ scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 				return -1;
 			}
 			if ((st.st_mode & 07777) != k->mode &&
-			    list_add(chmods, nchmod, &capc, de->d_name) != 0)
+			    dk_strlist_add(chmods, de->d_name) != 0)
 				return -1;
 			continue;
 		}
@@ -536,7 +493,7 @@ scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 			    DK_STORE_KEYS_DIR, domain, de->d_name);
 			return -1;
 		}
-		if (list_add(gone, ngone, &capg, de->d_name) != 0)
+		if (dk_strlist_add(gone, de->d_name) != 0)
 			return -1;
 	}
 	if (errno != 0) {
@@ -549,26 +506,26 @@ scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 
 static int
 fix(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
-    char **chmods, size_t nchmod, char **gone, size_t ngone,
-    char ***removed, size_t *nremoved)
+    const struct dk_strlist *chmods, const struct dk_strlist *gone,
+    struct dk_strlist *removed)
 {
 	char rel[PATH_MAX];
-	size_t i, cap = 0;
+	size_t i;
 
-	for (i = 0; i < nchmod; i++) {
-		if (rel_path(rel, sizeof(rel), domain, chmods[i]) != 0 ||
-		    dk_tree_chmod(dirfd(d), chmods[i], rel, kept(keep, nkeep,
-		    chmods[i])->mode) != 0)
+	for (i = 0; i < chmods->n; i++) {
+		if (rel_path(rel, sizeof(rel), domain, chmods->v[i]) != 0 ||
+		    dk_tree_chmod(dirfd(d), chmods->v[i], rel, kept(keep,
+		    nkeep, chmods->v[i])->mode) != 0)
 			return -1;
 	}
-	for (i = 0; i < ngone; i++) {
-		if (rel_path(rel, sizeof(rel), domain, gone[i]) != 0)
+	for (i = 0; i < gone->n; i++) {
+		if (rel_path(rel, sizeof(rel), domain, gone->v[i]) != 0)
 			return -1;
-		if (unlinkat(dirfd(d), gone[i], 0) == -1) {
+		if (unlinkat(dirfd(d), gone->v[i], 0) == -1) {
 			dk_error_set_errno(errno, "cannot remove '%s'", rel);
 			return -1;
 		}
-		if (list_add(removed, nremoved, &cap, rel) != 0)
+		if (dk_strlist_add(removed, rel) != 0)
 			return -1;
 	}
 	return 0;
@@ -576,16 +533,15 @@ fix(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 
 int
 dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
-    char ***removed, size_t *nremoved)
+    struct dk_strlist *removed)
 {
-	char dir[PATH_MAX], path[PATH_MAX], **chmods = NULL, **gone = NULL;
+	struct dk_strlist chmods = { 0 }, gone = { 0 };
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct keep *keep = NULL;
-	size_t nkeep = 0, nchmod = 0, ngone = 0;
+	size_t nkeep = 0;
 	DIR *d = NULL;
 	int fd, rc;
 
-	*removed = NULL;
-	*nremoved = 0;
 	if ((rc = check_domain(dk->domain)) != 0)
 		return rc;
 	if (rel_path(dir, sizeof(dir), dk->domain, NULL) != 0 ||
@@ -601,13 +557,11 @@ dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
 		return -1;
 	}
 	if ((keep = keep_list(dk, &nkeep)) == NULL ||
-	    scan(d, dk->domain, keep, nkeep, &chmods, &nchmod, &gone,
-	    &ngone) != 0)
+	    scan(d, dk->domain, keep, nkeep, &chmods, &gone) != 0)
 		goto done;
 	if (dir_mode(repo, DK_STORE_KEYS_DIR, false, false) != 0 ||
 	    fd_mode(dirfd(d), dir, MODE_DIR) != 0 ||
-	    fix(d, dk->domain, keep, nkeep, chmods, nchmod, gone, ngone,
-	    removed, nremoved) != 0)
+	    fix(d, dk->domain, keep, nkeep, &chmods, &gone, removed) != 0)
 		goto done;
 	/*
 	 * Removals are not synced here (a rotation of thousands of domains
@@ -617,10 +571,9 @@ dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
 	 */
 	rc = 0;
 done:
-	if (*nremoved > 1)
-		qsort(*removed, *nremoved, sizeof(**removed), by_string);
-	dk_store_list_free(chmods, nchmod);
-	dk_store_list_free(gone, ngone);
+	dk_strlist_uniq(removed);
+	dk_strlist_dispose(&chmods);
+	dk_strlist_dispose(&gone);
 	free(keep);
 	closedir(d);
 	return rc;

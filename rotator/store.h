@@ -39,6 +39,7 @@
 #include "rotator/keys.h"
 
 struct dk_buf;
+struct dk_strlist;
 
 #define DK_STORE_KEYS_DIR	"keys"
 #define DK_STORE_YAML		"keys.yaml"
@@ -113,15 +114,15 @@ int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
  * file dk's keys need (see the layout above): debris of an interrupted
  * run, temporary files, files of retired keys, .private of revoked keys.
  * Sets modes: keys/ and keys/DOMAIN/ 0700, .private 0600, .txt and
- * keys.yaml 0644 (git does not keep modes).  *removed (sorted, paths
- * relative to repo: "keys/D/S.private") is the caller's to free with
- * dk_store_list_free(); it may be set even on error.  A subdirectory, or
+ * keys.yaml 0644 (git does not keep modes).  The paths removed (relative
+ * to repo: "keys/D/S.private") are added to removed, an empty list of
+ * the caller's, and sorted; it may hold some even on error.  A subdirectory, or
  * a needed file that is not a regular file, is an error (-1); so is a
  * symlink, FIFO, socket, device or hard link, debris or not, refused
- * before anything is changed (common/file.h).
+ * before anything is changed (common/tree.h).
  */
 int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
-	    char ***removed, size_t *nremoved);
+	    struct dk_strlist *removed);
 /*
  * Removes SEL.private and/or SEL.txt (DK_STORE_PRIVATE|DK_STORE_TXT) of
  * a key; a file already gone is fine.
@@ -129,11 +130,10 @@ int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
 int	dk_store_remove_key_files(const char *repo, const char *domain,
 	    const char *sel, unsigned which);
 /*
- * The domains with a directory under keys/, sorted.  No keys/: none.  An
+ * The domains with a directory under keys/, sorted, into out (empty).  No keys/: none.  An
  * entry that is not a directory named by a valid lower-case domain is an
  * error (DK_EUSAGE), not skipped.
  */
-int	dk_store_domains(const char *repo, char ***out, size_t *n);
-void	dk_store_list_free(char **, size_t);
+int	dk_store_domains(const char *repo, struct dk_strlist *out);
 
 #endif

@@ -49,6 +49,31 @@ step "$(basename "$priv") (for the mail servers)"
 rpm -qip "$priv" 2>/dev/null | grep -E '^(Name|Version|Release|VCS|Summary)'
 rpm -qlvp "$priv" 2>/dev/null
 
+# Only the tables and the signer's configuration come out of the
+# private package here: never its keys.
+rpm2cpio "$priv" | (cd "$demo" && cpio -idm --quiet \
+    './etc/dkim-keys/KeyTable*' './etc/dkim-keys/SigningTable*' \
+    './etc/dkim-keys/opendkim-*.conf' './etc/dkim-keys/postfix-milters.cf' \
+    './usr/lib/systemd/system/opendkim@.service')
+step "dual signing with released OpenDKIM: one instance per algorithm"
+echo "(OpenDKIM 2.11.0~beta2 signs every KeyTable key with its one"
+echo "SignatureAlgorithm; example.org's Ed25519 key is in its own tables)"
+for f in KeyTable.rsa SigningTable.rsa KeyTable.ed25519 SigningTable.ed25519; do
+	printf '\n-- /etc/dkim-keys/%s\n' "$f"
+	cat "$demo/etc/dkim-keys/$f"
+done
+printf '\n-- /etc/dkim-keys/opendkim-ed25519.conf (settings)\n'
+grep -v '^#' "$demo/etc/dkim-keys/opendkim-ed25519.conf"
+printf '\n-- /etc/dkim-keys/postfix-milters.cf\n'
+cat "$demo/etc/dkim-keys/postfix-milters.cf"
+printf '\n-- on the mail server\n'
+cat <<'EOF'
+systemctl enable --now opendkim@rsa.service opendkim@ed25519.service
+grep -v '^#' /etc/dkim-keys/postfix-milters.cf >>/etc/postfix/main.cf
+postfix reload
+dkimrot check --nagios --milter inet:8891@127.0.0.1 --milter inet:8892@127.0.0.1
+EOF
+
 step "$(basename "$pub") (for the name servers)"
 rpm -qlvp "$pub" 2>/dev/null
 step "its zone fragment for example.org"

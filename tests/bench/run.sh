@@ -259,7 +259,7 @@ w4() {
 		if [ ! -d "$W/ref" ]; then
 			refpkg "$W/out"/dkim-keys-private-*.rpm "$W/ref/priv" \
 			    private \
-			    "systemctl try-reload-or-restart opendkim.service"
+			    "systemctl try-reload-or-restart opendkim.service 'opendkim@*.service'"
 			refpkg "$W/out"/dkim-keys-public-*.rpm "$W/ref/pub" \
 			    public "rndc reload"
 			du -sh "$W/out"/dkim-keys-private-*.rpm \

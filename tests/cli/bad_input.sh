@@ -53,7 +53,7 @@ bad C1-malformed-yaml 2 \
     "dkimrot: $Y:16:11: did not find expected ',' or ']' while parsing a flow sequence" \
     'yset ttl "[3600"' $(rot)
 bad C2-unknown-key 2 \
-    "dkimrot: $Y:16:3: unknown key 'colour' in defaults (expected one of: algorithms, rsa_bits, rotate_every, publish_lead, min_age, drain, keep_published, ttl, restrict, testmode)" \
+    "dkimrot: $Y:16:3: unknown key 'colour' in defaults (expected one of: algorithms, rsa_bits, rotate_every, publish_lead, min_age, drain, keep_published, ttl, restrict, testmode, subdomains)" \
     'yset ttl "3600\n  colour: blue"' $(rot)
 bad C3-wrong-type-scalar 2 \
     "dkimrot: $Y:9:13: rsa_bits must be an integer from 1024 to 4096, not 'big'" \
@@ -245,6 +245,9 @@ bad N6-wait 2 "dkimrot: invalid --wait 'abc': expected seconds from 0 to 86400" 
 bad N7-now-out-of-range 2 \
     "dkimrot: invalid time '99999-01-01T00:00:00Z': expected RFC 3339 (2026-11-22T13:15:00Z) or @EPOCH" \
     : -C "$R" --now 99999-01-01T00:00:00Z rotate
+bad N11-milter-socket 2 \
+    "dkimrot: bad milter socket 'inet:8891@localhost': want inet:PORT@ADDR, inet6:PORT@ADDR, inet:ADDR:PORT or unix:PATH, numeric addresses" \
+    : -C "$R" check --nameserver 127.0.0.1:9 --milter inet:8891@localhost
 
 # --- the file system: read-only, full (needs root for mount -t tmpfs)
 M=$tmp/mnt

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Key custody: nothing below the repository is used through a link
-# (common/file.h, docs/bad-input.md L1-L13).  A symlink out of the
+# (common/tree.h, docs/bad-input.md L1-L13).  A symlink out of the
 # repository (keys, keys/DOMAIN, keys.yaml, dkimrot.yaml), a FIFO, a
 # socket, a device or a hard link: in the work tree, and (the symlinks)
 # committed.  For each: rotate's exact message and exit code, promptly

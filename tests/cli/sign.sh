@@ -36,8 +36,10 @@ printf '%s\n' "$warn" "dkimrot: commit $(git -C "$U" rev-parse --short=12 \
     HEAD) is already built (version 3)" >"$tmp/want"
 check "on every run" same "$tmp/want" "$tmp/err"
 check "and its metadata has no signature" \
-    [ -f "$U/rpms/repodata/repomd.xml" -a \
-    ! -e "$U/rpms/repodata/repomd.xml.asc" ]
+    [ -f "$U/rpms/private/repodata/repomd.xml" -a \
+    ! -e "$U/rpms/private/repodata/repomd.xml.asc" -a \
+    -f "$U/rpms/public/repodata/repomd.xml" -a \
+    ! -e "$U/rpms/public/repodata/repomd.xml.asc" ]
 expect "N11: init --no-sign with --sign-key" 2 \
     "dkimrot: --no-sign and --sign-key 'k' exclude each other" \
     -C "$tmp/x" init --no-sign --sign-key k
@@ -96,4 +98,5 @@ pkgexpect "G3: a gnupg_home group can read" 2 \
 chmod 700 "$G"
 dk -C "$R" package >"$tmp/out" 2>"$tmp/err"
 check "put right, package signs" \
-    [ $? = 0 -a -s "$R/rpms/repodata/repomd.xml.asc" ]
+    [ $? = 0 -a -s "$R/rpms/private/repodata/repomd.xml.asc" -a \
+    -s "$R/rpms/public/repodata/repomd.xml.asc" ]

@@ -6,7 +6,7 @@
 # 'dkimrot check' passes (text, Nagios, JSON), opendkim-testkey accepts
 # every published key as installed, and dkimpy verifies, through NSD,
 # a message signed with each active key of the INSTALLED private package
-# (the one its KeyTable names).  Each verifier is also shown a wrong key
+# (the one its KeyTable.rsa or KeyTable.ed25519 names).  Each verifier is also shown a wrong key
 # or a changed message, which it must refuse.
 #
 # opendkim-testkey takes no port: tests/lib/testkey.sh sends the two
@@ -169,11 +169,14 @@ rc=$?
 check "opendkim-testkey: the old key under the new selector is refused" \
     [ $rc != 0 -a "$out" != "opendkim-testkey: key OK" ]
 
-# --- dkimpy: sign with what the installed KeyTable names, verify via NSD
-check "the installed KeyTable names the three active keys" \
-    [ "$(awk '!/^#/ { print $1 }' "$ROOT/etc/dkim-keys/KeyTable" | sort |
+# --- dkimpy: sign with what the installed KeyTables (one per algorithm,
+# for released OpenDKIM's one instance per algorithm) name, verify via NSD
+cat "$ROOT/etc/dkim-keys/KeyTable.rsa" "$ROOT/etc/dkim-keys/KeyTable.ed25519" \
+    >"$tmp/keytables"
+check "the installed KeyTable.rsa and KeyTable.ed25519 name the three active keys" \
+    [ "$(awk '!/^#/ { print $1 }' "$tmp/keytables" | sort |
     tr '\n' ' ')" = "20261220000000._domainkey.example.com 20261220000000e._domainkey.example.org 20261220000000r._domainkey.example.org " ]
-"$PY" - "$P2" "$ROOT" "$ROOT/etc/dkim-keys/KeyTable" >"$tmp/dkimpy.out" \
+"$PY" - "$P2" "$ROOT" "$tmp/keytables" >"$tmp/dkimpy.out" \
     2>&1 <<'EOF'
 import base64
 import os

@@ -111,7 +111,7 @@ grep -q "nameservers: \[\"127.0.0.1:$P\"\]" "$R/dkimrot.yaml" ||
 	grep -v '^\*@d0.example ' "$O/SigningTable"
 } >"$O/ST2"
 before=$(git -C "$R" rev-parse HEAD)
-expect "O9: a signing key the name server does not serve is refused" 2 \
+expect "I9: a signing key the name server does not serve is refused" 2 \
     "dkimrot: warning: d1.example: key 'y' is not in DNS (name server 127.0.0.1:$P has no TXT record 'y._domainkey.d1.example'): left out
 dkimrot: $O/KT2:1: key 'x' of d0.example signs, but name server 127.0.0.1:$P has no TXT record 'x._domainkey.d0.example'; mail it signed would fail verification
 dkimrot: nothing imported: 1 entry cannot be mapped" \

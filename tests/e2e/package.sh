@@ -65,11 +65,16 @@ sel=$(cd "$R/keys/example.com" && ls *.private | sed 's/.private//')
 check "KeyTable names the active key" \
     grep -qx "$sel._domainkey.example.com example.com:$sel:/etc/dkim-keys/keys/example.com/$sel.private" \
     "$tmp/x/etc/dkim-keys/KeyTable"
-check "SigningTable has one line per active key (two for the dual domain)" \
-    [ "$(grep -c '^\*@example.org ' "$tmp/x/etc/dkim-keys/SigningTable")" = 2 ]
-check "SigningTable has one line per active key (two for the dual domain) (2)" \
+# Released OpenDKIM signs with one algorithm: the single table is RSA
+# only, each algorithm's instance has its own.
+sg() { grep -c "^\*@$1 [0-9]*$2\._domainkey\.$1\$" "$tmp/x/etc/dkim-keys/$3"; }
+check "SigningTable has the RSA key of each domain only" \
+    [ "$(sg example.org r SigningTable) $(sg example.org e SigningTable)" = "1 0" ]
+check "SigningTable names the active key" \
     grep -qx "\*@example.com $sel._domainkey.example.com" \
     "$tmp/x/etc/dkim-keys/SigningTable"
+check "SigningTable.rsa and .ed25519 each have the dual domain's key of theirs" \
+    [ "$(sg example.org r SigningTable.rsa) $(sg example.org e SigningTable.rsa) $(sg example.org e SigningTable.ed25519) $(sg example.org r SigningTable.ed25519)" = "1 0 1 0" ]
 mkdir "$tmp/y" && (cd "$tmp/y" && rpm2cpio "$pub" | cpio -idm 2>/dev/null)
 leak=0
 grep -rq 'PRIVATE KEY' "$tmp/y" && leak=1
@@ -91,8 +96,21 @@ mkdir -p "$tmp/stub" && rpmroot_stub "$tmp/stub"
 rpm --root "$ROOT" -i "$tmp/stub/sh-stub-1-1.noarch.rpm" "$priv" "$pub" \
     >"$tmp/rpm.out" 2>&1
 check "rpm --root installs both packages" [ $? = 0 ]
-check "the installed key is 0600" [ "$(stat -c %a \
-    "$ROOT/etc/dkim-keys/keys/example.com/$sel.private")" = 600 ]
+check "the installed key is 0600 opendkim:opendkim, not root's" \
+    [ "$(stat -c '%a %U:%G' \
+    "$ROOT/etc/dkim-keys/keys/example.com/$sel.private")" = "600 opendkim:opendkim" ]
+grep -q 'does not exist' "$tmp/rpm.out"
+check "rpm did not warn of a missing user" [ $? != 0 ]
+# No key owner and no useradd (an empty root): %pre refuses the install
+# rather than leave root-owned keys the signer cannot read.
+NROOT=$tmp/nousers
+rpmroot_nousers "$NROOT" || bail "rpmroot_nousers failed"
+rpm --root "$NROOT" -i "$tmp/stub/sh-stub-1-1.noarch.rpm" "$priv" \
+    >"$tmp/rpm.out" 2>&1
+rc=$?
+check "without the key owner and useradd, %pre fails the install (exit $rc)" \
+    eval '[ $rc != 0 ] && [ ! -e "$NROOT/etc/dkim-keys/keys" ] &&
+    grep -qx "dkim-keys-private: no group '"'opendkim'"' (packaging.key_group) and groupadd failed" "$tmp/rpm.out"'
 check "%post ran the configured reload" grep -qx reloaded "$ROOT/mta-reloaded"
 dk -C "$R" --now 2026-12-21T00:00:00Z -q rotate >/dev/null
 check "the next rotation built version 5" \

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Key custody: two yum repositories (packaging/output.h), read by real
+# Key custody: two yum repositories (rotator/output.h), read by real
 # dnf clients.  A name server given the public repository alone can
 # neither list nor install dkim-keys-private; a mail server's private
 # repository installs it.  After a history rewrite (git reset) a revoke
@@ -154,7 +154,7 @@ nv=$(newest public)
 check "the planted version 99 does not decide the next version" \
     [ "$nv" = $((rv + 1)) ]
 check "the warning names the planted file" grep -qxF \
-    "dkimrot: warning: not indexing '$OUT/private/dkim-keys-private-99-1.noarch.rpm': its VCS tag '0123456789abcdef0123456789abcdef01234567' names no commit of this key repository" \
+    "dkimrot: warning: not indexing '$OUT/private/dkim-keys-private-99-1.noarch.rpm': dkimrot did not build it (it is not in the build ledger)" \
     "$R/.git/dkimrot-package.log"
 check "the warning names the misplaced file" grep -qxF \
     "dkimrot: warning: not indexing '$OUT/public/misplaced.rpm': a package named 'dkim-keys-private' has no place in the dkim-keys-public repository" \

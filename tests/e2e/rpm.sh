@@ -97,10 +97,10 @@ EOF
 $RPMQ -qlvp "$PUB" | awk '{ print $1, $3, $4, $NF }' >"$W/act"
 same "public: paths, modes, owners" "$W/exp" "$W/act"
 
-echo "1 1 $COMMIT zstd dkimrot $T0 (none) noarch" >"$W/exp"
+echo "1 1 $COMMIT gzip dkimrot $T0 (none) noarch" >"$W/exp"
 $RPMQ -qp --qf '%{VERSION} %{RELEASE} %{VCS} %{PAYLOADCOMPRESSOR} '\
 '%{BUILDHOST} %{BUILDTIME} %{SIGPGP} %{ARCH}\n' "$PUB" >"$W/act"
-same "version, release, VCS tag, zstd payload, fixed host and time" \
+same "version, release, VCS tag, gzip payload, fixed host and time" \
     "$W/exp" "$W/act"
 
 printf '%s\n' '%config /etc/dkim-keys/KeyTable' \

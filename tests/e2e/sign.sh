@@ -8,7 +8,9 @@ set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
 R=$tmp/repo
-OUT=$R/rpms
+# The private repository (rotator/output.h); ALL holds both.
+ALL=$R/rpms
+OUT=$ALL/private
 G=$R/.git/dkimrot-gnupg
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 # The repository's gpg-agent, stopped by its home, not by name.
@@ -132,12 +134,12 @@ check "for its signature, not the metadata's" grep -q \
 dk -C "$R" package --output "$tmp/again" >/dev/null 2>&1
 # Signed, by the repository's key (its long id ends the fingerprint).
 id=$(printf '%s' "$fpr" | cut -c25-40 | tr A-F a-f)
-rpm -qp --qf '%{RSAHEADER:pgpsig}\n' "$tmp/again"/*.rpm >"$tmp/sigs" \
+rpm -qp --qf '%{RSAHEADER:pgpsig}\n' "$tmp/again"/*/*.rpm >"$tmp/sigs" \
     2>/dev/null
 check "the same commit and key build byte-identical packages" \
     [ "$(grep -c "Key ID $id\$" "$tmp/sigs")" = 2 -a \
-    "$(cd "$OUT" && sha256sum dkim-keys-p*-$v-1.noarch.rpm)" = \
-    "$(cd "$tmp/again" && sha256sum dkim-keys-p*-$v-1.noarch.rpm)" ]
+    "$(cd "$ALL" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" = \
+    "$(cd "$tmp/again" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" ]
 
 # --- a new key: every kept build is signed by it
 gpg --homedir "$G" --batch --pinentry-mode loopback --passphrase '' \
@@ -147,7 +149,7 @@ new=$(gpg --homedir "$G" --with-colons --list-secret-keys new@example.test \
     2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]\{40\}\):$/\1/p' | head -1)
 sed -i "s/^  sign_key: .*/  sign_key: $new/" "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "a new signing key"
-ls "$OUT"/*.rpm >"$tmp/kept"
+ls "$ALL"/*/*.rpm >"$tmp/kept"
 check "four builds of each package are kept" \
     [ "$(wc -l <"$tmp/kept")" = 8 ]
 rpm --root "$tmp/k" --initdb
@@ -165,8 +167,8 @@ gpg --homedir "$K" --batch --with-colons --show-keys \
     "$OUT/RPM-GPG-KEY-dkimrot" >"$tmp/shown" 2>/dev/null
 check "the exported key is the new one" \
     grep -qx "fpr:::::::::$new:" "$tmp/shown"
-sha256sum "$OUT"/*.rpm >"$tmp/sums"
+sha256sum "$ALL"/*/*.rpm >"$tmp/sums"
 dk -C "$R" package >"$tmp/pkg" 2>&1
-sha256sum "$OUT"/*.rpm >"$tmp/sums2"
+sha256sum "$ALL"/*/*.rpm >"$tmp/sums2"
 check "packaging again re-signs nothing" grep -q 'already built' "$tmp/pkg"
 check "and changes no byte" cmp -s "$tmp/sums" "$tmp/sums2"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/strlist.h"
 #include "keygen/key.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -16,20 +17,21 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void
 split_check(const char *v)
 {
-	char **s, *zone;
-	size_t n, i, off = 0;
+	struct dk_strlist s = { 0 };
+	size_t i, off = 0;
+	char *zone;
 
-	if (dk_txt_split(v, &s, &n) != 0)
+	if (dk_txt_split(v, &s) != 0)
 		return;
-	for (i = 0; i < n; i++) {
-		if (strlen(s[i]) > DK_TXT_CHUNK ||
-		    strncmp(v + off, s[i], strlen(s[i])) != 0)
+	for (i = 0; i < s.n; i++) {
+		if (strlen(s.v[i]) > DK_TXT_CHUNK ||
+		    strncmp(v + off, s.v[i], strlen(s.v[i])) != 0)
 			abort();
-		off += strlen(s[i]);
+		off += strlen(s.v[i]);
 	}
 	if (off != strlen(v))
 		abort();
-	dk_txt_split_free(s, n);
+	dk_strlist_dispose(&s);
 	if (dk_record_zone("s._domainkey", 300, v, "s", "example.com",
 	    &zone) == 0)
 		free(zone);

@@ -4,7 +4,14 @@
 # rpmroot_stub builds a package that provides /bin/sh, standing in for
 # the OS's shell package where dependencies are checked (dnf).
 #
-# rpmroot_make DIR        a root with /bin/sh and an empty rpm database
+# The private package's %pre makes its key owner when missing: the root
+# gets an /etc/passwd and /etc/group with root and the host's opendkim
+# (the owner of the tests' keys), so that it finds them, as a mail
+# server with OpenDKIM installed would.
+#
+# rpmroot_make DIR        a root with /bin/sh, the users and an empty rpm
+#                         database
+# rpmroot_nousers DIR     the same without the users (for %pre's refusal)
 # rpmroot_stub OUTDIR     builds OUTDIR/sh-stub-1-1.noarch.rpm
 # Needs DKIMROT_SRC and DKIMROT_BUILD (the test tools).
 
@@ -14,7 +21,16 @@ rpmroot_make() {
 	for _rr_l in $(ldd "$_rr_sh" | grep -o '/[^ ]*'); do
 		mkdir -p "$1${_rr_l%/*}" && cp "$_rr_l" "$1$_rr_l" || return 1
 	done
+	mkdir -p "$1/etc" &&
+	    { echo "root:x:0:0:root:/root:/bin/sh"
+	    getent passwd opendkim; } >"$1/etc/passwd" &&
+	    { echo "root:x:0:"; getent group opendkim; } >"$1/etc/group" ||
+	    return 1
 	rpm --root "$1" --initdb
+}
+
+rpmroot_nousers() {
+	rpmroot_make "$1" && rm "$1/etc/passwd" "$1/etc/group"
 }
 
 rpmroot_stub() {

@@ -20,10 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "packaging/gpg.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 
@@ -129,7 +130,8 @@ build(int argc, char **argv, int render)
 
 	memset(&pkg, 0, sizeof(pkg));
 	optind = 1;
-	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:")) != -1) {
+	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:Z:")) !=
+	    -1) {
 		switch (ch) {
 		case 't': t = optarg; break;
 		case 'o': outdir = optarg; break;
@@ -145,6 +147,14 @@ build(int argc, char **argv, int render)
 		case 'm': pkg.rpm_mode = (mode_t)strtoul(optarg, NULL, 8);
 			break;
 		case 'F': list = optarg; break;
+		case 'Z':
+			for (pkg.compress = 0; pkg.compress < 3 &&
+			    strcmp(dk_compress_name(pkg.compress), optarg) != 0;
+			    pkg.compress++)
+				;
+			if (pkg.compress == 3)
+				return usage();
+			break;
 		default: return usage();
 		}
 	}

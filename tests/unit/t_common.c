@@ -21,10 +21,11 @@
 #include "common/buf.h"
 #include "common/dktime.h"
 #include "common/error.h"
-#include "common/json.h"
 #include "common/file.h"
+#include "common/json.h"
 #include "common/lock.h"
 #include "common/name.h"
+#include "common/tree.h"
 #include "common/yaml.h"
 
 static void

@@ -38,6 +38,7 @@ assert_policy_equal(const struct dk_policy *a, const struct dk_policy *b)
 	assert_int_equal(a->ttl, b->ttl);
 	assert_int_equal(a->restrict_email, b->restrict_email);
 	assert_int_equal(a->testmode, b->testmode);
+	assert_int_equal(a->subdomains, b->subdomains);
 }
 
 /* Everything but the domains and the file name equals the defaults. */
@@ -100,18 +101,25 @@ test_config__defaults(void **state)
 	assert_string_equal(d.git_name, "dkimrot");
 	assert_string_equal(d.git_email, "dkimrot@localhost");
 	assert_string_equal(d.packaging.output, "rpms");
-	/* Below output: rpms/private and rpms/public (packaging/output.h). */
+	/* Below output: rpms/private and rpms/public (rotator/output.h). */
 	assert_string_equal(d.packaging.private_output, "");
 	assert_string_equal(d.packaging.public_output, "");
 	assert_int_equal(d.packaging.keep_builds, 5);
+	/* docs/design.md §11: every target installs it. */
+	assert_int_equal(d.packaging.compress, DK_COMPRESS_GZIP);
+	assert_int_equal(d.packaging.formats, DK_FORMAT_RPM);
 	assert_string_equal(d.packaging.key_dir, "/etc/dkim-keys/keys");
 	assert_string_equal(d.packaging.table_dir, "/etc/dkim-keys");
 	assert_string_equal(d.packaging.zone_dir, "/var/named/dkim");
 	assert_string_equal(d.packaging.key_owner, "opendkim");
 	assert_string_equal(d.packaging.key_group, "opendkim");
 	assert_string_equal(d.packaging.mta_reload,
-	    "systemctl try-reload-or-restart opendkim.service");
+	    "systemctl try-reload-or-restart opendkim.service "
+	    "'opendkim@*.service'");
 	assert_string_equal(d.packaging.dns_reload, "rndc reload");
+	assert_int_equal(d.packaging.signers, DK_SIGNER_BIT(DK_SIGNER_OPENDKIM));
+	assert_string_equal(d.packaging.rspamd_user, "_rspamd");
+	assert_string_equal(d.packaging.exim_user, "exim");
 	assert_string_equal(d.packaging.sign_key, "");
 
 	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
@@ -150,6 +158,7 @@ static const char full[] =
     "    ttl: 2147483647\n"
     "    restrict: false\n"
     "    testmode: false\n"
+    "    subdomains: true\n"
     "dns:\n"
     "  verify: true\n"
     "  nameservers: [\"192.0.2.53\", \"127.0.0.2:5353\", \"2001:db8::53\",\n"
@@ -161,6 +170,8 @@ static const char full[] =
     "  private_output: /srv/mail-only/dkim\n"
     "  public_output: dns\n"
     "  keep_builds: 10\n"
+    "  compression: xz\n"
+    "  formats: [deb, rpm]\n"
     "  key_dir: /etc/opendkim/dkimrot/keys\n"
     "  table_dir: /etc/opendkim/dkimrot\n"
     "  zone_dir: /var/lib/knot/dkim-2.0_x+y\n"
@@ -205,6 +216,8 @@ assert_full_rest(const struct dk_config *c)
 	assert_string_equal(p->private_output, "/srv/mail-only/dkim");
 	assert_string_equal(p->public_output, "dns");
 	assert_int_equal(p->keep_builds, 10);
+	assert_int_equal(p->compress, DK_COMPRESS_XZ);
+	assert_int_equal(p->formats, DK_FORMAT_RPM | DK_FORMAT_DEB);
 	assert_string_equal(p->key_dir, "/etc/opendkim/dkimrot/keys");
 	assert_string_equal(p->table_dir, "/etc/opendkim/dkimrot");
 	assert_string_equal(p->zone_dir, "/var/lib/knot/dkim-2.0_x+y");
@@ -254,6 +267,8 @@ test_config__full(void **state)
 	assert_int_equal(d->policy.ttl, 2147483647u);
 	assert_false(d->policy.restrict_email);
 	assert_false(d->policy.testmode);
+	assert_true(d->policy.subdomains);
+	assert_false(c->domains[0].policy.subdomains);
 	assert_full_rest(c);
 	dk_config_free(c);
 }
@@ -443,7 +458,7 @@ test_config__load(void **state)
 }
 
 #define ALGS	"algorithms, rsa_bits, rotate_every, publish_lead, min_age, " \
-		"drain, keep_published, ttl, restrict, testmode"
+		"drain, keep_published, ttl, restrict, testmode, subdomains"
 #define SYSMSG	", which the package would own and re-mode: use a " \
 		"dedicated subdirectory such as "
 #define DIRMSG	" must be an absolute path of letters, digits and / . _ + - " \
@@ -604,9 +619,28 @@ static const struct {
 	/* packaging */
 	{ "packaging:\n  key_dirs: /x\n", "t.yaml:2:3: unknown key "
 	    "'key_dirs' in packaging (expected one of: output, private_output, "
-	    "public_output, keep_builds, key_dir, table_dir, zone_dir, "
-	    "key_owner, key_group, mta_reload, dns_reload, sign_key, "
-	    "gnupg_home)" },
+	    "public_output, keep_builds, compression, formats, key_dir, "
+	    "table_dir, zone_dir, key_owner, key_group, mta_reload, "
+	    "dns_reload, sign_key, gnupg_home, signers, rspamd_user, "
+	    "rspamd_group, exim_user, exim_group)" },
+	{ "packaging:\n  compression: bzip2\n", "t.yaml:2:16: compression "
+	    "must be one of gzip, xz, zstd, not 'bzip2'" },
+	{ "packaging:\n  formats: [deb]\n", "t.yaml:2:12: formats must be "
+	    "[rpm] or [rpm, deb]: the versions come from the yum repositories, "
+	    "so rpm is always built" },
+	{ "packaging:\n  formats: [rpm, tgz]\n", "t.yaml:2:18: unknown "
+	    "package format 'tgz' (expected rpm or deb)" },
+	{ "packaging:\n  formats: [rpm, rpm]\n", "t.yaml:2:18: duplicate "
+	    "format 'rpm' in formats" },
+	{ "packaging:\n  compression: [xz]\n", "t.yaml:2:16: compression: "
+	    "expected one of gzip, xz, zstd, found a sequence" },
+	{ "packaging:\n  signers: [opendkim, postfix]\n", "t.yaml:2:23: "
+	    "unknown signer 'postfix' (expected opendkim, rspamd or exim)" },
+	{ "packaging:\n  signers: [exim, exim]\n", "t.yaml:2:19: duplicate "
+	    "signer 'exim' in signers (first at line 2)" },
+	{ "packaging:\n  exim_user: \"Debian exim\"\n", "t.yaml:2:14: "
+	    "exim_user must be a user name ([A-Za-z_][A-Za-z0-9_-]*, at most "
+	    "32 characters), not the quoted string 'Debian exim'" },
 	{ "packaging:\n  gnupg_home: \"a%b\"\n", "t.yaml:2:15: gnupg_home "
 	    "must be a directory path on one line of printable ASCII without "
 	    "'%', not the quoted string 'a%b'" },

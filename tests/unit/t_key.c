@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/strlist.h"
 #include "keygen/key.h"
 #include "keygen/ossl.h"
 
@@ -131,19 +132,19 @@ test_key__generate(void **state)
 static void
 check_split(const char *v, size_t want)
 {
+	struct dk_strlist s = { 0 };
 	struct dk_buf j = { 0 };
-	char **s;
-	size_t n, i;
+	size_t i;
 
-	assert_int_equal(dk_txt_split(v, &s, &n), 0);
-	assert_int_equal(n, want);
-	for (i = 0; i < n; i++) {
-		assert_true(strlen(s[i]) <= DK_TXT_CHUNK);
-		assert_int_equal(dk_buf_puts(&j, s[i]), 0);
+	assert_int_equal(dk_txt_split(v, &s), 0);
+	assert_int_equal(s.n, want);
+	for (i = 0; i < s.n; i++) {
+		assert_true(strlen(s.v[i]) <= DK_TXT_CHUNK);
+		assert_int_equal(dk_buf_puts(&j, s.v[i]), 0);
 	}
 	assert_string_equal(j.data != NULL ? j.data : "", v);
 	dk_buf_dispose(&j);
-	dk_txt_split_free(s, n);
+	dk_strlist_dispose(&s);
 }
 
 static void
@@ -155,9 +156,9 @@ test_key__txt_split(void **state)
 	};
 	struct dk_record_opts o = { .restrict_email = true, .testmode = true };
 	struct dk_key *key;
+	struct dk_strlist s = { 0 };
 	char *v, big[700];
-	char **s;
-	size_t i, n;
+	size_t i;
 
 	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
 		key = load_vector(vec[i].key);
@@ -176,11 +177,11 @@ test_key__txt_split(void **state)
 	check_split("", 1);
 	check_split("v=DKIM1; k=rsa; p=", 2);
 	/* The cut is before p=, with its key data in the next string. */
-	assert_int_equal(dk_txt_split("v=DKIM1; p=QUJD", &s, &n), 0);
-	assert_int_equal(n, 2);
-	assert_string_equal(s[0], "v=DKIM1; ");
-	assert_string_equal(s[1], "p=QUJD");
-	dk_txt_split_free(s, n);
+	assert_int_equal(dk_txt_split("v=DKIM1; p=QUJD", &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.v[0], "v=DKIM1; ");
+	assert_string_equal(s.v[1], "p=QUJD");
+	dk_strlist_dispose(&s);
 }
 
 /* Our zone form of each fixed key is byte for byte the expected file. */
@@ -467,10 +468,10 @@ test_key__write(void **state)
 	snprintf(path, sizeof(path), "%s/k.private", dir);
 	key = load_vector("rsa1024.private");
 	umask(022);
-	assert_int_equal(dk_key_write(key, path), 0);
+	assert_int_equal(dk_key_write(key, NULL, path, true), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(dk_key_write(key, path), DK_EEXISTS);
+	assert_int_equal(dk_key_write(key, NULL, path, true), DK_EEXISTS);
 	assert_int_equal(dk_key_load(&again, path), 0);
 	assert_int_equal(dk_key_public_b64(key, &a), 0);
 	assert_int_equal(dk_key_public_b64(again, &b), 0);

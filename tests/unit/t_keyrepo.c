@@ -386,7 +386,7 @@ test_keyrepo__crash_at_every_step(void **state)
 static int
 setup(void **state)
 {
-	/* As dkimrot runs (dkimrot.c): the vault check refuses 0755. */
+	/* As dkimrot runs (dkimrot.c): the vault refuses a looser repository. */
 	umask(077);
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;

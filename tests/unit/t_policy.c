@@ -681,9 +681,17 @@ test_policy__apply_times(void **state)
 	assert_non_null(w = dk_plan_find(&plan, DK_ACT_WAIT, RSA, "p"));
 	assert_int_equal(w->to, DK_STATE_RETIRING);
 	assert_int_equal(w->at, T0 + D(30));
+	/*
+	 * "a" passes min_age and drain at T0 + 4d, but with only "p"
+	 * besides it keep_published holds it until the next key is out:
+	 * no date that would not hold.
+	 */
 	assert_non_null(w = dk_plan_find(&plan, DK_ACT_WAIT, RSA, "a"));
 	assert_int_equal(w->to, DK_STATE_RETIRED);
-	assert_int_equal(w->at, T0 + D(4));
+	assert_int_equal(w->at, 0);
+	assert_string_equal(w->reason, "a waits: keep_published 2 rsa keys "
+	    "stay published; it retires once another is published, not "
+	    "before 2026-11-26T13:15:00Z");
 	assert_null(dk_plan_find(&plan, DK_ACT_WAIT, ED, ""));
 
 	assert_int_equal(dk_policy_plan(dk, &pol_rsa, false,
@@ -979,7 +987,7 @@ test_policy__stagger(void **state)
 {
 	static const struct dk_policy tiny = {
 		DK_ALG_BIT(RSA), 2048, D(5), D(1), D(4), D(4), 2, 3600, false,
-		false
+		false, false
 	};
 	static const struct dk_policy *pols[] = { &pol_rsa, &pol_week,
 	    &pol_minage10, &pol_nolead };

@@ -61,8 +61,15 @@ struct rcase {
 	 * the path, the mode, owner:group, " dir" or " config".
 	 */
 	const char	*files;
-	const char	*keytable;	/* the lines after the comment */
+	/*
+	 * The lines after the comment of KeyTable and SigningTable, which
+	 * are also KeyTable.rsa's and SigningTable.rsa's; then those of
+	 * KeyTable.ed25519 and SigningTable.ed25519 (NULL: none).
+	 */
+	const char	*keytable;
 	const char	*signingtable;
+	const char	*keytable_ed;
+	const char	*signingtable_ed;
 	/*
 	 * Per zone fragment, "DOMAIN TTL SEL..." naming the keys it holds
 	 * in order; "-" after a selector: revoked, p= empty.
@@ -84,6 +91,21 @@ static const char yaml_dual[] =
     "  - name: example.com\n"
     "    algorithms: [rsa, ed25519]\n";
 
+static const char yaml_sub[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "    subdomains: true\n"
+    "  - name: example.org\n";
+
+static const char yaml_signers[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "    algorithms: [rsa, ed25519]\n"
+    "packaging:\n"
+    "  signers: [rspamd, exim]\n"
+    "  exim_user: Debian-exim\n"
+    "  exim_group: Debian-exim\n";
+
 static const char yaml_flags[] =
     "defaults:\n"
     "  ttl: 600\n"
@@ -103,9 +125,18 @@ static const char yaml_flags[] =
 #define PDIRS \
     "P /etc/dkim-keys 0755 root:root dir\n" \
     "P /etc/dkim-keys/keys 0700 opendkim:opendkim dir\n"
-#define PTABLES \
-    "P /etc/dkim-keys/KeyTable 0644 root:root config\n" \
-    "P /etc/dkim-keys/SigningTable 0644 root:root config\n"
+#define STABLES(t) \
+    "P " t "/KeyTable 0644 root:root config\n" \
+    "P " t "/SigningTable 0644 root:root config\n" \
+    "P " t "/KeyTable.rsa 0644 root:root config\n" \
+    "P " t "/SigningTable.rsa 0644 root:root config\n" \
+    "P " t "/KeyTable.ed25519 0644 root:root config\n" \
+    "P " t "/SigningTable.ed25519 0644 root:root config\n" \
+    "P " t "/opendkim-rsa.conf 0644 root:root noreplace\n" \
+    "P " t "/opendkim-ed25519.conf 0644 root:root noreplace\n" \
+    "P " t "/postfix-milters.cf 0644 root:root config\n" \
+    "P /usr/lib/systemd/system/opendkim@.service 0644 root:root\n"
+#define PTABLES	STABLES("/etc/dkim-keys")
 #define KEYDIR(d) \
     "P /etc/dkim-keys/keys/" d " 0700 opendkim:opendkim dir\n"
 #define KEY(d, s) \
@@ -149,7 +180,11 @@ static const struct rcase cases[] = {
 		.description = "Domains (1): example.com",
 	},
 	{
-		/* OpenDKIM signs with every match: both lines, key order. */
+		/*
+		 * Released OpenDKIM signs every key with its one
+		 * SignatureAlgorithm: the Ed25519 key goes to its own
+		 * instance's tables only, never to the single table.
+		 */
 		.name = "dual signing",
 		.yaml = yaml_dual,
 		.doms = { { "example.com", {
@@ -158,11 +193,11 @@ static const struct rcase cases[] = {
 		.files = PDIRS KEYDIR("example.com") KEY("example.com", "r1")
 		    KEY("example.com", "e1") PTABLES ZDIR ZONE("example.com"),
 		.keytable = "r1._domainkey.example.com example.com:r1:"
-		    "/etc/dkim-keys/keys/example.com/r1.private\n"
-		    "e1._domainkey.example.com example.com:e1:"
+		    "/etc/dkim-keys/keys/example.com/r1.private\n",
+		.signingtable = "*@example.com r1._domainkey.example.com\n",
+		.keytable_ed = "e1._domainkey.example.com example.com:e1:"
 		    "/etc/dkim-keys/keys/example.com/e1.private\n",
-		.signingtable = "*@example.com r1._domainkey.example.com\n"
-		    "*@example.com e1._domainkey.example.com\n",
+		.signingtable_ed = "*@example.com e1._domainkey.example.com\n",
 		.zones = { "example.com 3600 r1 e1" },
 		.description = "Domains (1): example.com",
 	},
@@ -187,8 +222,7 @@ static const struct rcase cases[] = {
 		    "P /srv/keys/example.com/k1.private 0600 mail:mail\n"
 		    "P /srv/keys/gone.example 0700 mail:mail dir\n"
 		    "P /srv/keys/gone.example/g1.private 0600 mail:mail\n"
-		    "P /srv/tables/KeyTable 0644 root:root config\n"
-		    "P /srv/tables/SigningTable 0644 root:root config\n"
+		    STABLES("/srv/tables")
 		    "p /srv/zones 0755 root:root dir\n"
 		    "p /srv/zones/example.com.zone 0644 root:root config\n"
 		    "p /srv/zones/gone.example.zone 0644 root:root config\n",
@@ -200,6 +234,31 @@ static const struct rcase cases[] = {
 		    "*@gone.example g1._domainkey.gone.example\n",
 		.zones = { "example.com 600 k1", "gone.example 600 g1" },
 		.description = "Domains (2): example.com gone.example",
+	},
+	{
+		/*
+		 * subdomains: mail of any subdomain signed with the parent's
+		 * key, by a pattern after every exact line (refile matches
+		 * in order: a subdomain configured itself keeps its own).
+		 */
+		.name = "subdomains",
+		.yaml = yaml_sub,
+		.doms = {
+			{ "example.com", { K("c1", "rsa1024", 1024, ACTIVE) } },
+			{ "example.org", { K("o1", "rsa1024", 1024, ACTIVE) } },
+		},
+		.files = PDIRS KEYDIR("example.com") KEY("example.com", "c1")
+		    KEYDIR("example.org") KEY("example.org", "o1") PTABLES
+		    ZDIR ZONE("example.com") ZONE("example.org"),
+		.keytable = "c1._domainkey.example.com example.com:c1:"
+		    "/etc/dkim-keys/keys/example.com/c1.private\n"
+		    "o1._domainkey.example.org example.org:o1:"
+		    "/etc/dkim-keys/keys/example.org/o1.private\n",
+		.signingtable = "*@example.com c1._domainkey.example.com\n"
+		    "*@example.org o1._domainkey.example.org\n"
+		    "*@*.example.com c1._domainkey.example.com\n",
+		.zones = { "example.com 3600 c1", "example.org 3600 o1" },
+		.description = "Domains (2): example.com example.org",
 	},
 	{
 		/*
@@ -402,6 +461,7 @@ list_files(struct dk_buf *b, char c, const struct dk_rpm_file *f,
 		    f[i].owner != NULL ? f[i].owner : "root",
 		    f[i].group != NULL ? f[i].group : "root",
 		    f[i].flags & DK_RPM_DIR ? " dir" : "",
+		    f[i].flags & DK_RPM_NOREPLACE ? " noreplace" :
 		    f[i].flags & DK_RPM_CONFIG ? " config" : ""), 0);
 }
 
@@ -551,6 +611,22 @@ check_case(const struct rcase *c, const struct dk_render *r)
 	    "from commit %s (dkimrot): do not edit.\n%s", r->commit,
 	    c->signingtable);
 	check_file(find(r, "/SigningTable"), want);
+	snprintf(want, sizeof(want), "# OpenDKIM KeyTable of opendkim@rsa "
+	    "from commit %s (dkimrot): do not edit.\n%s", r->commit,
+	    c->keytable);
+	check_file(find(r, "/KeyTable.rsa"), want);
+	snprintf(want, sizeof(want), "# OpenDKIM SigningTable (refile:) of "
+	    "opendkim@rsa from commit %s (dkimrot): do not edit.\n%s",
+	    r->commit, c->signingtable);
+	check_file(find(r, "/SigningTable.rsa"), want);
+	snprintf(want, sizeof(want), "# OpenDKIM KeyTable of opendkim@ed25519 "
+	    "from commit %s (dkimrot): do not edit.\n%s", r->commit,
+	    c->keytable_ed != NULL ? c->keytable_ed : "");
+	check_file(find(r, "/KeyTable.ed25519"), want);
+	snprintf(want, sizeof(want), "# OpenDKIM SigningTable (refile:) of "
+	    "opendkim@ed25519 from commit %s (dkimrot): do not edit.\n%s",
+	    r->commit, c->signingtable_ed != NULL ? c->signingtable_ed : "");
+	check_file(find(r, "/SigningTable.ed25519"), want);
 	for (i = 0; i < 3 && c->zones[i] != NULL; i++)
 		check_zone(c, r, c->zones[i]);
 	check_keys(c, r);
@@ -593,6 +669,115 @@ test_render__table(void **state)
 	}
 }
 
+static bool
+has(const struct dk_rpm_file *f, const char *s)
+{
+	return memmem(f->data, f->len, s, strlen(s)) != NULL;
+}
+
+/*
+ * The OpenDKIM instance files follow table_dir, key_owner and key_group:
+ * each instance reads its own tables with its own algorithm.
+ */
+static void
+test_render__signer(void **state)
+{
+	static const char want_conf[] =
+	    "# OpenDKIM instance opendkim@ed25519 (dkim-keys-private, "
+	    "dkimrot):\n"
+	    "# signs with the Ed25519 keys only.  Released OpenDKIM signs "
+	    "every\n"
+	    "# key of its KeyTable with its one SignatureAlgorithm, so each\n"
+	    "# algorithm has an instance of its own:\n"
+	    "#   systemctl enable --now opendkim@rsa opendkim@ed25519\n"
+	    "# and Postfix passes mail through both (postfix-milters.cf).\n"
+	    "# An edited copy is kept on upgrade: set InternalHosts to\n"
+	    "# every network whose mail this host signs.\n"
+	    "Mode\t\t\ts\n"
+	    "SignatureAlgorithm\ted25519-sha256\n"
+	    "KeyTable\t\t/srv/tables/KeyTable.ed25519\n"
+	    "SigningTable\t\trefile:/srv/tables/SigningTable.ed25519\n"
+	    "Socket\t\t\tinet:8892@127.0.0.1\n"
+	    "UserID\t\t\tmail:mail\n"
+	    "InternalHosts\t\t127.0.0.1,::1\n"
+	    "Canonicalization\trelaxed/simple\n"
+	    "OversignHeaders\t\tFrom\n"
+	    "Syslog\t\t\tyes\n"
+	    "SyslogSuccess\t\tyes\n";
+	const struct dk_rpm_file *f;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN];
+	struct dk_git *g;
+
+	g = make_repo(&cases[3], id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	check_file(find(r, "/opendkim-ed25519.conf"), want_conf);
+	f = find(r, "/opendkim-rsa.conf");
+	assert_true(has(f,
+	    "SignatureAlgorithm\trsa-sha256\n"
+	    "KeyTable\t\t/srv/tables/KeyTable.rsa\n"
+	    "SigningTable\t\trefile:/srv/tables/SigningTable.rsa\n"
+	    "Socket\t\t\tinet:8891@127.0.0.1\n"));
+	f = find(r, "/opendkim@.service");
+	assert_true(has(f, "\nExecStart=/usr/sbin/"
+	    "opendkim -x /srv/tables/opendkim-%i.conf -P "
+	    "/run/opendkim-%i/opendkim.pid\n"));
+	f = find(r, "/postfix-milters.cf");
+	assert_true(has(f, "\nsmtpd_milters = "
+	    "inet:127.0.0.1:8891, inet:127.0.0.1:8892\nnon_smtpd_milters = "
+	    "$smtpd_milters\n"));
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
+/*
+ * signers: [rspamd, exim]: no OpenDKIM files, a copy of each key per
+ * signer owned by its user, rspamd's Ed25519 key as a base64 seed, and
+ * Exim's lookups naming both keys of the dual domain.
+ */
+static void
+test_render__signers(void **state)
+{
+	struct rcase c = cases[2];	/* dual signing */
+	const struct dk_rpm_file *f;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN];
+	struct dk_git *g;
+	size_t i;
+
+	c.yaml = yaml_signers;
+	g = make_repo(&c, id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	for (i = 0; i < r->npriv; i++)
+		if (strstr(r->priv[i].path, "KeyTable") != NULL ||
+		    strstr(r->priv[i].path, "opendkim") != NULL ||
+		    strncmp(r->priv[i].path, "/etc/dkim-keys/keys", 19) == 0)
+			fail_msg("%s without opendkim", r->priv[i].path);
+	f = find(r, "/rspamd/keys/example.com/e1.private");
+	assert_string_equal(f->owner, "_rspamd");
+	assert_int_equal(f->mode, 0600);
+	assert_int_equal(f->len, 45);	/* base64 of 32 bytes, newline */
+	assert_null(memchr(f->data, '-', f->len));
+	f = find(r, "/rspamd/keys/example.com/r1.private");
+	assert_true(has(f, "-----BEGIN "));
+	f = find(r, "/exim/keys/example.com/e1.private");
+	assert_string_equal(f->owner, "Debian-exim");
+	assert_true(has(f, "-----BEGIN "));
+	check_file(find(r, "/exim/selectors"), "example.com: r1 : e1\n");
+	check_file(find(r, "/exim/paths"), "r1@example.com: /etc/dkim-keys/"
+	    "exim/keys/example.com/r1.private\ne1@example.com: /etc/dkim-keys/"
+	    "exim/keys/example.com/e1.private\n");
+	f = find(r, "/rspamd/dkim_signing.conf");
+	assert_true(has(f, "domain {\n  \"example.com\" {\n    selectors [\n"
+	    "      { selector = \"r1\"; path = \"/etc/dkim-keys/rspamd/keys/"
+	    "example.com/r1.private\"; },\n      { selector = \"e1\"; path = "
+	    "\"/etc/dkim-keys/rspamd/keys/example.com/e1.private\"; },\n"
+	    "    ];\n  }\n}\n"));
+	check_file(find(r, "/rspamd/selectors.map"), "example.com r1\n");
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
 /* The %files section of a rendered spec, as a new string. */
 static char *
 files_section(const char *spec)
@@ -620,7 +805,20 @@ test_render__spec(void **state)
 	    "%attr(0600,opendkim,opendkim) /etc/dkim-keys/keys/example.com/"
 	    "a1.private\n"
 	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable\n";
+	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable.rsa\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable.rsa\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable.ed25519\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/"
+	    "SigningTable.ed25519\n"
+	    "%config(noreplace) %attr(0644,root,root) /etc/dkim-keys/"
+	    "opendkim-rsa.conf\n"
+	    "%config(noreplace) %attr(0644,root,root) /etc/dkim-keys/"
+	    "opendkim-ed25519.conf\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/"
+	    "postfix-milters.cf\n"
+	    "%attr(0644,root,root) /usr/lib/systemd/system/"
+	    "opendkim@.service\n";
 	static const char want_pub[] =
 	    "%dir %attr(0755,root,root) /var/named/dkim\n"
 	    "%config %attr(0644,root,root) /var/named/dkim/example.com.zone\n";
@@ -644,8 +842,29 @@ test_render__spec(void **state)
 	files = files_section(spec);
 	assert_string_equal(files, want_priv);
 	assert_non_null(strstr(spec, "\nDomains (1): example.com\n"));
+	/* No owner given (as for the public package): no %pre. */
+	assert_null(strstr(spec, "%pre"));
 	free(files);
 	free(spec);
+	/* The keys' owner is made at install when missing, or it fails. */
+	pkg.pre_user = "opendkim";
+	pkg.pre_group = "mail";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), 0);
+	assert_non_null(strstr(spec, "\n%pre\ndk_has() {\n"));
+	assert_non_null(strstr(spec, "\ndk_has group 'mail' || groupadd -r "
+	    "'mail' 2>/dev/null || {\n"));
+	assert_non_null(strstr(spec, "\ndk_has passwd 'opendkim' || useradd "
+	    "-r -g 'mail' -d / -s /sbin/nologin -c 'DKIM signer' 'opendkim' "
+	    "2>/dev/null || {\n\techo \"dkim-keys-private: no user "
+	    "'opendkim' (packaging.key_owner) and useradd failed\" >&2\n"
+	    "\texit 1\n}\nexit 0\n"));
+	free(spec);
+	pkg.pre_user = "bad user";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), DK_EUSAGE);
+	pkg.pre_user = NULL;
+	pkg.pre_group = NULL;
 	pkg.name = "dkim-keys-public";
 	pkg.files = r->pub;
 	pkg.nfiles = r->npub;
@@ -683,6 +902,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render__table),
 		cmocka_unit_test(test_render__spec),
+		cmocka_unit_test(test_render__signer),
+		cmocka_unit_test(test_render__signers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,15 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/gpg.h"
 #include "common/log.h"
-#include "common/config.h"
-#include "packaging/gpg.h"
-#include "packaging/output.h"
+#include "packaging/ledger.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
 #include "packaging/sign.h"
+#include "rotator/output.h"
 
 #define COMMIT	"0123456789abcdef0123456789abcdef01234567"
 #define T0	1795353300	/* 2026-11-22T13:15:00Z */
@@ -548,7 +549,9 @@ test_rpm__sign_resign(void **state)
 	struct dk_rpm_pkg p;
 	char ha[PATH_MAX], hb[PATH_MAX], fpr[DK_GPG_FPR_LEN + 1];
 	char dir[PATH_MAX], one[PATH_MAX], two[PATH_MAX], other[PATH_MAX];
-	char asc[PATH_MAX], *out, *text;
+	char asc[PATH_MAX], planted[PATH_MAX], vault[PATH_MAX];
+	char stage[PATH_MAX], sum[65], *out, *text;
+	struct dk_ledger l;
 	size_t len;
 	int changed;
 
@@ -598,15 +601,43 @@ test_rpm__sign_resign(void **state)
 	assert_int_equal(dk_rpm_sign(two, &a, &changed), 0);
 	assert_true(same_file(one, two));
 
-	/* The key changed: ours are re-signed, "other" is not ours. */
+	/*
+	 * The key changed: the ledger's build is re-signed; "other" and a
+	 * copy planted under a name of ours are not in the ledger, and
+	 * are never signed.
+	 */
+	memset(&l, 0, sizeof(l));
+	text = slurp(one, &len);
+	assert_int_equal(dk_repo_sha256(text, len, sum), 0);
+	assert_int_equal(dk_file_create(join(planted, dir,
+	    "dkim-keys-public-8-1.noarch.rpm"), text, len, 0644), 0);
+	free(text);
+	assert_int_equal(dk_ledger_set(&l, dir, "dkim-keys-public", 7, COMMIT,
+	    sum), 0);
+	assert_int_equal(dk_dir_make(join(vault, base, ".git"), 0700), 0);
+	assert_int_equal(dk_dir_make(join(stage, base, ".git/stage"), 0700),
+	    0);
 	text = slurp(other, &len);
-	assert_int_equal(dk_sign_dir(dir, &b, &changed), 0);
+	assert_int_equal(dk_sign_dir(dir, dir, &b, &l, base, stage, &changed),
+	    0);
 	assert_int_equal(changed, 1);
 	assert_false(same_file(one, two));
+	assert_true(same_file(planted, two));
 	assert_int_equal(dk_rpm_sign(one, &b, &changed), 0);
 	assert_int_equal(changed, 0);
-	assert_int_equal(dk_sign_dir(dir, &b, &changed), 0);
+	/* The ledger, in memory and saved, has the new bytes' checksum. */
+	out = slurp(one, &len);
+	assert_int_equal(dk_repo_sha256(out, len, sum), 0);
+	free(out);
+	assert_string_equal(l.b[0].sha256, sum);
+	dk_ledger_dispose(&l);
+	assert_int_equal(dk_ledger_load(&l, base), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.b[0].sha256, sum);
+	assert_int_equal(dk_sign_dir(dir, dir, &b, &l, base, stage, &changed),
+	    0);
 	assert_int_equal(changed, 0);
+	dk_ledger_dispose(&l);
 	out = slurp(other, &len);
 	assert_memory_equal(out, text, len);
 	free(out);
@@ -626,12 +657,27 @@ test_rpm__sign_resign(void **state)
 	dk_gpg_signer_dispose(&b);
 }
 
-/* known() of the filter test: only COMMIT is ours. */
+/* accept() of the filter test: only the file and bytes of arg. */
+struct only {
+	const char	*file;
+	char		 sum[65];
+	int		 calls;
+	int		 pruned;
+};
+
 static int
-only_commit(const char *vcs, void *arg)
+only_build(const char *file, const char *sha256, void *arg)
 {
-	(*(int *)arg)++;
-	return strcmp(vcs, COMMIT) == 0;
+	struct only *w = arg;
+
+	w->calls++;
+	return strcmp(file, w->file) == 0 && strcmp(sha256, w->sum) == 0;
+}
+
+static void
+count_pruned(const char *file, void *arg)
+{
+	((struct only *)arg)->pruned++;
 }
 
 static void
@@ -640,11 +686,12 @@ test_rpm__repo_filter(void **state)
 	char dir[PATH_MAX], path[PATH_MAX], cmd[2 * PATH_MAX], *xml, *gz;
 	struct dk_repo_opts o;
 	struct dk_rpm_pkg p;
+	struct only w;
 	struct stat st;
 	size_t len;
-	int calls = 0;
 	FILE *f;
 
+	memset(&w, 0, sizeof(w));
 	assert_int_equal(dk_dir_make(join(dir, base, "filtered"), 0750), 0);
 	pub_pkg(&p);
 	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_public, &p, dir,
@@ -665,11 +712,20 @@ test_rpm__repo_filter(void **state)
 	o.keep_builds = 1;
 	o.mode = 0640;
 	o.name = "dkim-keys-public";
-	o.known = only_commit;
-	o.arg = &calls;
+	w.file = "dkim-keys-public-7-1.noarch.rpm";
+	xml = slurp(join(path, dir, w.file), &len);
+	assert_int_equal(dk_repo_sha256(xml, len, w.sum), 0);
+	free(xml);
+	o.accept = only_build;
+	o.pruned = count_pruned;
+	o.arg = &w;
 	assert_int_equal(dk_repo_update_opts(dir, &o), 0);
-	/* junk has no header to read: known() is asked about three. */
-	assert_int_equal(calls, 3);
+	/*
+	 * junk has no header to read, the private one is misplaced:
+	 * accept() is asked about 7 and 99 only, and nothing is pruned.
+	 */
+	assert_int_equal(w.calls, 2);
+	assert_int_equal(w.pruned, 0);
 	/* Left out, not deleted, not pruned by keep_builds 1. */
 	assert_true(exists(dir, "dkim-keys-public-99-1.noarch.rpm"));
 	assert_true(exists(dir, "dkim-keys-public-7-1.noarch.rpm"));

@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "common/dktime.h"
 #include "common/error.h"
+#include "common/strlist.h"
 #include "common/file.h"
 #include "rotator/store.h"
 
@@ -374,16 +375,16 @@ static void
 test_store__no_keys_yet(void **state)
 {
 	struct dk_domain_keys *dk;
-	char *repo = tmp_repo(), **list;
-	size_t n;
+	struct dk_strlist list = { 0 };
+	char *repo = tmp_repo();
 
 	assert_int_equal(dk_store_load(repo, "example.com", &dk), 0);
 	assert_false(dk->exists);
 	assert_int_equal(dk->n, 0);
 	assert_string_equal(dk->domain, "example.com");
 	/* Nothing to repair in a domain without a directory. */
-	assert_int_equal(dk_store_repair(repo, dk, &list, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(dk_store_repair(repo, dk, &list), 0);
+	assert_int_equal(list.n, 0);
 	dk_domain_keys_free(dk);
 	assert_int_equal(dk_store_load(repo, "../etc", &dk), DK_EUSAGE);
 	assert_int_equal(dk_store_load(repo, "Example.com", &dk), DK_EUSAGE);
@@ -424,8 +425,9 @@ test_store__repair_orphans(void **state)
 		"keys/example.com/20261122131500r.txt",
 	};
 	struct dk_domain_keys *dk, *loaded;
-	char *repo = tmp_repo(), **list, path[512];
-	size_t i, n;
+	struct dk_strlist list = { 0 };
+	char *repo = tmp_repo(), path[512];
+	size_t i;
 
 	dk = sample();
 	assert_int_equal(dk_store_save(repo, dk), 0);
@@ -439,44 +441,44 @@ test_store__repair_orphans(void **state)
 	snprintf(path, sizeof(path), "%s/keys/example.com/link.txt", repo);
 	assert_int_equal(symlink("/etc/passwd", path), 0);
 	assert_int_equal(dk_store_load(repo, "example.com", &loaded), 0);
-	assert_int_equal(dk_store_repair(repo, loaded, &list, &n), -1);
+	assert_int_equal(dk_store_repair(repo, loaded, &list), -1);
 	assert_string_equal(dk_error_last(), "refusing "
 	    "'keys/example.com/link.txt': a symbolic link (the key "
 	    "repository holds only directories and regular files)");
-	assert_int_equal(n, 0);
-	dk_store_list_free(list, n);
+	assert_int_equal(list.n, 0);
+	dk_strlist_dispose(&list);
 	for (i = 0; i < sizeof(debris) / sizeof(debris[0]); i++)
 		assert_true(exists(repo, debris[i]));
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(dk_store_repair(repo, loaded, &list, &n), 0);
-	assert_int_equal(n, sizeof(debris) / sizeof(debris[0]));
-	for (i = 0; i + 1 < n; i++)
-		assert_true(strcmp(list[i], list[i + 1]) < 0);
+	assert_int_equal(dk_store_repair(repo, loaded, &list), 0);
+	assert_int_equal(list.n, sizeof(debris) / sizeof(debris[0]));
+	for (i = 0; i + 1 < list.n; i++)
+		assert_true(strcmp(list.v[i], list.v[i + 1]) < 0);
 	for (i = 0; i < sizeof(debris) / sizeof(debris[0]); i++) {
 		assert_false(exists(repo, debris[i]));
-		assert_true(in_list(list, n, debris[i]));
+		assert_true(in_list(list.v, list.n, debris[i]));
 	}
 	assert_false(exists(repo, "keys/example.com/link.txt"));
 	assert_true(exists("/", "etc/passwd"));
 	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 		assert_true(exists(repo, keep[i]));
-	dk_store_list_free(list, n);
+	dk_strlist_dispose(&list);
 
 	/* Nothing left to do the second time. */
-	assert_int_equal(dk_store_repair(repo, loaded, &list, &n), 0);
-	assert_int_equal(n, 0);
-	assert_null(list);
+	assert_int_equal(dk_store_repair(repo, loaded, &list), 0);
+	assert_int_equal(list.n, 0);
+	assert_null(list.v);
 
 	/* A directory there is an error, and nothing is removed. */
 	put(repo, "keys/example.com/stray.private", "debris\n", 0600);
 	snprintf(path, sizeof(path), "%s/keys/example.com/sub", repo);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_int_equal(dk_store_repair(repo, loaded, &list, &n), -1);
+	assert_int_equal(dk_store_repair(repo, loaded, &list), -1);
 	assert_string_equal(dk_error_last(),
 	    "unexpected directory 'keys/example.com/sub'");
-	assert_int_equal(n, 0);
+	assert_int_equal(list.n, 0);
 	assert_true(exists(repo, "keys/example.com/stray.private"));
-	dk_store_list_free(list, n);
+	dk_strlist_dispose(&list);
 	dk_domain_keys_free(loaded);
 	dk_domain_keys_free(dk);
 	rm_tree(repo);
@@ -674,8 +676,8 @@ static void
 test_store__modes(void **state)
 {
 	struct dk_domain_keys *dk;
-	char *repo = tmp_repo(), **list, path[512];
-	size_t n;
+	struct dk_strlist list = { 0 };
+	char *repo = tmp_repo(), path[512];
 
 	dk = sample();
 	assert_int_equal(dk_store_save(repo, dk), 0);
@@ -693,8 +695,8 @@ test_store__modes(void **state)
 	snprintf(path, sizeof(path), "%s/keys/example.com/20261031000000r.txt",
 	    repo);
 	assert_int_equal(chmod(path, 0664), 0);
-	assert_int_equal(dk_store_repair(repo, dk, &list, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(dk_store_repair(repo, dk, &list), 0);
+	assert_int_equal(list.n, 0);
 	assert_int_equal(mode_of(repo, "keys"), 0700);
 	assert_int_equal(mode_of(repo, "keys/example.com"), 0700);
 	assert_int_equal(mode_of(repo, "keys/example.com/keys.yaml"), 0644);
@@ -712,28 +714,28 @@ test_store__modes(void **state)
 static void
 test_store__domains_and_paths(void **state)
 {
-	char *repo = tmp_repo(), **list, path[512], buf[16];
-	size_t n;
+	struct dk_strlist list = { 0 };
+	char *repo = tmp_repo(), path[512], buf[16];
 
-	assert_int_equal(dk_store_domains(repo, &list, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(dk_store_domains(repo, &list), 0);
+	assert_int_equal(list.n, 0);
 	assert_int_equal(dk_store_mkdir(repo, "example.org"), 0);
 	assert_int_equal(dk_store_mkdir(repo, "a.example.com"), 0);
 	assert_int_equal(dk_store_mkdir(repo, "example.com"), 0);
-	assert_int_equal(dk_store_domains(repo, &list, &n), 0);
-	assert_int_equal(n, 3);
-	assert_string_equal(list[0], "a.example.com");
-	assert_string_equal(list[1], "example.com");
-	assert_string_equal(list[2], "example.org");
-	dk_store_list_free(list, n);
+	assert_int_equal(dk_store_domains(repo, &list), 0);
+	assert_int_equal(list.n, 3);
+	assert_string_equal(list.v[0], "a.example.com");
+	assert_string_equal(list.v[1], "example.com");
+	assert_string_equal(list.v[2], "example.org");
+	dk_strlist_dispose(&list);
 	put(repo, "keys/README", "x\n", 0644);
-	assert_int_equal(dk_store_domains(repo, &list, &n), DK_EUSAGE);
+	assert_int_equal(dk_store_domains(repo, &list), DK_EUSAGE);
 	assert_non_null(strstr(dk_error_last(), "'keys/README'"));
 	snprintf(path, sizeof(path), "%s/keys/README", repo);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/keys/Upper.com", repo);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_int_equal(dk_store_domains(repo, &list, &n), DK_EUSAGE);
+	assert_int_equal(dk_store_domains(repo, &list), DK_EUSAGE);
 	rmdir(path);
 	assert_int_equal(dk_store_mkdir(repo, "bad..com"), DK_EUSAGE);
 

@@ -74,6 +74,12 @@ int	dk_gpg_generate(const char *home, const char *uid, char *out,
 int	dk_gpg_sign_detached(const struct dk_gpg_signer *s, const char *file,
 	    const char *asc);
 /*
+ * The same, clear-signed: file and its signature in one text into out
+ * (made or replaced): an apt repository's InRelease.
+ */
+int	dk_gpg_sign_clear(const struct dk_gpg_signer *s, const char *file,
+	    const char *out);
+/*
  * Writes the ASCII-armored public key of key (`gpg --batch --armor
  * --export`, in home or $GNUPGHOME or ~/.gnupg) to path, mode 0644,
  * atomically: for `rpm --import` and a repository's gpgkey=.

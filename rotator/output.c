@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "packaging/output.h"
+#include "rotator/output.h"
 
 /* buf = dir, relative to repo unless absolute (or repo is NULL). */
 static int
@@ -153,6 +153,22 @@ dk_output_indexed(const struct dk_output *o, size_t version)
 	    indexed(o->pub, DK_PKG_PUBLIC, version);
 }
 
+/* Cuts the last component off path p; its new length. */
+static size_t
+up(char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	while (n > 0 && p[n - 1] != '/')
+		n--;
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	p[n] = '\0';
+	return n;
+}
+
 /*
  * dir exists (made with mode, its parents too).  An existing one keeps
  * its mode and group (a web server's group, set-group-ID so that new
@@ -162,10 +178,36 @@ dk_output_indexed(const struct dk_output *o, size_t version)
 static int
 make_dir(const char *dir, mode_t mode, bool private)
 {
+	char p[PATH_MAX];
 	struct stat st;
+	size_t i, n, missing = 0;
 
+	/*
+	 * The umask is 077 (dkimrot.c) and would make every new directory
+	 * 0700: a web server could serve neither repository.  What is made
+	 * here gets its mode exactly; the deepest missing components are
+	 * counted first, since dk_dir_make() makes them all at once.
+	 */
+	if ((n = strlen(dir)) >= sizeof(p)) {
+		dk_error_set("path too long: '%s'", dir);
+		return -1;
+	}
+	memcpy(p, dir, n + 1);
+	while (n > 0 && stat(p, &st) == -1 && errno == ENOENT) {
+		missing++;
+		n = up(p);
+	}
 	if (dk_dir_make(dir, mode) != 0)
 		return -1;
+	memcpy(p, dir, strlen(dir) + 1);
+	for (i = 0; i < missing; i++) {
+		if (chmod(p, mode) == -1) {
+			dk_error_set_errno(errno, "cannot set the mode of "
+			    "'%s'", p);
+			return -1;
+		}
+		up(p);
+	}
 	if (stat(dir, &st) == -1) {
 		dk_error_set_errno(errno, "cannot use repository '%s'", dir);
 		return -1;

@@ -19,7 +19,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
-#include "packaging/gpg.h"
+#include "common/gpg.h"
 
 /*
  * A key name goes into rpm's %__gpg_sign_cmd through the _gpg_name
@@ -424,9 +424,10 @@ done:
 	return rc;
 }
 
-int
-dk_gpg_sign_detached(const struct dk_gpg_signer *s, const char *file,
-    const char *asc)
+/* file signed by s into out, how "--detach-sign" or "--clearsign". */
+static int
+sign_file(const struct dk_gpg_signer *s, const char *file, const char *asc,
+    const char *how)
 {
 	struct dk_buf b = { 0 };
 	struct args a;
@@ -443,7 +444,7 @@ dk_gpg_sign_detached(const struct dk_gpg_signer *s, const char *file,
 	add(&a, s->key);
 	add(&a, "--output");
 	add(&a, asc);
-	add(&a, "--detach-sign");
+	add(&a, how);
 	add(&a, "--");
 	add(&a, file);
 	if (capture(a.v, 1, &b, &status) == -1)
@@ -456,6 +457,20 @@ dk_gpg_sign_detached(const struct dk_gpg_signer *s, const char *file,
 done:
 	dk_buf_dispose(&b);
 	return rc;
+}
+
+int
+dk_gpg_sign_detached(const struct dk_gpg_signer *s, const char *file,
+    const char *asc)
+{
+	return sign_file(s, file, asc, "--detach-sign");
+}
+
+int
+dk_gpg_sign_clear(const struct dk_gpg_signer *s, const char *file,
+    const char *out)
+{
+	return sign_file(s, file, out, "--clearsign");
 }
 
 int

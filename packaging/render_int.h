@@ -1,0 +1,61 @@
+/*
+ * Internal to packaging/render*.c: the tables being written and the
+ * helpers that add files to a render (packaging/render.h).
+ * render_signers.c adds the rspamd and Exim files (docs/design.md §12).
+ */
+#ifndef DK_RENDER_INT_H
+#define DK_RENDER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/config.h"
+#include "packaging/render.h"
+#include "rotator/keys.h"
+
+/*
+ * KeyTable and SigningTable: the single-table form, RSA keys only, for
+ * one OpenDKIM as released (one SignatureAlgorithm, rsa-sha256 by
+ * default: an Ed25519 key there would make every message of its domain
+ * tempfail).  kt[]/st[]: one pair per algorithm, for the instance of
+ * that algorithm (packaging/signer.h).
+ */
+struct tables {
+	struct dk_buf	keytable;
+	struct dk_buf	signingtable;
+	struct dk_buf	kt[DK_ALG_COUNT];
+	struct dk_buf	st[DK_ALG_COUNT];
+	/* subdomains: the *@*.DOMAIN lines, after every exact one */
+	struct dk_buf	sub;
+	struct dk_buf	subst[DK_ALG_COUNT];
+	/* rspamd and Exim (packaging/signer.h) */
+	struct dk_buf	rs_conf, rs_sel, rs_path, ex_sel, ex_keys;
+	struct dk_buf	domains;	/* for %description */
+};
+
+/* A file of buf (kept by r; wiped when freed if it is a key). */
+int	dk_render_add_data(struct dk_render *r, int private, const char *path,
+	    char *buf, size_t len, mode_t mode, const char *owner,
+	    const char *group, unsigned flags);
+int	dk_render_add_dir(struct dk_render *r, int private, const char *path,
+	    mode_t mode, const char *owner, const char *group);
+/* TABLE_DIR/name from b (emptied) */
+int	dk_render_table(struct dk_render *r, const char *name,
+	    struct dk_buf *b, unsigned flags);
+/* TABLE_DIR/name, or an absolute name, from s (taken; NULL: fails) */
+int	dk_render_text(struct dk_render *r, const char *name, char *s,
+	    unsigned flags);
+
+/* render_signers.c */
+int	dk_render_signer_keys(struct dk_render *r, const char *domain,
+	    const struct dk_keyinfo *k, const char *pem, size_t pemlen);
+int	dk_render_signer_dirs(struct dk_render *r, const char *domain);
+int	dk_render_signer_maps(struct dk_render *r,
+	    const struct dk_domain_conf *dc, const struct dk_domain_keys *dk,
+	    struct tables *t);
+int	dk_render_signer_files(struct dk_render *r, struct tables *t);
+int	dk_render_add_sub(struct dk_render *r, const char *sub, char **unused);
+
+#endif
