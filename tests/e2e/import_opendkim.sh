@@ -21,6 +21,9 @@ set -u
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
 ROOT=$(mktemp -d /var/lib/dkimrot-import.XXXXXX) || bail "no rpm root"
+# Root-owned 0755: OpenDKIM runs as opendkim, the owner the private
+# package gives its keys to, and reads the messages below it.
+chmod 755 "$ROOT" || bail "cannot chmod the rpm root"
 trap 'nsd_stop "$tmp/ns" 2>/dev/null; rm -rf "$tmp" "$ROOT"' EXIT INT TERM
 PY=/usr/bin/python3
 R=$tmp/repo
@@ -32,6 +35,7 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 for tool in nsd dig opendkim opendkim-genkey rpm openssl; do
 	command -v "$tool" >/dev/null 2>&1 || bail "$tool is not installed"
 done
+id opendkim >/dev/null 2>&1 || bail "no user opendkim"
 "$PY" -c 'import dkim, dns.query' 2>/dev/null ||
     bail "$PY lacks dkimpy or dnspython"
 
@@ -158,25 +162,26 @@ install() {
 	    >"$tmp/rpm.out" 2>&1
 }
 # sign STEP: the real OpenDKIM signs a message of every domain with the
-# installed tables and keys, into $tmp/mail/STEP/DOMAIN
+# installed tables and keys, as opendkim, into $ROOT/mail/STEP/DOMAIN
 sign() {
 	sed "s|:/etc/dkim-keys/keys/|:$ROOT/etc/dkim-keys/keys/|" \
 	    "$ROOT/etc/dkim-keys/KeyTable" >"$ROOT/KeyTable.test"
 	printf 'Mode s\nKeyTable file:%s\nSigningTable refile:%s\nSyslog no\n' \
 	    "$ROOT/KeyTable.test" "$ROOT/etc/dkim-keys/SigningTable" \
 	    >"$ROOT/opendkim.conf"
-	mkdir -p "$tmp/mail/$1"
+	mkdir -p "$ROOT/mail/$1"
 	for d in $domains; do
 		printf 'From: a@%s\r\nTo: b@example.net\r\nSubject: %s\r\nDate: Sat, 21 Nov 2026 06:00:00 +0000\r\n\r\nhello\r\n' \
-		    "$d" "$1" >"$tmp/mail/$1/$d.msg"
-		opendkim -x "$ROOT/opendkim.conf" -t "$tmp/mail/$1/$d.msg" \
-		    >"$tmp/mail/$1/$d.sig" 2>>"$tmp/opendkim.err" || return 1
+		    "$d" "$1" >"$ROOT/mail/$1/$d.msg"
+		setpriv --reuid=opendkim --regid=opendkim --clear-groups \
+		    opendkim -x "$ROOT/opendkim.conf" -t "$ROOT/mail/$1/$d.msg" \
+		    >"$ROOT/mail/$1/$d.sig" 2>>"$tmp/opendkim.err" || return 1
 	done
 }
 # verify STEP...: dkimpy through NSD, every message of those steps;
 # prints "DOMAIN SELECTOR True|False" per message
 verify() {
-	"$PY" - "$P" "$tmp/mail" "$@" <<'EOF'
+	"$PY" - "$P" "$ROOT/mail" "$@" <<'EOF'
 import os
 import re
 import sys

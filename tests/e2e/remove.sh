@@ -10,12 +10,15 @@
 # signed again with a new key.
 #
 # OpenDKIM refuses keys below a directory others can write (/tmp), so
-# the rpm root is a 0700 directory under /var/lib, removed at exit.
+# the rpm root is a root-owned 0755 directory under /var/lib, removed at
+# exit.  The private package gives its keys to the user opendkim (0600,
+# in 0700 directories), so OpenDKIM runs as opendkim, as on a host.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
 ROOT=$(mktemp -d /var/lib/dkimrot-remove.XXXXXX) || bail "no rpm root"
+chmod 755 "$ROOT" || bail "cannot chmod the rpm root"
 trap 'nsd_stop "$tmp/ns" 2>/dev/null; rm -rf "$tmp" "$ROOT"' EXIT INT TERM
 PY=/usr/bin/python3
 R=$tmp/repo
@@ -25,6 +28,7 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 for tool in nsd dig opendkim rpm; do
 	command -v "$tool" >/dev/null 2>&1 || bail "$tool is not installed"
 done
+id opendkim >/dev/null 2>&1 || bail "no user opendkim"
 "$PY" -c 'import dkim, dns.query' 2>/dev/null ||
     bail "$PY lacks dkimpy or dnspython"
 
@@ -83,11 +87,12 @@ sign() {
 	    "$ROOT/KeyTable.test" "$ROOT/etc/dkim-keys/SigningTable" \
 	    >"$ROOT/opendkim.conf"
 	printf 'From: a@%s\r\nTo: b@example.net\r\nSubject: remove\r\nDate: Sat, 21 Nov 2026 06:00:00 +0000\r\n\r\nhello\r\n' \
-	    "$1" >"$tmp/msg"
-	opendkim -x "$ROOT/opendkim.conf" -t "$tmp/msg" >"$tmp/sig" \
+	    "$1" >"$ROOT/msg"
+	setpriv --reuid=opendkim --regid=opendkim --clear-groups opendkim \
+	    -x "$ROOT/opendkim.conf" -t "$ROOT/msg" >"$tmp/sig" \
 	    2>"$tmp/opendkim.err" || { diag "$tmp/opendkim.err"; return 1; }
 	# Its DKIM-Signature header (and continuation lines), on the message
-	"$PY" - "$tmp/sig" "$tmp/msg" "$tmp/signed" <<'EOF'
+	"$PY" - "$tmp/sig" "$ROOT/msg" "$tmp/signed" <<'EOF'
 import sys
 
 out = open(sys.argv[1], "rb").read().split(b"\n")
