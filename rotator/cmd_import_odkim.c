@@ -24,7 +24,6 @@
  * none.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +32,6 @@
 #include "common/cli.h"
 #include "common/dktime.h"
 #include "common/error.h"
-#include "common/file.h"
 #include "common/tree.h"
 #include "common/log.h"
 #include "common/strlist.h"
@@ -47,45 +45,7 @@
 #include "rotator/store.h"
 #include "rotator/vault.h"
 
-#define TABLE_MAX	(16u * 1024 * 1024)
-
-struct opts {
-	const char	*keytable;
-	const char	*signingtable;
-	bool		 dry_run;
-	int		 wait;
-};
-
-/* One KeyTable key. */
-struct one {
-	struct dk_key	*key;
-	bool		 signs;		/* the SigningTable uses it */
-	bool		 keep;		/* imported (else left out) */
-	int		 sign_line;	/* where the SigningTable names it */
-};
-
-/* One domain: its keys are t->keys[i] with dom[i] == this. */
-struct dom {
-	const char		*name;
-	const struct dk_domain_conf *dc;	/* NULL: to be added */
-	struct dk_policy	 pol;
-	unsigned		 algs;		/* of its signing keys */
-	bool			 skip;
-	struct dk_domain_keys	*dk;
-	struct dk_plan		 plan;
-	struct dk_buf		 line;
-};
-
-struct run {
-	struct opts		 o;
-	struct dk_odkim		 t;
-	struct one		*keys;		/* parallel to t.keys */
-	struct dom		*doms;
-	size_t			 ndoms;
-	size_t			*dom_of;	/* t.keys[i]'s domain */
-	struct dk_strlist	 errors;
-	struct dk_keyrepo	 r;
-};
+#include "rotator/import_odkim.h"
 
 static void
 usage(FILE *f)
@@ -164,177 +124,6 @@ parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int __attribute__((format(printf, 2, 3)))
-refuse(struct run *u, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return dk_strlist_add(&u->errors, msg);
-}
-
-/* Reads and parses one table; the file's bytes are wiped (inline keys). */
-static int
-read_table(struct run *u, const char *path, bool keytable)
-{
-	struct dk_buf b = { 0 };
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	if ((rc = dk_file_read(path, TABLE_MAX, &buf, &len)) != 0)
-		return rc == DK_ENOTFOUND ? DK_EUSAGE : rc;
-	b.data = buf;
-	b.len = len;
-	b.cap = len + 1;
-	rc = keytable ? dk_odkim_keytable(&u->t, buf, len, path) :
-	    dk_odkim_signingtable(&u->t, buf, len, path);
-	dk_buf_wipe(&b);
-	return rc;
-}
-
-/*
- * An inline KeyTable key: base64 DER, PKCS#8 or PKCS#1, as PEM text for
- * dk_key_load_pem.  The PEM is wiped.
- */
-static int
-load_inline(const struct dk_odkim_key *k, struct dk_key **out)
-{
-	static const char *types[] = { "PRIVATE KEY", "RSA PRIVATE KEY" };
-	struct dk_buf pem = { 0 };
-	const char *b64 = k->inline_b64.data;
-	size_t i, j, len = k->inline_b64.len;
-	int rc = DK_EUSAGE;
-
-	for (i = 0; i < 2 && rc != 0; i++) {
-		pem.len = 0;
-		if (dk_buf_printf(&pem, "-----BEGIN %s-----\n", types[i]) != 0)
-			break;
-		for (j = 0; j < len; j += 64)
-			if (dk_buf_append(&pem, b64 + j, len - j < 64 ?
-			    len - j : 64) != 0 || dk_buf_puts(&pem, "\n") != 0)
-				goto done;
-		if (dk_buf_printf(&pem, "-----END %s-----\n", types[i]) != 0)
-			break;
-		rc = dk_key_load_pem(out, pem.data, pem.len, k->name);
-	}
-done:
-	dk_buf_wipe(&pem);
-	return rc;
-}
-
-/* Every key of the KeyTable, or a refusal naming its line. */
-static int
-load_keys(struct run *u, const char *file)
-{
-	const struct dk_odkim_key *k;
-	size_t i;
-	int rc;
-
-	if ((u->keys = calloc(u->t.nkeys + 1, sizeof(*u->keys))) == NULL) {
-		dk_error_set("out of memory");
-		return -1;
-	}
-	for (i = 0; i < u->t.nkeys; i++) {
-		k = &u->t.keys[i];
-		rc = k->path != NULL ? dk_key_load(&u->keys[i].key, k->path) :
-		    load_inline(k, &u->keys[i].key);
-		if (rc == 0)
-			continue;
-		if (k->path == NULL)
-			rc = refuse(u, "%s:%d: cannot read the inline key of "
-			    "'%s': not a private key in base64 DER (PKCS#8 or "
-			    "PKCS#1)", file, k->line, k->name);
-		else
-			rc = refuse(u, "%s:%d: %s", file, k->line,
-			    rc == DK_ENOTFOUND ? "no such key file" :
-			    dk_error_last());
-		if (rc != 0)
-			return -1;
-	}
-	for (i = 0; i < u->t.nsigns; i++) {
-		u->keys[u->t.signs[i].key].signs = true;
-		if (u->keys[u->t.signs[i].key].sign_line == 0)
-			u->keys[u->t.signs[i].key].sign_line =
-			    u->t.signs[i].line;
-	}
-	return 0;
-}
-
-/* The domains, in KeyTable order, and which key belongs to which. */
-static int
-group(struct run *u)
-{
-	size_t i, d;
-
-	u->doms = calloc(u->t.nkeys + 1, sizeof(*u->doms));
-	u->dom_of = calloc(u->t.nkeys + 1, sizeof(*u->dom_of));
-	if (u->doms == NULL || u->dom_of == NULL) {
-		dk_error_set("out of memory");
-		return -1;
-	}
-	for (i = 0; i < u->t.nkeys; i++) {
-		for (d = 0; d < u->ndoms; d++)
-			if (strcmp(u->doms[d].name, u->t.keys[i].domain) == 0)
-				break;
-		if (d == u->ndoms)
-			u->doms[u->ndoms++].name = u->t.keys[i].domain;
-		u->dom_of[i] = d;
-	}
-	return 0;
-}
-
-/*
- * Which keys sign: one per algorithm and domain.  Without a
- * SigningTable, a domain's only key of an algorithm.
- */
-static int
-choose(struct run *u)
-{
-	struct one *k;
-	size_t i, j;
-	enum dk_alg a;
-
-	for (i = 0; i < u->t.nkeys; i++) {
-		k = &u->keys[i];
-		if (k->key == NULL)
-			continue;
-		a = dk_key_alg(k->key);
-		for (j = 0; j < u->t.nkeys; j++) {
-			if (j == i || u->keys[j].key == NULL ||
-			    u->dom_of[j] != u->dom_of[i] ||
-			    dk_key_alg(u->keys[j].key) != a)
-				continue;
-			if (u->o.signingtable == NULL) {
-				if (j < i && refuse(u, "%s:%d: %s has more "
-				    "than one %s key (also line %d): give "
-				    "--signing-table to tell which one signs",
-				    u->o.keytable, u->t.keys[i].line,
-				    u->t.keys[i].domain, dk_alg_name(a),
-				    u->t.keys[j].line) != 0)
-					return -1;
-				break;
-			}
-			if (k->signs && u->keys[j].signs && j < i &&
-			    refuse(u, "%s:%d: a second %s key signs for %s "
-			    "(the first at line %d): dkimrot signs with one "
-			    "key per algorithm", u->o.signingtable,
-			    k->sign_line, dk_alg_name(a), u->t.keys[i].domain,
-			    u->keys[j].sign_line) != 0)
-				return -1;
-		}
-		if (u->o.signingtable == NULL && j == u->t.nkeys)
-			k->signs = true;
-		k->keep = true;
-		if (k->signs)
-			u->doms[u->dom_of[i]].algs |= DK_ALG_BIT(a);
-	}
-	return 0;
-}
-
 /* The repository's view of each domain: configured, free of keys. */
 static int
 check_domains(struct run *u)
@@ -356,7 +145,7 @@ check_domains(struct run *u)
 		d->pol = d->dc != NULL ? d->dc->policy : u->r.cfg->defaults;
 		if (d->dc == NULL)
 			d->pol.algorithms = d->algs;
-		else if ((d->algs & ~d->pol.algorithms) != 0 && refuse(u,
+		else if ((d->algs & ~d->pol.algorithms) != 0 && dk_import_refuse(u,
 		    "%s: %s signs with %s keys, which dkimrot.yaml does not "
 		    "configure for it", u->o.keytable, d->name,
 		    (d->algs & ~d->pol.algorithms) & DK_ALG_BIT(DK_ALG_RSA) ?
@@ -364,9 +153,9 @@ check_domains(struct run *u)
 			return -1;
 		dk = NULL;
 		if ((rc = dk_store_load(u->r.path, d->name, &dk)) != 0) {
-			if (refuse(u, "%s: %s", d->name, dk_error_last()) != 0)
+			if (dk_import_refuse(u, "%s: %s", d->name, dk_error_last()) != 0)
 				return -1;
-		} else if (dk->exists && dk->n > 0 && refuse(u, "%s: %s "
+		} else if (dk->exists && dk->n > 0 && dk_import_refuse(u, "%s: %s "
 		    "already has keys in the repository (import -d adopts "
 		    "one key)", u->o.keytable, d->name) != 0) {
 			dk_domain_keys_free(dk);
@@ -403,7 +192,7 @@ check_dns(struct run *u)
 		if (dns == DK_DNS_OK)
 			continue;
 		if (u->keys[i].signs) {
-			if (refuse(u, "%s:%d: key '%s' of %s signs, but %s; "
+			if (dk_import_refuse(u, "%s:%d: key '%s' of %s signs, but %s; "
 			    "mail it signed would fail verification",
 			    u->o.keytable, tk->line, tk->selector, tk->domain,
 			    why) != 0)
@@ -586,19 +375,19 @@ prepare(struct run *u, time_t now)
 {
 	int rc;
 
-	if ((rc = read_table(u, u->o.keytable, true)) == -1)
+	if ((rc = dk_import_read_table(u, u->o.keytable, true)) == -1)
 		return -1;
 	if (rc == DK_EUSAGE && u->t.errors.n == 0)
 		return DK_EUSAGE;	/* unreadable: the message is set */
 	if (rc == 0 && u->o.signingtable != NULL &&
-	    (rc = read_table(u, u->o.signingtable, false)) == -1)
+	    (rc = dk_import_read_table(u, u->o.signingtable, false)) == -1)
 		return -1;
 	if (rc == DK_EUSAGE && u->t.errors.n == 0)
 		return DK_EUSAGE;
 	if (u->t.errors.n > 0)
 		return report(u);
-	if (load_keys(u, u->o.keytable) != 0 || group(u) != 0 ||
-	    choose(u) != 0)
+	if (dk_import_load_keys(u, u->o.keytable) != 0 || dk_import_group(u) != 0 ||
+	    dk_import_choose(u) != 0)
 		return -1;
 	if (u->errors.n > 0)
 		return report(u);
