@@ -33,6 +33,7 @@ static const struct command {
 	{ "init",	cmd_init,	"create a key repository" },
 	{ "keygen",	cmd_keygen,	"one key pair, opendkim-genkey compatible" },
 	{ "package",	cmd_package,	"build both RPMs of a commit" },
+	{ "remove",	cmd_remove,	"a domain leaves: stop signing, drain" },
 	{ "revoke",	cmd_revoke,	"revoke a compromised key" },
 	{ "rotate",	cmd_rotate,	"apply the rotation policy, commit" },
 	{ "status",	cmd_status,	"keys, states, next transitions" },

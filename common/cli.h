@@ -13,10 +13,13 @@
 int	cmd_init(int, char **);
 int	cmd_keygen(int, char **);
 int	cmd_import(int, char **);
+/* import --opendkim (rotator/cmd_import_odkim.c), from cmd_import. */
+int	cmd_import_opendkim(int, char **);
 int	cmd_rotate(int, char **);
 int	cmd_status(int, char **);
 int	cmd_package(int, char **);
 int	cmd_check(int, char **);
+int	cmd_remove(int, char **);
 int	cmd_revoke(int, char **);
 int	cmd_hook(int, char **);
 

@@ -499,7 +499,9 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 	dk_pool_run(n, cores < 1 ? 1 : cores > 64 ? 64 : (int)cores,
 	    prepare_job, &a);
 	for (i = 0; i < n; i++) {
-		if (i >= nconf)
+		/* Rule 8 of rotator/policy.h: a leaving one is expected. */
+		if (i >= nconf && (a.p[i].dk == NULL ||
+		    a.p[i].dk->leaving == 0))
 			dk_log_warn("%s: not in dkimrot.yaml; its keys stay in "
 			    "the packages as committed", a.p[i].dc->name);
 		if ((rc = render_domain(r, &a.p[i], t)) != 0) {

@@ -158,6 +158,8 @@ import_usage(FILE *f)
 	fprintf(f,
 	    "usage: dkimrot import -d DOMAIN -s SELECTOR --private FILE "
 	    "[--active] [--force]\n"
+	    "       dkimrot import --opendkim KEYTABLE [--signing-table FILE] "
+	    "[--dry-run]\n"
 	    "\n"
 	    "Adopts an existing key (PKCS#8 or PKCS#1 PEM, as opendkim-genkey "
 	    "writes),\n"
@@ -247,6 +249,11 @@ import_once(int argc, char **argv)
 	char first[128];
 	int rc;
 
+	/* Another form: a whole OpenDKIM installation. */
+	for (rc = 1; rc < argc; rc++)
+		if (strncmp(argv[rc], "--opendkim", 10) == 0 &&
+		    (argv[rc][10] == '\0' || argv[rc][10] == '='))
+			return cmd_import_opendkim(argc, argv);
 	if ((rc = parse(argc, argv, 1, &a, import_usage)) != 0)
 		return rc == 1 ? DK_EXIT_OK : rc;
 	if ((rc = dk_key_load(&key, a.private)) != 0)

@@ -27,15 +27,19 @@
 #include "common/name.h"
 #include "common/strlist.h"
 #include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
 #include "rotator/publish.h"
 #include "rotator/remote.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
 
-/* Key directories of domains the configuration no longer lists. */
+/*
+ * Key directories of domains the configuration no longer lists, unless
+ * they are leaving (dkimrot remove).
+ */
 static void
-warn_unconfigured(struct dk_keyrepo *r)
+warn_unconfigured(struct dk_keyrepo *r, const struct dk_leaving *left)
 {
 	struct dk_strlist names = { 0 };
 	size_t i;
@@ -45,7 +49,8 @@ warn_unconfigured(struct dk_keyrepo *r)
 		return;
 	}
 	for (i = 0; i < names.n; i++)
-		if (dk_config_domain(r->cfg, names.v[i]) == NULL)
+		if (dk_config_domain(r->cfg, names.v[i]) == NULL &&
+		    dk_leaving_find(left, names.v[i]) == NULL)
 			dk_log_warn("%s: has keys but is not in %s; its keys "
 			    "are left as they are", names.v[i],
 			    DK_CONFIG_FILE);
@@ -86,7 +91,7 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		dk_log_warn("%s lists no domains: nothing to rotate",
 		    DK_CONFIG_FILE);
 	if (o->only->n == 0)
-		warn_unconfigured(&run.r);
+		warn_unconfigured(&run.r, &run.left);
 	/*
 	 * rfc2136 (rotator/publish.h): what the last run committed is out
 	 * before we plan, so the DNS gate asks about records that were
@@ -149,8 +154,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dkimrot rotate [--dry-run] [--no-commit] [--force] "
-	    "[--package]\n"
+	    "usage: dkimrot rotate [--start] [--dry-run] [--no-commit] "
+	    "[--force] [--package]\n"
 	    "                      [--wait SECONDS] [--domain DOMAIN]...\n"
 	    "\n"
 	    "Applies the rotation policy at NOW (--now) to every domain of "
@@ -161,6 +166,11 @@ usage(FILE *f)
 	    "commit;\n"
 	    "the post-commit hook then builds the packages.\n"
 	    "\n"
+	    "  -s, --start       begin a rotation now, whatever the keys' "
+	    "age: a new\n"
+	    "                    pending key per algorithm, which signs "
+	    "after publish_lead\n"
+	    "                    (and the DNS gate) while the old one drains\n"
 	    "  -n, --dry-run     print the plan, change nothing\n"
 	    "      --no-commit   change the files but do not commit\n"
 	    "      --force       act even though the clock went back\n"
@@ -184,6 +194,7 @@ cmd_rotate(int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "no-commit",	no_argument,		NULL, 'N' },
 		{ "package",	no_argument,		NULL, 'P' },
+		{ "start",	no_argument,		NULL, 's' },
 		{ "wait",	required_argument,	NULL, 'w' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -192,7 +203,7 @@ cmd_rotate(int argc, char **argv)
 	int ch, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "d:fhnNw:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:fhnNsw:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (dk_name_domain(optarg) != 0) {
@@ -220,6 +231,9 @@ cmd_rotate(int argc, char **argv)
 			break;
 		case 'P':
 			o.package = true;
+			break;
+		case 's':
+			o.start = true;
 			break;
 		case 'w':
 			if (dk_cli_wait(optarg, &o.wait) != 0) {

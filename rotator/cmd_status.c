@@ -18,6 +18,7 @@
 #include "common/strlist.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
 #include "rotator/remote.h"
 #include "rotator/store.h"
 #include "rotator/vault.h"
@@ -101,9 +102,175 @@ json_next(const struct dk_action *a, time_t now)
 	putchar('}');
 }
 
+/*
+ * The active key of alg when it is not what the configuration makes now
+ * (rsa_bits changed since it was made; policy.h rule 7), else NULL.
+ */
+static const struct dk_keyinfo *
+outdated(const struct dk_domain_keys *dk, enum dk_alg alg,
+    const struct dk_policy *pol)
+{
+	const struct dk_keyinfo *k;
+	size_t i;
+
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		if (k->alg == alg && k->state == DK_STATE_ACTIVE)
+			return dk_policy_current(k, pol) ? NULL : k;
+	}
+	return NULL;
+}
+
+/* When the track's next key is due: its WAIT, 0 when due now or unknown. */
+static time_t
+next_rotation(const struct dk_plan *plan, enum dk_alg alg)
+{
+	const struct dk_action *a;
+
+	a = dk_plan_find(plan, DK_ACT_WAIT, alg, "");
+	return a != NULL ? a->at : 0;
+}
+
+/*
+ * "changes": the settings that wait for the next rotation, per track:
+ * [{"algorithm": "rsa", "setting": "rsa_bits", "from": 2048, "to":
+ * 4096, "at": "..."}]; at is null when a rotation is under way already.
+ */
+static void
+json_changes(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    const struct dk_policy *pol)
+{
+	const struct dk_keyinfo *k;
+	int n = 0;
+
+	printf(", \"changes\": [");
+	if ((k = outdated(dk, DK_ALG_RSA, pol)) != NULL &&
+	    (pol->algorithms & DK_ALG_BIT(DK_ALG_RSA))) {
+		printf("%s{\"algorithm\": \"rsa\", \"setting\": "
+		    "\"rsa_bits\", \"from\": %d, \"to\": %d, \"at\": ",
+		    n++ ? ", " : "", k->bits, pol->rsa_bits);
+		jtime(next_rotation(plan, DK_ALG_RSA));
+		putchar('}');
+	}
+	putchar(']');
+}
+
+/* The same, in words. */
+static void
+text_changes(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    const struct dk_policy *pol)
+{
+	const struct dk_keyinfo *k;
+	char at[DK_TIME_LEN];
+	time_t t;
+
+	if ((k = outdated(dk, DK_ALG_RSA, pol)) == NULL ||
+	    !(pol->algorithms & DK_ALG_BIT(DK_ALG_RSA)))
+		return;
+	if ((t = next_rotation(plan, DK_ALG_RSA)) == 0) {
+		printf("  rsa_bits %d (active key %s has %d) takes effect "
+		    "with the rotation under way\n", pol->rsa_bits,
+		    k->selector, k->bits);
+		return;
+	}
+	dk_time_format(t, at);
+	printf("  rsa_bits %d (active key %s has %d) takes effect at the "
+	    "next rotation, %s;\n  'dkimrot rotate --start' brings it "
+	    "forward\n", pol->rsa_bits, k->selector, k->bits, at);
+}
+
+/*
+ * Rule 8: when a leaving domain is gone from DNS and the packages: the
+ * latest time its keys wait to retire, or that they retired; 0 when a
+ * key waits for something other than the clock.  *gone: already.
+ */
+static time_t
+gone_at(const struct dk_domain_keys *dk, const struct dk_plan *plan,
+    bool *gone)
+{
+	const struct dk_action *a;
+	time_t t = 0;
+	size_t i;
+
+	*gone = true;
+	for (i = 0; i < dk->n; i++) {
+		if (dk->keys[i].state == DK_STATE_RETIRED) {
+			if (dk->keys[i].retired > t)
+				t = dk->keys[i].retired;
+			continue;
+		}
+		*gone = false;
+	}
+	if (*gone)
+		return t;
+	t = 0;
+	for (i = 0; i < plan->n; i++) {
+		a = &plan->actions[i];
+		if (a->type == DK_ACT_RETIRE)
+			t = t > plan->now ? t : plan->now;
+		if (a->type != DK_ACT_WAIT || a->to != DK_STATE_RETIRED)
+			continue;
+		if (a->at == 0)
+			return 0;
+		if (a->at > t)
+			t = a->at;
+	}
+	return t;
+}
+
+/* "leaving": null, or {"since": ..., "gone": ..., "resumes": bool}. */
+static void
+json_leaving(const struct dk_domain_keys *dk, const struct dk_plan *plan)
+{
+	bool gone;
+	time_t t;
+
+	printf(", \"leaving\": ");
+	if (dk->leaving == 0) {
+		fputs("null", stdout);
+		return;
+	}
+	printf("{\"since\": ");
+	jtime(dk->leaving);
+	t = gone_at(dk, plan, &gone);
+	printf(", \"gone\": ");
+	jtime(t);
+	printf(", \"resumes\": %s}", dk_plan_find(plan, DK_ACT_RESUME,
+	    DK_ALG_RSA, "") != NULL ? "true" : "false");
+}
+
+static void
+text_leaving(const struct dk_domain_keys *dk, const struct dk_plan *plan)
+{
+	char since[DK_TIME_LEN], at[DK_TIME_LEN];
+	bool gone;
+	time_t t;
+
+	if (dk->leaving == 0)
+		return;
+	dk_time_format(dk->leaving, since);
+	if (dk_plan_find(plan, DK_ACT_RESUME, DK_ALG_RSA, "") != NULL) {
+		printf("  leaving since %s, but back in dkimrot.yaml: "
+		    "resumes at the next rotate\n", since);
+		return;
+	}
+	t = gone_at(dk, plan, &gone);
+	if (t != 0)
+		dk_time_format(t, at);
+	if (gone)
+		printf("  left: removed %s, out of DNS and the packages "
+		    "since %s\n", since, t != 0 ? at : "its removal");
+	else if (t != 0)
+		printf("  leaving: removed %s, signs no more; gone from DNS "
+		    "and the packages at %s\n", since, at);
+	else
+		printf("  leaving: removed %s, signs no more; its keys wait "
+		    "to retire\n", since);
+}
+
 static void
 json_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
-    time_t now, int first)
+    const struct dk_policy *pol, time_t now, int first)
 {
 	const struct dk_keyinfo *k;
 	size_t i;
@@ -135,12 +302,15 @@ json_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 		    next_for(plan, k), now);
 		putchar('}');
 	}
-	printf("%s]}", dk->n ? "\n  " : "");
+	printf("%s]", dk->n ? "\n  " : "");
+	json_changes(dk, plan, pol);
+	json_leaving(dk, plan);
+	putchar('}');
 }
 
 static void
 text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
-    time_t now)
+    const struct dk_policy *pol, time_t now)
 {
 	const struct dk_action *a;
 	const struct dk_keyinfo *k;
@@ -148,6 +318,7 @@ text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 	size_t i;
 
 	printf("%s\n", dk->domain);
+	text_leaving(dk, plan);
 	if (dk->n == 0)
 		printf("  no keys yet\n");
 	for (i = 0; i < dk->n; i++) {
@@ -185,6 +356,7 @@ text_domain(const struct dk_domain_keys *dk, const struct dk_plan *plan,
 			printf("  next %s key: %s\n", dk_alg_name(a->alg), at);
 		}
 	}
+	text_changes(dk, plan, pol);
 }
 
 /*
@@ -228,9 +400,18 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 	const struct dk_domain_conf *dc;
 	struct dk_domain_keys *dk = NULL;
 	struct dk_plan plan = { 0 };
-	size_t i, n = only->n ? only->n : r->cfg->ndomains;
+	struct dk_plan_opts po = { .force = true };
+	struct dk_leaving left = { 0 };
+	size_t i, n;
 	char t[DK_TIME_LEN];
 	int rc, failed = 0;
+
+	/* Leaving domains no longer configured, after the others. */
+	if (dk_leaving_load(r->path, r->cfg, &left) != 0) {
+		dk_log_error("%s", dk_error_last());
+		return DK_EXIT_FAIL;
+	}
+	n = only->n ? only->n : r->cfg->ndomains + left.n;
 
 	if (json) {
 		dk_time_format(now, t);
@@ -240,8 +421,11 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 	if (json)
 		printf(" \"domains\": [");
 	for (i = 0; i < n; i++) {
-		dc = only->n ? dk_config_domain(r->cfg, only->v[i]) :
-		    &r->cfg->domains[i];
+		dc = !only->n ? i < r->cfg->ndomains ? &r->cfg->domains[i] :
+		    &left.v[i - r->cfg->ndomains] :
+		    dk_config_domain(r->cfg, only->v[i]) != NULL ?
+		    dk_config_domain(r->cfg, only->v[i]) :
+		    dk_leaving_find(&left, only->v[i]);
 		if (dc == NULL) {
 			dk_log_error("domain '%s' is not in %s", only->v[i],
 			    DK_CONFIG_FILE);
@@ -250,22 +434,24 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 		}
 		rc = dk_store_load(r->path, dc->name, &dk);
 		/* Planned with DNS unchecked: status asks no name server. */
+		po.dropped = dk_config_domain(r->cfg, dc->name) == NULL;
 		if (rc == 0)
-			rc = dk_policy_plan(dk, &dc->policy, false, now, true,
+			rc = dk_policy_plan_opts(dk, &dc->policy, &po, now,
 			    &plan);
 		if (rc != 0) {
 			dk_log_error("%s: %s", dc->name, dk_error_last());
 			failed = failed ? failed : DK_EXIT_FAIL;
 		} else if (json)
-			json_domain(dk, &plan, now, i == 0);
+			json_domain(dk, &plan, &dc->policy, now, i == 0);
 		else
-			text_domain(dk, &plan, now);
+			text_domain(dk, &plan, &dc->policy, now);
 		dk_plan_dispose(&plan);
 		dk_domain_keys_free(dk);
 		dk = NULL;
 	}
 	if (json)
 		printf("\n ]}\n");
+	dk_leaving_dispose(&left);
 	return failed;
 }
 

@@ -35,26 +35,39 @@ int
 dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
     const char *domain, struct dk_keyinfo *k, char *why, size_t whylen)
 {
-	struct dk_dns_answer ans;
 	struct dk_key *key = NULL;
-	char path[PATH_MAX], qname[DK_SELECTOR_MAX + DK_DOMAIN_MAX + 16];
+	char path[PATH_MAX];
+	int rc;
+
+	why[0] = '\0';
+	if (dk_store_key_path(repo, domain, k->selector, "private", path,
+	    sizeof(path)) != 0 || dk_key_load(&key, path) != 0)
+		return -1;
+	rc = dk_dnsgate_check_key(cfg, domain, k->selector, key, &k->dns, why,
+	    whylen);
+	dk_key_free(key);
+	return rc;
+}
+
+int
+dk_dnsgate_check_key(const struct dk_config *cfg, const char *domain,
+    const char *sel, const struct dk_key *key, enum dk_dns *dns, char *why,
+    size_t whylen)
+{
+	struct dk_dns_answer ans;
+	char qname[DK_SELECTOR_MAX + DK_DOMAIN_MAX + 16];
 	size_t i;
 	int n, rc;
 
 	why[0] = '\0';
 	/* ldns writes to TCP sockets without MSG_NOSIGNAL (common/dns.h). */
 	signal(SIGPIPE, SIG_IGN);
-	n = snprintf(qname, sizeof(qname), "%s._domainkey.%s", k->selector,
-	    domain);
+	n = snprintf(qname, sizeof(qname), "%s._domainkey.%s", sel, domain);
 	if (n < 0 || (size_t)n >= sizeof(qname)) {
-		dk_error_set("name too long: '%s._domainkey.%s'", k->selector,
-		    domain);
+		dk_error_set("name too long: '%s._domainkey.%s'", sel, domain);
 		return -1;
 	}
-	if (dk_store_key_path(repo, domain, k->selector, "private", path,
-	    sizeof(path)) != 0 || (rc = dk_key_load(&key, path)) != 0)
-		return -1;
-	k->dns = DK_DNS_OK;
+	*dns = DK_DNS_OK;
 	for (i = 0; i < cfg->nnameservers; i++) {
 		memset(&ans, 0, sizeof(ans));
 		rc = dk_dns_txt(cfg->nameservers[i], qname, DNSGATE_TIMEOUT_MS,
@@ -62,21 +75,19 @@ dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
 		if (rc == DK_ENOTFOUND) {
 			snprintf(why, whylen, "name server %s has no TXT "
 			    "record '%s'", cfg->nameservers[i], qname);
-			k->dns = DK_DNS_MISSING;
-		} else if (rc != 0) {
-			dk_key_free(key);
+			*dns = DK_DNS_MISSING;
+		} else if (rc != 0)
 			return rc;
-		} else if (!served(&ans, key)) {
+		else if (!served(&ans, key)) {
 			snprintf(why, whylen, "name server %s serves %zu TXT "
 			    "record%s at '%s', not exactly this key's",
 			    cfg->nameservers[i], ans.nrrs,
 			    ans.nrrs == 1 ? "" : "s", qname);
-			k->dns = DK_DNS_MISSING;
+			*dns = DK_DNS_MISSING;
 		}
 		dk_dns_answer_dispose(&ans);
-		if (k->dns == DK_DNS_MISSING)
+		if (*dns == DK_DNS_MISSING)
 			break;
 	}
-	dk_key_free(key);
 	return 0;
 }

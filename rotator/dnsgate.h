@@ -18,5 +18,13 @@
 int	dk_dnsgate_check(const struct dk_config *cfg, const char *repo,
 	    const char *domain, struct dk_keyinfo *k, char *why,
 	    size_t whylen);
+struct dk_key;
+/*
+ * The same for a key not in the repository yet (import --opendkim):
+ * *dns is DK_DNS_OK or DK_DNS_MISSING.
+ */
+int	dk_dnsgate_check_key(const struct dk_config *cfg, const char *domain,
+	    const char *sel, const struct dk_key *key, enum dk_dns *dns,
+	    char *why, size_t whylen);
 
 #endif

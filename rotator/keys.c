@@ -131,7 +131,7 @@ time_t
 dk_domain_keys_latest(const struct dk_domain_keys *dk)
 {
 	const struct dk_keyinfo *k;
-	time_t t = 0;
+	time_t t = dk->leaving;
 	size_t i;
 
 	for (i = 0; i < dk->n; i++) {

@@ -56,6 +56,11 @@ struct dk_domain_keys {
 	size_t			 n;
 	size_t			 cap;
 	bool			 exists;	/* keys.yaml was read */
+	/*
+	 * 0, or when 'dkimrot remove' took the domain out (policy.h rule
+	 * 8): it signs no more and its keys drain, then leave DNS.
+	 */
+	time_t			 leaving;
 };
 
 /* "pending", "active", "retiring", "retired", "revoked". */

@@ -19,6 +19,8 @@ static const char *act_names[] = {
 	[DK_ACT_REVOKE] = "revoke",
 	[DK_ACT_NEED_DNS] = "check DNS for",
 	[DK_ACT_WAIT] = "wait for",
+	[DK_ACT_LEAVE] = "remove",
+	[DK_ACT_RESUME] = "resume",
 };
 
 const char *
@@ -121,6 +123,41 @@ generate(struct dk_domain_keys *dk, const struct dk_action *a, time_t now)
 	return dk_domain_keys_add(dk, &key);
 }
 
+/*
+ * Rule 8: the domain leaves (the signing keys must have stopped first:
+ * the policy deactivates them before) or comes back.
+ */
+static int
+leave(struct dk_domain_keys *dk, const struct dk_action *a, time_t now)
+{
+	size_t i;
+
+	if (a->type == DK_ACT_RESUME) {
+		if (dk->leaving == 0) {
+			dk_error_set("cannot resume %s: it is not leaving",
+			    dk->domain);
+			return -1;
+		}
+		dk->leaving = 0;
+		return 0;
+	}
+	if (dk->leaving != 0) {
+		dk_error_set("cannot remove %s: it is leaving already",
+		    dk->domain);
+		return -1;
+	}
+	for (i = 0; i < dk->n; i++)
+		if (dk->keys[i].state == DK_STATE_ACTIVE ||
+		    dk->keys[i].state == DK_STATE_PENDING) {
+			dk_error_set("cannot remove %s: key '%s' is still %s",
+			    dk->domain, dk->keys[i].selector,
+			    dk_state_name(dk->keys[i].state));
+			return -1;
+		}
+	dk->leaving = now;
+	return 0;
+}
+
 /* The active key of alg other than k, or NULL. */
 static const struct dk_keyinfo *
 other_active(const struct dk_domain_keys *dk, const struct dk_keyinfo *k)
@@ -145,6 +182,8 @@ dk_plan_apply_action(struct dk_domain_keys *dk, const struct dk_action *a,
 		return 0;
 	if (a->type == DK_ACT_GENERATE)
 		return generate(dk, a, now);
+	if (a->type == DK_ACT_LEAVE || a->type == DK_ACT_RESUME)
+		return leave(dk, a, now);
 	if ((k = dk_domain_keys_find(dk, a->selector)) == NULL) {
 		dk_error_set("cannot %s key '%s' of %s: no such key",
 		    dk_act_name(a->type), a->selector, dk->domain);
@@ -227,6 +266,7 @@ dk_plan_apply(struct dk_domain_keys *dk, const struct dk_plan *plan)
 	dk->keys = work->keys;
 	dk->n = work->n;
 	dk->cap = work->cap;
+	dk->leaving = work->leaving;
 	work->keys = NULL;
 	rc = 0;
 done:

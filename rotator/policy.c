@@ -15,26 +15,12 @@
 #include "common/dktime.h"
 #include "common/error.h"
 #include "rotator/policy.h"
+#include "rotator/policy_int.h"
 
-struct ctx {
-	const struct dk_policy	*pol;
-	struct dk_domain_keys	*work;
-	struct dk_plan		*plan;
-	time_t			 now;
-	bool			 dns_verify;
-};
-
-/* Text for reasons; each call site owns its buffer. */
-struct tbuf {
-	char	s[DK_TIME_LEN];
-};
-struct dbuf {
-	char	s[32];
-};
 
 /* A reason (DK_REASON_MAX bytes); one cut short is still a reason. */
-static void __attribute__((format(printf, 2, 3)))
-say(char *why, const char *fmt, ...)
+void __attribute__((format(printf, 2, 3)))
+dk_policy_say(char *why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -54,8 +40,8 @@ tfmt(struct tbuf *b, time_t t)
  * Durations as operators write them in dkimrot.yaml: days, not weeks
  * ("30d", "1d12h"), so a reason quotes the setting as it was written.
  */
-static const char *
-dfmt(struct dbuf *b, long long secs)
+const char *
+dk_policy_dfmt(struct dbuf *b, long long secs)
 {
 	static const struct { long long n; char u; } units[] = {
 		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' }
@@ -89,8 +75,9 @@ newer(const struct dk_keyinfo *a, const struct dk_keyinfo *b)
 }
 
 /* Index of the newest key of alg in state s, or -1. */
-static long
-newest(const struct dk_domain_keys *w, enum dk_alg alg, enum dk_state s)
+long
+dk_policy_newest(const struct dk_domain_keys *w, enum dk_alg alg,
+    enum dk_state s)
 {
 	long best = -1;
 	size_t i;
@@ -129,8 +116,8 @@ has_keys(const struct dk_domain_keys *w, enum dk_alg alg)
 }
 
 /* Decided: apply it to the working copy at once. */
-static int
-commit(struct ctx *c, struct dk_action *a)
+int
+dk_policy_commit(struct ctx *c, struct dk_action *a)
 {
 	if (a == NULL)
 		return -1;
@@ -156,8 +143,8 @@ wait_for(struct ctx *c, enum dk_alg alg, const char *sel, enum dk_state to,
 }
 
 /* Rule 2, the other keys' side: the active and older pending keys. */
-static int
-deactivate_others(struct ctx *c, enum dk_alg alg, const char *sel)
+int
+dk_policy_deactivate_others(struct ctx *c, enum dk_alg alg, const char *sel)
 {
 	struct dk_keyinfo *k;
 	size_t i;
@@ -166,11 +153,11 @@ deactivate_others(struct ctx *c, enum dk_alg alg, const char *sel)
 		k = &c->work->keys[i];
 		if (k->alg != alg || strcmp(k->selector, sel) == 0)
 			continue;
-		if (k->state == DK_STATE_ACTIVE && commit(c, dk_plan_add(
+		if (k->state == DK_STATE_ACTIVE && dk_policy_commit(c, dk_plan_add(
 		    c->plan, DK_ACT_DEACTIVATE, alg, k->selector,
 		    "replaced by %s", sel)) != 0)
 			return -1;
-		if (k->state == DK_STATE_PENDING && commit(c, dk_plan_add(
+		if (k->state == DK_STATE_PENDING && dk_policy_commit(c, dk_plan_add(
 		    c->plan, DK_ACT_DEACTIVATE, alg, k->selector,
 		    "superseded by %s before it signed", sel)) != 0)
 			return -1;
@@ -189,7 +176,7 @@ activate_step(struct ctx *c, enum dk_alg alg)
 	long long pub, ready;
 	long p;
 
-	if ((p = newest(c->work, alg, DK_STATE_PENDING)) < 0)
+	if ((p = dk_policy_newest(c->work, alg, DK_STATE_PENDING)) < 0)
 		return 0;
 	k = &c->work->keys[p];
 	memcpy(sel, k->selector, sizeof(sel));
@@ -207,17 +194,18 @@ activate_step(struct ctx *c, enum dk_alg alg)
 		return wait_for(c, alg, sel, DK_STATE_ACTIVE, 0, "%s waiting "
 		    "for DNS: not every name server serves its record yet",
 		    sel);
-	if (deactivate_others(c, alg, sel) != 0)
+	if (dk_policy_deactivate_others(c, alg, sel) != 0)
 		return -1;
-	return commit(c, dk_plan_add(c->plan, DK_ACT_ACTIVATE, alg, sel,
+	return dk_policy_commit(c, dk_plan_add(c->plan, DK_ACT_ACTIVATE, alg, sel,
 	    "published %s ago (publish_lead %s)%s",
-	    dfmt(&d1, c->now - pub), dfmt(&d2, c->pol->publish_lead),
+	    dk_policy_dfmt(&d1, c->now - pub),
+	    dk_policy_dfmt(&d2, c->pol->publish_lead),
 	    c->dns_verify ? ", served by DNS" : ""));
 }
 
 /* Rule 1: a name from the clock; on a clash the name's time moves on. */
-static int
-pick_selector(struct ctx *c, enum dk_alg alg, char *sel, size_t size)
+int
+dk_policy_pick_selector(struct ctx *c, enum dk_alg alg, char *sel, size_t size)
 {
 	char ts[DK_SELECTOR_TIME_LEN];
 	bool suffix;
@@ -251,7 +239,26 @@ lfmt(struct dbuf *b, long long stagger)
 
 	if (stagger == 0)
 		return "";
-	snprintf(b->s, sizeof(b->s), " less stagger %s", dfmt(&d, stagger));
+	snprintf(b->s, sizeof(b->s), " less stagger %s", dk_policy_dfmt(&d, stagger));
+	return b->s;
+}
+
+/*
+ * "; rsa_bits 4096 takes effect then" when the active key k is not what
+ * the configuration asks for now (rule 7: rotate --start brings it on).
+ */
+struct cbuf {
+	char	s[64];
+};
+
+static const char *
+changed(struct cbuf *b, const struct dk_keyinfo *k,
+    const struct dk_policy *pol)
+{
+	if (dk_policy_current(k, pol))
+		return "";
+	snprintf(b->s, sizeof(b->s), "; rsa_bits %d takes effect then",
+	    pol->rsa_bits);
 	return b->s;
 }
 
@@ -264,39 +271,61 @@ generate_step(struct ctx *c, enum dk_alg alg)
 	struct dk_action *a;
 	struct tbuf tb;
 	struct dbuf d1, d2, d3;
+	struct cbuf cb;
 	long long due, stagger;
 	long i;
 
-	if (newest(c->work, alg, DK_STATE_PENDING) >= 0)
+	if ((i = dk_policy_newest(c->work, alg, DK_STATE_PENDING)) >= 0 &&
+	    (!c->start || dk_policy_current(&c->work->keys[i], c->pol)))
 		return 0;
-	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
+	if (i >= 0) {
+		/* Rule 7: a pending key made before rsa_bits changed. */
+		k = &c->work->keys[i];
+		dk_policy_say(why, "rotation started by the operator: pending %s has "
+		    "%d bits, rsa_bits is %d", k->selector, k->bits,
+		    c->pol->rsa_bits);
+	} else if ((i = dk_policy_newest(c->work, alg, DK_STATE_ACTIVE)) >= 0) {
 		k = &c->work->keys[i];
 		due = dk_policy_due(c->work, k, c->pol, &stagger);
-		if (c->now < due)
+		if (c->start && k->active_from == c->now &&
+		    dk_policy_current(k, c->pol))
+			return 0;	/* rule 7: this plan rotated it */
+		if (c->start)
+			dk_policy_say(why, "rotation started by the operator: active "
+			    "key %s is %s old (rotate_every %s)", k->selector,
+			    dk_policy_dfmt(&d1, c->now - k->created),
+			    dk_policy_dfmt(&d2, c->pol->rotate_every));
+		else if (c->now < due)
 			return wait_for(c, alg, "", DK_STATE_PENDING,
 			    (time_t)due, "next %s key due at %s (rotate_every "
-			    "%s%s after %s)", dk_alg_name(alg),
+			    "%s%s after %s)%s", dk_alg_name(alg),
 			    tfmt(&tb, (time_t)due),
-			    dfmt(&d1, c->pol->rotate_every),
-			    lfmt(&d2, stagger), k->selector);
-		say(why, "active key %s is %s old (rotate_every %s%s)",
-		    k->selector, dfmt(&d1, c->now - k->created),
-		    dfmt(&d2, c->pol->rotate_every), lfmt(&d3, stagger));
+			    dk_policy_dfmt(&d1, c->pol->rotate_every),
+			    lfmt(&d2, stagger), k->selector,
+			    changed(&cb, k, c->pol));
+		else
+			dk_policy_say(why, "active key %s is %s old (rotate_every %s%s)",
+			    k->selector, dk_policy_dfmt(&d1, c->now - k->created),
+			    dk_policy_dfmt(&d2, c->pol->rotate_every),
+			    lfmt(&d3, stagger));
 	} else if (has_keys(c->work, alg))
-		say(why, "no active or pending %s key", dk_alg_name(alg));
+		dk_policy_say(why, "no active or pending %s key", dk_alg_name(alg));
 	else
-		say(why, "first %s key of %s", dk_alg_name(alg),
+		dk_policy_say(why, "first %s key of %s", dk_alg_name(alg),
 		    c->work->domain);
-	if (pick_selector(c, alg, sel, sizeof(sel)) != 0)
+	if (dk_policy_pick_selector(c, alg, sel, sizeof(sel)) != 0)
 		return -1;
 	if ((a = dk_plan_add(c->plan, DK_ACT_GENERATE, alg, sel, "%s",
 	    why)) == NULL)
 		return -1;
 	a->bits = alg == DK_ALG_RSA ? c->pol->rsa_bits : 256;
-	return commit(c, a);
+	return dk_policy_commit(c, a);
 }
 
-/* Rule 5: an algorithm gone from the configuration stops signing. */
+/*
+ * Rule 5: an algorithm gone from the configuration stops signing; rule
+ * 8: so does every algorithm of a domain that leaves.
+ */
 static int
 drop_step(struct ctx *c, enum dk_alg alg)
 {
@@ -308,8 +337,9 @@ drop_step(struct ctx *c, enum dk_alg alg)
 		if (k->alg != alg || (k->state != DK_STATE_ACTIVE &&
 		    k->state != DK_STATE_PENDING))
 			continue;
-		if (commit(c, dk_plan_add(c->plan, DK_ACT_DEACTIVATE, alg,
-		    k->selector, "algorithm no longer configured")) != 0)
+		if (dk_policy_commit(c, dk_plan_add(c->plan, DK_ACT_DEACTIVATE, alg,
+		    k->selector, "%s", c->leaving ? "domain removed" :
+		    "algorithm no longer configured")) != 0)
 			return -1;
 	}
 	return 0;
@@ -324,10 +354,10 @@ retire_revoked(struct ctx *c, const struct dk_keyinfo *k)
 
 	due = k->revoked + c->pol->drain;
 	if (c->now >= due)
-		return commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
+		return dk_policy_commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
 		    k->selector, "revoked %s ago (drain %s)",
-		    dfmt(&d1, c->now - k->revoked),
-		    dfmt(&d2, c->pol->drain)));
+		    dk_policy_dfmt(&d1, c->now - k->revoked),
+		    dk_policy_dfmt(&d2, c->pol->drain)));
 	return wait_for(c, k->alg, k->selector, DK_STATE_RETIRED, (time_t)due,
 	    "%s (revoked) waits for drain until %s", k->selector,
 	    tfmt(&tb, (time_t)due));
@@ -366,11 +396,13 @@ retire_one(struct ctx *c, const struct dk_keyinfo *k, bool configured)
 		    (time_t)at, "%s waits for %s until %s", k->selector,
 		    old_at > drain_at ? "min_age" : "drain",
 		    tfmt(&tb, (time_t)at));
-	return commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
+	return dk_policy_commit(c, dk_plan_add(c->plan, DK_ACT_RETIRE, k->alg,
 	    k->selector, "%s old (min_age %s), not signing for %s (drain %s)%s",
-	    dfmt(&d1, c->now - k->created), dfmt(&d2, c->pol->min_age),
-	    dfmt(&d3, c->now - until), dfmt(&d4, c->pol->drain),
-	    configured ? "" : "; algorithm no longer configured"));
+	    dk_policy_dfmt(&d1, c->now - k->created),
+	    dk_policy_dfmt(&d2, c->pol->min_age),
+	    dk_policy_dfmt(&d3, c->now - until), dk_policy_dfmt(&d4, c->pol->drain),
+	    configured ? "" : c->leaving ? "; domain removed" :
+	    "; algorithm no longer configured"));
 }
 
 static int
@@ -423,10 +455,10 @@ active_wait(struct ctx *c, enum dk_alg alg)
 	long long at, stagger;
 	long i;
 
-	if ((i = newest(c->work, alg, DK_STATE_ACTIVE)) < 0)
+	if ((i = dk_policy_newest(c->work, alg, DK_STATE_ACTIVE)) < 0)
 		return 0;
 	a = &c->work->keys[i];
-	if ((i = newest(c->work, alg, DK_STATE_PENDING)) < 0) {
+	if ((i = dk_policy_newest(c->work, alg, DK_STATE_PENDING)) < 0) {
 		at = dk_policy_due(c->work, a, c->pol, &stagger) +
 		    c->pol->publish_lead;
 		return wait_for(c, alg, a->selector, DK_STATE_RETIRING,
@@ -447,8 +479,8 @@ active_wait(struct ctx *c, enum dk_alg alg)
 }
 
 /* Input the rules rely on: at most one active key per algorithm. */
-static int
-check_input(const struct dk_domain_keys *dk)
+int
+dk_policy_check_input(const struct dk_domain_keys *dk)
 {
 	const struct dk_keyinfo *act[DK_ALG_COUNT] = { NULL };
 	const struct dk_keyinfo *k;
@@ -474,9 +506,9 @@ check_input(const struct dk_domain_keys *dk)
 	return 0;
 }
 
-static int
-start(const struct dk_domain_keys *dk, time_t now, struct dk_plan *out,
-    struct dk_domain_keys **work)
+int
+dk_policy_start(const struct dk_domain_keys *dk, time_t now,
+    struct dk_plan *out, struct dk_domain_keys **work)
 {
 	dk_plan_dispose(out);
 	memcpy(out->domain, dk->domain, sizeof(out->domain));
@@ -484,11 +516,56 @@ start(const struct dk_domain_keys *dk, time_t now, struct dk_plan *out,
 	return dk_domain_keys_dup(dk, work);
 }
 
+/*
+ * Rule 8: remove takes the domain out (every signing or pending key
+ * deactivated first, then LEAVE); a leaving domain back in dkimrot.yaml
+ * resumes (RESUME, then rule 1 gives it a new key).  Sets c->leaving.
+ */
+static int
+leave_step(struct ctx *c, const struct dk_plan_opts *o)
+{
+	int a;
+
+	c->leaving = c->work->leaving != 0;
+	if (c->leaving && !o->dropped && !o->remove) {
+		c->leaving = false;
+		return dk_policy_commit(c, dk_plan_add(c->plan, DK_ACT_RESUME,
+		    DK_ALG_RSA, "", "back in dkimrot.yaml: signs again once "
+		    "a new key is published"));
+	}
+	if (c->leaving || !o->remove)
+		return 0;
+	c->leaving = true;
+	for (a = 0; a < DK_ALG_COUNT; a++)
+		if (drop_step(c, (enum dk_alg)a) != 0)
+			return -1;
+	return dk_policy_commit(c, dk_plan_add(c->plan, DK_ACT_LEAVE, DK_ALG_RSA, "",
+	    "removed by the operator: signs no more, its keys drain"));
+}
+
+bool
+dk_policy_current(const struct dk_keyinfo *k, const struct dk_policy *pol)
+{
+	return k->alg != DK_ALG_RSA || k->bits == pol->rsa_bits;
+}
+
 int
 dk_policy_plan(const struct dk_domain_keys *dk, const struct dk_policy *pol,
     bool dns_verify, time_t now, bool force, struct dk_plan *out)
 {
-	struct ctx c = { pol, NULL, out, now, dns_verify };
+	const struct dk_plan_opts o = { .dns_verify = dns_verify,
+	    .force = force };
+
+	return dk_policy_plan_opts(dk, pol, &o, now, out);
+}
+
+int
+dk_policy_plan_opts(const struct dk_domain_keys *dk,
+    const struct dk_policy *pol, const struct dk_plan_opts *o, time_t now,
+    struct dk_plan *out)
+{
+	struct ctx c = { .pol = pol, .plan = out, .now = now,
+	    .dns_verify = o->dns_verify, .start = o->start };
 	struct tbuf t1, t2;
 	time_t latest;
 	bool configured;
@@ -497,19 +574,22 @@ dk_policy_plan(const struct dk_domain_keys *dk, const struct dk_policy *pol,
 	dk_plan_dispose(out);
 	/* Rule 4: ages computed from a clock that went back lie. */
 	latest = dk_domain_keys_latest(dk);
-	if (now < latest && !force) {
+	if (now < latest && !o->force) {
 		dk_error_set("clock went back: %s is earlier than the last "
 		    "recorded event %s for %s; use --force", tfmt(&t1, now),
 		    tfmt(&t2, latest), dk->domain);
 		return DK_EUSAGE;
 	}
-	if ((rc = check_input(dk)) != 0)
+	if ((rc = dk_policy_check_input(dk)) != 0)
 		return rc;
-	if (start(dk, now, out, &c.work) != 0)
+	if (dk_policy_start(dk, now, out, &c.work) != 0)
 		return -1;
 	rc = -1;
+	if (leave_step(&c, o) != 0)
+		goto done;
 	for (a = 0; a < DK_ALG_COUNT; a++) {
-		configured = (pol->algorithms & DK_ALG_BIT(a)) != 0;
+		configured = !c.leaving &&
+		    (pol->algorithms & DK_ALG_BIT(a)) != 0;
 		if (!configured && !has_keys(c.work, (enum dk_alg)a))
 			continue;
 		if (configured) {
@@ -523,97 +603,6 @@ dk_policy_plan(const struct dk_domain_keys *dk, const struct dk_policy *pol,
 		if (configured && active_wait(&c, (enum dk_alg)a) != 0)
 			goto done;
 	}
-	rc = 0;
-done:
-	dk_domain_keys_free(c.work);
-	if (rc != 0)
-		dk_plan_dispose(out);
-	return rc;
-}
-
-/* Rule 6: the revoked active key's track gets a signing key at once. */
-static int
-replace_revoked(struct ctx *c, enum dk_alg alg, const char *old)
-{
-	char sel[DK_SELECTOR_MAX + 1];
-	struct dk_action *a;
-	struct dbuf d1, d2;
-	long long ago;
-	long p;
-
-	if ((p = newest(c->work, alg, DK_STATE_PENDING)) >= 0) {
-		memcpy(sel, c->work->keys[p].selector, sizeof(sel));
-		ago = c->now - c->work->keys[p].published;
-		if (deactivate_others(c, alg, sel) != 0 ||
-		    (a = dk_plan_add(c->plan, DK_ACT_ACTIVATE, alg, sel,
-		    "activated early: replaces revoked %s; published %s ago "
-		    "(publish_lead %s), DNS not checked", old, dfmt(&d1, ago),
-		    dfmt(&d2, c->pol->publish_lead))) == NULL)
-			return -1;
-		a->warn = true;
-		return commit(c, a);
-	}
-	if (pick_selector(c, alg, sel, sizeof(sel)) != 0 ||
-	    (a = dk_plan_add(c->plan, DK_ACT_GENERATE, alg, sel,
-	    "replaces revoked %s", old)) == NULL)
-		return -1;
-	a->bits = alg == DK_ALG_RSA ? c->pol->rsa_bits : 256;
-	if (commit(c, a) != 0 || (a = dk_plan_add(c->plan, DK_ACT_ACTIVATE,
-	    alg, sel, "activated at once: replaces revoked %s; mail it signs "
-	    "fails verification until its record is in DNS", old)) == NULL)
-		return -1;
-	a->warn = true;
-	return commit(c, a);
-}
-
-int
-dk_policy_revoke(const struct dk_domain_keys *dk, const char *sel,
-    const struct dk_policy *pol, time_t now, struct dk_plan *out)
-{
-	struct ctx c = { pol, NULL, out, now, false };
-	const struct dk_keyinfo *k;
-	struct dk_action *a;
-	enum dk_alg alg;
-	bool was_active, configured;
-	int rc = -1;
-
-	dk_plan_dispose(out);
-	if ((k = dk_domain_keys_find(dk, sel)) == NULL) {
-		dk_error_set("cannot revoke key '%s': %s has no such key", sel,
-		    dk->domain);
-		return DK_ENOTFOUND;
-	}
-	if (k->state == DK_STATE_RETIRED) {
-		dk_error_set("cannot revoke key '%s' of %s: it is retired and "
-		    "no longer published", sel, dk->domain);
-		return DK_ENOTFOUND;
-	}
-	if (k->state == DK_STATE_REVOKED) {
-		dk_error_set("key '%s' of %s is already revoked", sel,
-		    dk->domain);
-		return DK_EEXISTS;
-	}
-	if (check_input(dk) != 0)
-		return DK_EUSAGE;
-	alg = k->alg;
-	was_active = k->state == DK_STATE_ACTIVE;
-	configured = (pol->algorithms & DK_ALG_BIT(alg)) != 0;
-	if (start(dk, now, out, &c.work) != 0)
-		return -1;
-	/* RFC 6376 3.6.1: an empty p= tells verifiers the key is revoked. */
-	if ((a = dk_plan_add(out, DK_ACT_REVOKE, alg, sel,
-	    "revoked by the operator")) == NULL)
-		goto done;
-	if (was_active && !configured) {
-		a->warn = true;
-		say(a->reason, "revoked by the "
-		    "operator; no %s key signs for %s now (algorithm no longer "
-		    "configured)", dk_alg_name(alg), dk->domain);
-	}
-	if (commit(&c, a) != 0)
-		goto done;
-	if (was_active && configured && replace_revoked(&c, alg, sel) != 0)
-		goto done;
 	rc = 0;
 done:
 	dk_domain_keys_free(c.work);

@@ -45,6 +45,22 @@
  *  6. Revoke (dk_policy_revoke(), on demand, never refused for the
  *     clock): the key is REVOKEd; when it was its track's active key, the
  *     track gets a signing key at once (see there).
+ *  7. Start (rotate --start, dk_plan_opts.start): rule 1 is due now for
+ *     every configured track, whatever the active key's age, unless the
+ *     track is already rotating to a key that matches the configuration:
+ *     a pending key, or a key this plan activates, of the configured
+ *     rsa_bits.  A pending key of other bits (rsa_bits changed since it
+ *     was made) gets a successor that supersedes it.  The new key then
+ *     follows rules 2 and 3 like any other: it signs after publish_lead
+ *     and the DNS gate, and its predecessor drains.
+ *  8. Leave (dkimrot remove, dk_plan_opts.remove): every active and
+ *     pending key is DEACTIVATEd ("domain removed") and the domain is
+ *     LEAVE'd (keys.yaml records leaving = NOW).  A leaving domain makes
+ *     no key, and its retiring keys retire after min_age and drain
+ *     without the keep_published condition, as in rule 5; once none is
+ *     published or revoked it is gone from the packages.  A leaving
+ *     domain planned while in dkimrot.yaml again (not dropped) is
+ *     RESUMEd (leaving = 0) and rule 1 gives it a new key at once.
  *
  * docs/design.md §4 gives the same rules, by the same numbers, and why.
  *
@@ -78,7 +94,9 @@ enum dk_act {
 	DK_ACT_RETIRE,		/* retiring/revoked -> retired, retired = now */
 	DK_ACT_REVOKE,		/* -> revoked, revoked = now */
 	DK_ACT_NEED_DNS,	/* look selector up, set its dns, plan again */
-	DK_ACT_WAIT		/* nothing yet: see to, at and reason */
+	DK_ACT_WAIT,		/* nothing yet: see to, at and reason */
+	DK_ACT_LEAVE,		/* the domain leaves: leaving = now (rule 8) */
+	DK_ACT_RESUME		/* it is back in dkimrot.yaml: leaving = 0 */
 };
 
 #define DK_REASON_MAX	256
@@ -104,6 +122,20 @@ struct dk_plan {
 	size_t		 cap;
 };
 
+/* What a run asks of the policy besides the keys, the policy and NOW. */
+struct dk_plan_opts {
+	bool	dns_verify;	/* rule 2: activation waits for the DNS gate */
+	bool	force;		/* rule 4: act though the clock went back */
+	bool	start;		/* rule 7: begin a rotation now */
+	bool	remove;		/* rule 8: the domain leaves now */
+	/*
+	 * Rule 8: the domain is not in dkimrot.yaml (planned with the
+	 * defaults): a leaving domain stays leaving.  Else a leaving
+	 * domain resumes.
+	 */
+	bool	dropped;
+};
+
 /*
  * Plans dk at now.  out must be zeroed or hold an earlier plan, which is
  * released.  Returns 0, DK_EUSAGE (clock went back without force; more
@@ -114,6 +146,16 @@ struct dk_plan {
 int	dk_policy_plan(const struct dk_domain_keys *,
 	    const struct dk_policy *, bool dns_verify, time_t now, bool force,
 	    struct dk_plan *out);
+/* The same, with every input of struct dk_plan_opts (rule 7). */
+int	dk_policy_plan_opts(const struct dk_domain_keys *,
+	    const struct dk_policy *, const struct dk_plan_opts *, time_t now,
+	    struct dk_plan *out);
+/*
+ * Rule 7's test: true when k (a key of a configured algorithm) is what
+ * the policy would make now: an Ed25519 key, or an RSA key of rsa_bits.
+ */
+bool	dk_policy_current(const struct dk_keyinfo *,
+	    const struct dk_policy *);
 /*
  * Rule 6: revokes sel (docs/design.md §4, RFC 6376 3.6.1): REVOKE, and when it
  * was the active key of a configured algorithm, ACTIVATE the newest

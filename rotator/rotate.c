@@ -20,6 +20,7 @@
 #include "rotator/dnsgate.h"
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 
@@ -31,6 +32,10 @@ static int
 plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
     const struct dk_rotate_opts *o, time_t now, struct dk_strlist *paths)
 {
+	/* Rule 8: a leaving domain dkimrot.yaml no longer lists stays so. */
+	const struct dk_plan_opts po = { .dns_verify = r->cfg->dns_verify,
+	    .force = o->force, .start = o->start,
+	    .dropped = dk_config_domain(r->cfg, j->dc->name) == NULL };
 	const struct dk_action *a;
 	struct dk_keyinfo *k;
 	char why[512];
@@ -44,8 +49,8 @@ plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
 	if (rc != 0)
 		return rc;
 	for (;;) {
-		rc = dk_policy_plan(j->dk, &j->dc->policy, r->cfg->dns_verify,
-		    now, o->force, &j->plan);
+		rc = dk_policy_plan_opts(j->dk, &j->dc->policy, &po, now,
+		    &j->plan);
 		if (rc != 0 || asked)
 			return rc;
 		for (i = 0; i < j->plan.n; i++) {
@@ -67,54 +72,6 @@ plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
 		if (!asked)
 			return 0;
 	}
-}
-
-static const char *
-state_of(const struct dk_domain_keys *dk, const char *sel)
-{
-	const struct dk_keyinfo *k = dk_domain_keys_find(dk, sel);
-
-	return k != NULL ? dk_state_name(k->state) : "?";
-}
-
-/* "+SEL pending (rsa 2048); SEL active -> retiring" */
-int
-dk_rotate_describe(const struct dk_domain_keys *dk,
-    const struct dk_plan *plan, struct dk_buf *line)
-{
-	const struct dk_action *a;
-	const char *to;
-	size_t i;
-	int rc = 0, n = 0;
-
-	for (i = 0; i < plan->n && rc == 0; i++) {
-		a = &plan->actions[i];
-		to = NULL;
-		switch (a->type) {
-		case DK_ACT_GENERATE:
-			rc = dk_buf_printf(line, "%s+%s pending (%s %d)",
-			    n++ ? "; " : "", a->selector, dk_alg_name(a->alg),
-			    a->bits);
-			continue;
-		case DK_ACT_ACTIVATE:
-			to = "active";
-			break;
-		case DK_ACT_DEACTIVATE:
-			to = "retiring";
-			break;
-		case DK_ACT_RETIRE:
-			to = "retired";
-			break;
-		case DK_ACT_REVOKE:
-			to = "revoked";
-			break;
-		default:
-			continue;
-		}
-		rc = dk_buf_printf(line, "%s%s %s -> %s", n++ ? "; " : "",
-		    a->selector, state_of(dk, a->selector), to);
-	}
-	return rc;
 }
 
 /*
@@ -452,22 +409,42 @@ dk_rotate_generate(struct dk_rotate *run)
 	return 0;
 }
 
-/* Domains to visit: the ones asked for (each must be configured), or all. */
+/* The entry of an asked-for domain: configured, else leaving, else NULL. */
+static const struct dk_domain_conf *
+find_domain(const struct dk_config *cfg, const struct dk_leaving *left,
+    const char *name)
+{
+	const struct dk_domain_conf *dc;
+
+	if ((dc = dk_config_domain(cfg, name)) != NULL)
+		return dc;
+	return dk_leaving_find(left, name);
+}
+
+/*
+ * Domains to visit: the ones asked for (each must be configured or
+ * leaving), or all, the leaving ones last (rotator/leaving.h).
+ */
 static int
 select_jobs(struct dk_rotate *run)
 {
 	const struct dk_config *cfg = run->r.cfg;
+	const struct dk_leaving *left = &run->left;
 	const struct dk_strlist *only = run->o->only;
 	const struct dk_domain_conf *dc;
-	size_t i, n = only->n ? only->n : cfg->ndomains;
+	size_t i, n = only->n ? only->n : cfg->ndomains + left->n;
 
 	if ((run->jobs = calloc(n ? n : 1, sizeof(*run->jobs))) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		dc = only->n ? dk_config_domain(cfg, only->v[i]) :
-		    &cfg->domains[i];
+		if (only->n)
+			dc = find_domain(cfg, left, only->v[i]);
+		else if (i < cfg->ndomains)
+			dc = &cfg->domains[i];
+		else
+			dc = &left->v[i - cfg->ndomains];
 		if (dc == NULL) {
 			dk_error_set("domain '%s' is not in %s", only->v[i],
 			    DK_CONFIG_FILE);
@@ -492,6 +469,8 @@ dk_rotate_open(struct dk_rotate *run, const char *repo,
 		return rc;
 	run->opened = true;
 	run->r.package = o->package;
+	if ((rc = dk_leaving_load(run->r.path, run->r.cfg, &run->left)) != 0)
+		return rc;
 	return select_jobs(run);
 }
 
@@ -507,24 +486,6 @@ dk_rotate_plan(struct dk_rotate *run, time_t now)
 		if (j->rc != 0)
 			dk_log_error("%s: %s", j->dc->name, dk_error_last());
 	}
-}
-
-/* Described before they are applied: the lines say "from -> to". */
-int
-dk_rotate_describe_jobs(struct dk_rotate *run)
-{
-	struct dk_rotate_job *j;
-	size_t i;
-
-	for (i = 0; i < run->n; i++) {
-		j = &run->jobs[i];
-		if (j->rc != 0 || !dk_plan_has_changes(&j->plan))
-			continue;
-		if (dk_buf_printf(&j->line, "%s: ", j->dc->name) != 0 ||
-		    dk_rotate_describe(j->dk, &j->plan, &j->line) != 0)
-			return -1;
-	}
-	return 0;
 }
 
 int
@@ -605,6 +566,7 @@ dk_rotate_dispose(struct dk_rotate *run)
 	free(run->reqs);
 	free(run->jobs);
 	dk_strlist_dispose(&run->paths);
+	dk_leaving_dispose(&run->left);
 	if (run->opened)
 		dk_keyrepo_dispose(&run->r);
 	memset(run, 0, sizeof(*run));

@@ -28,6 +28,7 @@
 #include "common/buf.h"
 #include "common/strlist.h"
 #include "rotator/keyrepo.h"
+#include "rotator/leaving.h"
 #include "rotator/policy.h"
 
 struct dk_domain_conf;
@@ -39,6 +40,7 @@ struct dk_rotate_opts {
 	bool			 no_commit;	/* change files, no commit */
 	bool			 force;		/* act though the clock went back */
 	bool			 package;	/* build, not the hook (CI) */
+	bool			 start;		/* begin a rotation now (rule 7) */
 	int			 wait;		/* seconds to wait for the lock */
 	const struct dk_strlist	*only;		/* domains; empty = all */
 };
@@ -57,6 +59,7 @@ struct dk_rotate {
 	struct dk_keyrepo	 r;
 	bool			 opened;
 	const struct dk_rotate_opts *o;
+	struct dk_leaving	 left;	/* leaving domains, planned last */
 	struct dk_rotate_job	*jobs;
 	size_t			 n;
 	struct dk_keyreq	*reqs;
@@ -66,9 +69,10 @@ struct dk_rotate {
 
 /*
  * Opens the repository at repo for a run with options o (kept; o must
- * outlive run).  0, DK_ELOCKED, DK_EUSAGE (a domain of o->only is not
- * configured; a bad configuration) or -1.  dk_rotate_dispose() frees
- * run whatever this returned.
+ * outlive run) and loads the leaving domains.  0, DK_ELOCKED,
+ * DK_EUSAGE (a domain of o->only is neither configured nor leaving; a
+ * bad configuration) or -1.  dk_rotate_dispose() frees run whatever
+ * this returned.
  */
 int	dk_rotate_open(struct dk_rotate *run, const char *repo,
 	    const struct dk_rotate_opts *o);

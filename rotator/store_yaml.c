@@ -305,9 +305,11 @@ parse_root(const struct parser *p, const struct dk_ynode *root,
 
 	for (i = 0; i < root->n; i++)
 		if (strcmp(root->keys[i]->scalar, "domain") != 0 &&
+		    strcmp(root->keys[i]->scalar, "leaving") != 0 &&
 		    strcmp(root->keys[i]->scalar, "keys") != 0)
 			return bad(p, root->keys[i], "unknown field '%.64s': "
-			    "expected domain and keys", root->keys[i]->scalar);
+			    "expected domain, leaving and keys",
+			    root->keys[i]->scalar);
 	if ((d = dk_yaml_get(root, "domain")) == NULL)
 		return bad(p, root, "missing 'domain'");
 	if (want_scalar(p, d, "domain") != 0)
@@ -321,6 +323,10 @@ parse_root(const struct parser *p, const struct dk_ynode *root,
 		return bad(p, d, "domain '%s' does not match its directory "
 		    "'%s'", d->scalar, domain);
 	memcpy(dk->domain, d->scalar, strlen(d->scalar) + 1);
+	/* Rule 8 of rotator/policy.h: absent or null, not leaving. */
+	if ((rc = get_time(p, dk_yaml_get(root, "leaving"), "leaving",
+	    &dk->leaving)) != 0)
+		return rc;
 	if ((seq = dk_yaml_get(root, "keys")) == NULL)
 		return bad(p, root, "missing 'keys'");
 	if (dk_yaml_is_null(seq))
@@ -476,6 +482,9 @@ fast_parse(const char *buf, size_t len, const char *domain,
 	    (domain != NULL && strcmp(v, domain) != 0) ||
 	    dk_domain_keys_new(v, &dk) != 0)
 		return -1;
+	if (c.p < c.end && *c.p == 'l' &&
+	    !take_time(&c, "leaving: ", &dk->leaving))
+		goto done;
 	if (!take(&c, "keys: ", v, sizeof(v)) &&
 	    !take(&c, "keys:", v, sizeof(v)))
 		goto done;
@@ -565,6 +574,7 @@ int
 dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
 {
 	const struct dk_keyinfo **ks = NULL;
+	char t[DK_TIME_LEN];
 	size_t i;
 	int rc = -1;
 
@@ -588,7 +598,14 @@ dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
 		qsort(ks, dk->n, sizeof(*ks), by_creation);
 	if (dk_buf_puts(b, header) != 0 || dk_buf_puts(b, "domain: ") != 0 ||
 	    dk_yaml_emit_scalar(b, dk->domain) != 0 ||
-	    dk_buf_puts(b, dk->n > 0 ? "\nkeys:\n" : "\nkeys: []\n") != 0)
+	    dk_buf_puts(b, "\n") != 0)
+		goto done;
+	if (dk->leaving != 0) {
+		dk_time_format(dk->leaving, t);
+		if (dk_buf_printf(b, "leaving: %s\n", t) != 0)
+			goto done;
+	}
+	if (dk_buf_puts(b, dk->n > 0 ? "keys:\n" : "keys: []\n") != 0)
 		goto done;
 	for (i = 0; i < dk->n; i++)
 		if (emit_key(b, ks[i]) != 0)

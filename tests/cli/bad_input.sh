@@ -249,7 +249,7 @@ bad N6-wait 2 "dkimrot: invalid --wait 'abc': expected seconds from 0 to 86400" 
 bad N7-now-out-of-range 2 \
     "dkimrot: invalid time '99999-01-01T00:00:00Z': expected RFC 3339 (2026-11-22T13:15:00Z) or @EPOCH" \
     : -C "$R" --now 99999-01-01T00:00:00Z rotate
-bad N11-milter-socket 2 \
+bad N13-milter-socket 2 \
     "dkimrot: bad milter socket 'inet:8891@localhost': want inet:PORT@ADDR, inet6:PORT@ADDR, inet:ADDR:PORT or unix:PATH, numeric addresses" \
     : -C "$R" check --nameserver 127.0.0.1:9 --milter inet:8891@localhost
 

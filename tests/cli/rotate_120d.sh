@@ -1,6 +1,8 @@
 #!/bin/sh
 # 120 simulated days of 'dkimrot rotate --now' at 6-hour steps for three
-# domains (one dual rsa+ed25519), asserting the lifecycle invariants of
+# domains (one dual rsa+ed25519), with 'rotate --start' (policy.h rule 7)
+# on a random twentieth of the steps (a fixed seed: the same steps each
+# time), some for one domain only, asserting the lifecycle invariants of
 # docs/design.md §4 at every step from 'status --json', and that git (the CLI)
 # sees one commit per step that changed something and none otherwise.
 set -eu
@@ -10,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 export DKIMROT T
 # Not exec: the trap must still remove $T.
 /usr/bin/python3 - <<'PY'
-import json, os, re, subprocess, sys
+import json, os, random, re, subprocess, sys
 from datetime import datetime, timedelta, timezone
 
 D = os.environ["DKIMROT"]
@@ -62,12 +64,22 @@ seen_active = set()       # tracks that once had an active key
 retired_ok = {}
 commits = int(git("rev-list", "--count", "HEAD"))
 steps = changed_steps = 0
+rng = random.Random(20261122)
+starts = started = 0
 t = start
 end = start + timedelta(days=120)
 while t <= end:
     now = fmt(t)
     head = git("rev-parse", "HEAD").strip()
-    out = run("rotate", now=now).stdout
+    args = ["rotate"]
+    if rng.random() < 0.05:
+        args.append("--start")
+        if rng.random() < 0.5:
+            args += ["--domain", rng.choice(["example.com", "example.org"])]
+        starts += 1
+    out = run(*args, now=now).stdout
+    if "--start" in args and " pending (" in out:
+        started += 1
     new_head = git("rev-parse", "HEAD").strip()
     steps += 1
     if out.strip():
@@ -132,6 +144,9 @@ for f in failures[:20]:
 ok(len(seen_two) == 4, "every track reached two keys: %s" % sorted(seen_two))
 ok(len(retired_ok) >= 4, "keys were retired along the way (%d)" %
    len(retired_ok))
+ok(starts >= 10 and started >= 5,
+   "rotate --start ran %d times, %d of them began a rotation" %
+   (starts, started))
 total = int(git("rev-list", "--count", "HEAD"))
 ok(total == commits + changed_steps,
    "one commit per changing step (%d + %d = %d)" %

@@ -32,6 +32,7 @@ struct kspec {
 	enum dk_state	 st;
 	long long	 cr, pub, af, au, ret, rev;
 	enum dk_dns	 dns;
+	int		 bits;	/* 0: 2048 for RSA, 256 for Ed25519 */
 };
 
 /* Keys in each state, with the times that state implies. */
@@ -47,6 +48,13 @@ struct kspec {
 	KEY(s, a, RETIRED, cr, (cr) + D(1), (cr) + D(31), (cr) + D(35), X, 0)
 #define REV(s, a, cr, rev) \
 	KEY(s, a, REVOKED, cr, (cr) + D(1), rev, X, rev, 0)
+/* RSA keys of other sizes, as made before rsa_bits changed. */
+#define ACTB(s, c, b) \
+	{ .sel = s, .alg = RSA, .st = DK_STATE_ACTIVE, .cr = c, .pub = c, \
+	  .af = (c) + D(1), .au = X, .ret = X, .rev = X, .bits = b }
+#define PENDB(s, c, b) \
+	{ .sel = s, .alg = RSA, .st = DK_STATE_PENDING, .cr = c, .pub = c, \
+	  .af = X, .au = X, .ret = X, .rev = X, .bits = b }
 
 static const struct dk_policy pol_rsa = {
 	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(30),
@@ -78,6 +86,11 @@ static const struct dk_policy pol_week = {
 	.publish_lead = D(2), .min_age = D(4), .drain = D(6),
 	.keep_published = 2, .ttl = 3600
 };
+static const struct dk_policy pol_4096 = {
+	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 4096, .rotate_every = D(30),
+	.publish_lead = D(1), .min_age = D(4), .drain = D(4),
+	.keep_published = 2, .ttl = 3600
+};
 static const struct dk_policy pol_nolead = {
 	.algorithms = DK_ALG_BIT(RSA), .rsa_bits = 2048, .rotate_every = D(30),
 	.publish_lead = 0, .min_age = D(4), .drain = D(4), .keep_published = 2,
@@ -101,7 +114,8 @@ make_keys(const struct kspec *ks)
 		memset(&k, 0, sizeof(k));
 		snprintf(k.selector, sizeof(k.selector), "%s", ks->sel);
 		k.alg = ks->alg;
-		k.bits = ks->alg == RSA ? 2048 : 256;
+		k.bits = ks->bits != 0 ? ks->bits : ks->alg == RSA ? 2048 :
+		    256;
 		k.state = ks->st;
 		k.created = abs_time(ks->cr);
 		k.published = abs_time(ks->pub);
@@ -124,7 +138,7 @@ render(const struct dk_plan *p, char *out, size_t size, char *waits,
     size_t wsize)
 {
 	static const char *abbr[] = { "gen", "act", "deact", "retire",
-	    "revoke", "dns", "wait" };
+	    "revoke", "dns", "wait", "remove", "resume" };
 	const struct dk_action *a;
 	char t[DK_TIME_LEN];
 	size_t i, n = 0, w = 0;
@@ -191,6 +205,10 @@ struct pcase {
 	long long		 now;
 	bool			 dns_verify;
 	bool			 force;
+	bool			 start;	/* rule 7: rotate --start */
+	bool			 remove; /* rule 8: dkimrot remove */
+	bool			 dropped; /* not in dkimrot.yaml */
+	long long		 leaving; /* X: not leaving */
 	struct kspec		 keys[6];
 	int			 rc;
 	const char		*want;	/* actions but WAITs */
@@ -387,6 +405,99 @@ static const struct pcase plan_cases[] = {
 	  .keys = { ACT("a", RSA, -D(10)), ACT("b", RSA, -D(5)) },
 	  .rc = DK_EUSAGE, .want = "",
 	  .reason = "two active rsa keys in example.com" },
+
+	/* Rule 7: rotate --start. */
+	{ .name = "start: a young active key gets a successor now",
+	  .pol = &pol_rsa, .start = true,
+	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(3)) },
+	  .want = "gen 20261122131500 rsa 2048",
+	  .reason = "rotation started by the operator: active key a is 3d "
+	  "old (rotate_every 30d)" },
+	{ .name = "start: the new key still waits for publish_lead",
+	  .pol = &pol_rsa, .start = true,
+	  .keys = { ACT("a", RSA, -D(3)), PEND("p", RSA, -H(2)) },
+	  .want = "", .wait = "p>active@2026-11-23T11:15:00Z" },
+	{ .name = "start: a due pending key activates, no second key",
+	  .pol = &pol_rsa, .start = true,
+	  .keys = { ACT("a", RSA, -D(31)), PEND("p", RSA, -D(1)) },
+	  .want = "deact a; act p" },
+	{ .name = "start: the DNS gate still holds", .pol = &pol_rsa,
+	  .start = true, .dns_verify = true,
+	  .keys = { ACT("a", RSA, -D(31)), PENDNS("p", -D(1), DK_DNS_MISSING) },
+	  .want = "", .wait = "p>active@-" },
+	{ .name = "start: the old key drains as usual", .pol = &pol_rsa,
+	  .start = true,
+	  .keys = { RING("r", RSA, -D(8), -D(2)), ACT("a", RSA, -D(3)) },
+	  .want = "gen 20261122131500 rsa 2048",
+	  .wait = "r>retired@2026-11-24T13:15:00Z" },
+	{ .name = "start: new rsa_bits", .pol = &pol_4096, .start = true,
+	  .keys = { ACTB("a", -D(3), 2048) },
+	  .want = "gen 20261122131500 rsa 4096" },
+	{ .name = "start: a pending key of old bits is superseded",
+	  .pol = &pol_4096, .start = true,
+	  .keys = { ACTB("a", -D(29), 2048), PENDB("p", -H(2), 2048) },
+	  .want = "gen 20261122131500 rsa 4096",
+	  .wait = "a>retiring@2026-11-23T13:15:00Z",
+	  .reason = "pending p has 2048 bits, rsa_bits is 4096" },
+	{ .name = "start: a key of old bits that activates is replaced",
+	  .pol = &pol_4096, .start = true,
+	  .keys = { ACTB("a", -D(31), 2048), PENDB("p", -D(1), 2048) },
+	  .want = "deact a; act p; gen 20261122131500 rsa 4096" },
+	{ .name = "start: every track of a dual domain", .pol = &pol_dual,
+	  .start = true,
+	  .keys = { ACTB("ar", -D(5), 1024), ACT("ae", ED, -D(5)) },
+	  .want = "gen 20261122131500r rsa 1024; gen 20261122131500e ed25519 "
+	  "256" },
+	{ .name = "start: first key as without it", .pol = &pol_rsa,
+	  .start = true, .want = "gen 20261122131500 rsa 2048",
+	  .reason = "first rsa key of example.com" },
+	{ .name = "start: an algorithm no longer configured is not started",
+	  .pol = &pol_ed, .start = true,
+	  .keys = { ACT("e", ED, -D(5)), ACT("a", RSA, -D(5)) },
+	  .want = "deact a; gen 20261122131500 ed25519 256" },
+	{ .name = "rsa_bits changed: takes effect at the next rotation",
+	  .pol = &pol_4096, .keys = { RTD("o", RSA, -D(60)),
+	    ACTB("a", -D(3), 2048) }, .want = "",
+	  .wait = "rsa>pending@2026-12-19T13:15:00Z",
+	  .reason = "after a); rsa_bits 4096 takes effect then" },
+
+	/* Rule 8: remove, leaving, resume (.leaving 0 means not leaving). */
+	{ .name = "remove: stops signing at once", .pol = &pol_rsa,
+	  .remove = true, .dropped = true,
+	  .keys = { RING("r", RSA, -D(40), -D(2)), ACT("a", RSA, -D(10)),
+	    PEND("p", RSA, -H(2)) },
+	  .want = "deact a; deact p; remove ",
+	  .wait = "r>retired@2026-11-24T13:15:00Z "
+	  "a>retired@2026-11-26T13:15:00Z p>retired@2026-11-26T13:15:00Z",
+	  .reason = "removed by the operator" },
+	{ .name = "remove: every algorithm", .pol = &pol_dual,
+	  .remove = true,
+	  .keys = { ACTB("ar", -D(10), 1024), ACT("ae", ED, -D(10)) },
+	  .want = "deact ar; deact ae; remove " },
+	{ .name = "leaving: no new key, drained keys retire below "
+	  "keep_published", .pol = &pol_rsa, .dropped = true,
+	  .leaving = -D(5), .keys = { RING("a", RSA, -D(40), -D(5)),
+	    RING("p", RSA, -D(6), -D(5)) },
+	  .want = "retire a; retire p", .reason = "; domain removed" },
+	{ .name = "leaving: waits for drain", .pol = &pol_rsa, .dropped = true,
+	  .leaving = -D(1), .keys = { RING("a", RSA, -D(40), -D(1)) },
+	  .want = "", .wait = "a>retired@2026-11-25T13:15:00Z" },
+	{ .name = "leaving: not even with --start", .pol = &pol_rsa,
+	  .dropped = true, .start = true, .leaving = -D(1),
+	  .keys = { RING("a", RSA, -D(40), -D(1)) }, .want = "" },
+	{ .name = "leaving: a revoked key still retires after drain",
+	  .pol = &pol_rsa, .dropped = true, .leaving = -D(5),
+	  .keys = { REV("v", RSA, -D(20), -D(5)) }, .want = "retire v" },
+	{ .name = "leaving, back in dkimrot.yaml: resumes with a new key",
+	  .pol = &pol_rsa, .leaving = -D(1),
+	  .keys = { RING("a", RSA, -D(40), -D(1)) },
+	  .want = "resume ; gen 20261122131500 rsa 2048",
+	  /* keep_published 2: a waits for a second key, not the clock. */
+	  .wait = "a>retired@-",
+	  .reason = "back in dkimrot.yaml" },
+	{ .name = "rsa_bits unchanged: no note", .pol = &pol_rsa,
+	  .keys = { RTD("o", RSA, -D(60)), ACT("a", RSA, -D(3)) }, .want = "",
+	  .wait = "rsa>pending@2026-12-19T13:15:00Z" },
 };
 
 static void
@@ -396,6 +507,7 @@ test_policy__plan_table(void **state)
 	const struct pcase *c;
 	struct dk_domain_keys *dk;
 	struct dk_plan plan = { 0 };
+	struct dk_plan_opts o = { 0 };
 	size_t i;
 	int rc;
 
@@ -403,8 +515,15 @@ test_policy__plan_table(void **state)
 		c = &plan_cases[i];
 		dk = make_keys(c->keys);
 		dk_error_clear();
-		rc = dk_policy_plan(dk, c->pol, c->dns_verify,
-		    abs_time(c->now), c->force, &plan);
+		o.dns_verify = c->dns_verify;
+		o.force = c->force;
+		o.start = c->start;
+		o.remove = c->remove;
+		o.dropped = c->dropped;
+		/* Designated initializers leave it 0: X unless given. */
+		dk->leaving = c->leaving != 0 ? abs_time(c->leaving) : 0;
+		rc = dk_policy_plan_opts(dk, c->pol, &o, abs_time(c->now),
+		    &plan);
 		if (rc != c->rc)
 			fail_msg("%s: rc %d, want %d (%s)", c->name, rc, c->rc,
 			    dk_error_last());
@@ -662,7 +781,18 @@ struct sim {
 	bool			 dns_verify;
 	long long		 dns_delay;	/* a record shows this late */
 	long long		 days;
+	int			 start_pct;	/* runs with --start, percent */
 };
+
+/* A fixed sequence (xorshift32): the same random --start runs each time. */
+static unsigned
+sim_random(unsigned *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
 
 static void
 sim_dns(struct dk_domain_keys *dk, const struct dk_plan *p, time_t now,
@@ -692,9 +822,13 @@ sim_check_retires(const struct dk_domain_keys *dk, const struct dk_plan *p,
 	for (i = 0; i < p->n; i++) {
 		if (p->actions[i].type == DK_ACT_GENERATE)
 			gens[p->actions[i].alg]++;
-		/* Staggered or not, a key signs at least min_age. */
+		/*
+		 * Staggered or not, a key signs at least min_age, unless
+		 * the operator started a rotation early (rule 7).
+		 */
 		k = dk_domain_keys_find(dk, p->actions[i].selector);
-		if (p->actions[i].type == DK_ACT_DEACTIVATE &&
+		if (s->start_pct == 0 &&
+		    p->actions[i].type == DK_ACT_DEACTIVATE &&
 		    k->state == DK_STATE_ACTIVE)
 			assert_true(p->now - k->active_from >= s->pol->min_age);
 		if (p->actions[i].type != DK_ACT_RETIRE)
@@ -745,8 +879,49 @@ sim_check_state(const struct dk_domain_keys *dk, const struct sim *s,
 			signing[a] = true;
 		if (signing[a])
 			assert_int_equal(act[a], 1);
-		assert_true(pub[a] <= s->pol->keep_published + 2);
+		/* Early rotations leave more keys draining at once. */
+		if (s->start_pct == 0)
+			assert_true(pub[a] <= s->pol->keep_published + 2);
 	}
+}
+
+static int
+sim_published(const struct dk_domain_keys *dk, int alg)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < dk->n; i++)
+		n += dk->keys[i].alg == (enum dk_alg)alg &&
+		    dk_state_published(dk->keys[i].state);
+	return n;
+}
+
+/*
+ * Rule 7, checked on the plan of a --start run: every configured track
+ * ends it rotating, with a pending key or one this plan activated.
+ */
+static void
+sim_check_started(const struct dk_domain_keys *dk, const struct dk_plan *p,
+    const struct sim *s)
+{
+	const struct dk_keyinfo *k;
+	bool rotating[DK_ALG_COUNT] = { 0 };
+	size_t i;
+	int a;
+
+	for (i = 0; i < p->n; i++)
+		if (p->actions[i].type == DK_ACT_GENERATE ||
+		    p->actions[i].type == DK_ACT_ACTIVATE)
+			rotating[p->actions[i].alg] = true;
+	for (i = 0; i < dk->n; i++) {
+		k = &dk->keys[i];
+		if (k->state == DK_STATE_PENDING)
+			rotating[k->alg] = true;
+	}
+	for (a = 0; a < DK_ALG_COUNT; a++)
+		if (s->pol->algorithms & DK_ALG_BIT(a))
+			assert_true(rotating[a]);
 }
 
 static void
@@ -754,18 +929,26 @@ simulate(const struct sim *s)
 {
 	struct dk_domain_keys *dk;
 	struct dk_plan plan = { 0 };
+	struct dk_plan_opts o = { .dns_verify = s->dns_verify };
 	bool full[DK_ALG_COUNT] = { 0 }, signing[DK_ALG_COUNT] = { 0 };
 	int gens[DK_ALG_COUNT] = { 0 }, retired[DK_ALG_COUNT] = { 0 }, a;
+	int starts = 0;
+	unsigned seed = 2463534242u;
 	time_t now;
 	size_t i;
 
 	assert_int_equal(dk_domain_keys_new("example.com", &dk), 0);
 	for (now = (time_t)T0; now <= (time_t)(T0 + D(s->days)); now += H(6)) {
-		assert_int_equal(dk_policy_plan(dk, s->pol, s->dns_verify, now,
-		    false, &plan), 0);
+		o.start = (int)(sim_random(&seed) % 100) < s->start_pct;
+		starts += o.start;
+		assert_int_equal(dk_policy_plan_opts(dk, s->pol, &o, now,
+		    &plan), 0);
 		sim_dns(dk, &plan, now, s->dns_delay);
-		assert_int_equal(dk_policy_plan(dk, s->pol, s->dns_verify, now,
-		    false, &plan), 0);
+		assert_int_equal(dk_policy_plan_opts(dk, s->pol, &o, now,
+		    &plan), 0);
+		/* Rule 7: after --start a new key is pending or activated. */
+		if (o.start)
+			sim_check_started(dk, &plan, s);
 		for (i = 0; i < plan.n; i++)
 			assert_int_not_equal(plan.actions[i].type,
 			    DK_ACT_NEED_DNS);
@@ -784,8 +967,12 @@ simulate(const struct sim *s)
 		    s->dns_delay + H(12)));
 		/* + 2: the first key may be rotated early (staggering). */
 		assert_true(gens[a] <= s->days * 86400 / s->pol->rotate_every +
-		    2);
-		assert_true(retired[a] >= gens[a] - s->pol->keep_published - 1);
+		    2 + starts);
+		if (s->start_pct == 0)
+			assert_true(retired[a] >= gens[a] -
+			    s->pol->keep_published - 1);
+		/* Every key made is retired or still published. */
+		assert_int_equal(retired[a] + sim_published(dk, a), gens[a]);
 	}
 	dk_plan_dispose(&plan);
 	dk_domain_keys_free(dk);
@@ -848,10 +1035,14 @@ static void
 test_policy__simulate(void **state)
 {
 	static const struct sim sims[] = {
-		{ &pol_dual, true, H(30), 400 },
-		{ &pol_rsa, false, 0, 400 },
-		{ &pol_week, true, H(7), 400 },
-		{ &pol_keep3, false, 0, 400 },
+		{ &pol_dual, true, H(30), 400, 0 },
+		{ &pol_rsa, false, 0, 400, 0 },
+		{ &pol_week, true, H(7), 400, 0 },
+		{ &pol_keep3, false, 0, 400, 0 },
+		/* Rule 7: rotate --start on a random tenth of the runs. */
+		{ &pol_dual, true, H(30), 400, 10 },
+		{ &pol_rsa, false, 0, 400, 10 },
+		{ &pol_week, true, H(7), 400, 25 },
 	};
 	size_t i;
 

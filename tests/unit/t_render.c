@@ -47,6 +47,7 @@ struct rkey {
 struct rdom {
 	const char	*name;
 	struct rkey	 keys[5];
+	bool		 leaving;	/* dkimrot remove (policy.h rule 8) */
 };
 
 struct rcase {
@@ -260,6 +261,49 @@ static const struct rcase cases[] = {
 		.description = "Domains (2): example.com example.org",
 	},
 	{
+		/*
+		 * Rule 8: a domain that leaves signs no more (out of both
+		 * tables) while its retiring keys drain, still published
+		 * and shipped; no warning (not checked here).
+		 */
+		.name = "a leaving domain, draining",
+		.yaml = yaml_one,
+		.doms = {
+			{ "example.com",
+			  { K("a1", "rsa1024", 1024, ACTIVE) } },
+			{ "left.example",
+			  { K("l0", "rsa1024", 1024, RETIRED),
+			    K("l1", "rsa2048", 2048, RETIRING) }, true },
+		},
+		.files = PDIRS KEYDIR("example.com") KEY("example.com", "a1")
+		    KEYDIR("left.example") KEY("left.example", "l1")
+		    PTABLES ZDIR ZONE("example.com") ZONE("left.example"),
+		.keytable = "a1._domainkey.example.com example.com:a1:"
+		    "/etc/dkim-keys/keys/example.com/a1.private\n",
+		.signingtable = "*@example.com a1._domainkey.example.com\n",
+		.zones = { "example.com 3600 a1", "left.example 3600 l1" },
+		.description = "Domains (2): example.com left.example",
+	},
+	{
+		/* Its keys retired: its records, zone and keys are gone. */
+		.name = "a leaving domain, gone",
+		.yaml = yaml_one,
+		.doms = {
+			{ "example.com",
+			  { K("a1", "rsa1024", 1024, ACTIVE) } },
+			{ "left.example",
+			  { K("l0", "rsa1024", 1024, RETIRED),
+			    K("l1", "rsa2048", 2048, RETIRED) }, true },
+		},
+		.files = PDIRS KEYDIR("example.com") KEY("example.com", "a1")
+		    PTABLES ZDIR ZONE("example.com"),
+		.keytable = "a1._domainkey.example.com example.com:a1:"
+		    "/etc/dkim-keys/keys/example.com/a1.private\n",
+		.signingtable = "*@example.com a1._domainkey.example.com\n",
+		.zones = { "example.com 3600 a1" },
+		.description = "Domains (1): example.com",
+	},
+	{
 		.name = "no keys at all",
 		.yaml = yaml_one,
 		.files = PDIRS PTABLES ZDIR,
@@ -339,6 +383,8 @@ put_domain(const struct rdom *d, struct dk_buf *paths)
 	size_t i, len;
 
 	assert_int_equal(dk_domain_keys_new(d->name, &dk), 0);
+	if (d->leaving)
+		dk->leaving = T0 - DAY;
 	for (i = 0; i < 5 && d->keys[i].sel != NULL; i++) {
 		rk = &d->keys[i];
 		memset(&k, 0, sizeof(k));

@@ -286,6 +286,45 @@ test_store__fast_path(void **state)
 	dk_domain_keys_free(dk);
 }
 
+/*
+ * Rule 8 of policy.h: a leaving domain's keys.yaml says since when, one
+ * line after the domain; both parsers read it, a bad time is refused.
+ */
+static void
+test_store__leaving(void **state)
+{
+	static const char bad[] =
+	    "domain: example.com\nleaving: soon\nkeys: []\n";
+	struct dk_domain_keys *dk, *fast, *slow;
+	struct dk_buf b = { 0 };
+
+	dk = sample();
+	dk->leaving = T0 + 5 * DAY;
+	assert_int_equal(dk_store_format(dk, &b), 0);
+	assert_non_null(strstr(b.data, "\ndomain: example.com\n"
+	    "leaving: 2026-11-27T13:15:00Z\nkeys:\n"));
+	assert_int_equal(dk_store_parse(b.data, b.len, "k", "example.com",
+	    &fast), 0);
+	assert_int_equal(dk_store_parse_yaml(b.data, b.len, "k", "example.com",
+	    &slow), 0);
+	assert_int_equal(fast->leaving, T0 + 5 * DAY);
+	assert_int_equal(slow->leaving, T0 + 5 * DAY);
+	assert_same_keys(fast, dk);
+	dk_domain_keys_free(fast);
+	dk_domain_keys_free(slow);
+	/* Not leaving: no line at all, the bytes of before. */
+	dk->leaving = 0;
+	b.len = 0;
+	assert_int_equal(dk_store_format(dk, &b), 0);
+	assert_null(strstr(b.data, "leaving"));
+	assert_int_equal(dk_store_parse(bad, strlen(bad), "k", "example.com",
+	    &fast), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "k:2:10: leaving: invalid "
+	    "time 'soon'"));
+	dk_buf_dispose(&b);
+	dk_domain_keys_free(dk);
+}
+
 static void
 test_store__round_trip(void **state)
 {
@@ -736,6 +775,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store__golden),
 		cmocka_unit_test(test_store__fast_path),
+		cmocka_unit_test(test_store__leaving),
 		cmocka_unit_test(test_store__round_trip),
 		cmocka_unit_test(test_store__no_keys_yet),
 		cmocka_unit_test(test_store__repair_orphans),
