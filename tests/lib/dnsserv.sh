@@ -36,16 +36,10 @@
 # Needs named, rndc, rndc-confgen (bind9, bind9-utils), nsd, nsd-control,
 # nsd-checkconf (nsd), knotd, knotc (knot), dig, od, ps.
 
+. "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
+
 ds_port() {
 	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-}
-
-_ds_alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
 }
 
 _ds_conf_bind() {
@@ -316,7 +310,7 @@ ds_stop() {
 	[ -n "$_ds_pid" ] || return 0
 	kill -TERM "$_ds_pid" 2>/dev/null
 	_ds_i=0
-	while _ds_alive "$_ds_pid"; do
+	while t_alive "$_ds_pid"; do
 		_ds_i=$((_ds_i + 1))
 		if [ $_ds_i -ge 100 ]; then
 			echo "ds_stop: $_ds_pid ignored SIGTERM" >&2

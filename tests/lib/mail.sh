@@ -20,6 +20,8 @@
 #
 # Needs postfix, opendkim, /usr/bin/python3 with aiosmtpd.
 
+. "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
+
 MAIL_PIDS=""
 PY3=/usr/bin/python3
 
@@ -54,14 +56,6 @@ except OSError:
     sys.exit(1)' "$_mp" && break
 	done
 	echo "$_mp"
-}
-
-_mail_alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
 }
 
 # _mail_wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s)
@@ -118,7 +112,7 @@ opendkim_stop() {
 	_od_p=$(cat "$MAIL_BASE/$1.pid" 2>/dev/null) || return 0
 	kill -TERM "$_od_p" 2>/dev/null
 	_od_try=0
-	while _mail_alive "$_od_p"; do
+	while t_alive "$_od_p"; do
 		_od_try=$((_od_try + 1))
 		[ "$_od_try" -lt 100 ] || { kill -KILL "$_od_p"; break; }
 		sleep 0.05
@@ -216,7 +210,7 @@ mail_stop() {
 	done
 	for _m_p in $MAIL_PIDS; do
 		_m_try=0
-		while _mail_alive "$_m_p"; do
+		while t_alive "$_m_p"; do
 			_m_try=$((_m_try + 1))
 			if [ "$_m_try" -ge 100 ]; then
 				kill -KILL "$_m_p" 2>/dev/null
