@@ -37,32 +37,11 @@ static struct dk_check_result *
 result(struct mrun *w, const char *domain, const struct dk_keyinfo *k,
     int server, enum dk_check_status st)
 {
-	struct dk_check_report *rep = w->rep;
 	struct dk_check_result *r;
-	size_t cap;
 
-	if (rep->n == w->cap || rep->results == NULL) {
-		cap = rep->n < 16 ? 32 : rep->n * 2;
-		if ((r = realloc(rep->results, cap * sizeof(*r))) == NULL) {
-			dk_error_set("out of memory");
-			return NULL;
-		}
-		rep->results = r;
-		w->cap = cap;
-	}
-	r = &rep->results[rep->n++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->domain, sizeof(r->domain), "%s", domain);
-	r->state = -1;
-	r->age = -1;
-	r->server = server;
-	r->status = st;
-	if (k != NULL) {
-		snprintf(r->selector, sizeof(r->selector), "%s", k->selector);
-		r->alg = k->alg;
-		r->state = (int)k->state;
-		r->age = (long long)(w->now - k->created);
-	}
+	r = dk_check_result_add(w->rep, &w->cap, domain, k, server, w->now);
+	if (r != NULL)
+		r->status = st;
 	return r;
 }
 
