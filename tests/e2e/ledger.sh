@@ -9,6 +9,7 @@
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/repodata.sh"
 R=$tmp/repo
 OUT=$R/rpms
 G=$R/.git/dkimrot-gnupg
@@ -22,14 +23,6 @@ trap 'gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
 
 echo "1..22"
 
-# primary DIR: the package names and versions of DIR's repodata
-primary() {
-	zcat "$1"/repodata/*-primary.xml.gz | /usr/bin/python3 -c '
-import re, sys
-t = sys.stdin.read()
-for m in re.finditer(r"<name>([^<]*)</name>.*?ver=\"([^\"]*)\"", t, re.S):
-    print(m.group(1), m.group(2))'
-}
 # sig FILE: the package's OpenPGP header signature, "(none)" if none
 sig() {
 	rpm -qp --nosignature --qf '%{RSAHEADER:pgpsig}' "$1" 2>/dev/null
