@@ -58,6 +58,16 @@ except OSError:
 	echo "$_mp"
 }
 
+# _mail_wait_file FILE: until FILE is not empty (a daemon's pid file; 5 s)
+_mail_wait_file() {
+	_mw_try=0
+	while [ ! -s "$1" ]; do
+		_mw_try=$((_mw_try + 1))
+		[ "$_mw_try" -lt 100 ] || return 1
+		sleep 0.05
+	done
+}
+
 # _mail_wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s)
 _mail_wait_port() {
 	"$PY3" -c 'import socket, sys, time
@@ -92,12 +102,7 @@ opendkim_start() {
 		cat "$MAIL_BASE/$1.log" >&2
 		return 1
 	}
-	_od_try=0
-	while [ ! -s "$_od_pid" ]; do
-		_od_try=$((_od_try + 1))
-		[ "$_od_try" -lt 100 ] || return 1
-		sleep 0.05
-	done
+	_mail_wait_file "$_od_pid" || return 1
 	MAIL_PIDS="$MAIL_PIDS $(cat "$_od_pid")"
 	_mail_wait_port "$3"
 }
@@ -177,12 +182,7 @@ PFEOF
 		cat "$_pf/start.log" >&2
 		return 1
 	}
-	_pf_try=0
-	while [ ! -s "$_pf/queue/pid/master.pid" ]; do
-		_pf_try=$((_pf_try + 1))
-		[ "$_pf_try" -lt 100 ] || return 1
-		sleep 0.05
-	done
+	_mail_wait_file "$_pf/queue/pid/master.pid" || return 1
 	MAIL_PIDS="$MAIL_PIDS $(tr -d ' ' <"$_pf/queue/pid/master.pid")"
 	_mail_wait_port "$PF_PORT"
 }
