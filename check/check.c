@@ -54,23 +54,25 @@ dk_check_worse(enum dk_check_status a, enum dk_check_status b)
 	return rank[a] >= rank[b] ? a : b;
 }
 
-/* A new result for domain (and key k, if not NULL), zeroed otherwise. */
-static struct dk_check_result *
-add_result(struct run *w, const char *domain, const struct dk_keyinfo *k,
-    int server)
+/*
+ * A new result for domain (and key k, if not NULL) at the end of rep,
+ * zeroed otherwise; *cap is the room of rep->results.
+ */
+struct dk_check_result *
+dk_check_result_add(struct dk_check_report *rep, size_t *cap,
+    const char *domain, const struct dk_keyinfo *k, int server, time_t now)
 {
-	struct dk_check_report *rep = w->rep;
 	struct dk_check_result *r;
-	size_t cap;
+	size_t n;
 
-	if (rep->n == w->capres) {
-		cap = w->capres ? w->capres * 2 : 64;
-		if ((r = reallocarray(rep->results, cap, sizeof(*r))) == NULL) {
+	if (rep->n == *cap) {
+		n = *cap ? *cap * 2 : 64;
+		if ((r = reallocarray(rep->results, n, sizeof(*r))) == NULL) {
 			dk_error_set("out of memory");
 			return NULL;
 		}
 		rep->results = r;
-		w->capres = cap;
+		*cap = n;
 	}
 	r = &rep->results[rep->n++];
 	memset(r, 0, sizeof(*r));
@@ -82,7 +84,7 @@ add_result(struct run *w, const char *domain, const struct dk_keyinfo *k,
 		snprintf(r->selector, sizeof(r->selector), "%s", k->selector);
 		r->alg = k->alg;
 		r->state = (int)k->state;
-		r->age = (long long)(w->now - k->created);
+		r->age = (long long)(now - k->created);
 	}
 	return r;
 }
@@ -155,7 +157,8 @@ plan_missing(struct run *w, const struct dk_domain_conf *dc,
 		}
 		if (active)
 			continue;
-		if ((r = add_result(w, dc->name, NULL, -1)) == NULL)
+		if ((r = dk_check_result_add(w->rep, &w->capres, dc->name,
+		    NULL, -1, w->now)) == NULL)
 			return -1;
 		r->alg = (enum dk_alg)a;
 		r->status = pending ? DK_CHECK_WARNING : DK_CHECK_CRITICAL;
@@ -199,7 +202,8 @@ plan_domain(struct run *w, const struct dk_domain_conf *dc,
 				rep->age_max = w->now - k->created;
 		}
 		for (s = 0; s < o->nservers; s++) {
-			if (add_result(w, dc->name, k, (int)s) == NULL ||
+			if (dk_check_result_add(w->rep, &w->capres, dc->name, k,
+			    (int)s, w->now) == NULL ||
 			    (j = add_job(w)) == NULL)
 				return -1;
 			j->result = rep->n - 1;
@@ -290,7 +294,8 @@ check_domains(struct run *w, const struct dk_domain_conf **dcs, size_t n,
 				return -1;
 			continue;
 		}
-		if ((r = add_result(w, dcs[i]->name, NULL, -1)) == NULL)
+		if ((r = dk_check_result_add(w->rep, &w->capres,
+		    dcs[i]->name, NULL, -1, w->now)) == NULL)
 			return -1;
 		r->status = DK_CHECK_UNKNOWN;
 		snprintf(r->message, sizeof(r->message), "%s",

@@ -46,6 +46,8 @@ enum dk_check_status {
  */
 #define DK_CHECK_AGE_GRACE	(2LL * 86400)
 
+struct dk_keyinfo;
+
 struct dk_check_opts {
 	const struct dk_dns_server *servers;
 	size_t		 nservers;
@@ -108,6 +110,14 @@ int	dk_check_milter(const char *repo, const struct dk_config *cfg,
 	    size_t nmilters, const struct dk_check_opts *opts, time_t now,
 	    struct dk_check_report *rep);
 void	dk_check_report_dispose(struct dk_check_report *);
+/*
+ * A zeroed result for domain (and key k, if not NULL) appended to rep,
+ * whose results have room for *cap (grown as needed); NULL when out of
+ * memory.  For check.c and check_milter.c.
+ */
+struct dk_check_result *dk_check_result_add(struct dk_check_report *rep,
+	    size_t *cap, const char *domain, const struct dk_keyinfo *k,
+	    int server, time_t now);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char	*dk_check_status_name(enum dk_check_status);
 /* The worse of two states: CRITICAL > WARNING > UNKNOWN > OK. */

@@ -37,32 +37,11 @@ static struct dk_check_result *
 result(struct mrun *w, const char *domain, const struct dk_keyinfo *k,
     int server, enum dk_check_status st)
 {
-	struct dk_check_report *rep = w->rep;
 	struct dk_check_result *r;
-	size_t cap;
 
-	if (rep->n == w->cap || rep->results == NULL) {
-		cap = rep->n < 16 ? 32 : rep->n * 2;
-		if ((r = realloc(rep->results, cap * sizeof(*r))) == NULL) {
-			dk_error_set("out of memory");
-			return NULL;
-		}
-		rep->results = r;
-		w->cap = cap;
-	}
-	r = &rep->results[rep->n++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->domain, sizeof(r->domain), "%s", domain);
-	r->state = -1;
-	r->age = -1;
-	r->server = server;
-	r->status = st;
-	if (k != NULL) {
-		snprintf(r->selector, sizeof(r->selector), "%s", k->selector);
-		r->alg = k->alg;
-		r->state = (int)k->state;
-		r->age = (long long)(w->now - k->created);
-	}
+	r = dk_check_result_add(w->rep, &w->cap, domain, k, server, w->now);
+	if (r != NULL)
+		r->status = st;
 	return r;
 }
 
@@ -134,23 +113,15 @@ static const char body[] =
 static void
 make_msg(struct testmsg *t, const char *domain, time_t now)
 {
-	static const char *day[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
-	static const char *mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	time_t t0 = time(NULL);
-	struct tm tm;
 
 	(void)now;
-	gmtime_r(&t0, &tm);
 	snprintf(t->from, sizeof(t->from), "dkimrot check <postmaster@%s>",
 	    domain);
 	snprintf(t->to, sizeof(t->to), "<postmaster@%s>", domain);
 	snprintf(t->subject, sizeof(t->subject), "dkimrot check --milter "
 	    "of %s", domain);
-	snprintf(t->date, sizeof(t->date), "%s, %d %s %d %02d:%02d:%02d "
-	    "+0000", day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	dk_dkim_date(t0, t->date, sizeof(t->date));
 	snprintf(t->msgid, sizeof(t->msgid), "<dkimrot-check.%lld.%ld@%s>",
 	    (long long)t0, (long)getpid(), domain);
 	snprintf(t->mail_from, sizeof(t->mail_from), "<postmaster@%s>",

@@ -83,17 +83,16 @@ result(DKIM_STAT st)
 }
 
 /* RFC 5322 3.3, with English names whatever the locale. */
-static void
-rfc5322_date(char *buf, size_t len)
+void
+dk_dkim_date(time_t t, char *buf, size_t len)
 {
 	static const char *day[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
 	    "Fri", "Sat" };
 	static const char *mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
 	struct tm tm;
 
-	gmtime_r(&now, &tm);
+	gmtime_r(&t, &tm);
 	snprintf(buf, len, "%s, %d %s %d %02d:%02d:%02d +0000",
 	    day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
 	    tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -104,7 +103,7 @@ build_message(struct dk_buf *m, const char *domain, const char *sel)
 {
 	char date[64];
 
-	rfc5322_date(date, sizeof(date));
+	dk_dkim_date(time(NULL), date, sizeof(date));
 	return dk_buf_printf(m,
 	    "From: dkimrot self-test <postmaster@%s>\r\n"
 	    "To: <postmaster@%s>\r\n"

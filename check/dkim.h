@@ -18,6 +18,7 @@
 #define DK_DKIM_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "common/config.h"
 
@@ -65,5 +66,7 @@ int	dk_dkim_selftest(const char *domain, const char *selector,
  */
 int	dk_dkim_verify(const char *msg, size_t len, enum dk_alg alg,
 	    const char *record, size_t reclen);
+/* t as an RFC 5322 Date: in UTC, with English names whatever the locale. */
+void	dk_dkim_date(time_t t, char *buf, size_t len);
 
 #endif

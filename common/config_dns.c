@@ -129,6 +129,26 @@ dk_config_dns_reload(enum dk_server_type s, enum dk_publish publish,
  */
 #define NAMESERVERS_MAX	64
 
+/*
+ * The checks every list of dns: makes first.  0 with the number of
+ * items to parse in *n (0: none), or the error.
+ */
+static int
+list(const struct dk_cfgctx *c, const char *key, const struct dk_ynode *seq,
+    const char *example, const char *what, size_t *n)
+{
+	*n = 0;
+	if (dk_yaml_is_null(seq))
+		return 0;
+	if (seq->type != DK_Y_SEQ)
+		return dk_cfg_wrong_type(c, key, seq, example);
+	if (seq->n > NAMESERVERS_MAX)
+		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
+		    "too many %s (expected at most %d)", what,
+		    NAMESERVERS_MAX);
+	*n = seq->n;
+	return 0;
+}
 
 static int
 parse_nameservers(const struct dk_cfgctx *c, const struct dk_ynode *seq)
@@ -138,20 +158,13 @@ parse_nameservers(const struct dk_cfgctx *c, const struct dk_ynode *seq)
 	struct dk_config *cfg = c->cfg;
 	const struct dk_ynode *it;
 	char v[DK_CFG_SHOWN + 4];
-	size_t i, j;
+	size_t i, j, n;
+	int rc;
 
-	if (dk_yaml_is_null(seq))
-		return 0;
-	if (seq->type != DK_Y_SEQ)
-		return dk_cfg_wrong_type(c, "nameservers", seq,
-		    "a sequence of addresses such as "
-		    "[\"192.0.2.53\", \"[2001:db8::53]:5353\"]");
-	if (seq->n > NAMESERVERS_MAX)
-		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
-		    "too many name servers (expected at most %d)",
-		    NAMESERVERS_MAX);
-	if (seq->n == 0)
-		return 0;
+	if ((rc = list(c, "nameservers", seq, "a sequence of addresses such "
+	    "as [\"192.0.2.53\", \"[2001:db8::53]:5353\"]", "name servers",
+	    &n)) != 0 || n == 0)
+		return rc;
 	if ((cfg->nameservers = calloc(seq->n, sizeof(char *))) == NULL ||
 	    (cfg->ns = calloc(seq->n, sizeof(*cfg->ns))) == NULL)
 		return dk_cfg_oom();
@@ -213,18 +226,12 @@ parse_zone_ns(const struct dk_cfgctx *c, const struct dk_ynode *seq)
 	    "[ns1.example.net, ns2.example.net]";
 	struct dk_config *cfg = c->cfg;
 	char v[DK_CFG_SHOWN + 4];
-	size_t i, j;
+	size_t i, j, n;
+	int rc;
 
-	if (dk_yaml_is_null(seq))
-		return 0;
-	if (seq->type != DK_Y_SEQ)
-		return dk_cfg_wrong_type(c, "zone_nameservers", seq, want);
-	if (seq->n > NAMESERVERS_MAX)
-		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
-		    "too many name servers (expected at most %d)",
-		    NAMESERVERS_MAX);
-	if (seq->n == 0)
-		return 0;
+	if ((rc = list(c, "zone_nameservers", seq, want, "name servers",
+	    &n)) != 0 || n == 0)
+		return rc;
 	if ((cfg->zone_ns = calloc(seq->n, sizeof(char *))) == NULL)
 		return dk_cfg_oom();
 	for (i = 0; i < seq->n; i++) {
@@ -257,19 +264,12 @@ parse_secondaries(const struct dk_cfgctx *c, const struct dk_ynode *seq)
 	    "with PORT from 1 to 65535";
 	struct dk_config *cfg = c->cfg;
 	char v[DK_CFG_SHOWN + 4];
-	size_t i;
+	size_t i, n;
+	int rc;
 
-	if (dk_yaml_is_null(seq))
-		return 0;
-	if (seq->type != DK_Y_SEQ)
-		return dk_cfg_wrong_type(c, "secondaries", seq,
-		    "a sequence of addresses such as [\"192.0.2.54\"]");
-	if (seq->n > NAMESERVERS_MAX)
-		return dk_cfg_fail(c, seq->items[NAMESERVERS_MAX],
-		    "too many secondaries (expected at most %d)",
-		    NAMESERVERS_MAX);
-	if (seq->n == 0)
-		return 0;
+	if ((rc = list(c, "secondaries", seq, "a sequence of addresses such "
+	    "as [\"192.0.2.54\"]", "secondaries", &n)) != 0 || n == 0)
+		return rc;
 	if ((cfg->secondaries = calloc(seq->n,
 	    sizeof(*cfg->secondaries))) == NULL)
 		return dk_cfg_oom();

@@ -22,27 +22,11 @@ done
 chmod 755 "$tmp"
 
 records() {
-	for y in "$1/repo/keys/"*/keys.yaml; do
-		d=${y%/keys.yaml}
-		d=${d##*/}
-		sed -n 's/^  - selector: "\(.*\)"$/\1/p' "$y" | while read -r s; do
-			r=$(dig +short +tcp +time=2 +tries=1 -p "$2" @127.0.0.1 \
-			    "$s._domainkey.$d" TXT |
-			    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
-			[ -n "$r" ] && printf '%s %s %s\n' "$d" "$s" "$r"
-		done
-	done | sort
+	ds_records "$1" "$2" +tcp +time=2 +tries=1
 }
 
 expected() {
-	for f in "$1/repo/keys/"*/*.txt; do
-		[ -f "$f" ] || continue
-		d=${f%/*}
-		d=${d##*/}
-		s=${f##*/}
-		printf '%s %s %s\n' "$d" "${s%.txt}" \
-		    "$(grep -o '"[^"]*"' "$f" | tr -d '"\n')"
-	done | sort
+	ds_expected "$1"
 }
 
 in_sync() {

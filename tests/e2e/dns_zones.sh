@@ -38,28 +38,12 @@ soa() {
 # records W DIR: "DOMAIN SELECTOR RECORD" of every selector the
 # repository ever had that DIR's server answers, sorted.
 records() {
-	for y in "$1/repo/keys/"*/keys.yaml; do
-		d=${y%/keys.yaml}
-		d=${d##*/}
-		sed -n 's/^  - selector: "\(.*\)"$/\1/p' "$y" | while read -r s; do
-			r=$(dig +short +time=1 +tries=1 -p "$(cat "$2/port")" \
-			    @127.0.0.1 "$s._domainkey.$d" TXT |
-			    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
-			[ -n "$r" ] && printf '%s %s %s\n' "$d" "$s" "$r"
-		done
-	done | sort
+	ds_records "$1" "$(cat "$2/port")" +time=1 +tries=1
 }
 
 # expected W: the same from the commit's SEL.txt files.
 expected() {
-	for f in "$1/repo/keys/"*/*.txt; do
-		[ -f "$f" ] || continue
-		d=${f%/*}
-		d=${d##*/}
-		s=${f##*/}
-		printf '%s %s %s\n' "$d" "${s%.txt}" \
-		    "$(grep -o '"[^"]*"' "$f" | tr -d '"\n')"
-	done | sort
+	ds_expected "$1"
 }
 
 # until_same W DIR V: DIR serves W's records, both zones at serial V

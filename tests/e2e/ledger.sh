@@ -9,6 +9,8 @@
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/repodata.sh"
+. "$DKIMROT_SRC/tests/lib/signkey.sh"
 R=$tmp/repo
 OUT=$R/rpms
 G=$R/.git/dkimrot-gnupg
@@ -22,14 +24,6 @@ trap 'gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
 
 echo "1..22"
 
-# primary DIR: the package names and versions of DIR's repodata
-primary() {
-	zcat "$1"/repodata/*-primary.xml.gz | /usr/bin/python3 -c '
-import re, sys
-t = sys.stdin.read()
-for m in re.finditer(r"<name>([^<]*)</name>.*?ver=\"([^\"]*)\"", t, re.S):
-    print(m.group(1), m.group(2))'
-}
 # sig FILE: the package's OpenPGP header signature, "(none)" if none
 sig() {
 	rpm -qp --nosignature --qf '%{RSAHEADER:pgpsig}' "$1" 2>/dev/null
@@ -144,12 +138,7 @@ check "the same repository through a link is already built" eval \
     [ -s "$L" ] && not grep -q "$tmp/link" "$L"'
 
 # --- a new signing key, the re-signing of a kept build killed midway
-gpg --homedir "$G" --batch --pinentry-mode loopback --passphrase '' \
-    --quick-gen-key 'dkimrot new <new@example.test>' rsa3072 sign never \
-    2>/dev/null
-new=$(gpg --homedir "$G" --with-colons --list-secret-keys new@example.test \
-    2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]\{40\}\):$/\1/p' | head -1)
-sed -i "s/^  sign_key: .*/  sign_key: $new/" "$R/dkimrot.yaml"
+signkey_new "$G" "$R"
 gitq -C "$R" -c core.hooksPath=/dev/null commit -qam "a new signing key"
 DKIMROT_FAULT=mid-resign "$DKIMROT_FAULTS" -C "$R" package \
     >/dev/null 2>&1

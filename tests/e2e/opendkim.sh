@@ -23,6 +23,7 @@ set -u
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
 . "$DKIMROT_SRC/tests/lib/testkey.sh"
 . "$DKIMROT_SRC/tests/lib/mail.sh"
+. "$DKIMROT_SRC/tests/lib/verdicts.sh"
 trap 'mail_stop; nsd_stop "$tmp/ns" 2>/dev/null; mail_base_rm;
     rm -rf "$tmp"' EXIT INT TERM
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
@@ -59,14 +60,6 @@ for t in 2026-11-20 2026-11-21; do
 	    bail "rotate at $t failed"
 done
 
-# active SELECTORS of a domain, from status --json
-active() {
-	dk -C "$R" --now "$NOW" status --json | "$PY3" -c 'import json, sys
-d = json.load(sys.stdin)
-print(" ".join(sorted(k["selector"] for x in d["domains"]
-    if x["domain"] == sys.argv[1] for k in x["keys"]
-    if k["state"] == "active")))' "$1"
-}
 pkgs() {	# the packages of HEAD
 	V=$(git -C "$R" rev-list --count --first-parent HEAD)
 	PRIV=$R/rpms/private/dkim-keys-private-$V-1.noarch.rpm
@@ -159,17 +152,6 @@ send() {
 	    sink_wait "$tmp/sink" "$nmsg" ||
 	    { cat "$B/pf/maillog" >&2; return 1; }
 	MSG=$(printf '%s/%03d.eml' "$tmp/sink" "$nmsg")
-}
-# want DOMAIN: the verdicts of every active key of DOMAIN, in order
-want() {
-	for s in $(active "$1"); do
-		case $s in
-		*e) a=ed25519-sha256 ;;
-		*r) a=rsa-sha256 ;;
-		*) case $1 in $D2) a=ed25519-sha256 ;; *) a=rsa-sha256 ;; esac ;;
-		esac
-		echo "d=$1 s=$s a=$a pass"
-	done
 }
 # signed DESC WANT FILE: FILE carries exactly the signatures of WANT
 # (want's lines) and each passes dkimpy and OpenDKIM

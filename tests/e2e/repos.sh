@@ -9,6 +9,7 @@
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/repodata.sh"
 R=$tmp/repo
 OUT=$R/rpms
 TOOL=$DKIMROT_BUILD/tools/rpmtool
@@ -27,14 +28,6 @@ dnfc() {
 	    --repofrompath "dk,file://$_repo" \
 	    --repofrompath "stub,file://$tmp/stub" \
 	    --repo dk --repo stub "$@"
-}
-# primary DIR: the package names and versions of DIR's repodata
-primary() {
-	zcat "$1"/repodata/*-primary.xml.gz | /usr/bin/python3 -c '
-import re, sys
-t = sys.stdin.read()
-for m in re.finditer(r"<name>([^<]*)</name>.*?ver=\"([^\"]*)\"", t, re.S):
-    print(m.group(1), m.group(2))'
 }
 newest() {
 	ls "$OUT/$1" | sed -n "s/^dkim-keys-$1-\([0-9]*\)-1\.noarch\.rpm$/\1/p" |

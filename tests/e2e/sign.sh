@@ -7,6 +7,7 @@
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/signkey.sh"
 R=$tmp/repo
 # The private repository (rotator/output.h); ALL holds both.
 ALL=$R/rpms
@@ -142,12 +143,7 @@ check "the same commit and key build byte-identical packages" \
     "$(cd "$tmp/again" && sha256sum */dkim-keys-p*-$v-1.noarch.rpm)" ]
 
 # --- a new key: every kept build is signed by it
-gpg --homedir "$G" --batch --pinentry-mode loopback --passphrase '' \
-    --quick-gen-key 'dkimrot new <new@example.test>' rsa3072 sign never \
-    2>/dev/null
-new=$(gpg --homedir "$G" --with-colons --list-secret-keys new@example.test \
-    2>/dev/null | sed -n 's/^fpr:*\([0-9A-F]\{40\}\):$/\1/p' | head -1)
-sed -i "s/^  sign_key: .*/  sign_key: $new/" "$R/dkimrot.yaml"
+signkey_new "$G" "$R"
 gitq -C "$R" commit -qam "a new signing key"
 ls "$ALL"/*/*.rpm >"$tmp/kept"
 check "four builds of each package are kept" \

@@ -15,6 +15,7 @@ set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/nsd.sh"
 . "$DKIMROT_SRC/tests/lib/mail.sh"
+. "$DKIMROT_SRC/tests/lib/verdicts.sh"
 trap 'mail_stop; nsd_stop "$tmp/ns" 2>/dev/null; mail_base_rm;
     rm -rf "$tmp"' EXIT INT TERM
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
@@ -56,13 +57,6 @@ for t in 2026-11-20 2026-11-21; do
 	    bail "rotate at $t failed"
 done
 NOW=2026-11-21T00:00:00Z
-active() {
-	dk -C "$R" --now "$NOW" status --json | "$PY3" -c 'import json, sys
-d = json.load(sys.stdin)
-print(" ".join(sorted(k["selector"] for x in d["domains"]
-    if x["domain"] == sys.argv[1] for k in x["keys"]
-    if k["state"] == "active")))' "$1"
-}
 V=$(git -C "$R" rev-list --count --first-parent HEAD)
 PRIV=$R/rpms/private/dkim-keys-private-$V-1.noarch.rpm
 PUB=$R/rpms/public/dkim-keys-public-$V-1.noarch.rpm
@@ -108,17 +102,6 @@ nsd_start "$tmp/ns" $D1 $D1.zone $D2 $D2.zone $D3 $D3.zone ||
     bail "nsd did not start"
 sink_start "$tmp/sink" || bail "the sink did not start"
 
-# want DOMAIN: every active key's verdict
-want() {
-	for s in $(active "$1"); do
-		case $s in
-		*e) a=ed25519-sha256 ;;
-		*r) a=rsa-sha256 ;;
-		*) case $1 in $D2) a=ed25519-sha256 ;; *) a=rsa-sha256 ;; esac ;;
-		esac
-		echo "d=$1 s=$s a=$a pass"
-	done
-}
 verify() {
 	"$PY3" "$DKIMROT_SRC/tests/lib/dkimverify.py" "$NSD_PORT" "$1" | sort
 }

@@ -32,20 +32,17 @@
 # ds_stop DIR
 #     SIGTERM, then waits (at most 10 s) until the process is gone.  A
 #     test calls it from its exit trap, before removing DIR.
+# ds_records W PORT [DIG-OPTION...], ds_expected W
+#     The DKIM records a server serves for the key repository W/repo,
+#     and those its commit holds, as sorted "DOMAIN SELECTOR RECORD".
 #
 # Needs named, rndc, rndc-confgen (bind9, bind9-utils), nsd, nsd-control,
 # nsd-checkconf (nsd), knotd, knotc (knot), dig, od, ps.
 
+. "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
+
 ds_port() {
 	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-}
-
-_ds_alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
 }
 
 _ds_conf_bind() {
@@ -316,7 +313,7 @@ ds_stop() {
 	[ -n "$_ds_pid" ] || return 0
 	kill -TERM "$_ds_pid" 2>/dev/null
 	_ds_i=0
-	while _ds_alive "$_ds_pid"; do
+	while t_alive "$_ds_pid"; do
 		_ds_i=$((_ds_i + 1))
 		if [ $_ds_i -ge 100 ]; then
 			echo "ds_stop: $_ds_pid ignored SIGTERM" >&2
@@ -327,4 +324,36 @@ ds_stop() {
 	done
 	rm -f "$1/pid"
 	return 0
+}
+
+# ds_records W PORT [DIG-OPTION...]: "DOMAIN SELECTOR RECORD" of every
+# selector of W/repo's keys.yaml files that 127.0.0.1 PORT answers,
+# sorted.
+ds_records() {
+	_ds_w=$1 _ds_p=$2
+	shift 2
+	for _ds_y in "$_ds_w/repo/keys/"*/keys.yaml; do
+		_ds_d=${_ds_y%/keys.yaml}
+		_ds_d=${_ds_d##*/}
+		sed -n 's/^  - selector: "\(.*\)"$/\1/p' "$_ds_y" |
+		    while read -r _ds_s; do
+			_ds_r=$(dig +short "$@" -p "$_ds_p" @127.0.0.1 \
+			    "$_ds_s._domainkey.$_ds_d" TXT |
+			    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
+			[ -n "$_ds_r" ] &&
+			    printf '%s %s %s\n' "$_ds_d" "$_ds_s" "$_ds_r"
+		done
+	done | sort
+}
+
+# ds_expected W: the same from the SEL.txt files of W/repo's commit.
+ds_expected() {
+	for _ds_f in "$1/repo/keys/"*/*.txt; do
+		[ -f "$_ds_f" ] || continue
+		_ds_d=${_ds_f%/*}
+		_ds_d=${_ds_d##*/}
+		_ds_s=${_ds_f##*/}
+		printf '%s %s %s\n' "$_ds_d" "${_ds_s%.txt}" \
+		    "$(grep -o '"[^"]*"' "$_ds_f" | tr -d '"\n')"
+	done | sort
 }

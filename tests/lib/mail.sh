@@ -20,6 +20,8 @@
 #
 # Needs postfix, opendkim, /usr/bin/python3 with aiosmtpd.
 
+. "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
+
 MAIL_PIDS=""
 PY3=/usr/bin/python3
 
@@ -56,12 +58,14 @@ except OSError:
 	echo "$_mp"
 }
 
-_mail_alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
+# _mail_wait_file FILE: until FILE is not empty (a daemon's pid file; 5 s)
+_mail_wait_file() {
+	_mw_try=0
+	while [ ! -s "$1" ]; do
+		_mw_try=$((_mw_try + 1))
+		[ "$_mw_try" -lt 100 ] || return 1
+		sleep 0.05
+	done
 }
 
 # _mail_wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s)
@@ -98,12 +102,7 @@ opendkim_start() {
 		cat "$MAIL_BASE/$1.log" >&2
 		return 1
 	}
-	_od_try=0
-	while [ ! -s "$_od_pid" ]; do
-		_od_try=$((_od_try + 1))
-		[ "$_od_try" -lt 100 ] || return 1
-		sleep 0.05
-	done
+	_mail_wait_file "$_od_pid" || return 1
 	MAIL_PIDS="$MAIL_PIDS $(cat "$_od_pid")"
 	_mail_wait_port "$3"
 }
@@ -118,7 +117,7 @@ opendkim_stop() {
 	_od_p=$(cat "$MAIL_BASE/$1.pid" 2>/dev/null) || return 0
 	kill -TERM "$_od_p" 2>/dev/null
 	_od_try=0
-	while _mail_alive "$_od_p"; do
+	while t_alive "$_od_p"; do
 		_od_try=$((_od_try + 1))
 		[ "$_od_try" -lt 100 ] || { kill -KILL "$_od_p"; break; }
 		sleep 0.05
@@ -183,12 +182,7 @@ PFEOF
 		cat "$_pf/start.log" >&2
 		return 1
 	}
-	_pf_try=0
-	while [ ! -s "$_pf/queue/pid/master.pid" ]; do
-		_pf_try=$((_pf_try + 1))
-		[ "$_pf_try" -lt 100 ] || return 1
-		sleep 0.05
-	done
+	_mail_wait_file "$_pf/queue/pid/master.pid" || return 1
 	MAIL_PIDS="$MAIL_PIDS $(tr -d ' ' <"$_pf/queue/pid/master.pid")"
 	_mail_wait_port "$PF_PORT"
 }
@@ -216,7 +210,7 @@ mail_stop() {
 	done
 	for _m_p in $MAIL_PIDS; do
 		_m_try=0
-		while _mail_alive "$_m_p"; do
+		while t_alive "$_m_p"; do
 			_m_try=$((_m_try + 1))
 			if [ "$_m_try" -ge 100 ]; then
 				kill -KILL "$_m_p" 2>/dev/null

@@ -27,6 +27,8 @@
 # Needs nsd, nsd-checkconf, dig (bind9-dnsutils), od, ps.  Fractional
 # sleep is GNU/BSD sleep's, not POSIX's.
 
+. "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
+
 _nsd_serials() {
 	# The SOA serial of every zone, as served, on one line.
 	while read -r _nsd_z _nsd_f; do
@@ -34,16 +36,6 @@ _nsd_serials() {
 		    </dev/null 2>/dev/null |
 		    awk '$3 ~ /^[0-9]+$/ { printf "%s ", $3 }'
 	done <"$1/nsd.zones"
-}
-
-_nsd_alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	# Orphans whose reaper does not reap (some container inits) linger
-	# as zombies: those are dead too.
-	case $(ps -o stat= -p "$1" 2>/dev/null) in
-	Z*) return 1 ;;
-	esac
-	return 0
 }
 
 _nsd_conf() {
@@ -154,7 +146,7 @@ nsd_stop() {
 	[ -n "$_nsd_pid" ] || return 0
 	kill -TERM "$_nsd_pid" 2>/dev/null
 	_nsd_try=0
-	while _nsd_alive "$_nsd_pid"; do
+	while t_alive "$_nsd_pid"; do
 		_nsd_try=$((_nsd_try + 1))
 		if [ "$_nsd_try" -ge 100 ]; then
 			echo "nsd_stop: nsd $_nsd_pid ignored SIGTERM" >&2

@@ -32,6 +32,7 @@
 #include "rotator/policy.h"
 #include "rotator/store.h"
 #include "tests/lib/run.h"
+#include "tests/lib/tmpdir.h"
 
 #define T0	1795353300	/* 2026-11-22T13:15:00Z */
 #define DAY	86400
@@ -388,18 +389,13 @@ setup(void **state)
 {
 	/* As dkimrot runs (dkimrot.c): the vault refuses a looser repository. */
 	umask(077);
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	snprintf(repo, sizeof(repo), "%s/repo", tmpdir);
-	return 0;
+	return t_tmpdir_make(tmpdir, repo, sizeof(repo));
 }
 
 static int
 teardown(void **state)
 {
-	char *rm[] = { "rm", "-rf", tmpdir, NULL };
-
-	return t_run(rm, NULL, 0) == 0 ? 0 : -1;
+	return t_tmpdir_remove(tmpdir);
 }
 
 int
