@@ -37,7 +37,7 @@ dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com >/dev/null \
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e "s|zone_dir: .*|zone_dir: $ZD|" \
     -e 's|mta_reload: .*|mta_reload: "echo mta >>/reloads"|' \
-    -e 's|dns_reload: .*|dns_reload: "echo dns >>/reloads"|' \
+    -e 's|^  # dns_reload: .*|  dns_reload: "echo dns >>/reloads"|' \
     -e 's/^packaging:$/packaging:\n  formats: [rpm, deb]/' "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "test configuration" || bail "commit failed"
 dk -C "$R" --now 2026-11-20T00:00:00Z -q rotate >/dev/null

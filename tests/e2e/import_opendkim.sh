@@ -95,7 +95,7 @@ dk -C "$R" --now 2026-11-20T00:00:00Z init --no-sign >/dev/null 2>&1 ||
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e "s|zone_dir: .*|zone_dir: $ZD|" \
     -e 's|mta_reload: .*|mta_reload: ""|' \
-    -e 's|dns_reload: .*|dns_reload: ""|' \
+    -e 's|^  # dns_reload: .*|  dns_reload: ""|' \
     -e 's|  verify: false |  verify: true  |' \
     -e "s|  nameservers: \[\] |  nameservers: [\"127.0.0.1:$P\"] |" \
     "$R/dkimrot.yaml"

@@ -33,7 +33,7 @@ sum() { sha256sum <"$1" | cut -d' ' -f1; }
 dk -C "$R" --now 2026-11-20T00:00:00Z init -d example.com >/dev/null 2>&1
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e 's|mta_reload: .*|mta_reload: ""|' \
-    -e 's|dns_reload: .*|dns_reload: ""|' "$R/dkimrot.yaml"
+    -e 's|^  # dns_reload: .*|  dns_reload: ""|' "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "test configuration"
 dk -C "$R" --now 2026-11-20T00:00:00Z -q rotate >/dev/null
 dk -C "$R" --now 2026-11-21T00:00:00Z -q rotate >/dev/null

@@ -49,7 +49,7 @@ sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e "s|table_dir: .*|table_dir: $B/etc|" \
     -e "s|zone_dir: .*|zone_dir: $B/zones|" \
     -e "s|mta_reload: .*|mta_reload: \"for p in $B/run/*.pid; do kill -USR1 \$(cat \$p); done\"|" \
-    -e 's|dns_reload: .*|dns_reload: ""|' \
+    -e 's|^  # dns_reload: .*|  dns_reload: ""|' \
     -e "s/^  - name: $D1\$/  - name: $D1\n    subdomains: true/" \
     -e "s/^  - name: $D2\$/  - name: $D2\n    algorithms: [ed25519]/" \
     -e "s/^  - name: $D3\$/  - name: $D3\n    algorithms: [rsa, ed25519]/" \

@@ -37,7 +37,7 @@ dk -C "$R" --now 2026-11-20T00:00:00Z init --no-sign -d example.com \
 sed -i -e 's/rsa_bits: 2048/rsa_bits: 1024/' \
     -e "s|zone_dir: .*|zone_dir: $ZD|" \
     -e 's|mta_reload: .*|mta_reload: ""|' \
-    -e 's|dns_reload: .*|dns_reload: ""|' "$R/dkimrot.yaml"
+    -e 's|^  # dns_reload: .*|  dns_reload: ""|' "$R/dkimrot.yaml"
 gitq -C "$R" commit -qam "test configuration" || bail "commit failed"
 for t in 2026-11-20 2026-11-21; do
 	dk -C "$R" --now "${t}T00:00:00Z" -q rotate >/dev/null ||
