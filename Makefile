@@ -134,7 +134,8 @@ soak: $(BIN) $(FAULT_BIN) $(TOOL_BIN)
 
 # Library leaks we cannot fix are listed, with reasons, in the .supp files.
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
-            --errors-for-leak-kinds=definite --track-fds=no --num-callers=40 \
+            --errors-for-leak-kinds=definite --show-possibly-lost=no \
+            --track-fds=no --num-callers=40 \
             --suppressions=$(abspath tests/valgrind.supp)
 
 check-valgrind: $(BIN) $(FAULT_BIN) $(UNIT_BIN)
