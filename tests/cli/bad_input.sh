@@ -131,7 +131,7 @@ bad C27-dns-server 2 \
 # Custody: 16 MB of one-byte scalars stop at the document's memory
 # budget, not after half a gigabyte.
 bad C23-huge-tree 2 \
-    "dkimrot: $Y:1:524293: document too big: its tree would need more than 33554432 bytes of memory" \
+    "dkimrot: $Y:1:1647761: document too big: its tree would need more than 100663296 bytes of memory" \
     '/usr/bin/python3 -c "print(\"x: [\" + \"a,\" * 8000000 + \"a]\")" >"$Y"' \
     $(rot)
 
@@ -165,7 +165,7 @@ bad K9-huge 1 \
     "dkimrot: a.example: cannot read '$K': larger than 16777216 bytes" \
     'head -c 17000000 /dev/zero | tr "\000" "#" >"$K"' $(rota)
 bad K16-huge-tree 1 \
-    "dkimrot: a.example: keys/a.example/keys.yaml:1:524293: document too big: its tree would need more than 33554432 bytes of memory" \
+    "dkimrot: a.example: keys/a.example/keys.yaml:1:1647761: document too big: its tree would need more than 100663296 bytes of memory" \
     '/usr/bin/python3 -c "print(\"x: [\" + \"a,\" * 8000000 + \"a]\")" >"$K"' \
     $(rota)
 bad K10-deleted-but-committed 1 \
