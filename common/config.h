@@ -89,6 +89,9 @@ enum dk_server_type {
 	DK_SERVER_KNOT
 };
 
+/* dns.max_serial_lag: at most a million serials. */
+#define DK_SERIAL_LAG_MAX	1000000
+
 /* dns.publish: how the public package puts the records into DNS. */
 enum dk_publish {
 	DK_PUBLISH_INCLUDE = 0,	/* fragments to $INCLUDE */
@@ -149,6 +152,11 @@ struct dk_config {
 	/* rfc2136: the primary updated, as written; the TSIG key's file */
 	char			*primary;
 	char			*tsig_key_file;
+	/*
+	 * zones, rfc2136: how many serials a name server's DKIM zone may
+	 * be behind before check is CRITICAL (behind at all: WARNING).
+	 */
+	int			 max_serial_lag;
 	char			**nameservers;	/* as written */
 	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;

@@ -324,6 +324,7 @@ dk_cfg_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
 	const struct dk_ynode *verify = NULL;
 	const char *k;
+	long long lag;
 	size_t i;
 	int rc;
 
@@ -350,11 +351,15 @@ dk_cfg_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			rc = parse_primary(c, map->items[i]);
 		else if (strcmp(k, "tsig_key_file") == 0)
 			rc = parse_tsig_file(c, map->items[i]);
-		else
+		else if (strcmp(k, "max_serial_lag") == 0) {
+			if ((rc = dk_cfg_integer(c, k, map->items[i], 0,
+			    DK_SERIAL_LAG_MAX, &lag)) == 0)
+				c->cfg->max_serial_lag = (int)lag;
+		} else
 			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
 			    "verify, nameservers, server, publish, "
 			    "zone_nameservers, secondaries, primary, "
-			    "tsig_key_file");
+			    "tsig_key_file, max_serial_lag");
 		if (rc != 0)
 			return rc;
 	}

@@ -148,6 +148,8 @@ rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
 	    "e.g. [\"192.0.2.53\", \"[2001:db8::53]:5353\"]") == -1 ||
 	    line(b, "server", dk_server_type_name(d->dns_server),
 	    "bind, nsd or knot: picks dns_reload") == -1 ||
+	    nline(b, "max_serial_lag", d->max_serial_lag,
+	    "check: CRITICAL past this many serials behind") == -1 ||
 	    dk_buf_puts(b, "\ngit:\n") == -1 ||
 	    sline(b, "author", d->git_author,
 	    "of the commits dkimrot makes") == -1 ||

@@ -53,6 +53,7 @@ assert_is_defaults(const struct dk_config *c)
 	assert_policy_equal(&c->defaults, &d.defaults);
 	assert_int_equal(c->dns_verify, d.dns_verify);
 	assert_int_equal(c->dns_server, d.dns_server);
+	assert_int_equal(c->max_serial_lag, d.max_serial_lag);
 	assert_int_equal(c->nnameservers, 0);
 	assert_null(c->nameservers);
 	assert_null(c->ns);
@@ -97,6 +98,7 @@ test_config__defaults(void **state)
 	assert_false(d.defaults.restrict_email);
 	assert_false(d.defaults.testmode);
 	assert_false(d.dns_verify);
+	assert_int_equal(d.max_serial_lag, 2);
 	assert_int_equal(d.nnameservers, 0);
 	assert_int_equal(d.ndomains, 0);
 	assert_null(d.file);
@@ -465,8 +467,8 @@ test_config__dns_zones(void **state)
 		snprintf(buf, sizeof(buf), "dns:\n  publish: zones\n"
 		    "  server: %s\n  zone_nameservers: [ns1.example.net, "
 		    "ns2.example.org]\n  secondaries: [\"192.0.2.2\", "
-		    "\"[2001:db8::2]:5353\"]\npackaging:\n  zone_dir: /srv/z\n",
-		    server[i]);
+		    "\"[2001:db8::2]:5353\"]\n  max_serial_lag: %zu\n"
+		    "packaging:\n  zone_dir: /srv/z\n", server[i], i);
 		assert_int_equal(parse(buf, &c), 0);
 		assert_int_equal(c->dns_publish, DK_PUBLISH_ZONES);
 		assert_string_equal(c->packaging.dns_reload, reload[i]);
@@ -477,6 +479,7 @@ test_config__dns_zones(void **state)
 		assert_int_equal(c->secondaries[0].port, 53);
 		assert_string_equal(c->secondaries[1].addr, "2001:db8::2");
 		assert_int_equal(c->secondaries[1].port, 5353);
+		assert_int_equal(c->max_serial_lag, (int)i);
 		dk_config_free(c);
 	}
 }
@@ -684,7 +687,14 @@ static const struct {
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
 	    "(expected one of: verify, nameservers, server, publish, "
-	    "zone_nameservers, secondaries, primary, tsig_key_file)" },
+	    "zone_nameservers, secondaries, primary, tsig_key_file, "
+	    "max_serial_lag)" },
+	{ "dns:\n  max_serial_lag: -1\n", "t.yaml:2:19: "
+	    INT("max_serial_lag", "0", "1000000") "'-1'" },
+	{ "dns:\n  max_serial_lag: 1000001\n", "t.yaml:2:19: "
+	    INT("max_serial_lag", "0", "1000000") "'1000001'" },
+	{ "dns:\n  max_serial_lag: 1h\n", "t.yaml:2:19: "
+	    INT("max_serial_lag", "0", "1000000") "'1h'" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
