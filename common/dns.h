@@ -99,7 +99,7 @@ void	dk_dns_answer_dispose(struct dk_dns_answer *);
 
 /* The SOA a server answers for a name: the zone that holds the name. */
 struct dk_dns_soa {
-	char		zone[256];	/* the SOA's owner, no final dot */
+	char		zone[256];	/* its owner, no final dot */
 	uint32_t	serial;		/* RFC 1982 arithmetic */
 	/*
 	 * true: the SOA was the answer, the name is the zone's apex;
