@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum dk_alg {
 	DK_ALG_RSA = 0,
@@ -203,10 +204,22 @@ const struct dk_domain_conf *
 	dk_config_domain(const struct dk_config *, const char *);
 /*
  * The text of a fresh dkimrot.yaml listing the given domains (validated
- * by the caller), with every default spelled out and commented.
+ * by the caller), with every default spelled out and commented; with
+ * zone_ns (host names, validated by the caller) publish: zones and
+ * those as zone_nameservers.
  */
 int	dk_config_template(const char *const *, size_t, const char *sign_key,
-	    const char *gnupg_home, char **);
+	    const char *gnupg_home, const char *const *zone_ns,
+	    size_t nzone_ns, char **);
+/*
+ * publish: zones: the NS records that delegate each named domain's DKIM
+ * zone, _domainkey.DOMAIN, to zone_nameservers, as the domain's own zone
+ * must hold them, after one comment line, written to f (init, status).
+ * Nothing for another mode or no domains.  -1 when f fails.
+ */
+#define DK_DELEGATION_TTL	86400
+int	dk_config_delegation(const struct dk_config *,
+	    const char *const *domains, size_t n, FILE *f);
 
 /*
  * The reload of the public package's %post for a server type and a

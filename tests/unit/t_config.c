@@ -493,7 +493,7 @@ test_config__template(void **state)
 	char *text;
 	size_t i;
 
-	assert_int_equal(dk_config_template(names, 3, NULL, NULL, &text), 0);
+	assert_int_equal(dk_config_template(names, 3, NULL, NULL, NULL, 0, &text), 0);
 	assert_non_null(strstr(text, "\n  rotate_every: 30d "));
 	assert_non_null(strstr(text, "\n  - name: xn--bcher-kva.ch\n"));
 	assert_int_equal(parse(text, &c), 0);
@@ -506,12 +506,52 @@ test_config__template(void **state)
 	}
 	dk_config_free(c);
 
-	assert_int_equal(dk_config_template(NULL, 0, NULL, NULL, &text), 0);
+	assert_int_equal(dk_config_template(NULL, 0, NULL, NULL, NULL, 0, &text), 0);
 	assert_non_null(strstr(text, "\ndomains: []\n"));
 	assert_int_equal(parse(text, &c), 0);
 	free(text);
 	assert_is_defaults(c);
 	assert_int_equal(c->ndomains, 0);
+	dk_config_free(c);
+}
+
+/* init -z: zones mode, and the records that delegate the DKIM zones. */
+static void
+test_config__template_zones(void **state)
+{
+	static const char *names[] = { "example.com", "example.org" };
+	static const char *ns[] = { "ns1.example.net", "NS2.example.net" };
+	struct dk_config *c;
+	char *text, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(dk_config_template(names, 2, NULL, NULL, ns, 2,
+	    &text), 0);
+	assert_non_null(strstr(text, "\n  max_serial_lag: 2 "));
+	assert_non_null(strstr(text, "\n  publish: zones "));
+	assert_non_null(strstr(text, "rndc reconfig && rndc reload\"\n"));
+	assert_non_null(strstr(text, "\n  zone_nameservers: "
+	    "[ns1.example.net, NS2.example.net]\n"));
+	assert_int_equal(parse(text, &c), 0);
+	free(text);
+	assert_int_equal(c->dns_publish, DK_PUBLISH_ZONES);
+	assert_int_equal(c->nzone_ns, 2);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(dk_config_delegation(c, names, 2, f), 0);
+	/* no domains, or another mode: nothing more */
+	assert_int_equal(dk_config_delegation(c, names, 0, f), 0);
+	c->dns_publish = DK_PUBLISH_INCLUDE;
+	assert_int_equal(dk_config_delegation(c, names, 2, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf,
+	    "; dns.publish zones: in each domain's own zone, the delegation "
+	    "of its DKIM names\n"
+	    "_domainkey.example.com.\t86400\tIN\tNS\tns1.example.net.\n"
+	    "_domainkey.example.com.\t86400\tIN\tNS\tNS2.example.net.\n"
+	    "_domainkey.example.org.\t86400\tIN\tNS\tns1.example.net.\n"
+	    "_domainkey.example.org.\t86400\tIN\tNS\tNS2.example.net.\n");
+	free(buf);
 	dk_config_free(c);
 }
 
@@ -524,7 +564,7 @@ test_config__template_signed(void **state)
 	char *text;
 
 	assert_int_equal(dk_config_template(NULL, 0, fpr,
-	    ".git/dkimrot-gnupg", &text), 0);
+	    ".git/dkimrot-gnupg", NULL, 0, &text), 0);
 	assert_non_null(strstr(text, "\n  sign_key: " ));
 	assert_int_equal(parse(text, &c), 0);
 	free(text);
@@ -972,6 +1012,7 @@ main(void)
 		cmocka_unit_test(test_config__dns_zones),
 		cmocka_unit_test(test_config__template),
 		cmocka_unit_test(test_config__template_signed),
+		cmocka_unit_test(test_config__template_zones),
 		cmocka_unit_test(test_config__load),
 		cmocka_unit_test(test_config__errors),
 		cmocka_unit_test(test_config__error_limits),
