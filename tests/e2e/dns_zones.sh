@@ -88,17 +88,23 @@ until_serial() {
 	done
 }
 
-# bump W: a new package that changes the TTL only, installed on the
-# primary, which then serves its serial V
-ttl=3600
-bump() {
-	ttl=$((ttl + 1))
-	sed -i "s/^  ttl: [0-9]*/  ttl: $ttl/" "$R/dkimrot.yaml"
-	gitq -C "$R" commit -qam "ttl $ttl" || bail "commit failed"
+# ship W MESSAGE: the work tree committed, packaged by the hook, and the
+# public package of that version V installed on the primary
+ship() {
+	gitq -C "$R" commit -qam "$2" || bail "commit failed"
 	"$R/.git/hooks/post-commit" >/dev/null 2>&1
 	V=$(git -C "$R" rev-list --count --first-parent HEAD)
 	rpmu "$1" "$R/rpms/public/dkim-keys-public-$V-1.noarch.rpm" ||
 	    diag "$1/rpm.out"
+}
+
+# bump W: a new package that changes the TTL only, shipped; the primary
+# then serves its serial V
+ttl=3600
+bump() {
+	ttl=$((ttl + 1))
+	sed -i "s/^  ttl: [0-9]*/  ttl: $ttl/" "$R/dkimrot.yaml"
+	ship "$1" "ttl $ttl"
 	until_serial "$1" "$1/pri" "$V" || bail "the primary is not at $V"
 }
 
@@ -261,11 +267,7 @@ pair() {
 	# b.example leaves the repository: its zone leaves the primary.
 	gitq -C "$R" rm -rq keys/b.example
 	sed -i '/^  - name: b.example$/d' "$R/dkimrot.yaml"
-	gitq -C "$R" commit -qam "b.example leaves" || bail "commit failed"
-	"$R/.git/hooks/post-commit" >/dev/null 2>&1
-	V=$(git -C "$R" rev-list --count --first-parent HEAD)
-	rpmu "$W" "$R/rpms/public/dkim-keys-public-$V-1.noarch.rpm" ||
-	    diag "$W/rpm.out"
+	ship "$W" "b.example leaves"
 	i=0
 	while [ -n "$(soa "$W" "$W/pri" _domainkey.b.example)" ] &&
 	    [ $i -lt 100 ]; do
