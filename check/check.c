@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,9 +8,11 @@
 
 #include "check/check.h"
 #include "check/probe.h"
+#include "check/serial.h"
 #include "common/dktime.h"
 #include "common/error.h"
 #include "rotator/keys.h"
+#include "rotator/output.h"
 #include "rotator/store.h"
 
 /* Lookups wait on the network far more than on the CPU. */
@@ -33,7 +36,12 @@ struct run {
 	size_t			 njobs;
 	size_t			 capjobs;
 	atomic_int		*silent;	/* per server */
-	atomic_size_t		 next;	/* the next job to take */
+	/* the zones' serials: nservers lookups per domain, in order */
+	struct dk_serial_ref	 ref;
+	struct dk_serial	*soas;
+	size_t			 nsoas;
+	size_t			 capsoas;
+	atomic_size_t		 next;	/* the next job or lookup */
 };
 
 static const char *const status_names[] = {
@@ -80,6 +88,7 @@ dk_check_result_add(struct dk_check_report *rep, size_t *cap,
 	r->state = -1;
 	r->server = server;
 	r->age = -1;
+	r->serial = -2;
 	if (k != NULL) {
 		snprintf(r->selector, sizeof(r->selector), "%s", k->selector);
 		r->alg = k->alg;
@@ -87,6 +96,32 @@ dk_check_result_add(struct dk_check_report *rep, size_t *cap,
 		r->age = (long long)(now - k->created);
 	}
 	return r;
+}
+
+/*
+ * The message is shown on terminals and in monitoring systems: bytes
+ * that are not printable ASCII become '?'; a message too long for the
+ * buffer ends in "...".
+ */
+void
+dk_check_verdict(struct dk_check_result *r, enum dk_check_status st,
+    const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+	int n;
+
+	r->status = st;
+	va_start(ap, fmt);
+	n = vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		r->message[0] = '\0';
+	else if ((size_t)n >= sizeof(r->message))
+		memcpy(r->message + sizeof(r->message) - 4, "...", 4);
+	for (i = 0; r->message[i] != '\0'; i++)
+		if (r->message[i] < 0x20 || r->message[i] > 0x7e)
+			r->message[i] = '?';
 }
 
 static struct job *
@@ -172,6 +207,57 @@ plan_missing(struct run *w, const struct dk_domain_conf *dc,
 	return 0;
 }
 
+/* Anything of the domain in DNS (dk NULL: its keys could not be read)? */
+static bool
+in_dns(const struct dk_domain_keys *dk)
+{
+	size_t i;
+
+	for (i = 0; dk != NULL && i < dk->n; i++)
+		if (dk_state_published(dk->keys[i].state) ||
+		    dk->keys[i].state == DK_STATE_REVOKED)
+			return true;
+	return dk == NULL;
+}
+
+/*
+ * A result and a SOA lookup per server for the domain's DKIM zone; none
+ * for a domain with nothing in DNS, which zones leaves out of the
+ * package (packaging/render.c).
+ */
+static int
+plan_serials(struct run *w, const char *domain,
+    const struct dk_domain_keys *dk)
+{
+	struct dk_serial *s;
+	size_t i, cap;
+
+	if (!w->rep->serials || !in_dns(dk))
+		return 0;
+	for (i = 0; i < w->opts->nservers; i++) {
+		if (w->nsoas == w->capsoas) {
+			cap = w->capsoas ? w->capsoas * 2 : 64;
+			if ((s = reallocarray(w->soas, cap,
+			    sizeof(*s))) == NULL) {
+				dk_error_set("out of memory");
+				return -1;
+			}
+			w->soas = s;
+			w->capsoas = cap;
+		}
+		if (dk_check_result_add(w->rep, &w->capres, domain, NULL,
+		    (int)i, w->now) == NULL)
+			return -1;
+		s = &w->soas[w->nsoas++];
+		memset(s, 0, sizeof(*s));
+		s->server = &w->opts->servers[i];
+		s->timeout_ms = w->opts->timeout_ms;
+		s->silent = &w->silent[i];
+		s->result = w->rep->n - 1;
+	}
+	return 0;
+}
+
 /* The results and lookups of one domain's keys. */
 static int
 plan_domain(struct run *w, const struct dk_domain_conf *dc,
@@ -228,8 +314,11 @@ worker(void *arg)
 	struct run *w = arg;
 	size_t i;
 
-	while ((i = atomic_fetch_add(&w->next, 1)) < w->njobs)
-		dk_probe_run(&w->jobs[i].probe);
+	while ((i = atomic_fetch_add(&w->next, 1)) < w->njobs + w->nsoas)
+		if (i < w->njobs)
+			dk_probe_run(&w->jobs[i].probe);
+		else
+			dk_serial_run(&w->soas[i - w->njobs]);
 	return NULL;
 }
 
@@ -242,7 +331,10 @@ run_jobs(struct run *w)
 
 	for (i = 0; i < w->njobs; i++)
 		w->jobs[i].probe.out = &w->rep->results[w->jobs[i].result];
-	want = w->njobs < THREADS_MAX ? w->njobs : THREADS_MAX;
+	for (i = 0; i < w->nsoas; i++)
+		w->soas[i].out = &w->rep->results[w->soas[i].result];
+	want = w->njobs + w->nsoas < THREADS_MAX ? w->njobs + w->nsoas :
+	    THREADS_MAX;
 	/* Fewer threads than wanted only makes it slower. */
 	while (n + 1 < want && pthread_create(&tid[n], NULL, worker, w) == 0)
 		n++;
@@ -288,9 +380,12 @@ check_domains(struct run *w, const struct dk_domain_conf **dcs, size_t n,
 	struct dk_check_result *r;
 	size_t i;
 
+	long long lag;
+
 	for (i = 0; i < n; i++) {
 		if (dk_store_load(w->repo, dcs[i]->name, &dks[i]) == 0) {
-			if (plan_domain(w, dcs[i], dks[i]) != 0)
+			if (plan_domain(w, dcs[i], dks[i]) != 0 ||
+			    plan_serials(w, dcs[i]->name, dks[i]) != 0)
 				return -1;
 			continue;
 		}
@@ -300,10 +395,45 @@ check_domains(struct run *w, const struct dk_domain_conf **dcs, size_t n,
 		r->status = DK_CHECK_UNKNOWN;
 		snprintf(r->message, sizeof(r->message), "%s",
 		    dk_error_last());
+		if (plan_serials(w, dcs[i]->name, NULL) != 0)
+			return -1;
 	}
 	run_jobs(w);
 	merge_age(w);
+	for (i = 0; i < w->nsoas; i += w->opts->nservers) {
+		lag = dk_serial_judge(&w->soas[i], w->opts->nservers, &w->ref);
+		if (lag > w->rep->lag_max)
+			w->rep->lag_max = lag;
+	}
 	return 0;
+}
+
+/*
+ * What the zones' serials are compared with: the newest package that
+ * `package` completed here (zones), dns.max_serial_lag, and which
+ * server is the primary (rfc2136).
+ */
+static void
+serial_ref(struct run *w, const char *repo, const struct dk_config *cfg)
+{
+	char commit[128];
+	struct dk_dns_server p;
+	size_t i;
+
+	w->rep->serials = true;
+	w->rep->max_lag = cfg->max_serial_lag;
+	w->ref.mode = cfg->dns_publish;
+	w->ref.max_lag = cfg->max_serial_lag;
+	w->ref.primary = -1;
+	if (cfg->dns_publish == DK_PUBLISH_ZONES &&
+	    dk_output_stamp_read(repo, commit, sizeof(commit),
+	    &w->ref.newest) != 0)
+		w->ref.newest = 0;
+	if (cfg->primary == NULL || dk_dns_server_parse(cfg->primary, &p) != 0)
+		return;
+	for (i = 0; i < w->opts->nservers; i++)
+		if (strcmp(w->opts->servers[i].text, p.text) == 0)
+			w->ref.primary = (int)i;
 }
 
 int
@@ -328,6 +458,9 @@ dk_check_run(const char *repo, const struct dk_config *cfg,
 	w.now = now;
 	w.rep = out;
 	out->age_max = -1;
+	out->lag_max = -1;
+	if (cfg->dns_publish != DK_PUBLISH_INCLUDE)
+		serial_ref(&w, repo, cfg);
 	out->crit_age = opts->crit_age ? opts->crit_age : DK_CHECK_CRIT_AGE;
 	if ((dcs = calloc(n + 1, sizeof(*dcs))) == NULL ||
 	    (dks = calloc(n + 1, sizeof(*dks))) == NULL ||
@@ -360,6 +493,7 @@ done:
 	free(dcs);
 	free(w.silent);
 	free(w.jobs);
+	free(w.soas);
 	if (rc != 0)
 		dk_check_report_dispose(out);
 	return rc;

@@ -14,13 +14,16 @@
  *   retired                    not served any more (WARNING if it is).
  *
  * A domain with no active key of a configured algorithm gets one result
- * of its own (no selector, no server).  The lookups run on worker
- * threads; the results come back in a fixed order: domains as asked,
- * keys in keys.yaml order, servers as given.
+ * of its own (no selector, no server).  With dns.publish zones or
+ * rfc2136 a domain also gets one result per server for the SOA serial
+ * of its DKIM zone (no selector; check/serial.c), after its keys'.  The
+ * lookups run on worker threads; the results come back in a fixed
+ * order: domains as asked, keys in keys.yaml order, servers as given.
  */
 #ifndef DK_CHECK_H
 #define DK_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -68,6 +71,12 @@ struct dk_check_result {
 	int		 state;		/* enum dk_state */
 	int		 server;	/* index into opts->servers */
 	long long	 age;		/* seconds since its creation */
+	/*
+	 * A check of the domain's DKIM zone at a server (check/serial.h)
+	 * has no selector, state -1, and here the serial it serves, -1
+	 * when none could be compared; -2 in every check of a key.
+	 */
+	long long	 serial;
 	enum dk_check_status status;
 	char		 message[DK_CHECK_MSG];	/* printable ASCII */
 };
@@ -82,6 +91,10 @@ struct dk_check_report {
 	long long	 age_max;	/* oldest active key; -1: none */
 	long long	 warn_min;	/* smallest warning threshold used */
 	long long	 crit_age;
+	/* the zones' serials: the largest lag, -1 when none was compared */
+	long long	 lag_max;
+	int		 max_lag;	/* dns.max_serial_lag */
+	bool		 serials;	/* they were checked */
 };
 
 /*
@@ -90,9 +103,13 @@ struct dk_check_report {
  * key older than warn_age (default: its domain's rotate_every +
  * publish_lead + DK_CHECK_AGE_GRACE) is WARNING, older than crit_age
  * (default DK_CHECK_CRIT_AGE) CRITICAL.  A domain whose keys cannot be
- * loaded is one UNKNOWN result.  Returns 0 with the report in out
- * (release with dk_check_report_dispose()), DK_EUSAGE for a domain not
- * in cfg or bad options, -1 when out of memory or threads fail.
+ * loaded is one UNKNOWN result.  With dns.publish zones or rfc2136,
+ * each domain with records in DNS also gets one result per server for
+ * the SOA serial of its DKIM zone (check/serial.h); the newest package
+ * is the one the stamp of rotator/output.h names.  Returns 0 with the
+ * report in out (release with dk_check_report_dispose()), DK_EUSAGE for
+ * a domain not in cfg or bad options, -1 when out of memory or threads
+ * fail.
  */
 int	dk_check_run(const char *repo, const struct dk_config *cfg,
 	    char *const *domains, size_t ndomains,
@@ -118,6 +135,12 @@ void	dk_check_report_dispose(struct dk_check_report *);
 struct dk_check_result *dk_check_result_add(struct dk_check_report *rep,
 	    size_t *cap, const char *domain, const struct dk_keyinfo *k,
 	    int server, time_t now);
+/*
+ * r's status and message (printf-style), the message made printable
+ * ASCII and cut with "..." when too long.  For check/ only.
+ */
+void	dk_check_verdict(struct dk_check_result *r, enum dk_check_status st,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
 const char	*dk_check_status_name(enum dk_check_status);
 /* The worse of two states: CRITICAL > WARNING > UNKNOWN > OK. */

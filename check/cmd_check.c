@@ -1,11 +1,14 @@
 /*
  * dkimrot check: what the name servers serve against the key repository
  * (check/check.h), as text, JSON or one Nagios status line.  Reads only;
- * takes no lock.  Name servers: --nameserver, else dns.nameservers of
- * dkimrot.yaml, never the system resolver (its cache can hand out a
- * record the name servers no longer serve, or not yet, and it cannot say
- * which name server is wrong).
+ * takes no lock.  Name servers: --nameserver, else every name server
+ * dkimrot.yaml names (dns.nameservers, dns.primary, dns.secondaries),
+ * never the system resolver (its cache can hand out a record the name
+ * servers no longer serve, or not yet, and it cannot say which name
+ * server is wrong).
  */
+#include <sys/socket.h>
+
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,12 +54,17 @@ usage(FILE *f)
 	    "empty, retired\n"
 	    "ones not at all; libopendkim verifies a message signed with "
 	    "each active key.\n"
+	    "With dns.publish zones or rfc2136, also each domain's DKIM "
+	    "zone serial at every\n"
+	    "server: WARNING behind the newest, CRITICAL past "
+	    "dns.max_serial_lag.\n"
 	    "Exit 0 when all is well, 1 on any problem (--nagios: 0 OK, 1 "
 	    "WARNING,\n"
 	    "2 CRITICAL, 3 UNKNOWN).\n"
 	    "\n"
 	    "  -n, --nameserver A  ask this server (repeatable; default: "
-	    "dns.nameservers)\n"
+	    "dns.nameservers,\n"
+	    "                      dns.primary, dns.secondaries)\n"
 	    "  -j, --json          machine-readable (schema in dkimrot(1))\n"
 	    "      --nagios        one status line with performance data\n"
 	    "  -d, --domain D      only this domain (repeatable)\n"
@@ -151,6 +159,9 @@ out_nagios(const struct dk_check_opts *o, const struct dk_check_report *rep)
 	if (rep->age_max >= 0)
 		printf(" age_max=%llds;%lld;%lld;0", rep->age_max,
 		    rep->warn_min, rep->crit_age);
+	/* WARNING when more than 0 behind, CRITICAL past the lag */
+	if (rep->lag_max >= 0)
+		printf(" serial_lag=%lld;0;%d;0", rep->lag_max, rep->max_lag);
 	putchar('\n');
 	for (i = 0; i < rep->n; i++) {
 		r = &rep->results[i];
@@ -190,8 +201,11 @@ out_json(const struct dk_check_opts *o, const struct dk_check_report *rep,
 			dk_json_quote(stdout, r->selector);
 		else
 			printf("null");
-		printf(", \"algorithm\": \"%s\", \"state\": ",
-		    dk_alg_name(r->alg));
+		if (r->serial == -2)
+			printf(", \"algorithm\": \"%s\"", dk_alg_name(r->alg));
+		else
+			printf(", \"algorithm\": null");
+		printf(", \"state\": ");
 		if (r->state >= 0)
 			printf("\"%s\"", dk_state_name(r->state));
 		else
@@ -206,6 +220,10 @@ out_json(const struct dk_check_opts *o, const struct dk_check_report *rep,
 			dk_json_quote(stdout, o->servers[r->server].text);
 		else
 			printf("null");
+		if (r->serial >= 0)
+			printf(", \"serial\": %lld", r->serial);
+		else if (r->serial == -1)
+			printf(", \"serial\": null");
 		printf(", \"status\": \"%s\", \"message\": ",
 		    dk_check_status_name(r->status));
 		dk_json_quote(stdout, r->message);
@@ -228,33 +246,65 @@ fail(const struct opts *o, int rc)
 	return dk_error_exit(rc);
 }
 
-/* --nameserver, else dns.nameservers; each once, in order. */
+/*
+ * The name servers dkimrot.yaml names: dns.nameservers, the primary
+ * that takes the updates, the secondaries the zones are transferred to.
+ * A lagging secondary serves old records to whoever asks it, so check
+ * asks it whether or not dns.nameservers lists it (docs/design.md §13).
+ */
+static int
+configured(const struct dk_config *cfg, struct dk_strlist *out)
+{
+	const struct dk_nameserver *ns;
+	char buf[DK_DNS_SERVER_MAX];
+	size_t i;
+
+	for (i = 0; i < cfg->nnameservers; i++)
+		if (dk_strlist_add(out, cfg->nameservers[i]) != 0)
+			return -1;
+	if (cfg->primary != NULL && dk_strlist_add(out, cfg->primary) != 0)
+		return -1;
+	for (i = 0; i < cfg->nsecondaries; i++) {
+		ns = &cfg->secondaries[i];
+		snprintf(buf, sizeof(buf), ns->family == AF_INET6 ?
+		    "[%s]:%u" : "%s:%u", ns->addr, (unsigned)ns->port);
+		if (dk_strlist_add(out, buf) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --nameserver, else those of dkimrot.yaml; each once, in order. */
 static int
 servers(const struct opts *o, const struct dk_config *cfg,
     struct dk_dns_server **out, size_t *n)
 {
-	char *const *v = o->servers.n ? o->servers.v : cfg->nameservers;
-	size_t i, j, nv = o->servers.n ? o->servers.n : cfg->nnameservers;
-	struct dk_dns_server *s;
-	int rc;
+	struct dk_strlist conf = { 0 };
+	const struct dk_strlist *v = &o->servers;
+	struct dk_dns_server *s = NULL;
+	size_t i, j;
+	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
-	if (nv == 0) {
+	if (v->n == 0) {
+		if (configured(cfg, &conf) != 0)
+			goto done;
+		v = &conf;
+	}
+	if (v->n == 0) {
 		dk_error_set("no name server to ask: give --nameserver or set "
 		    "dns.nameservers in dkimrot.yaml");
-		return DK_EUSAGE;
+		rc = DK_EUSAGE;
+		goto done;
 	}
-	if ((s = calloc(nv, sizeof(*s))) == NULL) {
+	if ((s = calloc(v->n, sizeof(*s))) == NULL) {
 		dk_error_set("out of memory");
-		return -1;
+		goto done;
 	}
-	for (i = 0; i < nv; i++) {
-		if ((rc = dk_dns_server_parse(v[i], &s[*n])) != 0) {
-			free(s);
-			*n = 0;
-			return rc;
-		}
+	for (i = 0; i < v->n; i++) {
+		if ((rc = dk_dns_server_parse(v->v[i], &s[*n])) != 0)
+			goto done;
 		for (j = 0; j < *n; j++)
 			if (strcmp(s[j].text, s[*n].text) == 0)
 				break;
@@ -262,7 +312,14 @@ servers(const struct opts *o, const struct dk_config *cfg,
 			(*n)++;
 	}
 	*out = s;
-	return 0;
+	s = NULL;
+	rc = 0;
+done:
+	if (rc != 0)
+		*n = 0;
+	free(s);
+	dk_strlist_dispose(&conf);
+	return rc;
 }
 
 static int

@@ -1,5 +1,4 @@
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,36 +16,6 @@
 
 /* Largest private key file we read: a 4096-bit PEM is about 3.3 kB. */
 #define PEM_MAX	(64 * 1024)
-
-static void
-verdict(struct dk_check_result *r, enum dk_check_status st,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/*
- * The message is shown on terminals and in monitoring systems: bytes
- * that are not printable ASCII become '?'; a message too long for the
- * buffer ends in "...".
- */
-static void
-verdict(struct dk_check_result *r, enum dk_check_status st,
-    const char *fmt, ...)
-{
-	va_list ap;
-	size_t i;
-	int n;
-
-	r->status = st;
-	va_start(ap, fmt);
-	n = vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		r->message[0] = '\0';
-	else if ((size_t)n >= sizeof(r->message))
-		memcpy(r->message + sizeof(r->message) - 4, "...", 4);
-	for (i = 0; r->message[i] != '\0'; i++)
-		if (r->message[i] < 0x20 || r->message[i] > 0x7e)
-			r->message[i] = '?';
-}
 
 /*
  * Is the served p= the public half of our private key, and (active
@@ -67,50 +36,50 @@ match_key(struct dk_probe *p, const struct dk_record *rec,
 	    path, sizeof(path)) != 0 ||
 	    dk_store_key_path(NULL, r->domain, r->selector, "private", rel,
 	    sizeof(rel)) != 0) {
-		verdict(r, DK_CHECK_UNKNOWN, "path of the private key is "
-		    "too long");
+		dk_check_verdict(r, DK_CHECK_UNKNOWN, "path of the private "
+		    "key is too long");
 		return;
 	}
 	/* Below the repository: no link followed (common/tree.h). */
 	if (dk_tree_read(p->repo, rel, PEM_MAX, &pem, &len) != 0 ||
 	    dk_key_load_pem(&key, pem, len, path) != 0) {
-		verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
+		dk_check_verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
 		goto done;
 	}
 	if (dk_key_alg(key) != p->key->alg) {
-		verdict(r, DK_CHECK_UNKNOWN, "private key '%s' is %s, "
-		    "keys.yaml says %s", path, dk_alg_name(dk_key_alg(key)),
-		    dk_alg_name(p->key->alg));
+		dk_check_verdict(r, DK_CHECK_UNKNOWN, "private key '%s' is "
+		    "%s, keys.yaml says %s", path,
+		    dk_alg_name(dk_key_alg(key)), dk_alg_name(p->key->alg));
 		goto done;
 	}
 	if ((rc = dk_key_matches_record(key, rec)) == DK_EMISMATCH) {
-		verdict(r, DK_CHECK_CRITICAL, "p= does not match the private "
-		    "key");
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "p= does not match "
+		    "the private key");
 		goto done;
 	} else if (rc != 0) {
-		verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
+		dk_check_verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
 		goto done;
 	}
 	if (p->key->state != DK_STATE_ACTIVE) {
-		verdict(r, DK_CHECK_OK, "%s; p= matches the private key",
-		    dk_state_name(p->key->state));
+		dk_check_verdict(r, DK_CHECK_OK, "%s; p= matches the private "
+		    "key", dk_state_name(p->key->state));
 		goto done;
 	}
 	rc = dk_dkim_selftest(r->domain, r->selector, p->key->alg, pem, len,
 	    raw->data, raw->len);
 	if (rc == 0)
-		verdict(r, DK_CHECK_OK, "active; libopendkim verified a "
-		    "signature made with the private key");
+		dk_check_verdict(r, DK_CHECK_OK, "active; libopendkim "
+		    "verified a signature made with the private key");
 	else if (rc == DK_DKIM_ENOALG)
-		verdict(r, DK_CHECK_OK, "active; p= matches the private key "
-		    "(this libopendkim cannot verify %s)",
+		dk_check_verdict(r, DK_CHECK_OK, "active; p= matches the "
+		    "private key (this libopendkim cannot verify %s)",
 		    dk_alg_name(p->key->alg));
 	else if (rc == DK_EMISMATCH)
-		verdict(r, DK_CHECK_CRITICAL, "libopendkim did not verify a "
-		    "signature made with the private key: %s",
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "libopendkim did not "
+		    "verify a signature made with the private key: %s",
 		    dk_error_last());
 	else
-		verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
+		dk_check_verdict(r, DK_CHECK_UNKNOWN, "%s", dk_error_last());
 done:
 	dk_key_free(key);
 	if (pem != NULL) {
@@ -128,34 +97,35 @@ judge(struct dk_probe *p, const struct dk_dns_answer *ans)
 	const char *k, *alg = dk_alg_name(p->key->alg);
 
 	if (p->key->state == DK_STATE_RETIRED) {
-		verdict(r, DK_CHECK_WARNING, "retired key is still served");
+		dk_check_verdict(r, DK_CHECK_WARNING, "retired key is still "
+		    "served");
 		return;
 	}
 	/* RFC 6376 3.6.2.2: a verifier may use any of several records. */
 	if (ans->nrrs > 1) {
-		verdict(r, DK_CHECK_CRITICAL, "%zu TXT records at the name; "
-		    "a verifier may use any of them", ans->nrrs);
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "%zu TXT records at "
+		    "the name; a verifier may use any of them", ans->nrrs);
 		return;
 	}
 	if (dk_record_parse(ans->rrs[0].data, ans->rrs[0].len, &rec) != 0) {
-		verdict(r, DK_CHECK_CRITICAL, "%s", dk_error_last());
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "%s", dk_error_last());
 		return;
 	}
 	k = rec.k != NULL ? rec.k : "rsa";
 	if (p->key->state == DK_STATE_REVOKED) {
 		/* RFC 6376 3.6.1: an empty p= means revoked */
 		if (rec.p[0] == '\0')
-			verdict(r, DK_CHECK_OK, "revoked; served with p= "
-			    "empty");
+			dk_check_verdict(r, DK_CHECK_OK, "revoked; served "
+			    "with p= empty");
 		else
-			verdict(r, DK_CHECK_CRITICAL, "revoked key is served "
-			    "with a p=; it must be empty");
+			dk_check_verdict(r, DK_CHECK_CRITICAL, "revoked key "
+			    "is served with a p=; it must be empty");
 	} else if (strcmp(k, alg) != 0)
-		verdict(r, DK_CHECK_CRITICAL, "record has k=%.40s, the key is "
-		    "%s", k, alg);
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "record has k=%.40s, "
+		    "the key is %s", k, alg);
 	else if (rec.p[0] == '\0')
-		verdict(r, DK_CHECK_CRITICAL, "served as revoked (p= empty), "
-		    "the key is %s", dk_state_name(p->key->state));
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "served as revoked "
+		    "(p= empty), the key is %s", dk_state_name(p->key->state));
 	else
 		match_key(p, &rec, &ans->rrs[0]);
 	dk_record_dispose(&rec);
@@ -170,12 +140,13 @@ missing(struct dk_probe *p, const struct dk_dns_answer *ans)
 	char left[32];
 
 	if (p->key->state != DK_STATE_PENDING || p->lead_left <= 0) {
-		verdict(p->out, DK_CHECK_CRITICAL, "not served: %s", why);
+		dk_check_verdict(p->out, DK_CHECK_CRITICAL, "not served: %s",
+		    why);
 		return;
 	}
 	dk_duration_format(p->lead_left, left, sizeof(left));
-	verdict(p->out, DK_CHECK_WARNING, "not served: %s; due to sign in %s",
-	    why, left);
+	dk_check_verdict(p->out, DK_CHECK_WARNING, "not served: %s; due to "
+	    "sign in %s", why, left);
 }
 
 void
@@ -191,27 +162,27 @@ dk_probe_run(struct dk_probe *p)
 	n = snprintf(qname, sizeof(qname), "%s._domainkey.%s", r->selector,
 	    r->domain);
 	if (n < 0 || (size_t)n >= sizeof(qname)) {
-		verdict(r, DK_CHECK_UNKNOWN, "name too long");
+		dk_check_verdict(r, DK_CHECK_UNKNOWN, "name too long");
 		return;
 	}
 	if (atomic_load(p->silent)) {
-		verdict(r, DK_CHECK_CRITICAL, "did not answer in %d ms",
-		    p->timeout_ms);
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "did not answer in %d "
+		    "ms", p->timeout_ms);
 		return;
 	}
 	start = dk_clock_ms();
 	rc = dk_dns_txt(p->server->text, qname, p->timeout_ms, &ans);
 	if (rc == DK_ETEMP && dk_clock_ms() - start >= p->timeout_ms) {
 		atomic_store(p->silent, 1);
-		verdict(r, DK_CHECK_CRITICAL, "did not answer in %d ms",
-		    p->timeout_ms);
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "did not answer in %d "
+		    "ms", p->timeout_ms);
 	} else if (rc == DK_ENOTFOUND && p->key->state == DK_STATE_RETIRED)
-		verdict(r, DK_CHECK_OK, "retired; not served");
+		dk_check_verdict(r, DK_CHECK_OK, "retired; not served");
 	else if (rc == DK_ENOTFOUND)
 		missing(p, &ans);
 	else if (rc != 0)
 		/* SERVFAIL, REFUSED, FORMERR...: the lookup's own words */
-		verdict(r, DK_CHECK_CRITICAL, "%s", dk_error_last());
+		dk_check_verdict(r, DK_CHECK_CRITICAL, "%s", dk_error_last());
 	else
 		judge(p, &ans);
 	dk_dns_answer_dispose(&ans);

@@ -384,6 +384,8 @@ dk_config_defaults(struct dk_config *cfg)
 	d->testmode = false;
 	d->subdomains = false;
 	cfg->dns_verify = false;
+	/* docs/design.md §13: one package on its way is normal */
+	cfg->max_serial_lag = 2;
 	cfg->git_author = "dkimrot <dkimrot@localhost>";
 	cfg->git_remote = "";
 	cfg->git_branch = "main";

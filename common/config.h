@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum dk_alg {
 	DK_ALG_RSA = 0,
@@ -89,6 +90,9 @@ enum dk_server_type {
 	DK_SERVER_KNOT
 };
 
+/* dns.max_serial_lag: at most a million serials. */
+#define DK_SERIAL_LAG_MAX	1000000
+
 /* dns.publish: how the public package puts the records into DNS. */
 enum dk_publish {
 	DK_PUBLISH_INCLUDE = 0,	/* fragments to $INCLUDE */
@@ -149,6 +153,11 @@ struct dk_config {
 	/* rfc2136: the primary updated, as written; the TSIG key's file */
 	char			*primary;
 	char			*tsig_key_file;
+	/*
+	 * zones, rfc2136: how many serials a name server's DKIM zone may
+	 * be behind before check is CRITICAL (behind at all: WARNING).
+	 */
+	int			 max_serial_lag;
 	char			**nameservers;	/* as written */
 	struct dk_nameserver	*ns;		/* the same, parsed */
 	size_t			 nnameservers;
@@ -195,10 +204,22 @@ const struct dk_domain_conf *
 	dk_config_domain(const struct dk_config *, const char *);
 /*
  * The text of a fresh dkimrot.yaml listing the given domains (validated
- * by the caller), with every default spelled out and commented.
+ * by the caller), with every default spelled out and commented; with
+ * zone_ns (host names, validated by the caller) publish: zones and
+ * those as zone_nameservers.
  */
 int	dk_config_template(const char *const *, size_t, const char *sign_key,
-	    const char *gnupg_home, char **);
+	    const char *gnupg_home, const char *const *zone_ns,
+	    size_t nzone_ns, char **);
+/*
+ * publish: zones: the NS records that delegate each named domain's DKIM
+ * zone, _domainkey.DOMAIN, to zone_nameservers, as the domain's own zone
+ * must hold them, after one comment line, written to f (init, status).
+ * Nothing for another mode or no domains.  -1 when f fails.
+ */
+#define DK_DELEGATION_TTL	86400
+int	dk_config_delegation(const struct dk_config *,
+	    const char *const *domains, size_t n, FILE *f);
 
 /*
  * The reload of the public package's %post for a server type and a

@@ -124,6 +124,32 @@ dk_config_dns_reload(enum dk_server_type s, enum dk_publish publish,
 }
 
 /*
+ * RFC 1034 4.2.2: the parent zone holds the NS records of the cut.  A
+ * day's TTL, as parents usually give delegations: they do not change
+ * with the keys.
+ */
+int
+dk_config_delegation(const struct dk_config *cfg, const char *const *domains,
+    size_t n, FILE *f)
+{
+	size_t i, j;
+
+	if (cfg->dns_publish != DK_PUBLISH_ZONES || n == 0)
+		return 0;
+	fputs("; dns.publish zones: in each domain's own zone, the "
+	    "delegation of its DKIM names\n", f);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cfg->nzone_ns; j++)
+			fprintf(f, "_domainkey.%s.\t%d\tIN\tNS\t%s.\n",
+			    domains[i], DK_DELEGATION_TTL, cfg->zone_ns[j]);
+	if (ferror(f)) {
+		dk_error_set("cannot write the delegation records");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The dns: section of dkimrot.yaml: the name servers the DNS gate and
  * check ask, how the records are published, and where to.
  */
@@ -324,6 +350,7 @@ dk_cfg_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 {
 	const struct dk_ynode *verify = NULL;
 	const char *k;
+	long long lag;
 	size_t i;
 	int rc;
 
@@ -350,11 +377,15 @@ dk_cfg_dns(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			rc = parse_primary(c, map->items[i]);
 		else if (strcmp(k, "tsig_key_file") == 0)
 			rc = parse_tsig_file(c, map->items[i]);
-		else
+		else if (strcmp(k, "max_serial_lag") == 0) {
+			if ((rc = dk_cfg_integer(c, k, map->items[i], 0,
+			    DK_SERIAL_LAG_MAX, &lag)) == 0)
+				c->cfg->max_serial_lag = (int)lag;
+		} else
 			rc = dk_cfg_unknown(c, map->keys[i], "in dns",
 			    "verify, nameservers, server, publish, "
 			    "zone_nameservers, secondaries, primary, "
-			    "tsig_key_file");
+			    "tsig_key_file, max_serial_lag");
 		if (rc != 0)
 			return rc;
 	}

@@ -135,9 +135,37 @@ domains(struct dk_buf *b, const char *const *names, size_t n)
 	return 0;
 }
 
+/* zones (init -z): the mode and the NS names of every DKIM zone. */
+static int
+zones(struct dk_buf *b, const char *const *ns, size_t n)
+{
+	struct dk_buf v = { NULL, 0, 0 };
+	size_t i;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (dk_buf_puts(&v, "[") == -1)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (dk_buf_puts(&v, i ? ", " : "") == -1 ||
+		    dk_yaml_emit_scalar(&v, ns[i]) == -1)
+			goto done;
+	if (dk_buf_puts(&v, "]") == -1 ||
+	    line(b, "publish", "zones", "a zone _domainkey.DOMAIN per "
+	    "domain") == -1 ||
+	    line(b, "zone_nameservers", v.data, NULL) == -1)
+		goto done;
+	rc = 0;
+done:
+	dk_buf_dispose(&v);
+	return rc;
+}
+
 static int
 rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
-    const char *home)
+    const char *home, const char *const *zone_ns, size_t nzone_ns,
+    const char *reload)
 {
 	const struct dk_packaging_conf *p = &d->packaging;
 
@@ -148,6 +176,9 @@ rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
 	    "e.g. [\"192.0.2.53\", \"[2001:db8::53]:5353\"]") == -1 ||
 	    line(b, "server", dk_server_type_name(d->dns_server),
 	    "bind, nsd or knot: picks dns_reload") == -1 ||
+	    nline(b, "max_serial_lag", d->max_serial_lag,
+	    "check: CRITICAL past this many serials behind") == -1 ||
+	    zones(b, zone_ns, nzone_ns) == -1 ||
 	    dk_buf_puts(b, "\ngit:\n") == -1 ||
 	    sline(b, "author", d->git_author,
 	    "of the commits dkimrot makes") == -1 ||
@@ -172,7 +203,7 @@ rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
 	    sline(b, "mta_reload", p->mta_reload, NULL) == -1 ||
 	    dk_buf_puts(b, "  # dns_reload: left out, dns.server picks it "
 	    "(dkimrot.yaml(5)); bind's:\n  #   ") == -1 ||
-	    dk_yaml_emit_scalar(b, p->dns_reload) == -1 ||
+	    dk_yaml_emit_scalar(b, reload) == -1 ||
 	    dk_buf_puts(b, "\n") == -1 ||
 	    dk_buf_puts(b, "  # The GPG key that signs both packages and "
 	    "repodata/repomd.xml;\n  # \"\" signs nothing.  gnupg_home: "
@@ -188,26 +219,34 @@ rest(struct dk_buf *b, const struct dk_config *d, const char *sign_key,
 
 int
 dk_config_template(const char *const *names, size_t n, const char *sign_key,
-    const char *home, char **out)
+    const char *home, const char *const *zone_ns, size_t nzone_ns,
+    char **out)
 {
 	struct dk_buf b = { NULL, 0, 0 };
 	struct dk_config d;
+	char *reload = NULL;
 	int rc = -1;
 
 	*out = NULL;
 	dk_config_defaults(&d);
+	/* the comment shows the reload the mode's default would run */
+	if (dk_config_dns_reload(d.dns_server, nzone_ns > 0 ?
+	    DK_PUBLISH_ZONES : DK_PUBLISH_INCLUDE, d.packaging.zone_dir,
+	    &reload) != 0)
+		return -1;
 	if (dk_buf_puts(&b, "# dkimrot.yaml: the configuration of this DKIM "
 	    "key repository, see\n# dkimrot.yaml(5).  Every value below is "
 	    "the built-in default; a key\n# left out takes that default.\n"
 	    "\n") == -1 ||
 	    policy(&b, &d.defaults) == -1 ||
 	    domains(&b, names, n) == -1 ||
-	    rest(&b, &d, sign_key, home) == -1)
+	    rest(&b, &d, sign_key, home, zone_ns, nzone_ns, reload) == -1)
 		goto done;
 	if ((*out = dk_buf_detach(&b)) == NULL)
 		goto done;
 	rc = 0;
 done:
+	free(reload);
 	dk_buf_dispose(&b);
 	return rc;
 }

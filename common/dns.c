@@ -1,5 +1,5 @@
 /*
- * TXT lookups at one name server with ldns.
+ * TXT and SOA lookups at one name server with ldns.
  *
  * Why ldns and not libresolv (res_nquery): each query here names its own
  * server and port (ldns_resolver_push_nameserver, ldns_resolver_set_port;
@@ -141,7 +141,7 @@ set_timeout(ldns_resolver *r, long long ms)
 }
 
 static ldns_resolver *
-resolver_new(const struct dk_dns_server *srv, uint16_t edns)
+resolver_new(const struct dk_dns_server *srv, uint16_t edns, bool rd)
 {
 	ldns_resolver *r;
 	ldns_rdf *ns;
@@ -160,7 +160,7 @@ resolver_new(const struct dk_dns_server *srv, uint16_t edns)
 	}
 	ldns_rdf_deep_free(ns);
 	ldns_resolver_set_port(r, srv->port);
-	ldns_resolver_set_recursive(r, true);
+	ldns_resolver_set_recursive(r, rd);
 	ldns_resolver_set_edns_udp_size(r, edns);
 	ldns_resolver_set_dnssec(r, false);
 	ldns_resolver_set_fallback(r, false);	/* TCP is ours, below */
@@ -275,14 +275,32 @@ exchange(ldns_resolver *r, ldns_pkt *q, bool tcp, long long left,
 	return ldns_resolver_send_pkt(a, r, q);
 }
 
+/*
+ * An rcode other than NOERROR and NXDOMAIN: SERVFAIL is worth asking
+ * again later, REFUSED too for a TXT record (a resolver may refuse
+ * while it starts, another server may answer); an authoritative server
+ * that refuses a SOA query does not serve the zone.
+ */
+static int
+rcode_error(const char *server, const char *qname, ldns_rr_type type,
+    ldns_pkt_rcode rc)
+{
+	char *name = ldns_pkt_rcode2str(rc);
+
+	dk_error_set("name server %s answered %s for '%s' %s", server,
+	    name != NULL ? name : "an error", qname,
+	    type == LDNS_RR_TYPE_SOA ? "SOA" : "TXT");
+	free(name);
+	return rc == LDNS_RCODE_SERVFAIL || (rc == LDNS_RCODE_REFUSED &&
+	    type == LDNS_RR_TYPE_TXT) ? DK_ETEMP : -1;
+}
+
 /* Turns the rcode and the answer section into our result. */
 static int
 classify(const char *server, const char *qname, const ldns_pkt *a,
     struct dk_dns_answer *out)
 {
 	ldns_pkt_rcode rc = ldns_pkt_get_rcode(a);
-	char *name;
-	int ret;
 
 	out->authoritative = ldns_pkt_aa(a);
 	switch (rc) {
@@ -305,21 +323,22 @@ classify(const char *server, const char *qname, const ldns_pkt *a,
 		    qname, server);
 		return DK_ENOTFOUND;
 	default:
-		break;
+		return rcode_error(server, qname, LDNS_RR_TYPE_TXT, rc);
 	}
-	ret = rc == LDNS_RCODE_SERVFAIL || rc == LDNS_RCODE_REFUSED ?
-	    DK_ETEMP : -1;
-	name = ldns_pkt_rcode2str(rc);
-	dk_error_set("name server %s answered %s for '%s' TXT", server,
-	    name != NULL ? name : "an error", qname);
-	free(name);
-	return ret;
 }
 
-int
-dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
-    uint16_t edns_size, struct dk_dns_answer *out)
+/*
+ * One question to one server: UDP, and TCP again when the answer comes
+ * back truncated, all within timeout_ms.  rd asks for recursion.  The
+ * answer, which belongs to the question, in *out for the caller to free;
+ * *tcp says whether TCP was needed.  The errors of dk_dns_txt(), the
+ * message naming qname and type.
+ */
+static int
+ask(const char *server, const char *qname, ldns_rr_type type, bool rd,
+    int timeout_ms, uint16_t edns_size, ldns_pkt **out, bool *tcp)
 {
+	const char *tname = type == LDNS_RR_TYPE_SOA ? "SOA" : "TXT";
 	struct dk_dns_server srv;
 	ldns_resolver *r = NULL;
 	ldns_pkt *q = NULL, *a = NULL;
@@ -328,7 +347,8 @@ dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
 	long long start;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
+	*tcp = false;
 	if ((rc = dk_dns_server_parse(server, &srv)) != 0 ||
 	    (rc = qname_check(qname)) != 0)
 		return rc;
@@ -339,9 +359,9 @@ dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
 	rc = -1;
 	start = dk_clock_ms();
 	if ((name = ldns_dname_new_frm_str(qname)) == NULL ||
-	    (r = resolver_new(&srv, edns_size)) == NULL ||
-	    ldns_resolver_prepare_query_pkt(&q, r, name, LDNS_RR_TYPE_TXT,
-	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK) {
+	    (r = resolver_new(&srv, edns_size, rd)) == NULL ||
+	    ldns_resolver_prepare_query_pkt(&q, r, name, type,
+	    LDNS_RR_CLASS_IN, rd ? LDNS_RD : 0) != LDNS_STATUS_OK) {
 		dk_error_set("cannot build the DNS query for '%s'", qname);
 		goto done;
 	}
@@ -350,40 +370,138 @@ dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
 	    reply_matches(q, a)) {
 		/* RFC 7766 5: a truncated answer is asked again over TCP */
 		ldns_pkt_free(a);
-		out->tcp = true;
+		*tcp = true;
 		st = exchange(r, q, true, timeout_ms - (dk_clock_ms() - start),
 		    &a);
 	}
 	rc = DK_ETEMP;
 	if (st == LDNS_STATUS_NETWORK_ERR || (st == LDNS_STATUS_OK &&
 	    a == NULL)) {
-		dk_error_set("name server %s did not answer for '%s' TXT%s "
-		    "(timeout %d ms)", server, qname, out->tcp ? " over TCP" :
-		    "", timeout_ms);
+		dk_error_set("name server %s did not answer for '%s' %s%s "
+		    "(timeout %d ms)", server, qname, tname, *tcp ?
+		    " over TCP" : "", timeout_ms);
 		goto done;
 	}
 	if (st != LDNS_STATUS_OK) {
-		dk_error_set("name server %s did not answer for '%s' TXT%s: "
-		    "%s", server, qname, out->tcp ? " over TCP" : "",
+		dk_error_set("name server %s did not answer for '%s' %s%s: "
+		    "%s", server, qname, tname, *tcp ? " over TCP" : "",
 		    ldns_get_errorstr_by_id(st));
 		goto done;
 	}
 	if (!reply_matches(q, a) || ldns_pkt_tc(a)) {
 		dk_error_set("name server %s sent an answer that does not "
-		    "match the query for '%s' TXT", server, qname);
+		    "match the query for '%s' %s", server, qname, tname);
 		goto done;
 	}
-	rc = classify(server, qname, a, out);
+	*out = a;
+	a = NULL;
+	rc = 0;
 done:
-	if (rc != 0 && rc != DK_ENOTFOUND) {
-		/* keep the flags, drop partial records */
-		dk_dns_answer_dispose(out);
-	}
 	ldns_pkt_free(a);
 	ldns_pkt_free(q);
 	ldns_rdf_deep_free(name);
 	if (r != NULL)
 		ldns_resolver_deep_free(r);
+	return rc;
+}
+
+int
+dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
+    uint16_t edns_size, struct dk_dns_answer *out)
+{
+	ldns_pkt *a = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ask(server, qname, LDNS_RR_TYPE_TXT, true, timeout_ms,
+	    edns_size, &a, &out->tcp)) == 0)
+		rc = classify(server, qname, a, out);
+	if (rc != 0 && rc != DK_ENOTFOUND) {
+		/* keep the flags, drop partial records */
+		dk_dns_answer_dispose(out);
+	}
+	ldns_pkt_free(a);
+	return rc;
+}
+
+/* The first SOA of a section whose owner is name, or any if name is NULL. */
+static const ldns_rr *
+find_soa(const ldns_rr_list *l, const ldns_rdf *name)
+{
+	const ldns_rr *rr;
+	size_t i;
+
+	for (i = 0; l != NULL && i < ldns_rr_list_rr_count(l); i++) {
+		rr = ldns_rr_list_rr(l, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		    ldns_rr_rd_count(rr) == 7 &&
+		    (name == NULL ||
+		    ldns_dname_compare(ldns_rr_owner(rr), name) == 0))
+			return rr;
+	}
+	return NULL;
+}
+
+/* The SOA of the answer, else of the authority section (RFC 2308 3). */
+static int
+soa_read(const char *server, const char *qname, const ldns_pkt *a,
+    struct dk_dns_soa *out)
+{
+	const ldns_rdf *q = ldns_rr_owner(ldns_rr_list_rr(
+	    ldns_pkt_question(a), 0));
+	const ldns_rdf *serial;
+	const ldns_rr *soa;
+	char *z;
+	size_t n;
+
+	out->authoritative = ldns_pkt_aa(a);
+	if (ldns_pkt_get_rcode(a) != LDNS_RCODE_NOERROR &&
+	    ldns_pkt_get_rcode(a) != LDNS_RCODE_NXDOMAIN)
+		return rcode_error(server, qname, LDNS_RR_TYPE_SOA,
+		    ldns_pkt_get_rcode(a));
+	if ((soa = find_soa(ldns_pkt_answer(a), q)) != NULL)
+		out->apex = true;
+	else if ((soa = find_soa(ldns_pkt_authority(a), NULL)) == NULL) {
+		dk_error_set("name server %s is not authoritative for '%s' "
+		    "(no SOA in its answer)", server, qname);
+		return DK_ENOTFOUND;
+	}
+	serial = ldns_rr_rdf(soa, 2);
+	if (ldns_rdf_get_type(serial) != LDNS_RDF_TYPE_INT32 ||
+	    (z = ldns_rdf2str(ldns_rr_owner(soa))) == NULL) {
+		dk_error_set("cannot read the SOA answer of name server %s "
+		    "for '%s'", server, qname);
+		return -1;
+	}
+	out->serial = ldns_rdf2native_int32(serial);
+	n = strlen(z);
+	if (n > 1 && z[n - 1] == '.')
+		z[--n] = '\0';
+	n = (size_t)snprintf(out->zone, sizeof(out->zone), "%s", z);
+	free(z);
+	if (n >= sizeof(out->zone)) {
+		dk_error_set("zone name too long in the SOA answer of name "
+		    "server %s for '%s'", server, qname);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_dns_soa(const char *server, const char *name, int timeout_ms,
+    struct dk_dns_soa *out)
+{
+	ldns_pkt *a = NULL;
+	bool tcp;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* No recursion: the server's own zone, not a resolver's cache. */
+	if ((rc = ask(server, name, LDNS_RR_TYPE_SOA, false, timeout_ms,
+	    DK_DNS_EDNS_SIZE, &a, &tcp)) == 0)
+		rc = soa_read(server, name, a, out);
+	ldns_pkt_free(a);
 	return rc;
 }
 

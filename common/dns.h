@@ -1,12 +1,14 @@
 /*
  * TXT lookups at one given name server, for `dkimrot check` and the DNS gate of
  * rotate (docs/design.md §4 rule 2, §6): is the record of SEL._domainkey.DOMAIN
- * what this server hands out?  The only user of ldns; in common/ because both
- * check/ and rotator/ ask.
+ * what this server hands out?  And SOA lookups, for the serials `check`
+ * compares and the zone rfc2136 updates (§13).  With common/dns_update.c
+ * the only user of ldns; in common/ because both check/ and rotator/ ask.
  *
  * Every query goes to exactly the server it names (no /etc/resolv.conf,
- * no search list, no cache) with the RD bit set, so a server may be an
- * authoritative server or a recursive resolver.  UDP first with EDNS0
+ * no search list, no cache).  TXT queries set the RD bit, so a server
+ * may be an authoritative server or a recursive resolver; SOA queries do
+ * not: a serial is a zone's, not a cache's.  UDP first with EDNS0
  * (RFC 6891) and a 4096-byte buffer; a truncated answer (TC) is asked
  * again over TCP (RFC 7766), within the same time budget.
  *
@@ -94,5 +96,29 @@ int	dk_dns_txt_edns(const char *server, const char *qname, int timeout_ms,
 	    uint16_t edns_size, struct dk_dns_answer *out);
 /* Frees what an answer holds; accepts NULL and an answer already freed. */
 void	dk_dns_answer_dispose(struct dk_dns_answer *);
+
+/* The SOA a server answers for a name: the zone that holds the name. */
+struct dk_dns_soa {
+	char		zone[256];	/* its owner, no final dot */
+	uint32_t	serial;		/* RFC 1982 arithmetic */
+	/*
+	 * true: the SOA was the answer, the name is the zone's apex;
+	 * false: it came in the authority section of a negative answer
+	 * (RFC 2308 3), the name is below the apex or does not exist.
+	 */
+	bool		apex;
+	bool		authoritative;	/* the AA bit was set */
+};
+
+/*
+ * Asks server for the SOA of name without recursion and waits at most
+ * timeout_ms, UDP and TCP together.  0 with out filled (zeroed first);
+ * DK_ENOTFOUND when the answer holds no SOA at all (a referral: the
+ * server does not serve the name's zone); otherwise as dk_dns_txt(),
+ * the messages ending in "SOA" instead of "TXT", except that REFUSED
+ * is -1: a server that refuses the question does not serve the zone.
+ */
+int	dk_dns_soa(const char *server, const char *name, int timeout_ms,
+	    struct dk_dns_soa *out);
 
 #endif

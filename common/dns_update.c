@@ -117,104 +117,21 @@ done:
 	return rc;
 }
 
-static ldns_resolver *
-resolver(const char *server, int timeout_ms, bool tcp)
-{
-	struct dk_dns_server srv;
-	struct timeval tv;
-	ldns_resolver *r;
-	ldns_rdf *ns;
-
-	if (dk_dns_server_parse(server, &srv) != 0)
-		return NULL;
-	if ((r = ldns_resolver_new()) == NULL) {
-		dk_error_set("out of memory");
-		return NULL;
-	}
-	ns = ldns_rdf_new_frm_data(srv.family == AF_INET6 ?
-	    LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A,
-	    srv.family == AF_INET6 ? 16 : 4, srv.addr);
-	if (ns == NULL || ldns_resolver_push_nameserver(r, ns) !=
-	    LDNS_STATUS_OK) {
-		ldns_rdf_deep_free(ns);
-		ldns_resolver_deep_free(r);
-		dk_error_set("out of memory");
-		return NULL;
-	}
-	ldns_rdf_deep_free(ns);
-	ldns_resolver_set_port(r, srv.port);
-	ldns_resolver_set_recursive(r, false);
-	ldns_resolver_set_usevc(r, tcp);
-	ldns_resolver_set_fallback(r, true);
-	ldns_resolver_set_retry(r, 1);
-	ldns_resolver_set_fail(r, false);
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	ldns_resolver_set_timeout(r, tv);
-	return r;
-}
-
-static ldns_rr *
-first_soa(const ldns_rr_list *l)
-{
-	size_t i;
-
-	for (i = 0; l != NULL && i < ldns_rr_list_rr_count(l); i++)
-		if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == LDNS_RR_TYPE_SOA)
-			return ldns_rr_list_rr(l, i);
-	return NULL;
-}
-
 int
 dk_dns_zone_of(const char *server, const char *name, int timeout_ms,
     char *zone, size_t zonelen)
 {
-	ldns_resolver *r;
-	ldns_pkt *a = NULL;
-	ldns_rdf *q;
-	ldns_rr *soa;
-	char *z;
-	size_t n;
-	int rc = -1;
+	struct dk_dns_soa soa;
+	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = resolver(server, timeout_ms, false)) == NULL)
+	if ((rc = dk_dns_soa(server, name, timeout_ms, &soa)) != 0)
+		return rc == DK_ENOTFOUND ? -1 : rc;
+	if ((size_t)snprintf(zone, zonelen, "%s", soa.zone) >= zonelen) {
+		dk_error_set("zone name too long: '%s'", soa.zone);
 		return -1;
-	if ((q = ldns_dname_new_frm_str(name)) == NULL) {
-		dk_error_set("invalid name '%s'", name);
-		goto done;
 	}
-	if (ldns_resolver_query_status(&a, r, q, LDNS_RR_TYPE_SOA,
-	    LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK || a == NULL) {
-		dk_error_set("name server %s did not answer for '%s' SOA",
-		    server, name);
-		rc = DK_ETEMP;
-		goto done;
-	}
-	if ((soa = first_soa(ldns_pkt_answer(a))) == NULL)
-		soa = first_soa(ldns_pkt_authority(a));
-	if (soa == NULL) {
-		dk_error_set("name server %s is not authoritative for '%s' "
-		    "(no SOA in its answer)", server, name);
-		goto done;
-	}
-	if ((z = ldns_rdf2str(ldns_rr_owner(soa))) == NULL) {
-		dk_error_set("out of memory");
-		goto done;
-	}
-	n = strlen(z);
-	if (n > 1 && z[n - 1] == '.')
-		z[--n] = '\0';
-	if ((size_t)snprintf(zone, zonelen, "%s", z) >= zonelen)
-		dk_error_set("zone name too long: '%s'", z);
-	else
-		rc = 0;
-	free(z);
-done:
-	ldns_rdf_deep_free(q);
-	ldns_pkt_free(a);
-	ldns_resolver_deep_free(r);
-	return rc;
+	return 0;
 }
 
 /* A TXT RR at name holding value in strings of at most 255 bytes. */

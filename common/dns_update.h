@@ -26,7 +26,9 @@ void	dk_dns_tsig_wipe(struct dk_dns_tsig *);
 
 /*
  * The zone that holds name at server: the owner of the SOA in the answer
- * or the authority section of a SOA query (no recursion asked).
+ * or the authority section of a SOA query (dk_dns_soa(), no recursion
+ * asked).  DK_ETEMP when the server does not answer or fails (SERVFAIL),
+ * -1 when it refuses or holds no SOA for the name.
  */
 int	dk_dns_zone_of(const char *server, const char *name, int timeout_ms,
 	    char *zone, size_t zonelen);

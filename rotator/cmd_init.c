@@ -1,7 +1,8 @@
 /*
  * dkimrot init: a new key repository (docs/design.md §6): git init,
  * dkimrot.yaml, .gitignore for the package output, the post-commit hook,
- * first commit.
+ * first commit.  With -z, dns.publish zones, and the NS records each
+ * domain's owner adds to delegate its DKIM zone (§13).
  * dkimrot hook install: (re)install the hook in an existing repository.
  */
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -79,6 +81,7 @@ init_usage(FILE *f)
 	fprintf(f,
 	    "usage: dkimrot [-C REPO] init [--domain DOMAIN]... "
 	    "[--no-sign | --sign-key KEY]\n"
+	    "                          [--zone-nameserver HOST]...\n"
 	    "\n"
 	    "Creates a key repository at REPO (made if missing): git init, "
 	    "dkimrot.yaml\n"
@@ -96,7 +99,13 @@ init_usage(FILE *f)
 	    "  -n, --no-sign     make no key: packages and metadata "
 	    "unsigned\n"
 	    "  -k, --sign-key K  sign with this existing key of $GNUPGHOME "
-	    "(or ~/.gnupg)\n");
+	    "(or ~/.gnupg)\n"
+	    "  -z, --zone-nameserver HOST\n"
+	    "                    dns.publish zones with HOST among the "
+	    "name servers of every\n"
+	    "                    _domainkey zone (repeatable); prints the "
+	    "NS records that\n"
+	    "                    delegate them\n");
 }
 
 static int
@@ -173,8 +182,8 @@ signing(const char *repo, int no_sign, const char *key, char *fpr,
 }
 
 static int
-init_repo(const char *repo, struct dk_strlist *domains, int no_sign,
-    const char *key)
+init_repo(const char *repo, struct dk_strlist *domains,
+    const struct dk_strlist *zone_ns, int no_sign, const char *key)
 {
 	struct dk_strlist paths = { 0 };
 	struct dk_config *cfg = NULL;
@@ -203,7 +212,8 @@ init_repo(const char *repo, struct dk_strlist *domains, int no_sign,
 	    &home)) != 0)
 		goto done;
 	if ((rc = dk_config_template((const char *const *)domains->v,
-	    domains->n, sign_key, home, &yaml)) != 0)
+	    domains->n, sign_key, home, (const char *const *)zone_ns->v,
+	    zone_ns->n, &yaml)) != 0)
 		goto done;
 	if ((rc = dk_config_parse(yaml, strlen(yaml), DK_CONFIG_FILE,
 	    &cfg)) != 0)
@@ -226,6 +236,14 @@ init_repo(const char *repo, struct dk_strlist *domains, int no_sign,
 	if (rc == 0 && home != NULL)
 		printf("made signing key %s in '%s/%s'; back it up: clones "
 		    "do not carry it\n", sign_key, repo, home);
+	if (rc != 0)
+		goto done;
+	printf("initialized key repository '%s' with %zu domain%s\n", repo,
+	    domains->n, domains->n == 1 ? "" : "s");
+	/* Unless -q: what each domain's owner adds to its zone. */
+	if (dk_log_level() >= DK_LOG_NORMAL)
+		rc = dk_config_delegation(cfg, (const char *const *)domains->v,
+		    domains->n, stdout);
 done:
 	dk_strlist_dispose(&paths);
 	dk_buf_dispose(&ignore);
@@ -233,6 +251,26 @@ done:
 	free(yaml);
 	dk_git_free(g);
 	return rc;
+}
+
+/* -z HOST: a host name, as zone_nameservers takes it, given once. */
+static int
+zone_nameserver(struct dk_strlist *ns, const char *host)
+{
+	size_t i;
+
+	if (dk_name_domain_check(host) != 0) {
+		dk_log_error("invalid host name '%s' for --zone-nameserver "
+		    "(expected letters, digits, '-' and '.', at least two "
+		    "labels)", host);
+		return DK_EXIT_USAGE;
+	}
+	for (i = 0; i < ns->n; i++)
+		if (strcasecmp(ns->v[i], host) == 0) {
+			dk_log_error("name server '%s' given twice", host);
+			return DK_EXIT_USAGE;
+		}
+	return dk_strlist_add(ns, host) != 0 ? DK_EXIT_FAIL : 0;
 }
 
 int
@@ -243,14 +281,19 @@ cmd_init(int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "no-sign",	no_argument,		NULL, 'n' },
 		{ "sign-key",	required_argument,	NULL, 'k' },
+		{ "zone-nameserver", required_argument,	NULL, 'z' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct dk_strlist domains = { 0 };
+	struct dk_strlist domains = { 0 }, zone_ns = { 0 };
 	const char *key = NULL;
 	int ch, rc = DK_EXIT_USAGE, no_sign = 0;
 
-	while ((ch = getopt_long(argc, argv, "d:hk:n", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:hk:nz:", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'z':
+			if ((rc = zone_nameserver(&zone_ns, optarg)) != 0)
+				goto done;
+			break;
 		case 'k':
 			if (dk_gpg_key_check(optarg) != 0) {
 				dk_log_error("%s", dk_error_last());
@@ -293,16 +336,16 @@ cmd_init(int argc, char **argv)
 		    key);
 		goto done;
 	}
-	if ((rc = init_repo(dk_cli_repo(), &domains, no_sign, key)) != 0) {
+	if ((rc = init_repo(dk_cli_repo(), &domains, &zone_ns, no_sign,
+	    key)) != 0) {
 		dk_log_error("%s", dk_error_last());
 		rc = dk_error_exit(rc);
 		goto done;
 	}
-	printf("initialized key repository '%s' with %zu domain%s\n",
-	    dk_cli_repo(), domains.n, domains.n == 1 ? "" : "s");
 	rc = DK_EXIT_OK;
 done:
 	dk_strlist_dispose(&domains);
+	dk_strlist_dispose(&zone_ns);
 	return rc;
 }
 

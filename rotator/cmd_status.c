@@ -2,7 +2,10 @@
  * dkimrot status: every configured domain's keys, their states and ages,
  * and when each may next change (the policy's plan at NOW, docs/design.md §4).
  * Reads only; takes no lock.  --json: the schema of docs/design.md §6, extended
- * with "age" and "next" (documented in dkimrot(1)).
+ * with "age" and "next" (documented in dkimrot(1)).  With dns.publish
+ * zones the text ends with the NS records that delegate the DKIM zones of
+ * the domains shown, for a domain added since init (§13); -q leaves them
+ * out.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -402,6 +405,7 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 	struct dk_plan plan = { 0 };
 	struct dk_plan_opts po = { .force = true };
 	struct dk_leaving left = { 0 };
+	struct dk_strlist shown = { 0 };
 	size_t i, n;
 	char t[DK_TIME_LEN];
 	int rc, failed = 0;
@@ -445,12 +449,22 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 			json_domain(dk, &plan, &dc->policy, now, i == 0);
 		else
 			text_domain(dk, &plan, &dc->policy, now);
+		if (!json && !po.dropped && dk_strlist_add(&shown,
+		    dc->name) != 0)
+			failed = DK_EXIT_FAIL;
 		dk_plan_dispose(&plan);
 		dk_domain_keys_free(dk);
 		dk = NULL;
 	}
 	if (json)
 		printf("\n ]}\n");
+	else if (dk_log_level() >= DK_LOG_NORMAL &&
+	    dk_config_delegation(r->cfg, (const char *const *)shown.v,
+	    shown.n, stdout) != 0) {
+		dk_log_error("%s", dk_error_last());
+		failed = DK_EXIT_FAIL;
+	}
+	dk_strlist_dispose(&shown);
 	dk_leaving_dispose(&left);
 	return failed;
 }

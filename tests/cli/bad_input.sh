@@ -71,7 +71,7 @@ bad C7-integer-overflow 2 \
     "dkimrot: $Y:9:13: rsa_bits must be an integer from 1024 to 4096, not '99999999999999999999'" \
     'yset rsa_bits 99999999999999999999' $(rot)
 bad C8-duplicate-key 2 \
-    "dkimrot: $Y:52:1: duplicate key 'defaults' (first at line 7)" \
+    "dkimrot: $Y:53:1: duplicate key 'defaults' (first at line 7)" \
     'echo "defaults: {}" >>"$Y"' $(rot)
 bad C9-duplicate-domain 2 \
     "dkimrot: $Y:24:11: duplicate domain 'a.example' (first at line 23)" \
@@ -87,7 +87,7 @@ bad C12-newline-in-domain 2 \
     'sed -i "s/^  - name: b.example/  - name: \"b.example\\\\n\"/" "$Y"' \
     $(rot)
 bad C13-control-bytes 2 \
-    "dkimrot: $Y:52:1: control characters are not allowed (byte 0x00)" \
+    "dkimrot: $Y:53:1: control characters are not allowed (byte 0x00)" \
     'printf "\000\001binary" >>"$Y"' $(rot)
 bad C14-invalid-utf8 2 \
     "dkimrot: $Y:15:8: invalid leading UTF-8 octet (byte 0xff)" \
@@ -96,7 +96,7 @@ bad C15-alias 2 \
     "dkimrot: $Y:9:13: anchors are not allowed" \
     'yset rsa_bits "\&a 1024"; yset ttl "*a"' $(rot)
 bad C16-second-document 2 \
-    "dkimrot: $Y:52:1: only one YAML document is allowed" \
+    "dkimrot: $Y:53:1: only one YAML document is allowed" \
     'echo "--- {}" >>"$Y"' $(rot)
 bad C17-deep-nesting 2 \
     "dkimrot: $Y:1:36: nested too deeply" \
@@ -122,7 +122,7 @@ rmdir "$Y" 2>/dev/null
 gitq -C "$R" checkout -q -- dkimrot.yaml
 # Custody: a package owns its directories; a daemon's own is refused.
 bad C22-system-directory 2 \
-    "dkimrot: $Y:40:13: zone_dir '/var/named' is a system directory, which the package would own and re-mode: use a dedicated subdirectory such as '/var/named/dkim'" \
+    "dkimrot: $Y:41:13: zone_dir '/var/named' is a system directory, which the package would own and re-mode: use a dedicated subdirectory such as '/var/named/dkim'" \
     'sed -i "s|^  zone_dir: .*|  zone_dir: /var/named|" "$Y"' $(rot)
 # A server type dkimrot has no reload for (docs/design.md §13).
 bad C27-dns-server 2 \

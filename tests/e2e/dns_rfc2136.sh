@@ -7,7 +7,8 @@
 # most 255 bytes), a run killed between the two domains' updates is
 # completed by the next run, the DNS gate then activates the keys, a
 # wrong TSIG key is refused with the zone, the server and the rcode and
-# nothing activates, and a retired key's record is removed.
+# nothing activates, a retired key's record is removed, and check
+# compares the serial of the zone the updates went to.
 set -u
 . "$DKIMROT_SRC/tests/lib/tap.sh"
 . "$DKIMROT_SRC/tests/lib/dnsserv.sh"
@@ -103,6 +104,14 @@ EOF
 	check "$S: the gate sees the records: both keys active" \
 	    [ "$(states "$W" a.example) $(states "$W" b.example)" = \
 	    "active active" ]
+	# check finds the zone the updates went to: the domain's own
+	serial=$(dig +short +time=2 +tries=1 -p "$P" @127.0.0.1 a.example SOA |
+	    awk '{ print $3 }')
+	dk -C "$R" --now "$(at $((D + 2 * H)))" check -d a.example \
+	    >"$W/out" 2>&1
+	check "$S: check: the primary's serial of zone 'a.example'" grep -qx \
+	    "OK a.example - @127.0.0.1:$P: zone 'a.example' at serial ${serial:-?}, the primary's" \
+	    "$W/out"
 
 	# A wrong key: the update is refused; no key activates.
 	sed -i "s|tsig_key_file: .*|tsig_key_file: $W/wrong.key|" \

@@ -91,7 +91,7 @@ check "a commit already built says nothing of zstd again" \
     not grep -q zstd "$tmp/err"
 sed -i 's/^  compression: zstd$/  compression: bz2/' "$R/dkimrot.yaml"
 expect "an unknown compression is refused" 2 \
-    "dkimrot: $R/dkimrot.yaml:34:16: compression must be one of gzip, xz, zstd, not 'bz2'" \
+    "dkimrot: $R/dkimrot.yaml:35:16: compression must be one of gzip, xz, zstd, not 'bz2'" \
     -C "$R" rotate
 
 echo "1..$n"

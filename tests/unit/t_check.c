@@ -2,8 +2,11 @@
  * Unit tests of check/check.c without a name server: the states' order,
  * refused arguments, domains without an active key, and a server that
  * never answers (a UDP socket of ours that reads nothing), where the
- * active key's age still shows.  The verdicts on served records are
- * tested end to end against NSD (tests/e2e/check_breakage.sh).
+ * active key's age still shows; and the verdicts on the DKIM zones'
+ * serials (check/serial.h) from answers made up here.  The verdicts on
+ * served records are tested end to end against NSD
+ * (tests/e2e/check_breakage.sh), the serials against a lagging BIND
+ * secondary (tests/e2e/dns_zones.sh).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "check/check.h"
+#include "check/serial.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -247,6 +251,109 @@ test_check__silent_server(void **state)
 	assert_int_equal(nftw(repo, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* One server's answer for a case: the zone and serial, or no SOA. */
+struct answer {
+	int		 rc;	/* 0, or what dk_dns_soa() returned */
+	const char	*zone;
+	uint32_t	 serial;
+	bool		 aa;
+};
+
+static void
+judge(const struct dk_serial_ref *ref, const struct answer *a, size_t n,
+    const char *const *want, long long lag)
+{
+	struct dk_check_result res[4];
+	struct dk_serial v[4];
+	size_t i;
+
+	memset(v, 0, sizeof(v));
+	memset(res, 0, sizeof(res));
+	for (i = 0; i < n; i++) {
+		snprintf(res[i].domain, sizeof(res[i].domain), "a.example");
+		v[i].out = &res[i];
+		v[i].rc = a[i].rc;
+		if (a[i].rc != 0) {
+			dk_check_verdict(&res[i], DK_CHECK_CRITICAL, "lookup "
+			    "failed");
+			continue;
+		}
+		snprintf(v[i].soa.zone, sizeof(v[i].soa.zone), "%s",
+		    a[i].zone);
+		v[i].soa.serial = a[i].serial;
+		v[i].soa.authoritative = a[i].aa;
+	}
+	assert_int_equal(dk_serial_judge(v, n, ref), lag);
+	for (i = 0; i < n; i++) {
+		char got[DK_CHECK_MSG + 16];
+
+		snprintf(got, sizeof(got), "%s %s",
+		    dk_check_status_name(res[i].status), res[i].message);
+		assert_string_equal(got, want[i]);
+	}
+}
+
+#define Z	"_domainkey.a.example"
+
+static void
+test_check__serials(void **state)
+{
+	struct dk_serial_ref zones = { DK_PUBLISH_ZONES, 7, 2, -1 };
+	struct dk_serial_ref rfc = { DK_PUBLISH_RFC2136, 0, 2, 1 };
+	const struct answer behind[] = { { 0, Z, 7, true }, { 0, Z, 6, true },
+	    { 0, Z, 4, true } };
+	const char *const behind_w[] = {
+	    "OK zone '" Z "' at serial 7, the newest package's",
+	    "WARNING zone '" Z "' at serial 6, 1 behind 7, the newest "
+	    "package's; critical when more than 2 behind",
+	    "CRITICAL zone '" Z "' at serial 4, 3 behind 7, the newest "
+	    "package's; more than dns.max_serial_lag 2" };
+	/* a server ahead of the package: the package's record is stale */
+	const struct answer ahead[] = { { 0, Z, 9, true }, { 0, Z, 7, true } };
+	const char *const ahead_w[] = {
+	    "OK zone '" Z "' at serial 9, the highest served",
+	    "WARNING zone '" Z "' at serial 7, 2 behind 9, the highest "
+	    "served; critical when more than 2 behind" };
+	/* RFC 1982: 3 is 5 after 4294967294 */
+	const struct answer wrap[] = { { 0, Z, 4294967294u, true },
+	    { 0, Z, 3, true } };
+	const char *const wrap_w[] = {
+	    "WARNING zone '" Z "' at serial 4294967294, 5 behind 3, the "
+	    "highest served; critical when more than 5 behind",
+	    "OK zone '" Z "' at serial 3, the highest served" };
+	/* not the DKIM zone, no authority, no answer */
+	const struct answer wrong[] = { { 0, "a.example", 7, true },
+	    { 0, Z, 7, false }, { DK_ETEMP, NULL, 0, false },
+	    { 0, Z, 5, true } };
+	const char *const wrong_w[] = {
+	    "CRITICAL does not serve zone '" Z "': '" Z "' is in its zone "
+	    "'a.example' (serial 7)",
+	    "CRITICAL does not serve zone '" Z "': its SOA of '" Z "' comes "
+	    "without authority (AA)",
+	    "CRITICAL lookup failed",
+	    "WARNING zone '" Z "' at serial 5, 2 behind 7, the newest "
+	    "package's; critical when more than 2 behind" };
+	/* rfc2136: the zone and the serial are the primary's (server 1) */
+	const struct answer prim[] = { { 0, "a.example", 40, true },
+	    { 0, "a.example", 41, true }, { 0, Z, 41, true } };
+	const char *const prim_w[] = {
+	    "WARNING zone 'a.example' at serial 40, 1 behind 41, the "
+	    "primary's; critical when more than 2 behind",
+	    "OK zone 'a.example' at serial 41, the primary's",
+	    "CRITICAL does not serve zone 'a.example': '" Z "' is in its "
+	    "zone '" Z "' (serial 41)" };
+	const struct answer none[] = { { DK_ETEMP, NULL, 0, false } };
+	const char *const none_w[] = { "CRITICAL lookup failed" };
+	struct dk_serial_ref wrapref = { DK_PUBLISH_ZONES, 0, 5, -1 };
+
+	judge(&zones, behind, 3, behind_w, 3);
+	judge(&zones, ahead, 2, ahead_w, 2);
+	judge(&wrapref, wrap, 2, wrap_w, 5);
+	judge(&zones, wrong, 4, wrong_w, 2);
+	judge(&rfc, prim, 3, prim_w, 1);
+	judge(&rfc, none, 1, none_w, -1);
+}
+
 int
 main(void)
 {
@@ -255,6 +362,7 @@ main(void)
 		cmocka_unit_test(test_check__refused),
 		cmocka_unit_test(test_check__no_active_key),
 		cmocka_unit_test(test_check__silent_server),
+		cmocka_unit_test(test_check__serials),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

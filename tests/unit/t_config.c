@@ -53,6 +53,7 @@ assert_is_defaults(const struct dk_config *c)
 	assert_policy_equal(&c->defaults, &d.defaults);
 	assert_int_equal(c->dns_verify, d.dns_verify);
 	assert_int_equal(c->dns_server, d.dns_server);
+	assert_int_equal(c->max_serial_lag, d.max_serial_lag);
 	assert_int_equal(c->nnameservers, 0);
 	assert_null(c->nameservers);
 	assert_null(c->ns);
@@ -97,6 +98,7 @@ test_config__defaults(void **state)
 	assert_false(d.defaults.restrict_email);
 	assert_false(d.defaults.testmode);
 	assert_false(d.dns_verify);
+	assert_int_equal(d.max_serial_lag, 2);
 	assert_int_equal(d.nnameservers, 0);
 	assert_int_equal(d.ndomains, 0);
 	assert_null(d.file);
@@ -465,8 +467,8 @@ test_config__dns_zones(void **state)
 		snprintf(buf, sizeof(buf), "dns:\n  publish: zones\n"
 		    "  server: %s\n  zone_nameservers: [ns1.example.net, "
 		    "ns2.example.org]\n  secondaries: [\"192.0.2.2\", "
-		    "\"[2001:db8::2]:5353\"]\npackaging:\n  zone_dir: /srv/z\n",
-		    server[i]);
+		    "\"[2001:db8::2]:5353\"]\n  max_serial_lag: %zu\n"
+		    "packaging:\n  zone_dir: /srv/z\n", server[i], i);
 		assert_int_equal(parse(buf, &c), 0);
 		assert_int_equal(c->dns_publish, DK_PUBLISH_ZONES);
 		assert_string_equal(c->packaging.dns_reload, reload[i]);
@@ -477,6 +479,7 @@ test_config__dns_zones(void **state)
 		assert_int_equal(c->secondaries[0].port, 53);
 		assert_string_equal(c->secondaries[1].addr, "2001:db8::2");
 		assert_int_equal(c->secondaries[1].port, 5353);
+		assert_int_equal(c->max_serial_lag, (int)i);
 		dk_config_free(c);
 	}
 }
@@ -490,7 +493,7 @@ test_config__template(void **state)
 	char *text;
 	size_t i;
 
-	assert_int_equal(dk_config_template(names, 3, NULL, NULL, &text), 0);
+	assert_int_equal(dk_config_template(names, 3, NULL, NULL, NULL, 0, &text), 0);
 	assert_non_null(strstr(text, "\n  rotate_every: 30d "));
 	assert_non_null(strstr(text, "\n  - name: xn--bcher-kva.ch\n"));
 	assert_int_equal(parse(text, &c), 0);
@@ -503,12 +506,52 @@ test_config__template(void **state)
 	}
 	dk_config_free(c);
 
-	assert_int_equal(dk_config_template(NULL, 0, NULL, NULL, &text), 0);
+	assert_int_equal(dk_config_template(NULL, 0, NULL, NULL, NULL, 0, &text), 0);
 	assert_non_null(strstr(text, "\ndomains: []\n"));
 	assert_int_equal(parse(text, &c), 0);
 	free(text);
 	assert_is_defaults(c);
 	assert_int_equal(c->ndomains, 0);
+	dk_config_free(c);
+}
+
+/* init -z: zones mode, and the records that delegate the DKIM zones. */
+static void
+test_config__template_zones(void **state)
+{
+	static const char *names[] = { "example.com", "example.org" };
+	static const char *ns[] = { "ns1.example.net", "NS2.example.net" };
+	struct dk_config *c;
+	char *text, *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(dk_config_template(names, 2, NULL, NULL, ns, 2,
+	    &text), 0);
+	assert_non_null(strstr(text, "\n  max_serial_lag: 2 "));
+	assert_non_null(strstr(text, "\n  publish: zones "));
+	assert_non_null(strstr(text, "rndc reconfig && rndc reload\"\n"));
+	assert_non_null(strstr(text, "\n  zone_nameservers: "
+	    "[ns1.example.net, NS2.example.net]\n"));
+	assert_int_equal(parse(text, &c), 0);
+	free(text);
+	assert_int_equal(c->dns_publish, DK_PUBLISH_ZONES);
+	assert_int_equal(c->nzone_ns, 2);
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(dk_config_delegation(c, names, 2, f), 0);
+	/* no domains, or another mode: nothing more */
+	assert_int_equal(dk_config_delegation(c, names, 0, f), 0);
+	c->dns_publish = DK_PUBLISH_INCLUDE;
+	assert_int_equal(dk_config_delegation(c, names, 2, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf,
+	    "; dns.publish zones: in each domain's own zone, the delegation "
+	    "of its DKIM names\n"
+	    "_domainkey.example.com.\t86400\tIN\tNS\tns1.example.net.\n"
+	    "_domainkey.example.com.\t86400\tIN\tNS\tNS2.example.net.\n"
+	    "_domainkey.example.org.\t86400\tIN\tNS\tns1.example.net.\n"
+	    "_domainkey.example.org.\t86400\tIN\tNS\tNS2.example.net.\n");
+	free(buf);
 	dk_config_free(c);
 }
 
@@ -521,7 +564,7 @@ test_config__template_signed(void **state)
 	char *text;
 
 	assert_int_equal(dk_config_template(NULL, 0, fpr,
-	    ".git/dkimrot-gnupg", &text), 0);
+	    ".git/dkimrot-gnupg", NULL, 0, &text), 0);
 	assert_non_null(strstr(text, "\n  sign_key: " ));
 	assert_int_equal(parse(text, &c), 0);
 	free(text);
@@ -684,7 +727,14 @@ static const struct {
 	/* dns */
 	{ "dns:\n  verfy: true\n", "t.yaml:2:3: unknown key 'verfy' in dns "
 	    "(expected one of: verify, nameservers, server, publish, "
-	    "zone_nameservers, secondaries, primary, tsig_key_file)" },
+	    "zone_nameservers, secondaries, primary, tsig_key_file, "
+	    "max_serial_lag)" },
+	{ "dns:\n  max_serial_lag: -1\n", "t.yaml:2:19: "
+	    INT("max_serial_lag", "0", "1000000") "'-1'" },
+	{ "dns:\n  max_serial_lag: 1000001\n", "t.yaml:2:19: "
+	    INT("max_serial_lag", "0", "1000000") "'1000001'" },
+	{ "dns:\n  max_serial_lag: 1h\n", "t.yaml:2:19: "
+	    INT("max_serial_lag", "0", "1000000") "'1h'" },
 	{ "dns:\n  verify: true\n", "t.yaml:2:11: verify is true but "
 	    "nameservers is empty (expected at least one name server to "
 	    "ask)" },
@@ -962,6 +1012,7 @@ main(void)
 		cmocka_unit_test(test_config__dns_zones),
 		cmocka_unit_test(test_config__template),
 		cmocka_unit_test(test_config__template_signed),
+		cmocka_unit_test(test_config__template_zones),
 		cmocka_unit_test(test_config__load),
 		cmocka_unit_test(test_config__errors),
 		cmocka_unit_test(test_config__error_limits),

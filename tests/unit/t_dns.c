@@ -55,6 +55,7 @@ write_zone(int serial, const char *extra)
 	    "two\tIN TXT \"second\"\n"
 	    "nodata\tIN A 127.0.0.1\n"
 	    "alias\tIN CNAME short\n"
+	    "deleg\tIN NS ns.elsewhere.example.\n"
 	    "quoted\tIN TXT \"say \\\"hi\\\";\" \"\" \" there\"\n"
 	    "big._domainkey\tIN TXT (", serial) == -1)
 		goto done;
@@ -250,6 +251,45 @@ test_dns__refused(void **state)
 	dk_dns_answer_dispose(&a);
 }
 
+static void
+test_dns__soa(void **state)
+{
+	struct dk_dns_soa soa;
+	char want[256];
+
+	/* the apex: its own SOA, the serial the zone file has */
+	assert_int_equal(dk_dns_soa(server, ZONE, 2000, &soa), 0);
+	assert_string_equal(soa.zone, ZONE);
+	assert_int_equal(soa.serial, 1);
+	assert_true(soa.apex);
+	assert_true(soa.authoritative);
+	/* below the apex (NODATA) and a name that is not (NXDOMAIN) */
+	assert_int_equal(dk_dns_soa(server, "short." ZONE, 2000, &soa), 0);
+	assert_string_equal(soa.zone, ZONE);
+	assert_int_equal(soa.serial, 1);
+	assert_false(soa.apex);
+	assert_int_equal(dk_dns_soa(server, "_domainkey.nope." ZONE ".", 2000,
+	    &soa), 0);
+	assert_string_equal(soa.zone, ZONE);
+	assert_false(soa.apex);
+	assert_true(soa.authoritative);
+	/* a delegated name: a referral, no SOA of this server's */
+	assert_int_equal(dk_dns_soa(server, "_domainkey.deleg." ZONE, 2000,
+	    &soa), DK_ENOTFOUND);
+	snprintf(want, sizeof(want), "name server %s is not authoritative "
+	    "for '_domainkey.deleg." ZONE "' (no SOA in its answer)", server);
+	assert_string_equal(dk_error_last(), want);
+	/* a zone it does not serve: refused, and not worth asking again */
+	assert_int_equal(dk_dns_soa(server, "_domainkey.example.org", 2000,
+	    &soa), -1);
+	snprintf(want, sizeof(want), "name server %s answered REFUSED for "
+	    "'_domainkey.example.org' SOA", server);
+	assert_string_equal(dk_error_last(), want);
+	assert_int_equal(dk_dns_soa(server, "a b." ZONE, 2000, &soa),
+	    DK_EUSAGE);
+	assert_int_equal(dk_dns_soa(server, ZONE, 0, &soa), DK_EUSAGE);
+}
+
 static long long
 ms(void)
 {
@@ -265,6 +305,7 @@ test_dns__dead_server(void **state)
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t slen = sizeof(sin);
 	struct dk_dns_answer a;
+	struct dk_dns_soa soa;
 	char srv[64], want[256];
 	long long t0, dt;
 	int s;
@@ -279,12 +320,21 @@ test_dns__dead_server(void **state)
 	assert_int_equal(dk_dns_txt(srv, "sel._domainkey.example.com", 300,
 	    &a), DK_ETEMP);
 	dt = ms() - t0;
-	close(s);
 	assert_true(dt >= 250 && dt < 1500);
 	snprintf(want, sizeof(want), "name server %s did not answer for "
 	    "'sel._domainkey.example.com' TXT (timeout 300 ms)", srv);
 	assert_string_equal(dk_error_last(), want);
 	dk_dns_answer_dispose(&a);
+	/* the same budget for a SOA */
+	t0 = ms();
+	assert_int_equal(dk_dns_soa(srv, "_domainkey.example.com", 300, &soa),
+	    DK_ETEMP);
+	dt = ms() - t0;
+	close(s);
+	assert_true(dt >= 250 && dt < 1500);
+	snprintf(want, sizeof(want), "name server %s did not answer for "
+	    "'_domainkey.example.com' SOA (timeout 300 ms)", srv);
+	assert_string_equal(dk_error_last(), want);
 }
 
 static void
@@ -343,6 +393,7 @@ static void
 test_dns__reload(void **state)
 {
 	struct dk_dns_answer a;
+	struct dk_dns_soa soa;
 
 	/* the shared helper: edit, bump the serial, reload, see it */
 	assert_int_equal(dk_dns_txt(server, "late." ZONE, 2000, &a),
@@ -354,6 +405,9 @@ test_dns__reload(void **state)
 	assert_int_equal(dk_dns_txt(server, "late." ZONE, 2000, &a), 0);
 	assert_string_equal(a.rrs[0].data, "v=DKIM1; p=late");
 	dk_dns_answer_dispose(&a);
+	/* and the new serial */
+	assert_int_equal(dk_dns_soa(server, ZONE, 2000, &soa), 0);
+	assert_int_equal(soa.serial, 2);
 }
 
 int
@@ -368,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_dns__cname),
 		cmocka_unit_test(test_dns__not_found),
 		cmocka_unit_test(test_dns__refused),
+		cmocka_unit_test(test_dns__soa),
 		cmocka_unit_test(test_dns__dead_server),
 		cmocka_unit_test(test_dns__bad_input),
 		cmocka_unit_test(test_dns__server_parse),

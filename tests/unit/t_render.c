@@ -1,11 +1,14 @@
 /*
  * Unit tests of packaging/render.c: a small key repository made in /tmp
- * (the fixed keys of tests/vectors/, committed with rotator/git.h), one
- * commit rendered, and every file of both packages checked: paths,
- * modes, owners, KeyTable, SigningTable and the zone fragments, whose
- * records come from the vectors' .txt files (made by opendkim-genkey,
- * not by dkimrot).  Private keys are compared byte for byte with the
- * vector files, never printed.  No rpm build, no name server.
+ * (the fixed keys of tests/vectors/, committed with rotator/git.h,
+ * tests/lib/trender.h), one commit rendered, and every file of both
+ * packages checked: paths, modes, owners, KeyTable, SigningTable and
+ * the zone fragments, whose records come from the vectors' .txt files
+ * (made by opendkim-genkey, not by dkimrot); with dns.publish zones, the
+ * zones and the zone lists of packaging/render_zones.c.  Private keys are
+ * compared byte for byte with the vector files, never printed.  No rpm
+ * build, no name server.  The spec and the signers' files:
+ * t_render_spec.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,84 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "common/buf.h"
-#include "common/error.h"
-#include "common/file.h"
-#include "packaging/render.h"
-#include "packaging/rpm.h"
-#include "rotator/git.h"
-#include "rotator/keys.h"
-#include "rotator/store.h"
-#include "tests/lib/run.h"
-#include "tests/lib/tmpdir.h"
-
-#define T0	1795353300	/* 2026-11-22T13:15:00Z */
-#define DAY	86400
-#define VSEL	"20261122131500"	/* the selector of the vectors */
-#define VDOM	"example.com"		/* and their domain */
-
-/* A key of a case: its vector (KEY.private, TXT.txt) and state. */
-struct rkey {
-	const char	*sel;
-	const char	*key;		/* tests/vectors/KEY.private */
-	const char	*txt;		/* tests/vectors/TXT.txt */
-	enum dk_alg	 alg;
-	int		 bits;
-	enum dk_state	 state;
-	bool		 nofile;	/* in keys.yaml, not in the commit */
-};
-
-struct rdom {
-	const char	*name;
-	struct rkey	 keys[5];
-	bool		 leaving;	/* dkimrot remove (policy.h rule 8) */
-};
-
-struct rcase {
-	const char	*name;
-	const char	*yaml;		/* dkimrot.yaml */
-	struct rdom	 doms[3];
-	int		 rc;
-	const char	*err;		/* rc != 0: part of the message */
-	/*
-	 * Every file of both packages, in order: "P" private or "p" public,
-	 * the path, the mode, owner:group, " dir" or " config".
-	 */
-	const char	*files;
-	/*
-	 * The lines after the comment of KeyTable and SigningTable, which
-	 * are also KeyTable.rsa's and SigningTable.rsa's; then those of
-	 * KeyTable.ed25519 and SigningTable.ed25519 (NULL: none).
-	 */
-	const char	*keytable;
-	const char	*signingtable;
-	const char	*keytable_ed;
-	const char	*signingtable_ed;
-	/*
-	 * Per zone fragment, "DOMAIN TTL SEL..." naming the keys it holds
-	 * in order; "-" after a selector: revoked, p= empty.
-	 */
-	const char	*zones[3];
-	const char	*description;
-};
-
-#define K(s, v, b, st)	{ s, v, v, DK_ALG_RSA, b, DK_STATE_##st, false }
-#define E(s, st)	{ s, "ed25519", "ed25519", DK_ALG_ED25519, 256, \
-			  DK_STATE_##st, false }
-
-static const char yaml_one[] =
-    "domains:\n"
-    "  - name: example.com\n";
-
-static const char yaml_dual[] =
-    "domains:\n"
-    "  - name: example.com\n"
-    "    algorithms: [rsa, ed25519]\n";
+#include "tests/lib/trender.h"
 
 static const char yaml_sub[] =
     "domains:\n"
@@ -98,29 +24,6 @@ static const char yaml_sub[] =
     "    subdomains: true\n"
     "  - name: example.org\n";
 
-static const char yaml_signers[] =
-    "domains:\n"
-    "  - name: example.com\n"
-    "    algorithms: [rsa, ed25519]\n"
-    "packaging:\n"
-    "  signers: [rspamd, exim]\n"
-    "  exim_user: Debian-exim\n"
-    "  exim_group: Debian-exim\n";
-
-static const char yaml_flags[] =
-    "defaults:\n"
-    "  ttl: 600\n"
-    "domains:\n"
-    "  - name: example.com\n"
-    "    restrict: true\n"
-    "    testmode: true\n"
-    "  - name: nokeys.example\n"
-    "packaging:\n"
-    "  key_dir: /srv/keys\n"
-    "  table_dir: /srv/tables\n"
-    "  zone_dir: /srv/zones\n"
-    "  key_owner: mail\n"
-    "  key_group: mail\n";
 
 /* The private package's files come first, then the public one's. */
 #define PDIRS \
@@ -324,132 +227,6 @@ static const struct rcase cases[] = {
 	},
 };
 
-static char tmpdir[] = "/tmp/dk_t_render.XXXXXX";
-static char repo[PATH_MAX];
-
-static const char *
-vector(const char *name, const char *ext)
-{
-	static char path[PATH_MAX];
-	const char *src = getenv("DKIMROT_SRC");
-	int n;
-
-	n = snprintf(path, sizeof(path), "%s/tests/vectors/%s.%s",
-	    src != NULL ? src : ".", name, ext);
-	assert_true(n > 0 && (size_t)n < sizeof(path));
-	return path;
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0;
-
-	if (dk_file_read(path, DK_FILE_MAX, &buf, &n) != 0)
-		fail_msg("%s", dk_error_last());
-	if (len != NULL)
-		*len = n;
-	return buf;
-}
-
-static void
-put(const char *rel, const void *data, size_t len, mode_t mode)
-{
-	char path[PATH_MAX], *slash;
-
-	assert_int_equal(dk_path_join(path, sizeof(path), repo, rel), 0);
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	assert_int_equal(dk_dir_make(path, 0700), 0);
-	*slash = '/';
-	assert_int_equal(dk_file_replace(path, data, len, mode), 0);
-}
-
-static void
-add_path(struct dk_buf *paths, const char *rel)
-{
-	assert_int_equal(dk_buf_printf(paths, "%s%c", rel, '\0'), 0);
-}
-
-/* keys/D/keys.yaml and the key files of d; their paths into paths. */
-static void
-put_domain(const struct rdom *d, struct dk_buf *paths)
-{
-	struct dk_domain_keys *dk;
-	struct dk_keyinfo k;
-	struct dk_buf y = { 0 };
-	const struct rkey *rk;
-	char rel[PATH_MAX], *pem;
-	size_t i, len;
-
-	assert_int_equal(dk_domain_keys_new(d->name, &dk), 0);
-	if (d->leaving)
-		dk->leaving = T0 - DAY;
-	for (i = 0; i < 5 && d->keys[i].sel != NULL; i++) {
-		rk = &d->keys[i];
-		memset(&k, 0, sizeof(k));
-		snprintf(k.selector, sizeof(k.selector), "%s", rk->sel);
-		k.alg = rk->alg;
-		k.bits = rk->bits;
-		k.state = rk->state;
-		k.created = k.published = T0 - (time_t)(50 - i) * DAY;
-		if (rk->state != DK_STATE_PENDING)
-			k.active_from = k.created + DAY;
-		if (rk->state == DK_STATE_RETIRING ||
-		    rk->state == DK_STATE_RETIRED ||
-		    rk->state == DK_STATE_REVOKED)
-			k.active_until = k.active_from + DAY;
-		if (rk->state == DK_STATE_RETIRED)
-			k.retired = k.active_until + 5 * DAY;
-		if (rk->state == DK_STATE_REVOKED)
-			k.revoked = k.active_until;
-		assert_int_equal(dk_domain_keys_add(dk, &k), 0);
-		if (!dk_state_published(rk->state) || rk->nofile)
-			continue;
-		assert_int_equal(dk_store_key_path(NULL, d->name, rk->sel,
-		    "private", rel, sizeof(rel)), 0);
-		pem = slurp(vector(rk->key, "private"), &len);
-		put(rel, pem, len, 0600);
-		free(pem);
-		add_path(paths, rel);
-	}
-	assert_int_equal(dk_store_format(dk, &y), 0);
-	assert_int_equal(dk_store_yaml_path(NULL, d->name, rel, sizeof(rel)),
-	    0);
-	put(rel, y.data, y.len, 0644);
-	add_path(paths, rel);
-	dk_buf_dispose(&y);
-	dk_domain_keys_free(dk);
-}
-
-/* A fresh repository holding the case, committed; its id to id. */
-static struct dk_git *
-make_repo(const struct rcase *c, char id[DK_GIT_ID_LEN])
-{
-	char *rm[] = { "rm", "-rf", repo, NULL };
-	struct dk_buf paths = { 0 };
-	const char *v[32];
-	struct dk_git *g;
-	size_t i, n = 0;
-	const char *p;
-
-	assert_int_equal(t_run(rm, NULL, 0), 0);
-	assert_int_equal(dk_git_init(&g, repo), 0);
-	put("dkimrot.yaml", c->yaml, strlen(c->yaml), 0644);
-	add_path(&paths, "dkimrot.yaml");
-	for (i = 0; i < 3 && c->doms[i].name != NULL; i++)
-		put_domain(&c->doms[i], &paths);
-	for (p = paths.data; p < paths.data + paths.len; p += strlen(p) + 1) {
-		assert_true(n < sizeof(v) / sizeof(v[0]));
-		v[n++] = p;
-	}
-	assert_int_equal(dk_git_commit(g, v, n, "t", "t@localhost", T0,
-	    c->name, id), 0);
-	dk_buf_dispose(&paths);
-	return g;
-}
-
 static void
 list_files(struct dk_buf *b, char c, const struct dk_rpm_file *f,
     size_t n)
@@ -466,31 +243,6 @@ list_files(struct dk_buf *b, char c, const struct dk_rpm_file *f,
 		    f[i].flags & DK_RPM_CONFIG ? " config" : ""), 0);
 }
 
-static const struct dk_rpm_file *
-find(const struct dk_render *r, const char *suffix)
-{
-	size_t i, n = strlen(suffix), len;
-
-	for (i = 0; i < r->npriv + r->npub; i++) {
-		const struct dk_rpm_file *f = i < r->npriv ? &r->priv[i] :
-		    &r->pub[i - r->npriv];
-
-		len = strlen(f->path);
-		if (len >= n && strcmp(f->path + len - n, suffix) == 0)
-			return f;
-	}
-	fail_msg("no file ending in '%s'", suffix);
-	return NULL;
-}
-
-static void
-check_file(const struct dk_rpm_file *f, const char *want)
-{
-	assert_int_equal(f->len, strlen(want));
-	if (memcmp(f->data, want, f->len) != 0)
-		fail_msg("%s:\n%.*s\nwanted:\n%s", f->path, (int)f->len,
-		    (const char *)f->data, want);
-}
 
 /*
  * The record of vector txt as render must write it: owner absolute,
@@ -670,226 +422,155 @@ test_render__table(void **state)
 	}
 }
 
-static bool
-has(const struct dk_rpm_file *f, const char *s)
-{
-	return memmem(f->data, f->len, s, strlen(s)) != NULL;
-}
+static const char yaml_zones[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "  - name: example.org\n"
+    "    ttl: 600\n"
+    "  - name: nokeys.example\n"
+    "dns:\n"
+    "  publish: zones\n"
+    "  zone_nameservers: [ns1.example.net, ns2.example.net]\n"
+    "  secondaries: [\"192.0.2.54\", \"[2001:db8::54]:5353\"]\n"
+    "packaging:\n"
+    "  zone_dir: /srv/dkim\n";
 
-/*
- * The OpenDKIM instance files follow table_dir, key_owner and key_group:
- * each instance reads its own tables with its own algorithm.
- */
+static const struct rcase zones = {
+	.name = "zones",
+	.yaml = yaml_zones,
+	.doms = {
+		{ "example.com", { K("a1", "rsa1024", 1024, ACTIVE),
+		    K("rv", "rsa1024", 1024, REVOKED) } },
+		{ "example.org", { K("o1", "rsa2048", 2048, PENDING) } },
+	},
+};
+
+/* A record a DKIM zone must hold: the key, its vector, p= empty. */
+struct zrec {
+	const char	*sel;
+	const char	*txt;
+	bool		 revoked;
+};
+
+/* The zone _domainkey.DOMAIN: SOA with the version, NS, the records. */
 static void
-test_render__signer(void **state)
+check_dkim_zone(const struct dk_render *r, const char *domain,
+    const char *ttl, const struct zrec *rec, size_t n)
 {
-	static const char want_conf[] =
-	    "# OpenDKIM instance opendkim@ed25519 (dkim-keys-private, "
-	    "dkimrot):\n"
-	    "# signs with the Ed25519 keys only.  Released OpenDKIM signs "
-	    "every\n"
-	    "# key of its KeyTable with its one SignatureAlgorithm, so each\n"
-	    "# algorithm has an instance of its own:\n"
-	    "#   systemctl enable --now opendkim@rsa opendkim@ed25519\n"
-	    "# and Postfix passes mail through both (postfix-milters.cf).\n"
-	    "# An edited copy is kept on upgrade: set InternalHosts to\n"
-	    "# every network whose mail this host signs.\n"
-	    "Mode\t\t\ts\n"
-	    "SignatureAlgorithm\ted25519-sha256\n"
-	    "KeyTable\t\t/srv/tables/KeyTable.ed25519\n"
-	    "SigningTable\t\trefile:/srv/tables/SigningTable.ed25519\n"
-	    "Socket\t\t\tinet:8892@127.0.0.1\n"
-	    "UserID\t\t\tmail:mail\n"
-	    "InternalHosts\t\t127.0.0.1,::1\n"
-	    "Canonicalization\trelaxed/simple\n"
-	    "OversignHeaders\t\tFrom\n"
-	    "Syslog\t\t\tyes\n"
-	    "SyslogSuccess\t\tyes\n";
-	const struct dk_rpm_file *f;
-	struct dk_render *r;
-	char id[DK_GIT_ID_LEN];
-	struct dk_git *g;
-
-	g = make_repo(&cases[3], id);
-	assert_int_equal(dk_render_commit(g, id, &r), 0);
-	check_file(find(r, "/opendkim-ed25519.conf"), want_conf);
-	f = find(r, "/opendkim-rsa.conf");
-	assert_true(has(f,
-	    "SignatureAlgorithm\trsa-sha256\n"
-	    "KeyTable\t\t/srv/tables/KeyTable.rsa\n"
-	    "SigningTable\t\trefile:/srv/tables/SigningTable.rsa\n"
-	    "Socket\t\t\tinet:8891@127.0.0.1\n"));
-	f = find(r, "/opendkim@.service");
-	assert_true(has(f, "\nExecStart=/usr/sbin/"
-	    "opendkim -x /srv/tables/opendkim-%i.conf -P "
-	    "/run/opendkim-%i/opendkim.pid\n"));
-	f = find(r, "/postfix-milters.cf");
-	assert_true(has(f, "\nsmtpd_milters = "
-	    "inet:127.0.0.1:8891, inet:127.0.0.1:8892\nnon_smtpd_milters = "
-	    "$smtpd_milters\n"));
-	dk_render_free(r);
-	dk_git_free(g);
-}
-
-/*
- * signers: [rspamd, exim]: no OpenDKIM files, a copy of each key per
- * signer owned by its user, rspamd's Ed25519 key as a base64 seed, and
- * Exim's lookups naming both keys of the dual domain.
- */
-static void
-test_render__signers(void **state)
-{
-	struct rcase c = cases[2];	/* dual signing */
-	const struct dk_rpm_file *f;
-	struct dk_render *r;
-	char id[DK_GIT_ID_LEN];
-	struct dk_git *g;
+	struct dk_buf want = { 0 };
+	char suffix[300];
 	size_t i;
 
-	c.yaml = yaml_signers;
-	g = make_repo(&c, id);
-	assert_int_equal(dk_render_commit(g, id, &r), 0);
-	for (i = 0; i < r->npriv; i++)
-		if (strstr(r->priv[i].path, "KeyTable") != NULL ||
-		    strstr(r->priv[i].path, "opendkim") != NULL ||
-		    strncmp(r->priv[i].path, "/etc/dkim-keys/keys", 19) == 0)
-			fail_msg("%s without opendkim", r->priv[i].path);
-	f = find(r, "/rspamd/keys/example.com/e1.private");
-	assert_string_equal(f->owner, "_rspamd");
-	assert_int_equal(f->mode, 0600);
-	assert_int_equal(f->len, 45);	/* base64 of 32 bytes, newline */
-	assert_null(memchr(f->data, '-', f->len));
-	f = find(r, "/rspamd/keys/example.com/r1.private");
-	assert_true(has(f, "-----BEGIN "));
-	f = find(r, "/exim/keys/example.com/e1.private");
-	assert_string_equal(f->owner, "Debian-exim");
-	assert_true(has(f, "-----BEGIN "));
-	check_file(find(r, "/exim/selectors"), "example.com: r1 : e1\n");
-	check_file(find(r, "/exim/paths"), "r1@example.com: /etc/dkim-keys/"
-	    "exim/keys/example.com/r1.private\ne1@example.com: /etc/dkim-keys/"
-	    "exim/keys/example.com/e1.private\n");
-	f = find(r, "/rspamd/dkim_signing.conf");
-	assert_true(has(f, "domain {\n  \"example.com\" {\n    selectors [\n"
-	    "      { selector = \"r1\"; path = \"/etc/dkim-keys/rspamd/keys/"
-	    "example.com/r1.private\"; },\n      { selector = \"e1\"; path = "
-	    "\"/etc/dkim-keys/rspamd/keys/example.com/e1.private\"; },\n"
-	    "    ];\n  }\n}\n"));
-	check_file(find(r, "/rspamd/selectors.map"), "example.com r1\n");
-	dk_render_free(r);
-	dk_git_free(g);
+	assert_int_equal(dk_buf_printf(&want, "; The DKIM zone of %s, from "
+	    "commit %s of the key repository.\n; Generated by dkimrot "
+	    "(package dkim-keys-public): do not edit.\n; %s delegates it: "
+	    "_domainkey.%s. NS, one record per name server below.\n"
+	    "$ORIGIN _domainkey.%s.\n$TTL %s\n@\tIN\tSOA\tns1.example.net. "
+	    "hostmaster.%s. 7 3600 600 1209600 300\n"
+	    "@\tIN\tNS\tns1.example.net.\n@\tIN\tNS\tns2.example.net.\n",
+	    domain, r->commit, domain, domain, domain, ttl, domain), 0);
+	for (i = 0; i < n; i++)
+		want_record(&want, rec[i].txt, rec[i].sel, domain, ttl,
+		    rec[i].revoked);
+	snprintf(suffix, sizeof(suffix), "/_domainkey.%s.zone", domain);
+	check_file(find(r, suffix), want.data);
+	dk_buf_dispose(&want);
 }
 
-/* The %files section of a rendered spec, as a new string. */
-static char *
-files_section(const char *spec)
-{
-	const char *s = strstr(spec, "\n%files\n"), *e;
-
-	assert_non_null(s);
-	s += strlen("\n%files\n");
-	/* The template has an empty line before %changelog. */
-	assert_non_null(e = strstr(s, "\n%changelog"));
-	assert_true(e > s && e[-1] == '\n');
-	e--;
-	return strndup(s, (size_t)(e - s));
-}
-
-/* What the spec templates get from a render: the files and the domains. */
+/* A zone list: its head naming the commit and how to include it. */
 static void
-test_render__spec(void **state)
+check_list(const struct dk_render *r, const char *name, const char *how,
+    const char *body)
 {
-	static const char want_priv[] =
-	    "%dir %attr(0755,root,root) /etc/dkim-keys\n"
-	    "%dir %attr(0700,opendkim,opendkim) /etc/dkim-keys/keys\n"
-	    "%dir %attr(0700,opendkim,opendkim) /etc/dkim-keys/keys/"
-	    "example.com\n"
-	    "%attr(0600,opendkim,opendkim) /etc/dkim-keys/keys/example.com/"
-	    "a1.private\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable.rsa\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable.rsa\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable.ed25519\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/"
-	    "SigningTable.ed25519\n"
-	    "%config(noreplace) %attr(0644,root,root) /etc/dkim-keys/"
-	    "opendkim-rsa.conf\n"
-	    "%config(noreplace) %attr(0644,root,root) /etc/dkim-keys/"
-	    "opendkim-ed25519.conf\n"
-	    "%config %attr(0644,root,root) /etc/dkim-keys/"
-	    "postfix-milters.cf\n"
-	    "%attr(0644,root,root) /usr/lib/systemd/system/"
-	    "opendkim@.service\n";
-	static const char want_pub[] =
-	    "%dir %attr(0755,root,root) /var/named/dkim\n"
-	    "%config %attr(0644,root,root) /var/named/dkim/example.com.zone\n";
-	struct dk_rpm_pkg pkg;
+	struct dk_buf want = { 0 };
+	char suffix[64];
+
+	assert_int_equal(dk_buf_printf(&want, "# The DKIM zones of commit %s "
+	    "(dkimrot, package\n# dkim-keys-public): do not edit.  Pulled in "
+	    "by\n# %s\n%s", r->commit, how, body), 0);
+	snprintf(suffix, sizeof(suffix), "/%s", name);
+	check_file(find(r, suffix), want.data);
+	dk_buf_dispose(&want);
+}
+
+/*
+ * dns.publish zones: no fragments; once the package's version is known
+ * (7 here), a zone per domain with keys, its SOA serial the version,
+ * its NS records zone_nameservers, and the zone lists of BIND, NSD and
+ * Knot with NOTIFY and transfers for each secondary, at its port.
+ */
+static void
+test_render__zones(void **state)
+{
+	static const struct zrec com[] = { { "a1", "rsa1024", false },
+	    { "rv", "rsa1024", true } };
+	static const struct zrec org[] = { { "o1", "rsa2048", false } };
+	static const char files[] =
+	    "p /srv/dkim 0755 root:root dir\n"
+	    "p /srv/dkim/_domainkey.example.com.zone 0644 root:root config\n"
+	    "p /srv/dkim/_domainkey.example.org.zone 0644 root:root config\n"
+	    "p /srv/dkim/named.conf 0644 root:root config\n"
+	    "p /srv/dkim/nsd.conf 0644 root:root config\n"
+	    "p /srv/dkim/knot.conf 0644 root:root config\n";
 	struct dk_render *r;
-	char id[DK_GIT_ID_LEN], *spec, *files;
+	struct dk_buf b = { 0 };
+	char id[DK_GIT_ID_LEN];
 	struct dk_git *g;
 
-	g = make_repo(&cases[0], id);
+	g = make_repo(&zones, id);
 	assert_int_equal(dk_render_commit(g, id, &r), 0);
-	memset(&pkg, 0, sizeof(pkg));
-	pkg.name = "dkim-keys-private";
-	pkg.version = "1";
-	pkg.vcs = r->commit;
-	pkg.description = r->description;
-	pkg.time = r->time;
-	pkg.files = r->priv;
-	pkg.nfiles = r->npriv;
-	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
-	    &spec), 0);
-	files = files_section(spec);
-	assert_string_equal(files, want_priv);
-	assert_non_null(strstr(spec, "\nDomains (1): example.com\n"));
-	/* No owner given (as for the public package): no %pre. */
-	assert_null(strstr(spec, "%pre"));
-	free(files);
-	free(spec);
-	/* The keys' owner is made at install when missing, or it fails. */
-	pkg.pre_user = "opendkim";
-	pkg.pre_group = "mail";
-	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
-	    &spec), 0);
-	assert_non_null(strstr(spec, "\n%pre\ndk_has() {\n"));
-	assert_non_null(strstr(spec, "\ndk_has group 'mail' || groupadd -r "
-	    "'mail' 2>/dev/null || {\n"));
-	assert_non_null(strstr(spec, "\ndk_has passwd 'opendkim' || useradd "
-	    "-r -g 'mail' -d / -s /sbin/nologin -c 'DKIM signer' 'opendkim' "
-	    "2>/dev/null || {\n\techo \"dkim-keys-private: no user "
-	    "'opendkim' (packaging.key_owner) and useradd failed\" >&2\n"
-	    "\texit 1\n}\nexit 0\n"));
-	free(spec);
-	pkg.pre_user = "bad user";
-	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
-	    &spec), DK_EUSAGE);
-	pkg.pre_user = NULL;
-	pkg.pre_group = NULL;
-	pkg.name = "dkim-keys-public";
-	pkg.files = r->pub;
-	pkg.nfiles = r->npub;
-	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_public, &pkg,
-	    &spec), 0);
-	files = files_section(spec);
-	assert_string_equal(files, want_pub);
-	assert_null(strstr(spec, "PRIVATE KEY"));
-	free(files);
-	free(spec);
+	/* the domains' records wait for the version */
+	assert_int_equal(r->nzones, 2);
+	r->version = 7;
+	assert_int_equal(dk_render_zones(r), 0);
+	list_files(&b, 'p', r->pub, r->npub);
+	assert_string_equal(b.data, files);
+	dk_buf_dispose(&b);
+	check_dkim_zone(r, "example.com", "3600", com, 2);
+	check_dkim_zone(r, "example.org", "600", org, 1);
+	check_list(r, "named.conf", "include \"/srv/dkim/named.conf\"; in "
+	    "named.conf",
+	    "zone \"_domainkey.example.com\" {\n\ttype primary;\n"
+	    "\tfile \"/srv/dkim/_domainkey.example.com.zone\";\n"
+	    "\tnotify explicit;\n"
+	    "\talso-notify { 192.0.2.54 port 53; 2001:db8::54 port 5353; };\n"
+	    "\tallow-transfer { 192.0.2.54; 2001:db8::54; };\n};\n"
+	    "zone \"_domainkey.example.org\" {\n\ttype primary;\n"
+	    "\tfile \"/srv/dkim/_domainkey.example.org.zone\";\n"
+	    "\tnotify explicit;\n"
+	    "\talso-notify { 192.0.2.54 port 53; 2001:db8::54 port 5353; };\n"
+	    "\tallow-transfer { 192.0.2.54; 2001:db8::54; };\n};\n");
+	check_list(r, "nsd.conf", "include: \"/srv/dkim/nsd.conf\" in "
+	    "nsd.conf, after the server: section",
+	    "zone:\n\tname: \"_domainkey.example.com\"\n"
+	    "\tzonefile: \"/srv/dkim/_domainkey.example.com.zone\"\n"
+	    "\tnotify: 192.0.2.54 NOKEY\n\tprovide-xfr: 192.0.2.54 NOKEY\n"
+	    "\tnotify: 2001:db8::54@5353 NOKEY\n"
+	    "\tprovide-xfr: 2001:db8::54 NOKEY\n"
+	    "zone:\n\tname: \"_domainkey.example.org\"\n"
+	    "\tzonefile: \"/srv/dkim/_domainkey.example.org.zone\"\n"
+	    "\tnotify: 192.0.2.54 NOKEY\n\tprovide-xfr: 192.0.2.54 NOKEY\n"
+	    "\tnotify: 2001:db8::54@5353 NOKEY\n"
+	    "\tprovide-xfr: 2001:db8::54 NOKEY\n");
+	check_list(r, "knot.conf", "include: /srv/dkim/knot.conf in knot.conf",
+	    "remote:\n  - id: dkimrot-secondary-1\n    address: 192.0.2.54\n"
+	    "  - id: dkimrot-secondary-2\n    address: 2001:db8::54@5353\n"
+	    "acl:\n  - id: dkimrot-transfer\n"
+	    "    address: [192.0.2.54, 2001:db8::54]\n    action: transfer\n"
+	    "zone:\n  - domain: _domainkey.example.com\n"
+	    "    file: /srv/dkim/_domainkey.example.com.zone\n"
+	    "    zonefile-sync: -1\n    zonefile-load: whole\n"
+	    "    journal-content: none\n"
+	    "    notify: [dkimrot-secondary-1, dkimrot-secondary-2]\n"
+	    "    acl: [dkimrot-transfer]\n"
+	    "  - domain: _domainkey.example.org\n"
+	    "    file: /srv/dkim/_domainkey.example.org.zone\n"
+	    "    zonefile-sync: -1\n    zonefile-load: whole\n"
+	    "    journal-content: none\n"
+	    "    notify: [dkimrot-secondary-1, dkimrot-secondary-2]\n"
+	    "    acl: [dkimrot-transfer]\n");
 	dk_render_free(r);
 	dk_git_free(g);
-}
-
-static int
-setup(void **state)
-{
-	return t_tmpdir_make(tmpdir, repo, sizeof(repo));
-}
-
-static int
-teardown(void **state)
-{
-	return t_tmpdir_remove(tmpdir);
 }
 
 int
@@ -897,9 +578,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render__table),
-		cmocka_unit_test(test_render__spec),
-		cmocka_unit_test(test_render__signer),
-		cmocka_unit_test(test_render__signers),
+		cmocka_unit_test(test_render__zones),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,266 @@
+/*
+ * Unit tests of what packaging/render.c hands the package builds beyond
+ * the files of tests/unit/t_render.c: the OpenDKIM instance files, the
+ * copies of the keys for rspamd and Exim, and the spec templates
+ * rendered with a commit's files and domains.  No rpm build.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tests/lib/trender.h"
+
+static const char yaml_signers[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "    algorithms: [rsa, ed25519]\n"
+    "packaging:\n"
+    "  signers: [rspamd, exim]\n"
+    "  exim_user: Debian-exim\n"
+    "  exim_group: Debian-exim\n";
+
+
+/* The repositories: one active key; a dual domain; table_dir, owners. */
+static const struct rcase one = {
+	.name = "one active key",
+	.yaml = yaml_one,
+	.doms = { { "example.com", { K("a1", "rsa1024", 1024, ACTIVE) } } },
+};
+
+static const struct rcase dual = {
+	.name = "dual signing",
+	.yaml = yaml_dual,
+	.doms = { { "example.com", {
+		K("r1", "rsa1024", 1024, ACTIVE),
+		E("e1", ACTIVE) } } },
+};
+
+static const struct rcase flags = {
+	.name = "policy, directories",
+	.yaml = yaml_flags,
+	.doms = { { "example.com", { K("k1", "rsa2048", 2048, ACTIVE) } } },
+};
+
+static bool
+has(const struct dk_rpm_file *f, const char *s)
+{
+	return memmem(f->data, f->len, s, strlen(s)) != NULL;
+}
+
+/*
+ * The OpenDKIM instance files follow table_dir, key_owner and key_group:
+ * each instance reads its own tables with its own algorithm.
+ */
+static void
+test_render__signer(void **state)
+{
+	static const char want_conf[] =
+	    "# OpenDKIM instance opendkim@ed25519 (dkim-keys-private, "
+	    "dkimrot):\n"
+	    "# signs with the Ed25519 keys only.  Released OpenDKIM signs "
+	    "every\n"
+	    "# key of its KeyTable with its one SignatureAlgorithm, so each\n"
+	    "# algorithm has an instance of its own:\n"
+	    "#   systemctl enable --now opendkim@rsa opendkim@ed25519\n"
+	    "# and Postfix passes mail through both (postfix-milters.cf).\n"
+	    "# An edited copy is kept on upgrade: set InternalHosts to\n"
+	    "# every network whose mail this host signs.\n"
+	    "Mode\t\t\ts\n"
+	    "SignatureAlgorithm\ted25519-sha256\n"
+	    "KeyTable\t\t/srv/tables/KeyTable.ed25519\n"
+	    "SigningTable\t\trefile:/srv/tables/SigningTable.ed25519\n"
+	    "Socket\t\t\tinet:8892@127.0.0.1\n"
+	    "UserID\t\t\tmail:mail\n"
+	    "InternalHosts\t\t127.0.0.1,::1\n"
+	    "Canonicalization\trelaxed/simple\n"
+	    "OversignHeaders\t\tFrom\n"
+	    "Syslog\t\t\tyes\n"
+	    "SyslogSuccess\t\tyes\n";
+	const struct dk_rpm_file *f;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN];
+	struct dk_git *g;
+
+	g = make_repo(&flags, id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	check_file(find(r, "/opendkim-ed25519.conf"), want_conf);
+	f = find(r, "/opendkim-rsa.conf");
+	assert_true(has(f,
+	    "SignatureAlgorithm\trsa-sha256\n"
+	    "KeyTable\t\t/srv/tables/KeyTable.rsa\n"
+	    "SigningTable\t\trefile:/srv/tables/SigningTable.rsa\n"
+	    "Socket\t\t\tinet:8891@127.0.0.1\n"));
+	f = find(r, "/opendkim@.service");
+	assert_true(has(f, "\nExecStart=/usr/sbin/"
+	    "opendkim -x /srv/tables/opendkim-%i.conf -P "
+	    "/run/opendkim-%i/opendkim.pid\n"));
+	f = find(r, "/postfix-milters.cf");
+	assert_true(has(f, "\nsmtpd_milters = "
+	    "inet:127.0.0.1:8891, inet:127.0.0.1:8892\nnon_smtpd_milters = "
+	    "$smtpd_milters\n"));
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
+/*
+ * signers: [rspamd, exim]: no OpenDKIM files, a copy of each key per
+ * signer owned by its user, rspamd's Ed25519 key as a base64 seed, and
+ * Exim's lookups naming both keys of the dual domain.
+ */
+static void
+test_render__signers(void **state)
+{
+	struct rcase c = dual;
+	const struct dk_rpm_file *f;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN];
+	struct dk_git *g;
+	size_t i;
+
+	c.yaml = yaml_signers;
+	g = make_repo(&c, id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	for (i = 0; i < r->npriv; i++)
+		if (strstr(r->priv[i].path, "KeyTable") != NULL ||
+		    strstr(r->priv[i].path, "opendkim") != NULL ||
+		    strncmp(r->priv[i].path, "/etc/dkim-keys/keys", 19) == 0)
+			fail_msg("%s without opendkim", r->priv[i].path);
+	f = find(r, "/rspamd/keys/example.com/e1.private");
+	assert_string_equal(f->owner, "_rspamd");
+	assert_int_equal(f->mode, 0600);
+	assert_int_equal(f->len, 45);	/* base64 of 32 bytes, newline */
+	assert_null(memchr(f->data, '-', f->len));
+	f = find(r, "/rspamd/keys/example.com/r1.private");
+	assert_true(has(f, "-----BEGIN "));
+	f = find(r, "/exim/keys/example.com/e1.private");
+	assert_string_equal(f->owner, "Debian-exim");
+	assert_true(has(f, "-----BEGIN "));
+	check_file(find(r, "/exim/selectors"), "example.com: r1 : e1\n");
+	check_file(find(r, "/exim/paths"), "r1@example.com: /etc/dkim-keys/"
+	    "exim/keys/example.com/r1.private\ne1@example.com: /etc/dkim-keys/"
+	    "exim/keys/example.com/e1.private\n");
+	f = find(r, "/rspamd/dkim_signing.conf");
+	assert_true(has(f, "domain {\n  \"example.com\" {\n    selectors [\n"
+	    "      { selector = \"r1\"; path = \"/etc/dkim-keys/rspamd/keys/"
+	    "example.com/r1.private\"; },\n      { selector = \"e1\"; path = "
+	    "\"/etc/dkim-keys/rspamd/keys/example.com/e1.private\"; },\n"
+	    "    ];\n  }\n}\n"));
+	check_file(find(r, "/rspamd/selectors.map"), "example.com r1\n");
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
+/* The %files section of a rendered spec, as a new string. */
+static char *
+files_section(const char *spec)
+{
+	const char *s = strstr(spec, "\n%files\n"), *e;
+
+	assert_non_null(s);
+	s += strlen("\n%files\n");
+	/* The template has an empty line before %changelog. */
+	assert_non_null(e = strstr(s, "\n%changelog"));
+	assert_true(e > s && e[-1] == '\n');
+	e--;
+	return strndup(s, (size_t)(e - s));
+}
+
+/* What the spec templates get from a render: the files and the domains. */
+static void
+test_render__spec(void **state)
+{
+	static const char want_priv[] =
+	    "%dir %attr(0755,root,root) /etc/dkim-keys\n"
+	    "%dir %attr(0700,opendkim,opendkim) /etc/dkim-keys/keys\n"
+	    "%dir %attr(0700,opendkim,opendkim) /etc/dkim-keys/keys/"
+	    "example.com\n"
+	    "%attr(0600,opendkim,opendkim) /etc/dkim-keys/keys/example.com/"
+	    "a1.private\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable.rsa\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/SigningTable.rsa\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/KeyTable.ed25519\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/"
+	    "SigningTable.ed25519\n"
+	    "%config(noreplace) %attr(0644,root,root) /etc/dkim-keys/"
+	    "opendkim-rsa.conf\n"
+	    "%config(noreplace) %attr(0644,root,root) /etc/dkim-keys/"
+	    "opendkim-ed25519.conf\n"
+	    "%config %attr(0644,root,root) /etc/dkim-keys/"
+	    "postfix-milters.cf\n"
+	    "%attr(0644,root,root) /usr/lib/systemd/system/"
+	    "opendkim@.service\n";
+	static const char want_pub[] =
+	    "%dir %attr(0755,root,root) /var/named/dkim\n"
+	    "%config %attr(0644,root,root) /var/named/dkim/example.com.zone\n";
+	struct dk_rpm_pkg pkg;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN], *spec, *files;
+	struct dk_git *g;
+
+	g = make_repo(&one, id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	memset(&pkg, 0, sizeof(pkg));
+	pkg.name = "dkim-keys-private";
+	pkg.version = "1";
+	pkg.vcs = r->commit;
+	pkg.description = r->description;
+	pkg.time = r->time;
+	pkg.files = r->priv;
+	pkg.nfiles = r->npriv;
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), 0);
+	files = files_section(spec);
+	assert_string_equal(files, want_priv);
+	assert_non_null(strstr(spec, "\nDomains (1): example.com\n"));
+	/* No owner given (as for the public package): no %pre. */
+	assert_null(strstr(spec, "%pre"));
+	free(files);
+	free(spec);
+	/* The keys' owner is made at install when missing, or it fails. */
+	pkg.pre_user = "opendkim";
+	pkg.pre_group = "mail";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), 0);
+	assert_non_null(strstr(spec, "\n%pre\ndk_has() {\n"));
+	assert_non_null(strstr(spec, "\ndk_has group 'mail' || groupadd -r "
+	    "'mail' 2>/dev/null || {\n"));
+	assert_non_null(strstr(spec, "\ndk_has passwd 'opendkim' || useradd "
+	    "-r -g 'mail' -d / -s /sbin/nologin -c 'DKIM signer' 'opendkim' "
+	    "2>/dev/null || {\n\techo \"dkim-keys-private: no user "
+	    "'opendkim' (packaging.key_owner) and useradd failed\" >&2\n"
+	    "\texit 1\n}\nexit 0\n"));
+	free(spec);
+	pkg.pre_user = "bad user";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), DK_EUSAGE);
+	pkg.pre_user = NULL;
+	pkg.pre_group = NULL;
+	pkg.name = "dkim-keys-public";
+	pkg.files = r->pub;
+	pkg.nfiles = r->npub;
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_public, &pkg,
+	    &spec), 0);
+	files = files_section(spec);
+	assert_string_equal(files, want_pub);
+	assert_null(strstr(spec, "PRIVATE KEY"));
+	free(files);
+	free(spec);
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render__spec),
+		cmocka_unit_test(test_render__signer),
+		cmocka_unit_test(test_render__signers),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
