@@ -1,6 +1,14 @@
-# Helpers of the bench scripts (tests/bench/run.sh, scale.sh, year.sh):
-# the caller sets W (its work directory, where samples go) and TIME
-# (/usr/bin/time).
+# Helpers of the bench scripts (tests/bench/run.sh, scale.sh, year.sh),
+# sourced after DKIMROT, DKIMROT_SRC and DKIMROT_BUILD are checked.
+
+# bench_init NAME: the work directory W (samples go there; removed at
+# exit), a HOME and git of its own, TIME
+bench_init() {
+	W=$(mktemp -d "$DKIMROT_BUILD/bench-$1.XXXXXX")
+	trap 'rm -rf "$W"' EXIT INT TERM
+	export HOME="$W" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
+	TIME=/usr/bin/time
+}
 
 log() { printf '%s\n' "bench: $*" >&2; }
 

@@ -45,11 +45,8 @@ TOOLS=$DKIMROT_BUILD/bench
 CACHE=$DKIMROT_BUILD/bench-cache
 SETUP_VERSION=1
 T0=2026-11-01T00:00:00Z
-W=$(mktemp -d "$DKIMROT_BUILD/bench-work.XXXXXX")
-trap 'rm -rf "$W"' EXIT INT TERM
-export HOME="$W" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
-TIME=/usr/bin/time
 . "$DKIMROT_SRC/tests/bench/lib.sh"
+bench_init work
 [ -x $TIME ] || { echo "bench: /usr/bin/time is missing (sh scripts/setup.sh)" >&2; exit 1; }
 
 

@@ -20,11 +20,8 @@ BIG=${SCALE_BIG:-100000}
 RUNS=${SCALE_RUNS:-3}
 TOOLS=$DKIMROT_BUILD/bench
 T0=2026-11-01T00:00:00Z
-W=$(mktemp -d "$DKIMROT_BUILD/bench-scale.XXXXXX")
-trap 'rm -rf "$W"' EXIT INT TERM
-export HOME="$W" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
-TIME=/usr/bin/time
 . "$DKIMROT_SRC/tests/bench/lib.sh"
+bench_init scale
 
 # workloads N: one size, its samples under labels *.N
 workloads() {

@@ -12,11 +12,8 @@ set -eu
 N=${YEAR_DOMAINS:-10000}
 DAYS=${YEAR_DAYS:-365}
 T0=2026-01-01T00:00:00Z
-W=$(mktemp -d "$DKIMROT_BUILD/bench-year.XXXXXX")
-trap 'rm -rf "$W"' EXIT INT TERM
-export HOME="$W" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
-TIME=/usr/bin/time
 . "$DKIMROT_SRC/tests/bench/lib.sh"
+bench_init year
 
 R=$W/repo
 "$DKIMROT" -C "$R" --now $T0 init -d d1.example >/dev/null
