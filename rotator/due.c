@@ -25,6 +25,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/grow.h"
 #include "common/log.h"
 #include "common/name.h"
 #include "common/tree.h"
@@ -69,18 +70,8 @@ int
 dk_due_add(struct dk_due *d, const char *name, long long due,
     enum dk_due_kind kind)
 {
-	struct dk_due_entry *v;
-	size_t cap;
-
-	if (d->n == d->cap) {
-		cap = d->cap ? d->cap * 2 : 64;
-		if ((v = realloc(d->v, cap * sizeof(*v))) == NULL) {
-			dk_error_set("out of memory");
-			return -1;
-		}
-		d->v = v;
-		d->cap = cap;
-	}
+	if (dk_grow(&d->v, &d->cap, d->n, sizeof(*d->v), 64) != 0)
+		return -1;
 	if ((d->v[d->n].name = strdup(name)) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
