@@ -47,7 +47,7 @@ BIN      := $(BUILD)/dkimrot
 FAULT_BIN := $(BUILD)/dkimrot-faults
 FAULT_OBJ := $(patsubst %.c,$(BUILD)/faults/%.o,dkimrot.c $(LIB_SRC)) $(GEN_OBJ)
 
-.PHONY: all check check-unit check-cli check-e2e check-sim check-fuzz soak \
+.PHONY: bench-year all check check-unit check-cli check-e2e check-sim check-fuzz soak \
         check-valgrind fuzz bench install uninstall clean demo rpm deb \
         check-self
 
@@ -167,6 +167,14 @@ bench:
 	    $(BENCH_BUILD)/bench/batchrate $(BENCH_BUILD)/bench/layout
 	DKIMROT=$(abspath $(BENCH_BUILD)/dkimrot) DKIMROT_SRC=$(abspath .) \
 	    DKIMROT_BUILD=$(abspath $(BENCH_BUILD)) sh tests/bench/run.sh
+	DKIMROT=$(abspath $(BENCH_BUILD)/dkimrot) DKIMROT_SRC=$(abspath .) \
+	    DKIMROT_BUILD=$(abspath $(BENCH_BUILD)) sh tests/bench/scale.sh
+
+# A simulated year at 10,000 domains, one run a day (many minutes).
+bench-year:
+	CFLAGS='-O3 -DNDEBUG' $(MAKE) BUILD=$(BENCH_BUILD) all
+	DKIMROT=$(abspath $(BENCH_BUILD)/dkimrot) DKIMROT_SRC=$(abspath .) \
+	    DKIMROT_BUILD=$(abspath $(BENCH_BUILD)) sh tests/bench/year.sh
 
 demo: $(BIN)
 	DKIMROT=$(abspath $(BIN)) DKIMROT_SRC=$(abspath .) sh scripts/demo.sh

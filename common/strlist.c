@@ -4,23 +4,15 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/grow.h"
 #include "common/strlist.h"
 
 static int
 push(struct dk_strlist *l, char *s)
 {
-	char **v;
-	size_t cap;
-
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 16;
-		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL) {
-			free(s);
-			dk_error_set("out of memory");
-			return -1;
-		}
-		l->v = v;
-		l->cap = cap;
+	if (dk_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 16) != 0) {
+		free(s);
+		return -1;
 	}
 	l->v[l->n++] = s;
 	return 0;

@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/grow.h"
 #include "common/file.h"
 #include "common/secret.h"
 #include "common/tree.h"
@@ -172,18 +173,8 @@ check(const char *dir, const char *name, size_t version, const char *commit,
 static struct dk_build *
 add(struct dk_ledger *l)
 {
-	struct dk_build *nb;
-	size_t cap;
-
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 16;
-		if ((nb = realloc(l->b, cap * sizeof(*nb))) == NULL) {
-			dk_error_set("out of memory");
-			return NULL;
-		}
-		l->b = nb;
-		l->cap = cap;
-	}
+	if (dk_grow(&l->b, &l->cap, l->n, sizeof(*l->b), 16) != 0)
+		return NULL;
 	memset(&l->b[l->n], 0, sizeof(l->b[l->n]));
 	return &l->b[l->n++];
 }

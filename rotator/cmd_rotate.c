@@ -31,7 +31,6 @@
 #include "rotator/publish.h"
 #include "rotator/remote.h"
 #include "rotator/rotate.h"
-#include "rotator/store.h"
 #include "rotator/vault.h"
 
 /*
@@ -39,22 +38,13 @@
  * they are leaving (dkimrot remove).
  */
 static void
-warn_unconfigured(struct dk_keyrepo *r, const struct dk_leaving *left)
+warn_unconfigured(const struct dk_rotate *run)
 {
-	struct dk_strlist names = { 0 };
 	size_t i;
 
-	if (dk_store_domains(r->path, &names) != 0) {
-		dk_log_warn("%s", dk_error_last());
-		return;
-	}
-	for (i = 0; i < names.n; i++)
-		if (dk_config_domain(r->cfg, names.v[i]) == NULL &&
-		    dk_leaving_find(left, names.v[i]) == NULL)
-			dk_log_warn("%s: has keys but is not in %s; its keys "
-			    "are left as they are", names.v[i],
-			    DK_CONFIG_FILE);
-	dk_strlist_dispose(&names);
+	for (i = 0; i < run->unconfigured.n; i++)
+		dk_log_warn("%s: has keys but is not in %s; its keys are left "
+		    "as they are", run->unconfigured.v[i], DK_CONFIG_FILE);
 }
 
 /* The plan of every domain that changes, one line each, on stdout. */
@@ -81,7 +71,7 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 	struct dk_rotate run;
 	int rc, failed = 0, again = 0;
 
-	if ((rc = dk_rotate_open(&run, repo, o)) != 0) {
+	if ((rc = dk_rotate_open(&run, repo, o, now)) != 0) {
 		dk_log_error("%s", dk_error_last());
 		dk_rotate_dispose(&run);
 		return dk_error_exit(rc);
@@ -91,7 +81,7 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		dk_log_warn("%s lists no domains: nothing to rotate",
 		    DK_CONFIG_FILE);
 	if (o->only->n == 0)
-		warn_unconfigured(&run.r, &run.left);
+		warn_unconfigured(&run);
 	/*
 	 * rfc2136 (rotator/publish.h): what the last run committed is out
 	 * before we plan, so the DNS gate asks about records that were
@@ -125,6 +115,7 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 			dk_log_info("dry run: nothing was changed");
 	}
 	rc = dk_rotate_status(&run);
+	dk_rotate_index(&run, now, !failed && !again);
 	dk_rotate_dispose(&run);
 	if (again)
 		return DK_EXIT_AGAIN;

@@ -411,7 +411,7 @@ show(struct dk_keyrepo *r, const struct dk_strlist *only, int json, time_t now)
 	int rc, failed = 0;
 
 	/* Leaving domains no longer configured, after the others. */
-	if (dk_leaving_load(r->path, r->cfg, &left) != 0) {
+	if (dk_leaving_load(r->path, r->cfg, &left, NULL) != 0) {
 		dk_log_error("%s", dk_error_last());
 		return DK_EXIT_FAIL;
 	}

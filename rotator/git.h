@@ -131,6 +131,12 @@ int		 dk_git_resolve(struct dk_git *g, const char *rev,
  */
 int		 dk_git_head(struct dk_git *g, char id[DK_GIT_ID_LEN],
 		    bool *unborn);
+/*
+ * The id git gives len bytes of buf as a blob (git hash-object): a
+ * name for content, such as the due index's for dkimrot.yaml.
+ */
+int		 dk_git_hash(const void *buf, size_t len,
+		    char id[DK_GIT_ID_LEN]);
 /* The committer time of commit id (full id); DK_ENOTFOUND. */
 int		 dk_git_commit_time(struct dk_git *g, const char *id,
 		    time_t *out);

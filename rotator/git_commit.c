@@ -404,6 +404,34 @@ build_tree(struct dk_git *g, git_commit *parent, const char *const *paths,
 	return rc == 0 ? 0 : -1;
 }
 
+/*
+ * Whether commit id is on disk and HEAD names it, asked of a fresh
+ * object database and reference: with the disk full, libgit2 (1.5) has
+ * been seen to report a commit made whose object and branch never
+ * reached the disk (docs/bad-input.md F4).
+ */
+static int
+landed(struct dk_git *g, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	git_oid head;
+	char dir[PATH_MAX];
+	int ok;
+
+	ok = dk_path_join(dir, sizeof(dir), git_repository_path(g->repo),
+	    "objects") == 0 && git_odb_open(&odb, dir) == 0 &&
+	    git_odb_exists(odb, id) == 1 &&
+	    git_reference_name_to_id(&head, g->repo, "HEAD") == 0 &&
+	    git_oid_equal(&head, id);
+	git_odb_free(odb);
+	if (!ok) {
+		dk_error_set("cannot commit in '%s': the commit did not reach "
+		    "the disk (is it full?)", g->workdir);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 make_commit(struct dk_git *g, git_commit *parent, const git_oid *tree_id,
     const char *name, const char *email, time_t when, const char *message,
@@ -435,7 +463,7 @@ make_commit(struct dk_git *g, git_commit *parent, const git_oid *tree_id,
 		dk_error_set_git("cannot commit in '%s'", g->workdir);
 		goto done;
 	}
-	rc = 0;
+	rc = landed(g, id);
 done:
 	git_buf_dispose(&msg);
 	git_tree_free(tree);

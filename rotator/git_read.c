@@ -483,3 +483,16 @@ dk_git_has_commit(struct dk_git *g, const char *id)
 	git_commit_free(c);
 	return 1;
 }
+
+int
+dk_git_hash(const void *buf, size_t len, char id[DK_GIT_ID_LEN])
+{
+	git_oid oid;
+
+	if (git_odb_hash(&oid, buf, len, GIT_OBJECT_BLOB) != 0) {
+		dk_error_set("cannot hash %zu bytes", len);
+		return -1;
+	}
+	git_oid_tostr(id, DK_GIT_ID_LEN, &oid);
+	return 0;
+}

@@ -151,6 +151,8 @@ read_config(struct dk_keyrepo *r)
 	    &buf, &len)) != 0)
 		return rc;
 	rc = dk_config_parse(buf, len, cfgpath, &r->cfg);
+	if (rc == 0)
+		rc = dk_git_hash(buf, len, r->cfg_id);
 	free(buf);
 	return rc;
 }

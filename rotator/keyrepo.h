@@ -41,6 +41,8 @@ struct dk_keyrepo {
 	/* HEAD, while we hold the lock (no other run moves it then). */
 	char		 head[DK_GIT_ID_LEN];
 	bool		 head_unborn;
+	/* The blob id of the dkimrot.yaml bytes read (rotator/due.h). */
+	char		 cfg_id[DK_GIT_ID_LEN];
 	bool		 journal;	/* this run wrote the journal */
 	bool		 partial;	/* a change failed half-way */
 	/*

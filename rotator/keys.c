@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/grow.h"
 #include "rotator/keys.h"
 
 static const char *state_names[DK_STATE_COUNT] = {
@@ -99,19 +100,8 @@ dk_domain_keys_dup(const struct dk_domain_keys *src,
 int
 dk_domain_keys_add(struct dk_domain_keys *dk, const struct dk_keyinfo *key)
 {
-	struct dk_keyinfo *p;
-	size_t cap;
-
-	if (dk->n == dk->cap) {
-		cap = dk->cap ? dk->cap * 2 : 8;
-		if (cap > ((size_t)-1) / sizeof(*p) ||
-		    (p = realloc(dk->keys, cap * sizeof(*p))) == NULL) {
-			dk_error_set("out of memory");
-			return -1;
-		}
-		dk->keys = p;
-		dk->cap = cap;
-	}
+	if (dk_grow(&dk->keys, &dk->cap, dk->n, sizeof(*dk->keys), 8) != 0)
+		return -1;
 	dk->keys[dk->n++] = *key;
 	return 0;
 }

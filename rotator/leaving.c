@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/strlist.h"
 #include "rotator/keys.h"
 #include "rotator/leaving.h"
@@ -12,7 +13,7 @@
 
 int
 dk_leaving_load(const char *repo, const struct dk_config *cfg,
-    struct dk_leaving *out)
+    struct dk_leaving *out, struct dk_strlist *unconfigured)
 {
 	struct dk_domain_keys *dk;
 	struct dk_strlist names = { 0 };
@@ -25,6 +26,8 @@ dk_leaving_load(const char *repo, const struct dk_config *cfg,
 	 * refusal is the planning's to report, domain by domain, as ever.
 	 */
 	if (dk_store_domains(repo, &names) != 0) {
+		if (unconfigured != NULL)
+			dk_log_warn("%s", dk_error_last());
 		dk_error_clear();
 		return 0;
 	}
@@ -39,6 +42,10 @@ dk_leaving_load(const char *repo, const struct dk_config *cfg,
 		if (dk_store_load(repo, names.v[i], &dk) != 0 ||
 		    dk->leaving == 0) {
 			dk_domain_keys_free(dk);
+			dk_error_clear();
+			if (unconfigured != NULL &&
+			    dk_strlist_add(unconfigured, names.v[i]) != 0)
+				goto done;
 			continue;
 		}
 		dk_domain_keys_free(dk);
@@ -53,6 +60,27 @@ done:
 	if (rc != 0)
 		dk_leaving_dispose(out);
 	return rc;
+}
+
+int
+dk_leaving_add(struct dk_leaving *l, const struct dk_config *cfg,
+    const char *name)
+{
+	struct dk_domain_conf *v;
+	char *copy;
+
+	if ((copy = strdup(name)) == NULL ||
+	    (v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
+		free(copy);
+		dk_error_set("out of memory");
+		return -1;
+	}
+	l->v = v;
+	memset(&v[l->n], 0, sizeof(v[l->n]));
+	v[l->n].name = copy;
+	v[l->n].policy = cfg->defaults;
+	l->n++;
+	return 0;
 }
 
 const struct dk_domain_conf *

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/grow.h"
 #include "rotator/policy.h"
 
 static const char *act_names[] = {
@@ -73,21 +74,14 @@ dk_plan_add(struct dk_plan *plan, enum dk_act type, enum dk_alg alg,
 {
 	struct dk_action *a;
 	va_list ap;
-	size_t cap;
 
 	if (strlen(sel) > DK_SELECTOR_MAX) {
 		dk_error_set("invalid selector '%s': too long", sel);
 		return NULL;
 	}
-	if (plan->n == plan->cap) {
-		cap = plan->cap ? plan->cap * 2 : 8;
-		if ((a = realloc(plan->actions, cap * sizeof(*a))) == NULL) {
-			dk_error_set("out of memory");
-			return NULL;
-		}
-		plan->actions = a;
-		plan->cap = cap;
-	}
+	if (dk_grow(&plan->actions, &plan->cap, plan->n,
+	    sizeof(*plan->actions), 8) != 0)
+		return NULL;
 	a = &plan->actions[plan->n++];
 	memset(a, 0, sizeof(*a));
 	a->type = type;

@@ -28,14 +28,32 @@
  * Plans one domain.  Where activation waits for DNS, asks the name
  * servers and plans again with what they said.
  */
-static int
-plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
-    const struct dk_rotate_opts *o, time_t now, struct dk_strlist *paths)
+static struct dk_plan_opts
+plan_opts(const struct dk_keyrepo *r, const struct dk_rotate_job *j,
+    const struct dk_rotate_opts *o)
 {
 	/* Rule 8: a leaving domain dkimrot.yaml no longer lists stays so. */
 	const struct dk_plan_opts po = { .dns_verify = r->cfg->dns_verify,
 	    .force = o->force, .start = o->start,
 	    .dropped = dk_config_domain(r->cfg, j->dc->name) == NULL };
+
+	return po;
+}
+
+int
+dk_rotate_replan(const struct dk_rotate *run, const struct dk_rotate_job *j,
+    time_t now, struct dk_plan *out)
+{
+	const struct dk_plan_opts po = plan_opts(&run->r, j, run->o);
+
+	return dk_policy_plan_opts(j->dk, &j->dc->policy, &po, now, out);
+}
+
+static int
+plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
+    const struct dk_rotate_opts *o, time_t now, struct dk_strlist *paths)
+{
+	const struct dk_plan_opts po = plan_opts(r, j, o);
 	const struct dk_action *a;
 	struct dk_keyinfo *k;
 	char why[512];
@@ -68,6 +86,7 @@ plan_domain(struct dk_keyrepo *r, struct dk_rotate_job *j,
 				dk_log_info("%s: %s waits for DNS: %s",
 				    j->dk->domain, k->selector, why);
 			asked = 1;
+			j->asked = true;
 		}
 		if (!asked)
 			return 0;
@@ -426,7 +445,7 @@ find_domain(const struct dk_config *cfg, const struct dk_leaving *left,
  * leaving), or all, the leaving ones last (rotator/leaving.h).
  */
 static int
-select_jobs(struct dk_rotate *run)
+select_jobs(struct dk_rotate *run, time_t now)
 {
 	const struct dk_config *cfg = run->r.cfg;
 	const struct dk_leaving *left = &run->left;
@@ -450,15 +469,21 @@ select_jobs(struct dk_rotate *run)
 			    DK_CONFIG_FILE);
 			return DK_EUSAGE;
 		}
-		run->jobs[i].dc = dc;
-		run->n++;
+		if (run->indexed && !dk_rotate_due(run, dc->name, now)) {
+			run->skipped++;
+			continue;
+		}
+		run->jobs[run->n++].dc = dc;
 	}
+	if (run->indexed)
+		dk_log_debug("the due index: %zu of %zu domains due", run->n,
+		    run->n + run->skipped);
 	return 0;
 }
 
 int
 dk_rotate_open(struct dk_rotate *run, const char *repo,
-    const struct dk_rotate_opts *o)
+    const struct dk_rotate_opts *o, time_t now)
 {
 	int rc;
 
@@ -469,9 +494,11 @@ dk_rotate_open(struct dk_rotate *run, const char *repo,
 		return rc;
 	run->opened = true;
 	run->r.package = o->package;
-	if ((rc = dk_leaving_load(run->r.path, run->r.cfg, &run->left)) != 0)
+	if ((rc = dk_rotate_due_open(run, now)) != 0 || (!run->indexed &&
+	    (rc = dk_leaving_load(run->r.path, run->r.cfg, &run->left,
+	    &run->unconfigured)) != 0))
 		return rc;
-	return select_jobs(run);
+	return select_jobs(run, now);
 }
 
 void
@@ -567,6 +594,8 @@ dk_rotate_dispose(struct dk_rotate *run)
 	free(run->jobs);
 	dk_strlist_dispose(&run->paths);
 	dk_leaving_dispose(&run->left);
+	dk_strlist_dispose(&run->unconfigured);
+	dk_due_dispose(&run->due);
 	if (run->opened)
 		dk_keyrepo_dispose(&run->r);
 	memset(run, 0, sizeof(*run));

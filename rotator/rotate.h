@@ -27,6 +27,7 @@
 
 #include "common/buf.h"
 #include "common/strlist.h"
+#include "rotator/due.h"
 #include "rotator/keyrepo.h"
 #include "rotator/leaving.h"
 #include "rotator/policy.h"
@@ -52,6 +53,7 @@ struct dk_rotate_job {
 	struct dk_plan		 plan;
 	size_t			 req;	/* its first key in run->reqs */
 	int			 rc;	/* 0, or why this domain failed */
+	bool			 asked;	/* its plan asked the name servers */
 	struct dk_buf		 line;	/* "DOMAIN: changes"; empty: none */
 };
 
@@ -60,6 +62,15 @@ struct dk_rotate {
 	bool			 opened;
 	const struct dk_rotate_opts *o;
 	struct dk_leaving	 left;	/* leaving domains, planned last */
+	/* keys/ directories of domains neither configured nor leaving */
+	struct dk_strlist	 unconfigured;
+	/*
+	 * The due index (rotator/due.h) when it holds: only the domains it
+	 * says are due at now are jobs.
+	 */
+	struct dk_due		 due;
+	bool			 indexed;
+	size_t			 skipped;	/* domains not due */
 	struct dk_rotate_job	*jobs;
 	size_t			 n;
 	struct dk_keyreq	*reqs;
@@ -68,14 +79,16 @@ struct dk_rotate {
 };
 
 /*
- * Opens the repository at repo for a run with options o (kept; o must
- * outlive run) and loads the leaving domains.  0, DK_ELOCKED,
+ * Opens the repository at repo for a run at now with options o (kept; o
+ * must outlive run) and loads the leaving domains.  A run of every
+ * domain (no --domain, --start, --force or --dry-run) whose due index
+ * holds visits only the domains due at now.  0, DK_ELOCKED,
  * DK_EUSAGE (a domain of o->only is neither configured nor leaving; a
  * bad configuration) or -1.  dk_rotate_dispose() frees run whatever
  * this returned.
  */
 int	dk_rotate_open(struct dk_rotate *run, const char *repo,
-	    const struct dk_rotate_opts *o);
+	    const struct dk_rotate_opts *o, time_t now);
 void	dk_rotate_plan(struct dk_rotate *run, time_t now);
 int	dk_rotate_generate(struct dk_rotate *run);
 int	dk_rotate_describe_jobs(struct dk_rotate *run);
@@ -94,7 +107,28 @@ int	dk_rotate_commit(struct dk_rotate *run, time_t now);
  * name server did not answer, a lock), -1 when any failed.
  */
 int	dk_rotate_status(const struct dk_rotate *run);
+/*
+ * After the run (ok: it and its commit succeeded), the due index for
+ * the next (rotator/rotate_due.c): written for a run of every domain,
+ * removed when such a run failed, left alone by the others.
+ */
+void	dk_rotate_index(struct dk_rotate *run, time_t now, bool ok);
+/*
+ * Plans job j's keys again at now (after dk_rotate_write(): its new
+ * state) with the options it was planned with.
+ */
+int	dk_rotate_replan(const struct dk_rotate *run,
+	    const struct dk_rotate_job *j, time_t now, struct dk_plan *out);
 void	dk_rotate_dispose(struct dk_rotate *run);
+
+/*
+ * rotate.c's use of the index (rotator/rotate_due.c): load it when the
+ * run may use it (run->indexed; the leaving and unconfigured domains
+ * from it); whether a domain is due at now.
+ */
+int	dk_rotate_due_open(struct dk_rotate *run, time_t now);
+bool	dk_rotate_due(const struct dk_rotate *run, const char *domain,
+	    time_t now);
 
 /*
  * Carries out a plan for one domain, by the protocol dk_rotate_write()

@@ -80,8 +80,13 @@ dk -C "$R" --now $day2 rotate >"$tmp/out" 2>"$tmp/err"
 check "orphan files are removed" [ "$before" = "$(tree "$R")" ]
 check "and reported" grep -q 'example.com: removed 2 files' "$tmp/err"
 chmod 0644 "$R/keys/example.com/20261122131500.private"
+# A chmod changes neither keys/ nor keys/DOMAIN: a run whose due index
+# holds leaves the domain alone until it is due (at most a day,
+# docs/design.md §15; the repository is 0700 all the while); every run
+# that visits it puts the modes right.
+rm -f "$R/.git/dkimrot-due"
 dk -C "$R" --now $day2 rotate >/dev/null 2>&1
-check "modes are enforced on every run" [ "$(stat -c %a \
+check "modes are enforced on every run that visits the domain" [ "$(stat -c %a \
     "$R/keys/example.com/20261122131500.private")" = 600 ]
 mv "$R/keys/example.org/20261122131500.private" "$tmp/saved"
 before=$(git -C "$R" rev-parse HEAD:keys/example.org)

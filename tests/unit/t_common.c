@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/dktime.h"
 #include "common/error.h"
+#include "common/grow.h"
 #include "common/file.h"
 #include "common/json.h"
 #include "common/lock.h"
@@ -616,6 +617,32 @@ test_yaml__budget(void **state)
 	free(s);
 }
 
+/* dk_grow: room doubles from first, what was there stays. */
+static void
+test_common__grow(void **state)
+{
+	int *v = NULL;
+	size_t cap = 0, n, huge;
+
+	for (n = 0; n < 100; n++) {
+		assert_int_equal(dk_grow(&v, &cap, n, sizeof(*v), 4), 0);
+		assert_true(cap > n);
+		v[n] = (int)n;
+	}
+	assert_int_equal(cap, 128);
+	for (n = 0; n < 100; n++)
+		assert_int_equal(v[n], (int)n);
+	/* Room left: nothing moves. */
+	assert_int_equal(dk_grow(&v, &cap, 50, sizeof(*v), 4), 0);
+	assert_int_equal(cap, 128);
+	/* Past what size_t can count: refused, the array as it was. */
+	huge = (size_t)-1 / 2 + 1;
+	assert_int_equal(dk_grow(&v, &huge, huge, sizeof(*v), 4), -1);
+	assert_non_null(strstr(dk_error_last(), "out of memory"));
+	assert_int_equal(v[99], 99);
+	free(v);
+}
+
 static void
 test_common__yaml_emit(void **state)
 {
@@ -736,6 +763,7 @@ main(void)
 		cmocka_unit_test(test_common__duration),
 		cmocka_unit_test(test_common__names),
 		cmocka_unit_test(test_common__buf),
+		cmocka_unit_test(test_common__grow),
 		cmocka_unit_test(test_common__json_quote),
 		cmocka_unit_test(test_common__files),
 		cmocka_unit_test(test_common__tree),

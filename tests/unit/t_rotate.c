@@ -106,7 +106,7 @@ test_rotate__run_in_steps(void **state)
 	size_t i;
 
 	make_repo();
-	assert_int_equal(dk_rotate_open(&run, repo, &o), 0);
+	assert_int_equal(dk_rotate_open(&run, repo, &o, T0), 0);
 	assert_int_equal(run.n, 2);
 	dk_rotate_plan(&run, T0);
 	assert_int_equal(dk_rotate_generate(&run), 0);
@@ -145,7 +145,7 @@ test_rotate__dry_run_changes_nothing(void **state)
 
 	make_repo();
 	git(before, sizeof(before), "rev-parse", "HEAD", NULL);
-	assert_int_equal(dk_rotate_open(&run, repo, &o), 0);
+	assert_int_equal(dk_rotate_open(&run, repo, &o, T0), 0);
 	dk_rotate_plan(&run, T0);
 	assert_int_equal(dk_rotate_describe_jobs(&run), 0);
 	check_first_key(run.jobs[0].line.data, "a.example");
@@ -168,7 +168,7 @@ test_rotate__unconfigured_domain(void **state)
 	make_repo();
 	assert_int_equal(dk_strlist_add(&only, "a.example"), 0);
 	assert_int_equal(dk_strlist_add(&only, "c.example"), 0);
-	assert_int_equal(dk_rotate_open(&run, repo, &o), DK_EUSAGE);
+	assert_int_equal(dk_rotate_open(&run, repo, &o, T0), DK_EUSAGE);
 	assert_string_equal(dk_error_last(),
 	    "domain 'c.example' is not in dkimrot.yaml");
 	dk_rotate_dispose(&run);

@@ -1,0 +1,70 @@
+#!/bin/sh
+# make bench-year (issue #15): a simulated year at YEAR_DOMAINS (default
+# 10,000) Ed25519 domains, one rotate a day with rotate_every 30d (about
+# a thirtieth of the domains come due each day), the post-commit hook
+# building both RPMs after every commit.  Prints the slowest run, the
+# median run of the first and of the last month (the last should be at
+# most 1.2 times the first: no run gets slower as history grows), and
+# the size of .git at the end against the key material it holds.
+# YEAR_DAYS (default 365) shortens it.  Printed, never asserted.
+set -eu
+: "${DKIMROT:?}" "${DKIMROT_SRC:?}" "${DKIMROT_BUILD:?}"
+N=${YEAR_DOMAINS:-10000}
+DAYS=${YEAR_DAYS:-365}
+T0=2026-01-01T00:00:00Z
+. "$DKIMROT_SRC/tests/bench/lib.sh"
+bench_init year
+
+R=$W/repo
+"$DKIMROT" -C "$R" --now $T0 init -d d1.example >/dev/null
+config "$R" "$N" ed25519 2048
+log "$N domains, $DAYS daily runs (the hook builds both RPMs each day)"
+t0=$(date -u -d $T0 +%s)
+d=0
+while [ $d -lt "$DAYS" ]; do
+	now=$(date -u -d "@$((t0 + d * 86400))" +%Y-%m-%dT%H:%M:%SZ)
+	timed run "$DKIMROT" -C "$R" --now "$now" -q rotate
+	printf '%s %s %s\n' "$d" "$(cat "$W/.t")" "$(wc -l <"$W/.out")" \
+	    >>"$W/days"
+	d=$((d + 1))
+	[ $((d % 30)) = 0 ] && log "day $d"
+done
+
+# med FROM TO: the median seconds of days FROM..TO-1
+med() {
+	awk -v a="$1" -v b="$2" '$1 >= a && $1 < b { print $2 }' "$W/days" |
+	    sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
+# Day 0 makes every key; the first month is days 1-30.
+first=$(med 1 31)
+last=$(med $((DAYS - 30)) "$DAYS")
+slow=$(awk '$1 > 0 { print $2, $1, $4 }' "$W/days" | sort -n | tail -1)
+git_kib=$(du -sk "$R/.git" | cut -f1)
+# Key material: every distinct .private and .txt blob ever committed.
+keys_b=$(git -C "$R" rev-list --objects --all |
+    awk '$2 ~ /\.(private|txt)$/ { print $1 }' | sort -u |
+    git -C "$R" cat-file --batch-check='%(objectsize)' |
+    awk '{ s += $1 } END { print s + 0 }')
+nkeys=$(git -C "$R" rev-list --objects --all |
+    awk '$2 ~ /\.private$/ { print $1 }' | sort -u | wc -l)
+
+echo
+echo "dkimrot year: $N Ed25519 domains, $DAYS daily runs, rotate_every 30d, $(nproc) cores"
+printf '%-44s %s\n' "day 0 (every key made)" \
+    "$(sec "$(awk '$1 == 0 { print $2 }' "$W/days")")"
+printf '%-44s %s (day %s, %s lines)\n' "slowest later run" \
+    "$(sec "$(echo "$slow" | cut -d' ' -f1)")" \
+    "$(echo "$slow" | cut -d' ' -f2)" "$(echo "$slow" | cut -d' ' -f3)"
+printf '%-44s %s\n' "median run, first month" "$(sec "$first")"
+printf '%-44s %s  %s  (<= 1.2x: %s)\n' "median run, last month" \
+    "$(sec "$last")" "$(ratio "$last" "$first")" \
+    "$(awk -v a="$first" -v b="$last" 'BEGIN { if (a > 0 && b != "")
+	print b / a <= 1.2 ? "PASS" : "MISS"; else print "n/a" }')"
+printf '%-44s %s MiB, %s commits\n' ".git at the end" \
+    "$(awk -v k="$git_kib" 'BEGIN { printf "%.1f", k / 1024 }')" \
+    "$(git -C "$R" rev-list --count HEAD)"
+printf '%-44s %s MiB in %s private keys (+ records)  %s\n' \
+    "key material committed over the year" \
+    "$(awk -v b="$keys_b" 'BEGIN { printf "%.1f", b / 1048576 }')" "$nkeys" \
+    "$(awk -v k="$git_kib" -v b="$keys_b" 'BEGIN { if (b > 0)
+	printf ".git/key material %.1fx", k * 1024 / b }')"
