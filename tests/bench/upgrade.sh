@@ -24,24 +24,9 @@ W=$(mktemp -d "$DKIMROT_BUILD/bench-upgrade.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 export HOME="$W" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
 . "$DKIMROT_SRC/tests/lib/rpmroot.sh"
+. "$DKIMROT_SRC/tests/lib/benchrepo.sh"
 
 log() { printf '%s\n' "upgrade: $*" >&2; }
-
-# repo DIR N: N Ed25519 domains d1..dN.example, no post-commit hook
-repo() {
-	"$DKIMROT" -C "$1" --now 2026-11-01T00:00:00Z init -d d1.example \
-	    >/dev/null
-	rm -f "$1/.git/hooks/post-commit"
-	awk -v n="$2" '
-	    /^  algorithms:/ { sub(/\[rsa\]/, "[ed25519]") }
-	    /^  - name: d1.example$/ {
-		    for (i = 1; i <= n; i++) print "  - name: d" i ".example"
-		    next }
-	    { print }' "$1/dkimrot.yaml" >"$1/dkimrot.yaml.new"
-	mv "$1/dkimrot.yaml.new" "$1/dkimrot.yaml"
-	git -C "$1" -c user.name=bench -c user.email=bench@localhost \
-	    commit -qam "bench: $2 domains"
-}
 
 # rotate DIR NOW: one run at NOW, quiet; prints how many keys it made
 rotate() {
@@ -64,7 +49,7 @@ rpmroot_stub "$W" >/dev/null
 for n; do
 	r=$W/r$n root=$W/root$n
 	log "$n domains: the repository and its first keys"
-	repo "$r" "$n"
+	benchrepo_make "$r" "$n"
 	rotate "$r" 2026-11-01T00:00:00Z >/dev/null
 	rotate "$r" 2026-11-02T00:00:00Z >/dev/null
 	log "$n domains: $(rotate "$r" 2026-11-11T00:00:00Z) new keys on day 11"
