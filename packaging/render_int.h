@@ -54,10 +54,11 @@ int	dk_render_text(struct dk_render *r, const char *name, char *s,
 	    unsigned flags);
 
 /*
- * What render.c's render_domain needs of a domain, read and derived ahead on every
- * core: each record is computed from its private key (for Ed25519 a
- * scalar multiplication), which on one core was most of rendering
- * 10,000 domains.  Rendering itself stays in order, on one thread.
+ * What render.c's render_domain() needs of a domain, read and derived
+ * ahead on every core: each record is computed from its private key
+ * (for Ed25519 a scalar multiplication), which on one core was most of
+ * rendering 10,000 domains.  Rendering itself stays in order, on one
+ * thread.
  */
 struct keyrec {
 	char		*value;		/* the record, NULL for no record */
