@@ -115,127 +115,6 @@ dk_render_add_data(struct dk_render *r, int private, const char *path,
 
 
 /*
- * What render_domain needs of a domain, read and derived ahead on every
- * core: each record is computed from its private key (for Ed25519 a
- * scalar multiplication), which on one core was most of rendering
- * 10,000 domains.  Rendering itself stays in order, on one thread.
- */
-struct keyrec {
-	char		*value;		/* the record, NULL for no record */
-	char		*pem;		/* a published key's PEM */
-	size_t		 pemlen;
-};
-
-struct prepared {
-	const struct dk_domain_conf *dc;
-	struct dk_domain_keys	*dk;	/* NULL: no keys yet */
-	struct keyrec		*rec;	/* one per dk->keys[] */
-	int			 rc;
-	char			 err[1024];	/* the message when rc != 0 */
-};
-
-/* The record value of k; a published key's PEM goes to *pem. */
-static int
-record_of(struct dk_render *r, struct dk_git *g, const char *domain,
-    const struct dk_keyinfo *k, const struct dk_policy *pol, char **value,
-    char **pem, size_t *pemlen)
-{
-	struct dk_record_opts o;
-	struct dk_key *key = NULL;
-	char path[512];
-	int rc;
-
-	dk_record_opts_of(pol, &o);
-	*pem = NULL;
-	if (k->state == DK_STATE_REVOKED) {
-		o.revoked = true;
-		return dk_record_value_revoked(k->alg, &o, value);
-	}
-	if (dk_store_key_path(NULL, domain, k->selector, "private", path,
-	    sizeof(path)) != 0)
-		return -1;
-	rc = dk_git_read_file(g, r->commit, path, pem, pemlen);
-	if (rc == DK_ENOTFOUND)
-		dk_error_set("commit %.12s lacks '%s' (keys.yaml names it, "
-		    "state %s)", r->commit, path, dk_state_name(k->state));
-	if (rc != 0)
-		return -1;
-	if ((rc = dk_key_load_pem(&key, *pem, *pemlen, path)) == 0)
-		rc = dk_record_value(key, &o, value);
-	dk_key_free(key);
-	if (rc != 0) {
-		dk_secret_free(*pem, *pemlen);
-		*pem = NULL;
-	}
-	return rc;
-}
-
-struct prep_args {
-	struct dk_render	*r;
-	struct dk_git		*g;
-	struct prepared		*p;
-};
-
-static void
-prepare_job(size_t i, void *arg)
-{
-	struct prep_args *a = arg;
-	struct prepared *p = &a->p[i];
-	const struct dk_keyinfo *k;
-	char path[2048], *yaml = NULL;
-	size_t j, len;
-	int rc;
-
-	if ((rc = dk_store_yaml_path(NULL, p->dc->name, path,
-	    sizeof(path))) != 0)
-		goto done;
-	rc = dk_git_read_file(a->g, a->r->commit, path, &yaml, &len);
-	if (rc == DK_ENOTFOUND) {
-		rc = 0;
-		goto done;
-	}
-	if (rc != 0)
-		goto done;
-	rc = dk_store_parse(yaml, len, path, p->dc->name, &p->dk);
-	free(yaml);
-	if (rc != 0)
-		goto done;
-	if ((p->rec = calloc(p->dk->n + 1, sizeof(*p->rec))) == NULL) {
-		dk_error_set("out of memory");
-		rc = -1;
-		goto done;
-	}
-	for (j = 0; j < p->dk->n && rc == 0; j++) {
-		k = &p->dk->keys[j];
-		if (dk_state_published(k->state) ||
-		    k->state == DK_STATE_REVOKED)
-			rc = record_of(a->r, a->g, p->dc->name, k,
-			    &p->dc->policy, &p->rec[j].value, &p->rec[j].pem,
-			    &p->rec[j].pemlen);
-	}
-done:
-	p->rc = rc;
-	if (rc != 0)
-		snprintf(p->err, sizeof(p->err), "%s", dk_error_last());
-}
-
-static void
-prepared_free(struct prepared *p, size_t n)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; p[i].rec != NULL && j < p[i].dk->n; j++) {
-			free(p[i].rec[j].value);
-			dk_secret_free(p[i].rec[j].pem, p[i].rec[j].pemlen);
-		}
-		free(p[i].rec);
-		dk_domain_keys_free(p[i].dk);
-	}
-	free(p);
-}
-
-/*
  * A key's KeyTable line and SigningTable line; with subdomains, a
  * pattern line for mail from any subdomain into sub, which goes after
  * every exact line: refile matches in file order, and a subdomain that
@@ -375,7 +254,7 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 	int n, rc;
 
 	if (p->rc != 0) {
-		dk_error_set("%s", p->err);
+		dk_error_set("%s", p->err != NULL ? p->err : "out of memory");
 		return p->rc;
 	}
 	if (dk == NULL)
@@ -469,9 +348,8 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 {
 	struct orphans o = { r->cfg, { 0 } };
 	struct dk_domain_conf *odc = NULL;
-	struct prep_args a = { r, g, NULL };
-	size_t i, n = 0, nconf = r->cfg->ndomains;
-	long cores;
+	struct prepared *all = NULL;
+	size_t i, m, start, n = 0, nconf = r->cfg->ndomains;
 	int rc;
 
 	if ((rc = dk_render_tables_begin(r, t)) != 0)
@@ -483,36 +361,39 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 		goto done;
 	rc = -1;
 	if ((odc = calloc(o.names.n + 1, sizeof(*odc))) == NULL ||
-	    (a.p = calloc(nconf + o.names.n + 1, sizeof(*a.p))) == NULL) {
+	    (all = calloc(nconf + o.names.n + 1, sizeof(*all))) == NULL) {
 		dk_error_set("out of memory");
 		goto done;
 	}
 	n = nconf + o.names.n;
 	for (i = 0; i < nconf; i++)
-		a.p[i].dc = &r->cfg->domains[i];
+		all[i].dc = &r->cfg->domains[i];
 	for (i = 0; i < o.names.n; i++) {
 		odc[i].name = o.names.v[i];
 		odc[i].policy = r->cfg->defaults;
-		a.p[nconf + i].dc = &odc[i];
+		all[nconf + i].dc = &odc[i];
 	}
-	cores = sysconf(_SC_NPROCESSORS_ONLN);
-	dk_pool_run(n, cores < 1 ? 1 : cores > 64 ? 64 : (int)cores,
-	    prepare_job, &a);
-	for (i = 0; i < n; i++) {
-		/* Rule 8 of rotator/policy.h: a leaving one is expected. */
-		if (i >= nconf && (a.p[i].dk == NULL ||
-		    a.p[i].dk->leaving == 0))
-			dk_log_warn("%s: not in dkimrot.yaml; its keys stay in "
-			    "the packages as committed", a.p[i].dc->name);
-		if ((rc = render_domain(r, &a.p[i], t)) != 0) {
-			dk_error_prefix("%s", a.p[i].dc->name);
-			goto done;
+	rc = 0;
+	for (start = 0; start < n && rc == 0; start += m) {
+		m = n - start < DK_PREP_CHUNK ? n - start : DK_PREP_CHUNK;
+		dk_render_prepare(r, g, all + start, m);
+		for (i = start; i < start + m && rc == 0; i++) {
+			/* Rule 8 of rotator/policy.h: a leaving one is
+			   expected. */
+			if (i >= nconf && (all[i].dk == NULL ||
+			    all[i].dk->leaving == 0))
+				dk_log_warn("%s: not in dkimrot.yaml; its keys "
+				    "stay in the packages as committed",
+				    all[i].dc->name);
+			if ((rc = render_domain(r, &all[i], t)) != 0)
+				dk_error_prefix("%s", all[i].dc->name);
 		}
+		dk_render_prepared_clear(all + start, m);
 	}
-	rc = dk_render_tables_end(r, t);
+	if (rc == 0)
+		rc = dk_render_tables_end(r, t);
 done:
-	if (a.p != NULL)
-		prepared_free(a.p, n);
+	free(all);
 	free(odc);
 	dk_strlist_dispose(&o.names);
 	return rc;

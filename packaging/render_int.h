@@ -53,6 +53,42 @@ int	dk_render_table(struct dk_render *r, const char *name,
 int	dk_render_text(struct dk_render *r, const char *name, char *s,
 	    unsigned flags);
 
+/*
+ * What render.c's render_domain() needs of a domain, read and derived
+ * ahead on every core: each record is computed from its private key
+ * (for Ed25519 a scalar multiplication), which on one core was most of
+ * rendering 10,000 domains.  Rendering itself stays in order, on one
+ * thread.
+ */
+struct keyrec {
+	char		*value;		/* the record, NULL for no record */
+	char		*pem;		/* a published key's PEM */
+	size_t		 pemlen;
+};
+
+struct prepared {
+	const struct dk_domain_conf *dc;
+	struct dk_domain_keys	*dk;	/* NULL: no keys yet */
+	struct keyrec		*rec;	/* one per dk->keys[] */
+	int			 rc;
+	char			*err;	/* the message when rc != 0 */
+};
+
+/*
+ * Domains prepared at once, then rendered and let go: at 100,000
+ * domains all of them at once held 300 MB of keys, records and parsed
+ * keys.yaml (heaptrack), a chunk holds a few MB and keeps both cores
+ * busy all the same.
+ */
+#define DK_PREP_CHUNK	4096
+
+/* p[0..n) prepared on every core (render_prep.c): p[i].dc set. */
+void	dk_render_prepare(struct dk_render *r, struct dk_git *g,
+	    struct prepared *p, size_t n);
+/* What dk_render_prepare() made for p[0..n), freed; p itself stays. */
+void	dk_render_prepared_clear(struct prepared *p, size_t n);
+
+
 /* render_signers.c */
 int	dk_render_signer_keys(struct dk_render *r, const char *domain,
 	    const struct dk_keyinfo *k, const char *pem, size_t pemlen);

@@ -22,6 +22,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "packaging/rpm.h"
+#include "packaging/spec_int.h"
 
 #ifndef DKIMROT_VERSION
 #define DKIMROT_VERSION "unknown"
@@ -31,7 +32,6 @@
 #define NAME_MAX_LEN		64
 #define TOKEN_MAX_LEN		128
 #define USER_MAX_LEN		32
-#define PATH_MAX_LEN		1024
 
 static int
 isalnum_ascii(int c)
@@ -206,8 +206,6 @@ put_postun(struct dk_buf *b, const char *name, const char *cmd)
 	return dk_buf_puts(b, "fi\nexit 0\n");
 }
 
-static int	check_user(const char *, const char *);
-
 /*
  * %pre: the keys' owner and group, made when missing.  Released
  * OpenDKIM reads its keys as its own user; rpm would install the files
@@ -227,8 +225,8 @@ put_pre(struct dk_buf *b, const char *name, const char *user,
 
 	if (user == NULL || group == NULL)
 		return 0;
-	if ((rc = check_user("owner", user)) != 0 ||
-	    (rc = check_user("group", group)) != 0)
+	if ((rc = dk_spec_check_user("owner", user)) != 0 ||
+	    (rc = dk_spec_check_user("group", group)) != 0)
 		return rc;
 	return dk_buf_printf(b, "%%pre\n"
 	    "dk_has() {\n"
@@ -257,40 +255,8 @@ put_pre(struct dk_buf *b, const char *name, const char *user,
 	    user) == -1 ? -1 : 0;
 }
 
-/* Absolute, components of [A-Za-z0-9._+-], no "." or "..". */
-static int
-check_path(const char *path)
-{
-	const char *p, *comp;
-	size_t n;
-
-	n = strlen(path);
-	if (path[0] != '/' || n < 2 || n > PATH_MAX_LEN)
-		goto bad;
-	for (comp = p = path + 1; ; p++) {
-		if (*p == '/' || *p == '\0') {
-			n = (size_t)(p - comp);
-			if (n == 0 || (n == 1 && comp[0] == '.') ||
-			    (n == 2 && comp[0] == '.' && comp[1] == '.'))
-				goto bad;
-			if (*p == '\0')
-				return 0;
-			comp = p + 1;
-			continue;
-		}
-		/* '@': systemd's template units (opendkim@.service). */
-		if (!isalnum_ascii((unsigned char)*p) &&
-		    strchr("._+-@", *p) == NULL)
-			goto bad;
-	}
-bad:
-	dk_error_set("invalid file path '%s' in package: an absolute path "
-	    "of letters, digits and '._+-@' is required", path);
-	return DK_EUSAGE;
-}
-
-static int
-check_user(const char *what, const char *s)
+int
+dk_spec_check_user(const char *what, const char *s)
 {
 	if (s == NULL)
 		return 0;
@@ -301,72 +267,6 @@ check_user(const char *what, const char *s)
 		return DK_EUSAGE;
 	}
 	return 0;
-}
-
-static int
-by_path(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorted, not pairwise: 20,000 files took seconds the quadratic way. */
-static int
-check_unique(const struct dk_rpm_pkg *pkg)
-{
-	const char **v;
-	size_t i;
-	int rc = 0;
-
-	if (pkg->nfiles < 2)
-		return 0;
-	if ((v = calloc(pkg->nfiles, sizeof(*v))) == NULL) {
-		dk_error_set("out of memory");
-		return -1;
-	}
-	for (i = 0; i < pkg->nfiles; i++)
-		v[i] = pkg->files[i].path;
-	qsort(v, pkg->nfiles, sizeof(*v), by_path);
-	for (i = 1; i < pkg->nfiles && rc == 0; i++) {
-		if (strcmp(v[i - 1], v[i]) == 0) {
-			dk_error_set("file '%s' listed twice in package", v[i]);
-			rc = DK_EUSAGE;
-		}
-	}
-	free(v);
-	return rc;
-}
-
-static int
-put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
-{
-	const struct dk_rpm_file *f;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < pkg->nfiles; i++) {
-		f = &pkg->files[i];
-		if ((rc = check_path(f->path)) != 0 ||
-		    (rc = check_user("owner", f->owner)) != 0 ||
-		    (rc = check_user("group", f->group)) != 0)
-			return rc;
-		if ((f->mode & ~(mode_t)0777) != 0 ||
-		    (f->flags & ~(unsigned)(DK_RPM_DIR | DK_RPM_CONFIG |
-		    DK_RPM_NOREPLACE)) ||
-		    ((f->flags & DK_RPM_NOREPLACE) &&
-		    !(f->flags & DK_RPM_CONFIG))) {
-			dk_error_set("invalid mode or flags for '%s' in "
-			    "package", f->path);
-			return DK_EUSAGE;
-		}
-		if (dk_buf_printf(b, "%s%s%%attr(%04o,%s,%s) %s\n",
-		    f->flags & DK_RPM_DIR ? "%dir " : "",
-		    f->flags & DK_RPM_NOREPLACE ? "%config(noreplace) " :
-		    f->flags & DK_RPM_CONFIG ? "%config " : "",
-		    (unsigned)f->mode, f->owner ? f->owner : "root",
-		    f->group ? f->group : "root", f->path) == -1)
-			return -1;
-	}
-	return check_unique(pkg);
 }
 
 /* A %changelog date, "Sun Nov 22 2026", in UTC whatever the locale. */
@@ -426,7 +326,7 @@ fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
 	    pkg->pre_group)) ||
 	    (rc = put_post(&v[S_POST], pkg->name, pkg->post)) ||
 	    (rc = put_postun(&v[S_POSTUN], pkg->name, pkg->post)) ||
-	    (rc = put_files(&v[S_FILES], pkg)))
+	    (rc = dk_spec_put_files(&v[S_FILES], pkg)))
 		return rc;
 	if (pkg->url != NULL && *pkg->url != '\0') {
 		if (strchr(pkg->url, ' ') != NULL) {

@@ -127,6 +127,62 @@ $RPMQ -qp --qf '%{POSTUN}\n' "$PRIV" >"$W/act"
 same "%postun runs the same command on erase only, never failing" \
     "$W/exp.un" "$W/act"
 
+# A directory all alike below is one %files line and rpm walks it
+# (packaging/spec_files.c); the rest one line each.  Either way every
+# entry must come out exactly as described, and nothing else: a tree
+# of each case.  FLAGS: 1 %config, 17 %config(noreplace).
+set -- 'd:/srv/a:0700:opendkim:opendkim' 'd:/srv/a/x:0700:opendkim:opendkim' \
+    'f:/srv/a/x/k1:0600:opendkim:opendkim=1' \
+    'f:/srv/a/k2:0600:opendkim:opendkim=2' 'f:/srv/a.x:0644:root:root=3' \
+    'd:/srv/b:0755:root:root' 'f:/srv/b/f1:0644:root:root:config=4' \
+    'f:/srv/b/f2:0600:root:root:config=5' 'd:/srv/c:0755:root:root' \
+    'f:/srv/c/u/f3:0644:root:root=6' 'd:/srv/d:0755:root:named' \
+    'f:/srv/d/z1:0644:root:named:noreplace=7' \
+    'f:/srv/d/z2:0644:root:named:noreplace=8' 'd:/srv/e:0755:root:root' \
+    'd:/srv/e/s:0755:named:named' 'f:/srv/e/s/f4:0644:named:named=9' \
+    'd:/srv/f:0750:root:root' 'd:/srv/g:0755:root:root' \
+    'f:/srv/g/f5:0644:root:root:config=10' 'f:/srv/g/f6:0644:root:root=11'
+printf '%s\n' "$@" | awk -F'[:=]' '{
+	m = ($1 == "d" ? "40" : "100") substr($3, 2)
+	f = $6 == "config" ? 1 : $6 == "noreplace" ? 17 : 0
+	print m, $4, $5, f, $2 }' | sort -k5 >"$W/exp"
+mkdir -p "$W/tree"
+check "build a package of trees listed whole and by line" "$TOOL" build \
+    -t public -o "$W/tree" -n tree -V 1 -c "$COMMIT" -T "$T0" "$@"
+$RPMQ -qp --qf '[%{FILEMODES:octal} %{FILEUSERNAME} %{FILEGROUPNAME} '\
+'%{FILEFLAGS} %{FILENAMES}\n]' "$W/tree/tree-1-1.noarch.rpm" | sort -k5 \
+    >"$W/act"
+same "each entry's mode, owner, group and flags as described" \
+    "$W/exp" "$W/act"
+"$TOOL" render -t public -n tree -V 1 -c "$COMMIT" -T "$T0" "$@" |
+    sed -n '/^%files$/,/^%changelog$/{/^$/d;p;}' >"$W/act"
+cat >"$W/exp" <<'EOF'
+%files
+%defattr(0600,opendkim,opendkim,0700)
+/srv/a
+%defattr(-,root,root,-)
+%attr(0644,root,root) /srv/a.x
+%dir %attr(0755,root,root) /srv/b
+%config %attr(0644,root,root) /srv/b/f1
+%config %attr(0600,root,root) /srv/b/f2
+%dir %attr(0755,root,root) /srv/c
+%attr(0644,root,root) /srv/c/u/f3
+%dir %attr(0755,root,named) /srv/d
+%config(noreplace) %attr(0644,root,named) /srv/d/z1
+%config(noreplace) %attr(0644,root,named) /srv/d/z2
+%dir %attr(0755,root,root) /srv/e
+%defattr(0644,named,named,0755)
+/srv/e/s
+%defattr(-,root,root,-)
+%dir %attr(0750,root,root) /srv/f
+%dir %attr(0755,root,root) /srv/g
+%config %attr(0644,root,root) /srv/g/f5
+%attr(0644,root,root) /srv/g/f6
+%changelog
+EOF
+same "the spec lists the trees alike below in one line each" \
+    "$W/exp" "$W/act"
+
 check "same input, same bytes" sh -c "sleep 1 &&
     '$TOOL' build -t public -o '$W/b' -n dkim-keys-public -V 1 -c $COMMIT \
 	-T $T0 -p 'exit 3' -d 'Domains: example.com' \

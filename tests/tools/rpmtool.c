@@ -7,6 +7,7 @@
  *           -V VERSION [-r RELEASE] -c VCS -T EPOCH [-p POST] [-d DESC]
  *           [-u URL] [-P PACKAGER] [-m RPMMODE] [-F LIST] ENTRY...
  *     ENTRY  f:PATH:MODE:OWNER:GROUP[:config]=CONTENT   a file
+ *            (:noreplace for %config(noreplace))
  *            d:PATH:MODE:OWNER:GROUP                    a directory
  *     LIST   a file of ENTRYs, one a line, before those of the command
  *            line (tests/bench: 20,000 of them exceed ARG_MAX)
@@ -65,6 +66,8 @@ parse_entry(char *s, struct dk_rpm_file *f)
 		f->flags |= DK_RPM_DIR;
 	if (n == 6 && strcmp(field[5], "config") == 0)
 		f->flags |= DK_RPM_CONFIG;
+	if (n == 6 && strcmp(field[5], "noreplace") == 0)
+		f->flags |= DK_RPM_CONFIG | DK_RPM_NOREPLACE;
 	if (content != NULL) {
 		f->data = content;
 		f->len = strlen(content);
