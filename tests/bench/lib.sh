@@ -48,23 +48,5 @@ verdict() {	# value op limit
 	    ok = op == ">=" ? v >= l : v <= l; print ok ? "PASS" : "MISS" }'
 }
 
-# --- repositories (DKIMROT, T0)
-# mkrepo DIR N ALG BITS: N domains d1..dN.example, no hook
-mkrepo() {
-	"$DKIMROT" -C "$1" --now $T0 init -d d1.example >/dev/null
-	rm -f "$1/.git/hooks/post-commit"
-	config "$1" "$2" "$3" "$4"
-}
-# config DIR N ALG BITS: dkimrot.yaml with N domains, committed
-config() {
-	awk -v n="$2" -v alg="$3" -v bits="$4" '
-	    /^  algorithms:/ { sub(/\[rsa\]/, "[" alg "]") }
-	    /^  rsa_bits:/ { sub(/2048/, bits) }
-	    /^  - name: d1.example$/ {
-		    for (i = 1; i <= n; i++) print "  - name: d" i ".example"
-		    next }
-	    { print }' "$1/dkimrot.yaml" >"$1/dkimrot.yaml.new"
-	mv "$1/dkimrot.yaml.new" "$1/dkimrot.yaml"
-	git -C "$1" -c user.name=bench -c user.email=bench@localhost \
-	    commit -qam "bench: $2 domains" >/dev/null
-}
+# --- repositories: benchrepo_make, benchrepo_config
+. "$DKIMROT_SRC/tests/lib/benchrepo.sh"

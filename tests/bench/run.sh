@@ -91,7 +91,7 @@ setup() {
 	rm -rf "$CACHE"
 	mkdir -p "$CACHE"
 	log "setting up 10,000 domains (once; kept in $CACHE)"
-	mkrepo "$BIG" 10000 ed25519 2048
+	benchrepo_make "$BIG" 10000 ed25519 2048
 	"$DKIMROT" -C "$BIG" --now $T0 -q rotate >/dev/null
 	for d in 02 03 04 05 06 07 08 09 10 11; do
 		"$DKIMROT" -C "$BIG" --now 2026-11-${d}T00:00:00Z -q rotate \
@@ -99,7 +99,7 @@ setup() {
 	done
 	log "setting up 1,000 domains with the post-commit hook"
 	"$DKIMROT" -C "$SMALL" --now $T0 init -d d1.example >/dev/null
-	config "$SMALL" 1000 ed25519 2048
+	benchrepo_config "$SMALL" 1000 ed25519 2048
 	"$DKIMROT" -C "$SMALL" --now $T0 -q rotate >/dev/null
 	echo $SETUP_VERSION >"$CACHE/stamp"
 }
@@ -109,7 +109,7 @@ setup() {
 # loops of openssl genpkey and opendkim-genkey, and the in-process rates
 w1() {
 	alg=$1 bits=$2 n=$3 tag=$1
-	mkrepo "$W/w1-$tag" "$n" "$alg" "$bits"
+	benchrepo_make "$W/w1-$tag" "$n" "$alg" "$bits"
 	i=1
 	while [ $i -le "$RUNS" ]; do
 		discard "$W/r"
@@ -239,9 +239,11 @@ w4() {
 		mkdir -p "$W/ref/repo/private" "$W/ref/repo/public"
 		cp "$W/ref/priv/top/RPMS"/*.rpm "$W/ref/repo/private/"
 		cp "$W/ref/pub/top/RPMS"/*.rpm "$W/ref/repo/public/"
-		timed createrepo sh -c 'createrepo_c --quiet "$1" &&
-		    createrepo_c --quiet "$2"' sh "$W/ref/repo/private" \
-		    "$W/ref/repo/public"
+		# (what package writes: no sqlite, gzip, sha256, one worker)
+		timed createrepo sh -c 'for d; do createrepo_c --quiet \
+		    --no-database --general-compress-type=gz \
+		    --checksum=sha256 --changelog-limit 10 --workers 1 "$d" ||
+		    exit 1; done' sh "$W/ref/repo/private" "$W/ref/repo/public"
 		i=$((i + 1))
 	done
 }

@@ -6,7 +6,7 @@
 #   rotate with nothing due (the due index, docs/design.md §15)
 #   package alone (against rpmbuild -bb + createrepo_c: run.sh's row 4)
 #   rpm -U of dkim-keys-private from one version to the next (about 1%
-#     of keys changed), when tests/bench/upgrade.sh is there
+#     of keys changed; tests/bench/upgrade.sh)
 #
 # beside the layout's floor (tests/bench/layout.c: the files alone) and
 # OpenSSL's in-process rate.  SCALE_BIG (default 100000) and SCALE_SMALL
@@ -28,7 +28,7 @@ workloads() {
 	n=$1 r=$W/r$1
 	log "$n domains: first rotate (keys, commit, hook and both RPMs)"
 	"$DKIMROT" -C "$r" --now $T0 init -d d1.example >/dev/null
-	config "$r" "$n" ed25519 2048
+	benchrepo_config "$r" "$n" ed25519 2048
 	timed "first.$n" "$DKIMROT" -C "$r" --now $T0 -q rotate
 	[ "$(wc -l <"$W/.out")" = "$n" ] &&
 	    ls "$r"/rpms/private/dkim-keys-private-*.rpm >/dev/null ||
@@ -54,14 +54,6 @@ workloads() {
 	mkdir "$W/layout.$n"
 	"$TOOLS/layout" "$W/layout.$n" "$n" >>"$W/s.layout.$n"
 	rm -rf "$W/layout.$n"
-	if [ -x "$DKIMROT_SRC/tests/bench/upgrade.sh" ] ||
-	    [ -f "$DKIMROT_SRC/tests/bench/upgrade.sh" ]; then
-		log "$n domains: rpm -U of dkim-keys-private"
-		DKIMROT_BENCH_REPO=$r sh "$DKIMROT_SRC/tests/bench/upgrade.sh" \
-		    "$r" "$W/up.$n" | while read -r label s kib; do
-			echo "$s $kib" >>"$W/s.$label.$n"
-		done
-	fi
 	[ "$n" -gt "$SMALL" ] && rm -rf "$r"
 	return 0
 }
@@ -93,6 +85,11 @@ target() {
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
 workloads "$SMALL"
 workloads "$BIG"
+log "rpm -U of dkim-keys-private, $SMALL and $BIG domains (minutes)"
+sh "$DKIMROT_SRC/tests/bench/upgrade.sh" "$SMALL" "$BIG" |
+    while read -r label s kib; do
+	echo "$s $kib" >>"$W/s.$label"
+done
 rate=$("$TOOLS/osslrate" ed25519 100000 2048)
 
 echo

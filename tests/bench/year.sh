@@ -17,7 +17,7 @@ bench_init year
 
 R=$W/repo
 "$DKIMROT" -C "$R" --now $T0 init -d d1.example >/dev/null
-config "$R" "$N" ed25519 2048
+benchrepo_config "$R" "$N" ed25519 2048
 log "$N domains, $DAYS daily runs (the hook builds both RPMs each day)"
 t0=$(date -u -d $T0 +%s)
 d=0
