@@ -17,8 +17,9 @@
 #     primary, one "ZONE ABSOLUTE-FILE" a line.  Writes the server's
 #     configuration, starts it (it forks), retries on another port when
 #     the one drawn is taken, and returns once every zone answers its
-#     SOA.  Optional: DIR/include names a file of the server's own
-#     syntax the configuration includes (a zone list of dkim-keys-public);
+#     SOA over UDP and over TCP.  Optional: DIR/include names a file of
+#     the server's own syntax the configuration includes (a zone list of
+#     dkim-keys-public);
 #     DIR/secondary lists zones to serve as a secondary, one
 #     "ZONE PRIMARY-PORT" a line (primary 127.0.0.1, NOTIFY accepted from
 #     it), which must answer too; DIR/port.want fixes the port (no
@@ -237,11 +238,18 @@ EOF
 }
 
 _ds_serving() {
-	# Every zone of DIR answers its SOA at PORT.
+	# Every zone of DIR answers its SOA at PORT, over UDP and over TCP.
+	# Only the SOA record counts: dig prints its own failures
+	# (";; communications error ...: connection refused") on stdout.
 	cat "$1/zones" "$1/secondary" 2>/dev/null |
 	    while read -r _ds_z _ds_f; do
-		dig +short +time=1 +tries=1 -p "$2" @127.0.0.1 "$_ds_z" SOA \
-		    </dev/null 2>/dev/null | grep -q . || return 1
+		for _ds_v in +notcp +tcp; do
+			dig +noall +answer +time=1 +tries=1 "$_ds_v" -p "$2" \
+			    @127.0.0.1 "$_ds_z" SOA </dev/null 2>/dev/null |
+			    awk -v z="$_ds_z." 'tolower($1) == tolower(z) &&
+			    $3 == "IN" && $4 == "SOA" { f = 1 }
+			    END { exit !f }' || return 1
+		done
 	done
 }
 
@@ -337,8 +345,9 @@ ds_records() {
 		_ds_d=${_ds_d##*/}
 		sed -n 's/^  - selector: "\(.*\)"$/\1/p' "$_ds_y" |
 		    while read -r _ds_s; do
+			# dig's own failures (";; ...") are no record
 			_ds_r=$(dig +short "$@" -p "$_ds_p" @127.0.0.1 \
-			    "$_ds_s._domainkey.$_ds_d" TXT |
+			    "$_ds_s._domainkey.$_ds_d" TXT | grep -v '^;' |
 			    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
 			[ -n "$_ds_r" ] &&
 			    printf '%s %s %s\n' "$_ds_d" "$_ds_s" "$_ds_r"
