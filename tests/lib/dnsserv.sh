@@ -18,9 +18,10 @@
 #     configuration, starts it (it forks; pdns runs as a background job
 #     of the caller's), retries on another port when the one drawn is
 #     taken, and returns once every zone answers its SOA over UDP and
-#     over TCP.  The server's log is DIR/log.  Optional: DIR/include
-#     names a file of the server's own syntax the configuration includes
-#     (a zone list of dkim-keys-public);
+#     over TCP.  The server's log is DIR/log (an earlier try's, with the
+#     port in use, in DIR/log.tries).  Optional: DIR/include names a
+#     file of the server's own syntax the configuration includes (a zone
+#     list of dkim-keys-public);
 #     DIR/secondary lists zones to serve as a secondary, one
 #     "ZONE PRIMARY-PORT" a line (primary 127.0.0.1, NOTIFY accepted from
 #     it), which must answer too; DIR/port.want fixes the port (no
@@ -43,8 +44,17 @@
 
 . "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
 
+# ds_port: a port to try, and the next one (BIND's control port), both
+# below the kernel's ephemeral range (ip_local_port_range, 32768 on by
+# default).  A port of that range may be the local port of a client's
+# connection, open or in TIME_WAIT for a minute after it closed (dig's
+# and dkimrot's to the servers before), and none of the four servers
+# binds its TCP socket to such a port.  Where the range starts below
+# 22001: 20000 to 59999.
 ds_port() {
-	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+	_ds_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${_ds_lo:-0}" -gt 22000 ] 2>/dev/null || _ds_lo=60001
+	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % (_ds_lo - 20001)))
 }
 
 _ds_conf_bind() {
@@ -257,13 +267,22 @@ _ds_serving() {
 	done
 }
 
+_ds_inuse() {
+	grep -qiE 'address (already )?in use' "$1/log" "$1/err" 2>/dev/null
+}
+
 ds_start() {
 	_ds_t=$1
 	_ds_d=$(cd "$2" && pwd) || return 1
-	rm -f "$_ds_d/pid" "$_ds_d/log"
+	rm -f "$_ds_d/pid" "$_ds_d/log" "$_ds_d/log.tries"
 	_ds_try=0
 	while :; do
 		_ds_try=$((_ds_try + 1))
+		# Each try a log of its own, the earlier ones in DIR/log.tries.
+		if [ -f "$_ds_d/log" ]; then
+			cat "$_ds_d/log" >>"$_ds_d/log.tries"
+			rm -f "$_ds_d/log"
+		fi
 		if [ -f "$_ds_d/port.want" ]; then
 			_ds_p=$(cat "$_ds_d/port.want")
 		else
@@ -278,8 +297,10 @@ ds_start() {
 			_ds_conf_bind "$_ds_d" "$_ds_p" $((_ds_p + 1)) \
 			    >"$_ds_d/named.conf"
 			named-checkconf "$_ds_d/named.conf" >&2 || return 1
-			named -c "$_ds_d/named.conf" </dev/null \
-			    >"$_ds_d/err" 2>&1
+			# -L: what named says before it reads its logging
+			# statement (a port in use) goes to the log too
+			named -c "$_ds_d/named.conf" -L "$_ds_d/log" \
+			    </dev/null >"$_ds_d/err" 2>&1
 			;;
 		nsd)
 			_ds_conf_nsd "$_ds_d" "$_ds_p" >"$_ds_d/nsd.conf"
@@ -302,16 +323,22 @@ ds_start() {
 			;;
 		esac
 		_ds_wrappers "$_ds_t" "$_ds_d" || return 1
-		_ds_i=0
-		while [ $_ds_i -lt 50 ]; do
+		# At most 10 s, less when the server is gone.  A port is taken
+		# by a socket bound to it or by a connection from it that is
+		# still in TIME_WAIT (dig's and dkimrot's own, to the servers
+		# before): NSD, Knot and PowerDNS exit, saying "Address already
+		# in use", BIND serves UDP only and says "address in use".
+		_ds_end=$(($(date +%s) + 10))
+		while [ "$(date +%s)" -lt "$_ds_end" ]; do
 			_ds_serving "$_ds_d" "$_ds_p" && return 0
-			_ds_i=$((_ds_i + 1))
+			_ds_inuse "$_ds_d" && break
+			[ -s "$_ds_d/pid" ] && ! t_alive "$(cat "$_ds_d/pid")" &&
+			    break
 			sleep 0.1
 		done
 		ds_stop "$_ds_d"
 		if [ $_ds_try -ge 10 ] || [ -f "$_ds_d/port.want" ] ||
-		    ! grep -qi 'address already in use' "$_ds_d/log" \
-		    "$_ds_d/err" 2>/dev/null; then
+		    ! _ds_inuse "$_ds_d"; then
 			echo "ds_start: $_ds_t does not serve on port $_ds_p:" >&2
 			cat "$_ds_d/err" "$_ds_d/log" >&2 2>/dev/null
 			return 1
