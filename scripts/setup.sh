@@ -11,8 +11,13 @@ git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils bind9 bind9-utils knot
 pdns-server pdns-backend-sqlite3 sqlite3
 perl valgrind clang libclang-rt-14-dev util-linux time
-apt dpkg-dev lintian postfix opendkim python3-aiosmtpd rspamd libidn12
+apt dpkg-dev lintian postfix opendkim python3-aiosmtpd rspamd
 openssh-server openssh-client"
+# The libraries of exim4-daemon-light (its Depends but exim4-base and
+# debconf): fetch_exim below unpacks it without installing it, so apt
+# brings none of them in, and a fresh machine lacks libgnutls-dane0.
+PKGS="$PKGS libcrypt1 libdb5.3 libgnutls-dane0 libgnutls30 libidn12
+libidn2-0 libnsl2 libpcre2-8-0"
 
 missing=""
 for p in $PKGS; do

@@ -36,6 +36,33 @@ in_sync() {
 	same "$1/want" "$1/got"
 }
 
+# explain: after a failed check, what the last dkimrot run said and the
+# end of the server's log.  No secret is in them (dkimrot prints no key,
+# the servers name a TSIG key, never its secret); a line that held one
+# of the test's TSIG secrets would be left out all the same.
+explain() {
+	if [ -s "$W/err" ]; then
+		echo "# dkimrot's stderr:"
+		diag "$W/err"
+	fi
+	_pid=$(cat "$W/ns/pid" 2>/dev/null)
+	if [ -n "$_pid" ] && t_alive "$_pid"; then
+		_st="runs (pid $_pid)"
+	else
+		_st="is gone (pid ${_pid:-unknown})"
+	fi
+	echo "# $S $_st; the end of its log, $W/ns/log:"
+	tail -n 30 "$W/ns/log" 2>/dev/null |
+	    grep -vF -e "$secret" -e "$wrong" | sed 's/^/#   /'
+}
+
+# checkx DESC CMD...: check, explained when it fails
+checkx() {
+	_cx=$1
+	shift
+	if "$@"; then ok "$_cx"; else nok "$_cx"; explain; fi
+}
+
 # states W DOMAIN: the states of the domain's keys, in keys.yaml order
 states() {
 	sed -n 's/^    state: //p' "$1/repo/keys/$2/keys.yaml" | paste -sd' '
@@ -54,8 +81,8 @@ server() {
 	secret=$(openssl rand -base64 32)
 	echo "dkimrot-test hmac-sha256 $secret" >"$W/ns/update"
 	(umask 077 && echo "hmac-sha256:dkimrot-test:$secret" >"$W/tsig.key")
-	(umask 077 && echo "hmac-sha256:dkimrot-test:$(openssl rand -base64 32)" \
-	    >"$W/wrong.key")
+	wrong=$(openssl rand -base64 32)
+	(umask 077 && echo "hmac-sha256:dkimrot-test:$wrong" >"$W/wrong.key")
 	: >"$W/ns/zones"
 	for d in a.example b.example; do
 		cat >"$W/ns/$d.zone" <<EOF
@@ -89,19 +116,19 @@ EOF
 	rc=$?
 	expected "$W" | grep '^a\.example ' >"$W/want"
 	records "$W" "$P" >"$W/got"
-	check "$S: killed after the first update (exit $rc), only a.example is out" \
+	checkx "$S: killed after the first update (exit $rc), only a.example is out" \
 	    eval '[ $rc = 99 ] && same "$W/want" "$W/got"'
 	dk -C "$R" --now "$(at $H)" -q rotate >/dev/null 2>"$W/err"
 	rc=$?
-	check "$S: the next run completes the update (exit $rc)" \
+	checkx "$S: the next run completes the update (exit $rc)" \
 	    eval '[ $rc = 0 ] && in_sync "$W" "$P"'
 	len=$(grep '^a\.example ' "$W/got" | cut -d' ' -f3- | tr -d '\n' |
 	    wc -c)
-	check "$S: the 4096-bit record is served whole ($len bytes)" \
+	checkx "$S: the 4096-bit record is served whole ($len bytes)" \
 	    [ "${len:-0}" -gt 700 ]
 
 	dk -C "$R" --now "$(at $((D + 2 * H)))" -q rotate >/dev/null 2>"$W/err"
-	check "$S: the gate sees the records: both keys active" \
+	checkx "$S: the gate sees the records: both keys active" \
 	    [ "$(states "$W" a.example) $(states "$W" b.example)" = \
 	    "active active" ]
 	# check finds the zone the updates went to: the domain's own
@@ -126,12 +153,12 @@ EOF
 	    "dkimrot: b.example: cannot update zone 'b.example' at name server 127.0.0.1:$P: $want" \
 	    "dkimrot: the primary 127.0.0.1:$P does not serve what keys.yaml says" \
 	    >"$W/want"
-	check "$S: a wrong TSIG key: exit 1, zone, server and rcode named" \
+	checkx "$S: a wrong TSIG key: exit 1, zone, server and rcode named" \
 	    eval '[ $rc = 1 ] && same "$W/want" "$W/err"'
 	head=$(git -C "$R" rev-parse HEAD)
 	dk -C "$R" --now "$(at $((32 * D + H)))" -q rotate >/dev/null 2>"$W/err"
 	rc=$?
-	check "$S: and the next run, refused too, activates nothing (exit $rc)" \
+	checkx "$S: and the next run, refused too, activates nothing (exit $rc)" \
 	    eval '[ $rc = 1 ] && [ "$(git -C "$R" rev-parse HEAD)" = "$head" ] &&
 	    [ "$(states "$W" a.example)" = "active pending" ]'
 
@@ -141,13 +168,13 @@ EOF
 	dk -C "$R" --now "$(at $((32 * D + 2 * H)))" -q rotate >/dev/null \
 	    2>"$W/err"
 	rc=$?
-	check "$S: the right key: published, then activated (exit $rc)" \
+	checkx "$S: the right key: published, then activated (exit $rc)" \
 	    eval '[ $rc = 0 ] && in_sync "$W" "$P" &&
 	    [ "$(states "$W" a.example)" = "retiring active" ]'
 	# keep_published 2: the old key retires when the next one comes.
 	dk -C "$R" --now "$(at $((63 * D)))" -q rotate >/dev/null 2>"$W/err"
 	rc=$?
-	check "$S: a retired key's record is removed (exit $rc)" \
+	checkx "$S: a retired key's record is removed (exit $rc)" \
 	    eval '[ $rc = 0 ] && in_sync "$W" "$P" &&
 	    [ "$(states "$W" a.example)" = "retired active pending" ]'
 	[ -s "$W/err" ] && diag "$W/err"

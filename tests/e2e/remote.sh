@@ -109,7 +109,9 @@ cat >"$tmp/srv/keys.git/hooks/pre-receive" <<EOF
 # Outside the push's quarantine, as another receive-pack would write.
 unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY \
     GIT_ALTERNATE_OBJECT_DIRECTORIES
-c=\$(git commit-tree -p main -m "another host" main^{tree}) &&
+# An identity of its own: git daemon's HOME may have none.
+c=\$(git -c user.name=other -c user.email=other@host.test commit-tree \
+    -p main -m "another host" main^{tree}) &&
     git update-ref refs/heads/main "\$c"
 EOF
 chmod 755 "$tmp/srv/keys.git/hooks/pre-receive"

@@ -15,10 +15,13 @@
 #     backend: the zones are made empty by pdnsutil, their files unread,
 #     and take updates signed with DIR/update's key).  DIR/zones lists the zones to serve as
 #     primary, one "ZONE ABSOLUTE-FILE" a line.  Writes the server's
-#     configuration, starts it (it forks), retries on another port when
-#     the one drawn is taken, and returns once every zone answers its
-#     SOA.  Optional: DIR/include names a file of the server's own
-#     syntax the configuration includes (a zone list of dkim-keys-public);
+#     configuration, starts it (it forks; pdns runs as a background job
+#     of the caller's), retries on another port when the one drawn is
+#     taken, and returns once every zone answers its SOA over UDP and
+#     over TCP.  The server's log is DIR/log (an earlier try's, with the
+#     port in use, in DIR/log.tries).  Optional: DIR/include names a
+#     file of the server's own syntax the configuration includes (a zone
+#     list of dkim-keys-public);
 #     DIR/secondary lists zones to serve as a secondary, one
 #     "ZONE PRIMARY-PORT" a line (primary 127.0.0.1, NOTIFY accepted from
 #     it), which must answer too; DIR/port.want fixes the port (no
@@ -41,8 +44,17 @@
 
 . "${DKIMROT_SRC:-.}/tests/lib/proc.sh"
 
+# ds_port: a port to try, and the next one (BIND's control port), both
+# below the kernel's ephemeral range (ip_local_port_range, 32768 on by
+# default).  A port of that range may be the local port of a client's
+# connection, open or in TIME_WAIT for a minute after it closed (dig's
+# and dkimrot's to the servers before), and none of the four servers
+# binds its TCP socket to such a port.  Where the range starts below
+# 22001: 20000 to 59999.
 ds_port() {
-	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+	_ds_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${_ds_lo:-0}" -gt 22000 ] 2>/dev/null || _ds_lo=60001
+	echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % (_ds_lo - 20001)))
 }
 
 _ds_conf_bind() {
@@ -163,7 +175,10 @@ EOF
 }
 
 _ds_pdns() {
-	# _ds_pdns DIR PORT: the database once, then the server.
+	# _ds_pdns DIR PORT: the database once, then the server.  It runs in
+	# the foreground (daemon=no) of a job of ours, its log in DIR/log:
+	# a daemon's log goes to syslog, which a test machine may not have.
+	# No security poll: a test's server asks nothing of the outside.
 	if [ ! -f "$1/pdns.db" ]; then
 		sqlite3 "$1/pdns.db" \
 		    </usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ||
@@ -177,10 +192,15 @@ local-port=$2
 socket-dir=$1
 dnsupdate=yes
 allow-dnsupdate-from=127.0.0.0/8
-daemon=yes
+daemon=no
 guardian=no
 setuid=
 setgid=
+disable-syslog=yes
+log-timestamp=yes
+loglevel=6
+log-dns-details=yes
+security-poll-suffix=
 EOF
 	_ds_u="pdnsutil --config-dir=$1"
 	while read -r _ds_z _ds_f; do
@@ -195,13 +215,8 @@ EOF
 			    >/dev/null 2>&1 || return 1
 		fi
 	done <"$1/zones"
-	pdns_server --config-dir="$1" </dev/null >"$1/err" 2>&1 || return 1
-	_ds_i=0
-	while [ ! -s "$1/pdns.pid" ] && [ $_ds_i -lt 50 ]; do
-		_ds_i=$((_ds_i + 1))
-		sleep 0.1
-	done
-	cp "$1/pdns.pid" "$1/pid"
+	pdns_server --config-dir="$1" </dev/null >>"$1/log" 2>&1 &
+	echo $! >"$1/pid"
 }
 
 _ds_wrappers() {
@@ -237,21 +252,37 @@ EOF
 }
 
 _ds_serving() {
-	# Every zone of DIR answers its SOA at PORT.
+	# Every zone of DIR answers its SOA at PORT, over UDP and over TCP.
+	# Only the SOA record counts: dig prints its own failures
+	# (";; communications error ...: connection refused") on stdout.
 	cat "$1/zones" "$1/secondary" 2>/dev/null |
 	    while read -r _ds_z _ds_f; do
-		dig +short +time=1 +tries=1 -p "$2" @127.0.0.1 "$_ds_z" SOA \
-		    </dev/null 2>/dev/null | grep -q . || return 1
+		for _ds_v in +notcp +tcp; do
+			dig +noall +answer +time=1 +tries=1 "$_ds_v" -p "$2" \
+			    @127.0.0.1 "$_ds_z" SOA </dev/null 2>/dev/null |
+			    awk -v z="$_ds_z." 'tolower($1) == tolower(z) &&
+			    $3 == "IN" && $4 == "SOA" { f = 1 }
+			    END { exit !f }' || return 1
+		done
 	done
+}
+
+_ds_inuse() {
+	grep -qiE 'address (already )?in use' "$1/log" "$1/err" 2>/dev/null
 }
 
 ds_start() {
 	_ds_t=$1
 	_ds_d=$(cd "$2" && pwd) || return 1
-	rm -f "$_ds_d/pid" "$_ds_d/log"
+	rm -f "$_ds_d/pid" "$_ds_d/log" "$_ds_d/log.tries"
 	_ds_try=0
 	while :; do
 		_ds_try=$((_ds_try + 1))
+		# Each try a log of its own, the earlier ones in DIR/log.tries.
+		if [ -f "$_ds_d/log" ]; then
+			cat "$_ds_d/log" >>"$_ds_d/log.tries"
+			rm -f "$_ds_d/log"
+		fi
 		if [ -f "$_ds_d/port.want" ]; then
 			_ds_p=$(cat "$_ds_d/port.want")
 		else
@@ -266,8 +297,10 @@ ds_start() {
 			_ds_conf_bind "$_ds_d" "$_ds_p" $((_ds_p + 1)) \
 			    >"$_ds_d/named.conf"
 			named-checkconf "$_ds_d/named.conf" >&2 || return 1
-			named -c "$_ds_d/named.conf" </dev/null \
-			    >"$_ds_d/err" 2>&1
+			# -L: what named says before it reads its logging
+			# statement (a port in use) goes to the log too
+			named -c "$_ds_d/named.conf" -L "$_ds_d/log" \
+			    </dev/null >"$_ds_d/err" 2>&1
 			;;
 		nsd)
 			_ds_conf_nsd "$_ds_d" "$_ds_p" >"$_ds_d/nsd.conf"
@@ -290,16 +323,22 @@ ds_start() {
 			;;
 		esac
 		_ds_wrappers "$_ds_t" "$_ds_d" || return 1
-		_ds_i=0
-		while [ $_ds_i -lt 50 ]; do
+		# At most 10 s, less when the server is gone.  A port is taken
+		# by a socket bound to it or by a connection from it that is
+		# still in TIME_WAIT (dig's and dkimrot's own, to the servers
+		# before): NSD, Knot and PowerDNS exit, saying "Address already
+		# in use", BIND serves UDP only and says "address in use".
+		_ds_end=$(($(date +%s) + 10))
+		while [ "$(date +%s)" -lt "$_ds_end" ]; do
 			_ds_serving "$_ds_d" "$_ds_p" && return 0
-			_ds_i=$((_ds_i + 1))
+			_ds_inuse "$_ds_d" && break
+			[ -s "$_ds_d/pid" ] && ! t_alive "$(cat "$_ds_d/pid")" &&
+			    break
 			sleep 0.1
 		done
 		ds_stop "$_ds_d"
 		if [ $_ds_try -ge 10 ] || [ -f "$_ds_d/port.want" ] ||
-		    ! grep -qi 'address already in use' "$_ds_d/log" \
-		    "$_ds_d/err" 2>/dev/null; then
+		    ! _ds_inuse "$_ds_d"; then
 			echo "ds_start: $_ds_t does not serve on port $_ds_p:" >&2
 			cat "$_ds_d/err" "$_ds_d/log" >&2 2>/dev/null
 			return 1
@@ -337,8 +376,9 @@ ds_records() {
 		_ds_d=${_ds_d##*/}
 		sed -n 's/^  - selector: "\(.*\)"$/\1/p' "$_ds_y" |
 		    while read -r _ds_s; do
+			# dig's own failures (";; ...") are no record
 			_ds_r=$(dig +short "$@" -p "$_ds_p" @127.0.0.1 \
-			    "$_ds_s._domainkey.$_ds_d" TXT |
+			    "$_ds_s._domainkey.$_ds_d" TXT | grep -v '^;' |
 			    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
 			[ -n "$_ds_r" ] &&
 			    printf '%s %s %s\n' "$_ds_d" "$_ds_s" "$_ds_r"

@@ -492,6 +492,7 @@ def main():
         print("# " + p)
     good = counts["failures"] == counts["violations"] == counts["lost"] == 0
     print("%s 1 - %s" % ("ok" if good else "not ok", line))
+    failed = not good
     for i, (what, cond) in enumerate(results, 2):
         # A short run need not reach every point: crash.sh does.
         skip = " # skip %d hours only" % HOURS \
@@ -500,8 +501,16 @@ def main():
                                   stats["concurrent"] == 0)) else ""
         print("%s %d - %s%s" % ("ok" if cond or skip else "not ok", i,
                                 what, skip))
+        failed = failed or not (cond or skip)
         if not cond and what.startswith("git fsck"):
             print("# " + fsck.stdout.replace("\n", "\n# "))
+    if failed:
+        # prove shows stderr, not comments, without -v (make check, CI):
+        # what went wrong there too, and the seed that replays it.
+        sys.stderr.write("year.py: DKIMROT_SIM_SEED=%d replays this run "
+                         "(%d hours)\n" % (SEED, HOURS))
+        for p in problems:
+            sys.stderr.write("year.py: %s\n" % p)
 
 
 try:
