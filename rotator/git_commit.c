@@ -13,6 +13,7 @@
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
@@ -432,6 +433,42 @@ landed(struct dk_git *g, const git_oid *id)
 	return 0;
 }
 
+/*
+ * The message as git stripspace leaves it, in one pass: trailing white
+ * space (git's: space, tab, CR) off every line, runs of blank lines made one,
+ * none at the start or the end, a newline at the end.  It is what
+ * git_message_prettify() (without comments) gives, which rescans the
+ * whole output for every line: 12 s for the 100,000-line message of a
+ * first rotation of 100,000 domains.  An empty result is an error.
+ */
+static int
+message_clean(const char *in, struct dk_buf *out)
+{
+	const char *p = in, *eol, *end;
+	int blank = 0;
+
+	while (*p != '\0') {
+		eol = strchrnul(p, '\n');
+		for (end = eol; end > p && (end[-1] == ' ' ||
+		    end[-1] == '\t' || end[-1] == '\r'); end--)
+			;
+		if (end == p)
+			blank = out->len > 0;
+		else if ((blank && dk_buf_append(out, "\n", 1) != 0) ||
+		    dk_buf_append(out, p, (size_t)(end - p)) != 0 ||
+		    dk_buf_append(out, "\n", 1) != 0)
+			return -1;
+		else
+			blank = 0;
+		p = *eol != '\0' ? eol + 1 : eol;
+	}
+	if (out->len == 0) {
+		dk_error_set("cannot commit: empty commit message");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 make_commit(struct dk_git *g, git_commit *parent, const git_oid *tree_id,
     const char *name, const char *email, time_t when, const char *message,
@@ -440,7 +477,7 @@ make_commit(struct dk_git *g, git_commit *parent, const git_oid *tree_id,
 	const git_commit *parents[1] = { parent };
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
-	git_buf msg = { 0 };
+	struct dk_buf msg = { 0 };
 	int rc = -1;
 
 	if (git_signature_new(&sig, name, email, (git_time_t)when, 0) < 0) {
@@ -448,24 +485,18 @@ make_commit(struct dk_git *g, git_commit *parent, const git_oid *tree_id,
 		    email);
 		goto done;
 	}
-	if (git_message_prettify(&msg, message, 0, '#') < 0) {
-		dk_error_set_git("invalid commit message");
+	if (message_clean(message, &msg) != 0)
 		goto done;
-	}
-	if (msg.size == 0) {
-		dk_error_set("cannot commit: empty commit message");
-		goto done;
-	}
 	/* Updating "HEAD" fails if the branch moved since we read it. */
 	if (git_tree_lookup(&tree, g->repo, tree_id) < 0 ||
-	    git_commit_create(id, g->repo, "HEAD", sig, sig, NULL, msg.ptr,
+	    git_commit_create(id, g->repo, "HEAD", sig, sig, NULL, msg.data,
 	    tree, parent != NULL ? 1 : 0, parents) < 0) {
 		dk_error_set_git("cannot commit in '%s'", g->workdir);
 		goto done;
 	}
 	rc = landed(g, id);
 done:
-	git_buf_dispose(&msg);
+	dk_buf_dispose(&msg);
 	git_tree_free(tree);
 	git_signature_free(sig);
 	return rc;

@@ -330,12 +330,22 @@ test_git__author_and_message(void **state)
 	assert_non_null(strstr(out, "\n\nrotate: example.com\n\nnew key\n"));
 	assert_int_equal(strcmp(out + strlen(out) - 9, "\nnew key\n"), 0);
 	free(out);
+	/* White space cleaned up exactly as git stripspace does. */
+	put("f", "z\n");
+	put("m", "\n \n\t one\t \r\n  two\n\n \n\t\n\vthree \f\n\n");
+	assert_int_equal(dk_git_commit(g, paths, 1, "a", "c", NOW,
+	    "\n \n\t one\t \r\n  two\n\n \n\t\n\vthree \f", id), 0);
+	assert_int_equal(run(&out, "cd '%s' && git stripspace <m >m.want && "
+	    "git cat-file commit HEAD | sed '1,/^$/d' >m.got && "
+	    "cmp m.want m.got && echo same", repo), 0);
+	assert_string_equal(out, "same\n");
+	free(out);
 	put("f", "y\n");
 	assert_int_equal(dk_git_commit(g, paths, 1, "a <b>", "c", NOW, "m",
 	    id), -1);
 	assert_int_equal(dk_git_commit(g, paths, 1, "a", "c", NOW, " \n\n",
 	    id), -1);
-	git_expect("1\n", "rev-list --count HEAD");
+	git_expect("2\n", "rev-list --count HEAD");
 	dk_git_free(g);
 }
 
