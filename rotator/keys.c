@@ -100,7 +100,8 @@ dk_domain_keys_dup(const struct dk_domain_keys *src,
 int
 dk_domain_keys_add(struct dk_domain_keys *dk, const struct dk_keyinfo *key)
 {
-	if (dk_grow(&dk->keys, &dk->cap, dk->n, sizeof(*dk->keys), 8) != 0)
+	/* Room for two at first: a run holds every domain's keys at once. */
+	if (dk_grow(&dk->keys, &dk->cap, dk->n, sizeof(*dk->keys), 2) != 0)
 		return -1;
 	dk->keys[dk->n++] = *key;
 	return 0;

@@ -79,8 +79,12 @@ dk_plan_add(struct dk_plan *plan, enum dk_act type, enum dk_alg alg,
 		dk_error_set("invalid selector '%s': too long", sel);
 		return NULL;
 	}
+	/*
+	 * Room for two at first (most plans hold one or two actions of
+	 * some 350 bytes, and a run holds every domain's plan at once).
+	 */
 	if (dk_grow(&plan->actions, &plan->cap, plan->n,
-	    sizeof(*plan->actions), 8) != 0)
+	    sizeof(*plan->actions), 2) != 0)
 		return NULL;
 	a = &plan->actions[plan->n++];
 	memset(a, 0, sizeof(*a));
