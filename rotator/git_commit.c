@@ -81,49 +81,34 @@ fresh_add(struct dk_git *g, const git_oid *id)
 	return 0;
 }
 
+static int
+oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
 /*
- * The objects in memory into the repository as one pack (.pack and
- * .idx, fsynced by libgit2's indexer, see git.c: lib_init), before a commit
- * names them.  git gc --auto (the hook) merges the packs in time.
+ * The objects in memory into the repository as one pack (git_pack.c),
+ * before a commit names them.  git gc --auto (the hook) merges the packs
+ * in time.
  */
 static int
 flush_pack(struct dk_git *g)
 {
-	git_odb_writepack *wp = NULL;
-	git_packbuilder *pb = NULL;
-	git_indexer_progress stats;
-	size_t i;
-	git_buf pack = { 0 };
-	git_odb *odb;
+	git_odb *mem = NULL;
+	size_t i, n = 0;
 	int rc = -1;
 
-	memset(&stats, 0, sizeof(stats));
-	/*
-	 * git_mempack_dump() packs only commits and what they name.  The
-	 * delta search uses every core (keys.yaml files delta well).
-	 */
-	if (git_packbuilder_new(&pb, g->mem) < 0)
-		goto done;
-	git_packbuilder_set_threads(pb, 0);
+	qsort(g->fresh, g->nfresh, sizeof(*g->fresh), oid_cmp);
 	for (i = 0; i < g->nfresh; i++)
-		if (git_packbuilder_insert(pb, &g->fresh[i], NULL) < 0)
-			goto done;
-	if (git_packbuilder_write_buf(&pack, pb) < 0 ||
-	    git_repository_odb(&odb, g->repo) < 0)
-		goto done;
-	if (git_odb_write_pack(&wp, odb, NULL, NULL) == 0 &&
-	    wp->append(wp, pack.ptr, pack.size, &stats) == 0 &&
-	    wp->commit(wp, &stats) == 0)
-		rc = 0;
-	if (wp != NULL)
-		wp->free(wp);
-	git_odb_free(odb);
-done:
-	if (rc != 0)
+		if (n == 0 || !git_oid_equal(&g->fresh[n - 1], &g->fresh[i]))
+			git_oid_cpy(&g->fresh[n++], &g->fresh[i]);
+	if (git_repository_odb(&mem, g->mem) < 0)
 		dk_error_set_git("cannot write the new objects to '%s'",
 		    g->workdir);
-	git_buf_dispose(&pack);
-	git_packbuilder_free(pb);
+	else
+		rc = dk_git_pack_write(g, mem, g->fresh, n);
+	git_odb_free(mem);
 	git_mempack_reset(g->mempack);
 	g->nfresh = 0;
 	return rc;

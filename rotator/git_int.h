@@ -52,6 +52,14 @@ int		 dk_git_path_check(const char *path);
 /* HEAD's commit, or NULL on an unborn branch. */
 int		 dk_git_head_commit(struct dk_git *g, git_commit **out);
 
+/*
+ * git_pack.c: objects ids[0..n) (sorted, no two alike) read from src
+ * into g's repository as one new pack and its index, on disk before it
+ * returns.
+ */
+int		 dk_git_pack_write(struct dk_git *g, git_odb *src,
+		    const git_oid *ids, size_t n);
+
 /* git_read.c: the cache of the trees last read from one commit. */
 int		 dk_git_trees_new(struct trees **out);
 void		 dk_git_trees_free(struct trees *t);
