@@ -3,9 +3,6 @@
  * the restore of a directory to HEAD.  The new objects are written to
  * memory first and reach the repository as one pack.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +14,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/log.h"
-#include "common/secret.h"
 #include "rotator/git_int.h"
-
-/* One path of a commit, as it is in the work tree. */
-struct staged {
-	git_index_entry	entry;	/* for S_FILE */
-	enum {
-		S_GONE,		/* no such path: remove it and all below */
-		S_FILE,		/* a regular file: add it */
-		S_DIR		/* a directory now: remove the file only */
-	}		kind;
-};
 
 /*
  * The in-memory object store of a commit's new objects: loose objects
@@ -61,9 +47,8 @@ fail:
 	return -1;
 }
 
-/* Notes an object written to memory, for flush_pack. */
-static int
-fresh_add(struct dk_git *g, const git_oid *id)
+int
+dk_git_fresh_add(struct dk_git *g, const git_oid *id)
 {
 	git_oid *p;
 	size_t cap;
@@ -95,103 +80,17 @@ oid_cmp(const void *a, const void *b)
 static int
 flush_pack(struct dk_git *g)
 {
-	git_odb *mem = NULL;
 	size_t i, n = 0;
-	int rc = -1;
+	int rc;
 
 	qsort(g->fresh, g->nfresh, sizeof(*g->fresh), oid_cmp);
 	for (i = 0; i < g->nfresh; i++)
 		if (n == 0 || !git_oid_equal(&g->fresh[n - 1], &g->fresh[i]))
 			git_oid_cpy(&g->fresh[n++], &g->fresh[i]);
-	if (git_repository_odb(&mem, g->mem) < 0)
-		dk_error_set_git("cannot write the new objects to '%s'",
-		    g->workdir);
-	else
-		rc = dk_git_pack_write(g, mem, g->fresh, n);
-	git_odb_free(mem);
+	rc = dk_git_pack_write(g, g->mempack, g->fresh, n);
 	git_mempack_reset(g->mempack);
 	g->nfresh = 0;
 	return rc;
-}
-
-/*
- * The blob of a work-tree file, as git add makes it.  libgit2's
- * git_blob_create_from_workdir() looks for .gitattributes in every
- * directory above the file first (some 40 system calls a file: most of
- * the time of a commit of thousands of key files).  The only filters
- * libgit2 applies on the way in are its built-in crlf and ident, which
- * change nothing in a file without '\r' and "$Id": such a file (every
- * file dkimrot writes) is stored as read; any other goes through
- * libgit2's filters.  Key files are read too: the copy is wiped.
- */
-static int
-blob_create(struct dk_git *g, const char *path, const char *full,
-    const struct stat *st, git_oid *id)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int err;
-
-	if ((size_t)st->st_size > DK_FILE_MAX ||
-	    dk_file_read(full, DK_FILE_MAX, &buf, &len) != 0)
-		return git_blob_create_from_workdir(id, g->repo, path);
-	if (memchr(buf, '\r', len) == NULL &&
-	    memmem(buf, len, "$Id", 3) == NULL)
-		err = git_blob_create_from_buffer(id, g->mem, buf, len) < 0 ||
-		    fresh_add(g, id) < 0 ? -1 : 0;
-	else
-		err = git_blob_create_from_workdir(id, g->repo, path);
-	dk_secret_wipe(buf, len);
-	free(buf);
-	return err;
-}
-
-/*
- * Stats one listed path and, for a file, writes its blob (filtered as
- * git add would) and fills the index entry with the stat data taken
- * before reading, so that a change while we read shows in git status.
- */
-static int
-stage_one(struct dk_git *g, const char *path, struct staged *s)
-{
-	char full[PATH_MAX];
-	struct stat st;
-
-	memset(s, 0, sizeof(*s));
-	s->entry.path = path;
-	if (dk_path_join(full, sizeof(full), g->workdir, path) == -1)
-		return -1;
-	if (lstat(full, &st) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		dk_error_set_errno(errno, "cannot commit '%s'", path);
-		return -1;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		s->kind = S_DIR;
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		dk_error_set("cannot commit '%s': not a regular file", path);
-		return -1;
-	}
-	s->kind = S_FILE;
-	s->entry.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-	s->entry.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-	s->entry.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-	s->entry.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-	s->entry.dev = (uint32_t)st.st_dev;
-	s->entry.ino = (uint32_t)st.st_ino;
-	s->entry.uid = (uint32_t)st.st_uid;
-	s->entry.gid = (uint32_t)st.st_gid;
-	s->entry.file_size = (uint32_t)st.st_size;
-	s->entry.mode = (st.st_mode & S_IXUSR) ?
-	    GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
-	if (blob_create(g, path, full, &st, &s->entry.id) < 0) {
-		dk_error_set_git("cannot commit '%s'", path);
-		return -1;
-	}
-	return 0;
 }
 
 /* Sorted by path, the changes below one directory are contiguous. */
@@ -355,7 +254,7 @@ edit_tree(struct dk_git *g, const git_tree *base, struct staged *s,
 	rc = -1;
 	*empty = git_treebuilder_entrycount(bld) == 0;
 	if ((!*empty || off == 0) && (git_treebuilder_write(id, bld) < 0 ||
-	    fresh_add(g, id) < 0))
+	    dk_git_fresh_add(g, id) < 0))
 		goto done;
 	rc = 0;
 done:
@@ -369,14 +268,10 @@ build_tree(struct dk_git *g, git_commit *parent, const char *const *paths,
     struct staged *s, size_t n, git_oid *tree_id, int *empty)
 {
 	git_tree *tree = NULL;
-	size_t i;
 	int rc = -1;
 
-	if (mem_open(g) != 0)
+	if (mem_open(g) != 0 || dk_git_stage(g, paths, s, n) != 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (stage_one(g, paths[i], &s[i]) == -1)
-			return -1;
 	qsort(s, n, sizeof(*s), staged_cmp);
 	if (parent != NULL && git_commit_tree(&tree, parent) < 0) {
 		dk_error_set_git("cannot read HEAD's tree in '%s'",

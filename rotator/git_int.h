@@ -30,6 +30,16 @@ struct dk_git {
 	struct trees	*trees;		/* of the commit read last */
 };
 
+/* One path of a commit, as it is in the work tree. */
+struct staged {
+	git_index_entry	entry;	/* for S_FILE */
+	enum {
+		S_GONE,		/* no such path: remove it and all below */
+		S_FILE,		/* a regular file: add it */
+		S_DIR		/* a directory now: remove the file only */
+	}		kind;
+};
+
 /*
  * git_cred.c: the callbacks of one fetch or push, with what they need;
  * err says why a callback refused (libgit2's message would not).
@@ -52,12 +62,23 @@ int		 dk_git_path_check(const char *path);
 /* HEAD's commit, or NULL on an unborn branch. */
 int		 dk_git_head_commit(struct dk_git *g, git_commit **out);
 
+/* git_commit.c: notes an object written to memory, for its pack. */
+int		 dk_git_fresh_add(struct dk_git *g, const git_oid *id);
+
+/*
+ * git_stage.c: s[i] for paths[i], each read from the work tree (its blob
+ * written to memory, or through libgit2's filters to the repository).
+ */
+int		 dk_git_stage(struct dk_git *g, const char *const *paths,
+		    struct staged *s, size_t n);
+
 /*
  * git_pack.c: objects ids[0..n) (sorted, no two alike) read from src
+ * (the in-memory backend: read on every core, past libgit2's cache)
  * into g's repository as one new pack and its index, on disk before it
  * returns.
  */
-int		 dk_git_pack_write(struct dk_git *g, git_odb *src,
+int		 dk_git_pack_write(struct dk_git *g, git_odb_backend *src,
 		    const git_oid *ids, size_t n);
 
 /* git_read.c: the cache of the trees last read from one commit. */
