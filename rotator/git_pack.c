@@ -38,6 +38,7 @@
 
 /* A file being written, with the SHA-1 of every byte so far. */
 struct out {
+	const char	*what;	/* "the pack" or "the pack index", for errors */
 	int		 fd;
 	char		 path[PATH_MAX];
 	EVP_MD_CTX	*sha;
@@ -53,9 +54,11 @@ struct placed {
 };
 
 static int
-out_open(struct out *o, const char *dir, const char *prefix)
+out_open(struct out *o, const char *dir, const char *prefix,
+    const char *what)
 {
 	memset(o, 0, sizeof(*o));
+	o->what = what;
 	o->fd = -1;
 	if (snprintf(o->path, sizeof(o->path), "%s/%s_XXXXXX", dir,
 	    prefix) >= (int)sizeof(o->path)) {
@@ -69,7 +72,8 @@ out_open(struct out *o, const char *dir, const char *prefix)
 		return -1;
 	}
 	if ((o->fd = mkstemp(o->path)) == -1) {
-		dk_error_set_errno(errno, "cannot create a file in '%s'", dir);
+		dk_error_set_errno(errno, "cannot create %s in '%s'", what,
+		    dir);
 		o->path[0] = '\0';
 		return -1;
 	}
@@ -86,8 +90,8 @@ out_flush(struct out *o)
 		if ((w = write(o->fd, o->buf + done, o->len - done)) == -1) {
 			if (errno == EINTR)
 				continue;
-			dk_error_set_errno(errno, "cannot write '%s'",
-			    o->path);
+			dk_error_set_errno(errno, "cannot write %s",
+			    o->what);
 			return -1;
 		}
 		done += (size_t)w;
@@ -104,7 +108,7 @@ out_put(struct out *o, const void *p, size_t n, int raw)
 	size_t k;
 
 	if (!raw && EVP_DigestUpdate(o->sha, p, n) != 1) {
-		dk_error_set("cannot hash '%s'", o->path);
+		dk_error_set("cannot hash %s", o->what);
 		return -1;
 	}
 	o->off += n;
@@ -135,14 +139,14 @@ out_close(struct out *o, unsigned char sum[20])
 	unsigned int len = 20;
 
 	if (EVP_DigestFinal_ex(o->sha, sum, &len) != 1) {
-		dk_error_set("cannot hash '%s'", o->path);
+		dk_error_set("cannot hash %s", o->what);
 		return -1;
 	}
 	if (out_put(o, sum, 20, 1) != 0 || out_flush(o) != 0)
 		return -1;
 	/* Read-only and the owner's alone, as libgit2 makes them here. */
 	if (fchmod(o->fd, 0400) == -1 || fsync(o->fd) == -1) {
-		dk_error_set_errno(errno, "cannot write '%s'", o->path);
+		dk_error_set_errno(errno, "cannot write %s", o->what);
 		return -1;
 	}
 	return 0;
@@ -166,7 +170,8 @@ static int
 out_rename(struct out *o, const char *to)
 {
 	if (rename(o->path, to) == -1) {
-		dk_error_set_errno(errno, "cannot rename '%s'", o->path);
+		dk_error_set_errno(errno, "cannot rename %s to '%s'", o->what,
+		    to);
 		return -1;
 	}
 	o->path[0] = '\0';
@@ -396,10 +401,10 @@ dk_git_pack_write(struct dk_git *g, git_odb_backend *src,
 		dk_error_set("out of memory");
 		return -1;
 	}
-	if (out_open(&pack, dir, "tmp_pack") != 0 ||
+	if (out_open(&pack, dir, "tmp_pack", "the pack") != 0 ||
 	    write_pack(&pack, src, ids, n, pl) != 0 ||
 	    out_close(&pack, psum) != 0 ||
-	    out_open(&idx, dir, "tmp_idx") != 0 ||
+	    out_open(&idx, dir, "tmp_idx", "the pack index") != 0 ||
 	    write_idx(&idx, ids, n, pl, psum) != 0 ||
 	    out_close(&idx, isum) != 0 ||
 	    final_name(ppath, sizeof(ppath), dir, psum, "pack") != 0 ||

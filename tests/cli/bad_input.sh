@@ -282,7 +282,7 @@ if mount -t tmpfs -o size=4m tmpfs "$M" 2>/dev/null; then
 	    >/dev/null 2>"$tmp/err"
 	rc=$?
 	printf '%s\n' "dkimrot: b.example: cannot write '$S/keys/b.example/keys.yaml': No space left on device" \
-	    "dkimrot: cannot write the new objects to '$S': failed to write out file: No space left on device" \
+	    "dkimrot: cannot write the new objects to '$S': cannot write the pack index: No space left on device" \
 	    >"$tmp/want"
 	check "F3-disk-full-mid-run: exit 1, the commit's failure named" eval \
 	    '[ $rc = 1 ] && same "$tmp/want" "$tmp/err"'

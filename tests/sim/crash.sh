@@ -182,4 +182,21 @@ repaired "revoke again works" $((66 * D + 4 * H)) revoke -d a.example \
     -s legacy
 check "and the key is revoked" \
     [ "$(field $((66 * D + 4 * H)) a.example legacy state)" = revoked ]
+
+# --- killed between the commit's pack and its index: a pack is not read
+# without one, so HEAD has not moved and names nothing missing
+# lone_pack: a pack in the repository without its index
+lone_pack() {
+	for p in "$R"/.git/objects/pack/*.pack; do
+		[ -e "${p%.pack}.idx" ] || return 0
+	done
+	return 1
+}
+h2=$(head)
+killed "new keys" pack-before-idx $((67 * D)) rotate --start -d b.example
+check "HEAD did not move; the new pack lies there without its index" eval \
+    '[ "$(head)" = "$h2" ] && dirty && lone_pack'
+repaired "the next run rolls back" $((67 * D + H)) rotate
+check "and git fsck finds the repository whole" \
+    git -C "$R" fsck --strict --no-progress
 echo "1..$n"

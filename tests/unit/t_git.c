@@ -257,6 +257,59 @@ test_git__only_listed_paths(void **state)
 	dk_git_free(g);
 }
 
+/*
+ * A commit of more files than one batch of the read-back and of the pack
+ * (4,096), with contents twice, a file larger than the small deflate
+ * window and an executable: git reads the pack and its index.
+ */
+static void
+test_git__pack(void **state)
+{
+	enum { N = 5000 };
+	char **paths, id[DK_GIT_ID_LEN], buf[64], *big, *out;
+	struct dk_git *g;
+	size_t i, bigsz = 200000;
+
+	assert_int_equal(dk_git_init(&g, repo), 0);
+	assert_non_null(paths = calloc(N + 1, sizeof(*paths)));
+	for (i = 0; i < N; i++) {
+		assert_int_not_equal(asprintf(&paths[i], "keys/d%zu.example/"
+		    "keys.yaml", i), -1);
+		snprintf(buf, sizeof(buf), "file %zu\n", i % 3000);
+		put(paths[i], buf);
+	}
+	assert_non_null(big = malloc(bigsz + 1));
+	for (i = 0; i < bigsz; i++)
+		big[i] = (char)('!' + (i * 7919 + i / 13) % 90);
+	big[bigsz] = '\0';
+	paths[N] = strdup("big");
+	put("big", big);
+	assert_int_equal(run(NULL, "chmod 755 '%s/big'", repo), 0);
+	assert_int_equal(commit(g, (const char *const *)paths, N + 1, id), 0);
+	assert_int_equal(run(&out, "cd '%s' && for i in .git/objects/pack/"
+	    "*.idx; do git verify-pack \"$i\" || exit 1; done && git "
+	    "count-objects -v | grep -E '^(count|in-pack):'", repo), 0);
+	/*
+	 * 3,000 blobs and the big one, 3,000 domain trees (two domains of
+	 * one content have one tree), keys/ and the top; the commit is a
+	 * loose object.
+	 */
+	assert_string_equal(out, "count: 1\nin-pack: 6003\n");
+	free(out);
+	fsck();
+	assert_int_equal(run(&out, "git -C '%s' show HEAD:big", repo), 0);
+	assert_string_equal(out, big);
+	free(out);
+	git_expect("100755\n", "ls-tree --format='%(objectmode)' HEAD big");
+	git_expect("file 1999\n", "show HEAD:keys/d1999.example/keys.yaml");
+	git_expect("", "status --porcelain");
+	for (i = 0; i <= N; i++)
+		free(paths[i]);
+	free(paths);
+	free(big);
+	dk_git_free(g);
+}
+
 static void
 test_git__delete_and_replace(void **state)
 {
@@ -638,6 +691,7 @@ main(void)
 		T(test_git__delete_and_replace),
 		T(test_git__nothing_to_commit),
 		T(test_git__author_and_message),
+		T(test_git__pack),
 		T(test_git__bad_paths),
 		T(test_git__first_parent),
 		T(test_git__read_commits),
