@@ -18,6 +18,12 @@ struct dk_keyreq {
 	struct dk_key	*key;		/* out: the caller frees it */
 	int		 rc;		/* out: 0 or the error code */
 	char		 err[256];	/* out: the message when rc != 0 */
+	/*
+	 * The caller's: the git blob id of the key file once written, ""
+	 * before (rotate's record cache, rotator/records.h; 41 is
+	 * rotator/git.h's DK_GIT_ID_LEN).
+	 */
+	char		 kid[41];
 };
 
 /*

@@ -85,6 +85,9 @@ void		 dk_record_opts_of(const struct dk_policy *pol,
  */
 int		 dk_record_value(const struct dk_key *,
 		    const struct dk_record_opts *, char **);
+/* The same of a key's p= value pub (dk_key_public_b64) and alg. */
+int		 dk_record_value_pub(enum dk_alg alg, const char *pub,
+		    const struct dk_record_opts *, char **);
 /*
  * A record value for alg with an empty p=: what a revoked key publishes
  * without its private half.

@@ -70,25 +70,36 @@ dk_record_opts_of(const struct dk_policy *pol, struct dk_record_opts *out)
 }
 
 int
+dk_record_value_pub(enum dk_alg alg, const char *pub,
+    const struct dk_record_opts *o, char **out)
+{
+	struct dk_buf b = { 0 };
+
+	*out = NULL;
+	if (o != NULL && o->revoked)
+		return dk_record_value_revoked(alg, o, out);
+	if (value_head(&b, alg, o) == -1 || dk_buf_puts(&b, pub) == -1 ||
+	    (*out = dk_buf_detach(&b)) == NULL) {
+		dk_buf_dispose(&b);
+		return -1;
+	}
+	return 0;
+}
+
+int
 dk_record_value(const struct dk_key *key, const struct dk_record_opts *o,
     char **out)
 {
-	struct dk_buf b = { 0 };
 	char *pub = NULL;
-	int rc = -1;
+	int rc;
 
 	*out = NULL;
 	if (o != NULL && o->revoked)
 		return dk_record_value_revoked(dk_key_alg(key), o, out);
 	if (dk_key_public_b64(key, &pub) != 0)
-		goto done;
-	if (value_head(&b, dk_key_alg(key), o) == -1 ||
-	    dk_buf_puts(&b, pub) == -1 || (*out = dk_buf_detach(&b)) == NULL)
-		goto done;
-	rc = 0;
-done:
+		return -1;
+	rc = dk_record_value_pub(dk_key_alg(key), pub, o, out);
 	free(pub);
-	dk_buf_dispose(&b);
 	return rc;
 }
 

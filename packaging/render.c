@@ -17,7 +17,9 @@
 #include "packaging/render.h"
 #include "packaging/render_int.h"
 #include "packaging/signer.h"
+#include "rotator/git.h"
 #include "rotator/keys.h"
+#include "rotator/records.h"
 #include "rotator/store.h"
 
 
@@ -336,6 +338,24 @@ orphan_dir(const char *name, bool is_dir, void *arg)
 	return dk_strlist_add(&o->names, name) != 0 ? -1 : 0;
 }
 
+/* The public keys of p into the record cache of this commit. */
+static int
+remember(struct dk_records *now, const struct prepared *p, size_t *derived)
+{
+	size_t j;
+
+	for (j = 0; p->rec != NULL && j < p->dk->n; j++) {
+		if (p->rec[j].pub == NULL)
+			continue;
+		if (p->rec[j].derived)
+			(*derived)++;
+		if (dk_records_add(now, p->rec[j].kid, p->rec[j].alg,
+		    p->rec[j].pub) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The configured domains, then those with keys in the commit that
  * dkimrot.yaml no longer lists.  rotate leaves their keys alone, so the
@@ -349,7 +369,8 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 	struct orphans o = { r->cfg, { 0 } };
 	struct dk_domain_conf *odc = NULL;
 	struct prepared *all = NULL;
-	size_t i, m, start, n = 0, nconf = r->cfg->ndomains;
+	struct dk_records seen = { 0 }, now = { 0 };
+	size_t i, m, start, n = 0, nconf = r->cfg->ndomains, derived = 0;
 	int rc;
 
 	if ((rc = dk_render_tables_begin(r, t)) != 0)
@@ -373,10 +394,11 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 		odc[i].policy = r->cfg->defaults;
 		all[nconf + i].dc = &odc[i];
 	}
-	rc = 0;
+	if ((rc = dk_records_load(dk_git_workdir(g), &seen)) != 0)
+		goto done;
 	for (start = 0; start < n && rc == 0; start += m) {
 		m = n - start < DK_PREP_CHUNK ? n - start : DK_PREP_CHUNK;
-		dk_render_prepare(r, g, all + start, m);
+		dk_render_prepare(r, g, &seen, all + start, m);
 		for (i = start; i < start + m && rc == 0; i++) {
 			/* Rule 8 of rotator/policy.h: a leaving one is
 			   expected. */
@@ -387,12 +409,21 @@ render_all(struct dk_render *r, struct dk_git *g, struct tables *t)
 				    all[i].dc->name);
 			if ((rc = render_domain(r, &all[i], t)) != 0)
 				dk_error_prefix("%s", all[i].dc->name);
+			if (rc == 0)
+				rc = remember(&now, &all[i], &derived);
 		}
 		dk_render_prepared_clear(all + start, m);
 	}
 	if (rc == 0)
 		rc = dk_render_tables_end(r, t);
+	/* Derived, so a cache that cannot be written costs time only. */
+	if (rc == 0 && (derived > 0 || now.n != seen.n) &&
+	    dk_records_save(dk_git_workdir(g), &now) != 0)
+		dk_log_debug("the record cache is not saved: %s",
+		    dk_error_last());
 done:
+	dk_records_dispose(&seen);
+	dk_records_dispose(&now);
 	free(all);
 	free(odc);
 	dk_strlist_dispose(&o.names);

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "packaging/render.h"
 #include "rotator/keys.h"
+#include "rotator/records.h"
 
 /*
  * KeyTable and SigningTable: the single-table form, RSA keys only, for
@@ -64,6 +65,11 @@ struct keyrec {
 	char		*value;		/* the record, NULL for no record */
 	char		*pem;		/* a published key's PEM */
 	size_t		 pemlen;
+	/* For the record cache (rotator/records.h): a published key's */
+	char		 kid[DK_GIT_ID_LEN];	/* blob id of the PEM */
+	enum dk_alg	 alg;
+	char		*pub;		/* p= value */
+	bool		 derived;	/* not found in the cache */
 };
 
 struct prepared {
@@ -82,9 +88,13 @@ struct prepared {
  */
 #define DK_PREP_CHUNK	4096
 
-/* p[0..n) prepared on every core (render_prep.c): p[i].dc set. */
+/*
+ * p[0..n) prepared on every core (render_prep.c): p[i].dc set.  A
+ * published key's record comes from the cache seen when its PEM is
+ * there, else from the key (and then keyrec.derived).
+ */
 void	dk_render_prepare(struct dk_render *r, struct dk_git *g,
-	    struct prepared *p, size_t n);
+	    const struct dk_records *seen, struct prepared *p, size_t n);
 /* What dk_render_prepare() made for p[0..n), freed; p itself stays. */
 void	dk_render_prepared_clear(struct prepared *p, size_t n);
 

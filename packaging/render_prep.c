@@ -1,7 +1,8 @@
 /*
  * Ahead of the render (packaging/render.c), on every core: each domain's
  * keys.yaml read from the commit and parsed, and each published or
- * revoked key's record derived from its private key.
+ * revoked key's record derived from its private key, or found in the
+ * record cache (rotator/records.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,38 +18,67 @@
 #include "rotator/keys.h"
 #include "rotator/store.h"
 
-/* The record value of k; a published key's PEM goes to *pem. */
+/*
+ * The public key of the PEM of rec, from the cache or derived from the
+ * key (whose PEM must then load).
+ */
 static int
-record_of(struct dk_render *r, struct dk_git *g, const char *domain,
-    const struct dk_keyinfo *k, const struct dk_policy *pol, char **value,
-    char **pem, size_t *pemlen)
+public_of(const struct dk_records *seen, const char *path,
+    struct keyrec *rec)
+{
+	const struct dk_record_ent *e;
+	struct dk_key *key = NULL;
+	int rc;
+
+	if (dk_git_hash(rec->pem, rec->pemlen, rec->kid) != 0)
+		return -1;
+	if ((e = dk_records_find(seen, rec->kid)) != NULL) {
+		rec->alg = e->alg;
+		if ((rec->pub = strdup(e->pub)) == NULL) {
+			dk_error_set("out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	rec->derived = true;
+	if ((rc = dk_key_load_pem(&key, rec->pem, rec->pemlen, path)) == 0) {
+		rec->alg = dk_key_alg(key);
+		rc = dk_key_public_b64(key, &rec->pub);
+	}
+	dk_key_free(key);
+	return rc;
+}
+
+/* The record of k into rec; a published key's PEM too. */
+static int
+record_of(struct dk_render *r, struct dk_git *g,
+    const struct dk_records *seen, const char *domain,
+    const struct dk_keyinfo *k, const struct dk_policy *pol,
+    struct keyrec *rec)
 {
 	struct dk_record_opts o;
-	struct dk_key *key = NULL;
 	char path[512];
 	int rc;
 
 	dk_record_opts_of(pol, &o);
-	*pem = NULL;
 	if (k->state == DK_STATE_REVOKED) {
 		o.revoked = true;
-		return dk_record_value_revoked(k->alg, &o, value);
+		return dk_record_value_revoked(k->alg, &o, &rec->value);
 	}
 	if (dk_store_key_path(NULL, domain, k->selector, "private", path,
 	    sizeof(path)) != 0)
 		return -1;
-	rc = dk_git_read_file(g, r->commit, path, pem, pemlen);
+	rc = dk_git_read_file(g, r->commit, path, &rec->pem, &rec->pemlen);
 	if (rc == DK_ENOTFOUND)
 		dk_error_set("commit %.12s lacks '%s' (keys.yaml names it, "
 		    "state %s)", r->commit, path, dk_state_name(k->state));
 	if (rc != 0)
 		return -1;
-	if ((rc = dk_key_load_pem(&key, *pem, *pemlen, path)) == 0)
-		rc = dk_record_value(key, &o, value);
-	dk_key_free(key);
+	if ((rc = public_of(seen, path, rec)) == 0)
+		rc = dk_record_value_pub(rec->alg, rec->pub, &o, &rec->value);
 	if (rc != 0) {
-		dk_secret_free(*pem, *pemlen);
-		*pem = NULL;
+		dk_secret_free(rec->pem, rec->pemlen);
+		rec->pem = NULL;
 	}
 	return rc;
 }
@@ -56,6 +86,7 @@ record_of(struct dk_render *r, struct dk_git *g, const char *domain,
 struct prep_args {
 	struct dk_render	*r;
 	struct dk_git		*g;
+	const struct dk_records	*seen;
 	struct prepared		*p;
 };
 
@@ -92,9 +123,8 @@ prepare_job(size_t i, void *arg)
 		k = &p->dk->keys[j];
 		if (dk_state_published(k->state) ||
 		    k->state == DK_STATE_REVOKED)
-			rc = record_of(a->r, a->g, p->dc->name, k,
-			    &p->dc->policy, &p->rec[j].value, &p->rec[j].pem,
-			    &p->rec[j].pemlen);
+			rc = record_of(a->r, a->g, a->seen, p->dc->name, k,
+			    &p->dc->policy, &p->rec[j]);
 	}
 done:
 	p->rc = rc;
@@ -111,6 +141,7 @@ dk_render_prepared_clear(struct prepared *p, size_t n)
 	for (i = 0; i < n; i++) {
 		for (j = 0; p[i].rec != NULL && j < p[i].dk->n; j++) {
 			free(p[i].rec[j].value);
+			free(p[i].rec[j].pub);
 			dk_secret_free(p[i].rec[j].pem, p[i].rec[j].pemlen);
 		}
 		free(p[i].rec);
@@ -123,10 +154,10 @@ dk_render_prepared_clear(struct prepared *p, size_t n)
 }
 
 void
-dk_render_prepare(struct dk_render *r, struct dk_git *g, struct prepared *p,
-    size_t n)
+dk_render_prepare(struct dk_render *r, struct dk_git *g,
+    const struct dk_records *seen, struct prepared *p, size_t n)
 {
-	struct prep_args a = { r, g, p };
+	struct prep_args a = { r, g, seen, p };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 	dk_pool_run(n, cores < 1 ? 1 : cores > 64 ? 64 : (int)cores,

@@ -324,7 +324,7 @@ execute(struct run *u, const struct dk_buf *yaml, time_t now)
 			continue;
 		if (dk_keyrepo_write_key(&u->r, d->name,
 		    u->t.keys[i].selector, u->keys[i].key, &d->pol,
-		    &paths) != 0)
+		    &paths, NULL) != 0)
 			goto fail;
 	}
 	dk_time_format(now, t);

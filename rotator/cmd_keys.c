@@ -280,7 +280,7 @@ import_once(int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.key = key;
 	if ((rc = dk_keyrepo_write_key(&r, a.domain, a.selector, key,
-	    &dc->policy, &paths)) != 0)
+	    &dc->policy, &paths, NULL)) != 0)
 		goto done;
 	snprintf(first, sizeof(first), "+%s imported (%s %d)", a.selector,
 	    dk_alg_name(dk_key_alg(key)), dk_key_bits(key));

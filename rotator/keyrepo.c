@@ -355,10 +355,11 @@ done:
 int
 dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
     const struct dk_key *key, const struct dk_policy *pol,
-    struct dk_strlist *paths)
+    struct dk_strlist *paths, char kid[DK_GIT_ID_LEN])
 {
 	char rel[PATH_MAX];
 	struct dk_record_opts o;
+	struct dk_buf pem = { 0 };
 	char *value = NULL;
 	int rc = -1;
 
@@ -369,7 +370,10 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
 	if (dk_record_value(key, &o, &value) != 0 || journal_begin(r) != 0)
 		goto done;
 	/* Not synced: dk_keyrepo_sync() syncs them all at once. */
-	if ((rc = dk_key_write(key, r->path, rel, false)) != 0)
+	if ((rc = dk_key_to_pem(key, &pem)) != 0 ||
+	    (rc = dk_tree_create(r->path, rel, pem.data, pem.len, 0600,
+	    false)) != 0 ||
+	    (kid != NULL && (rc = dk_git_hash(pem.data, pem.len, kid)) != 0))
 		goto done;
 	DK_FAULT("after-key-write");
 	if ((rc = write_txt(r, domain, sel, value, false, paths)) != 0) {
@@ -379,6 +383,7 @@ dk_keyrepo_write_key(struct dk_keyrepo *r, const char *domain, const char *sel,
 	DK_FAULT("after-key-write");
 	rc = dk_strlist_add(paths, rel);
 done:
+	dk_buf_wipe(&pem);
 	free(value);
 	return rc;
 }

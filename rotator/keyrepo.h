@@ -93,10 +93,11 @@ int	dk_keyrepo_catch_up(struct dk_keyrepo *);
  * repository) to paths.  On failure nothing of the key is left behind.
  * They are not synced: the save of the keys.yaml that names them syncs
  * first (a crash before that leaves debris, which the next run removes).
+ * kid, unless NULL, gets the blob id of the key file.
  */
 int	dk_keyrepo_write_key(struct dk_keyrepo *, const char *, const char *,
 	    const struct dk_key *, const struct dk_policy *,
-	    struct dk_strlist *);
+	    struct dk_strlist *, char kid[DK_GIT_ID_LEN]);
 /* Rewrites SEL.txt as a revoked record (p= empty, RFC 6376 3.6.1). */
 int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
 	    const struct dk_keyinfo *, const struct dk_policy *,

@@ -21,6 +21,7 @@
 #include "rotator/policy.h"
 #include "rotator/keyrepo.h"
 #include "rotator/leaving.h"
+#include "rotator/records.h"
 #include "rotator/rotate.h"
 #include "rotator/store.h"
 
@@ -140,8 +141,9 @@ stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 		a = &plan->actions[i];
 		if (a->type == DK_ACT_GENERATE) {
 			if (dk_keyrepo_write_key(r, dk->domain, a->selector,
-			    reqs[req++].key, pol, mine) != 0)
+			    reqs[req].key, pol, mine, reqs[req].kid) != 0)
 				goto done;
+			req++;
 		} else if (a->type == DK_ACT_REVOKE) {
 			if ((k = dk_domain_keys_find(dk, a->selector)) ==
 			    NULL || dk_keyrepo_write_revoked(r, dk->domain, k,
@@ -515,6 +517,46 @@ dk_rotate_plan(struct dk_rotate *run, time_t now)
 	}
 }
 
+/*
+ * The public keys this run made, into the record cache (rotator/
+ * records.h) before the commit's hook packages them, so that the hook
+ * does not derive them again: at 100,000 new Ed25519 domains, 6 s of
+ * CPU.  An entry names the key file's exact bytes, so one of a key that
+ * is never committed is harmless (the next package drops it).  Best
+ * effort: the cache is derived.
+ */
+static void
+remember_keys(const struct dk_rotate *run)
+{
+	struct dk_records rs;
+	char *pub = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < run->nreq && run->reqs[i].kid[0] == '\0'; i++)
+		;
+	if (i == run->nreq)
+		return;
+	if (dk_records_load(run->r.path, &rs) != 0)
+		goto done;
+	for (i = 0; i < run->nreq && rc == 0; i++) {
+		if (run->reqs[i].kid[0] == '\0')
+			continue;
+		if ((rc = dk_key_public_b64(run->reqs[i].key, &pub)) == 0)
+			rc = dk_records_add(&rs, run->reqs[i].kid,
+			    dk_key_alg(run->reqs[i].key), pub);
+		free(pub);
+		pub = NULL;
+	}
+	if (rc == 0)
+		rc = dk_records_save(run->r.path, &rs);
+	dk_records_dispose(&rs);
+done:
+	if (rc != 0)
+		dk_log_debug("the record cache is not updated: %s",
+		    dk_error_last());
+}
+
 int
 dk_rotate_commit(struct dk_rotate *run, time_t now)
 {
@@ -545,6 +587,7 @@ dk_rotate_commit(struct dk_rotate *run, time_t now)
 		    "repaired the key store\n") != 0)
 			goto done;
 	}
+	remember_keys(run);
 	rc = dk_keyrepo_commit(&run->r, &run->paths, msg.data, now,
 	    &committed);
 	/*

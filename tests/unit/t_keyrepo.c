@@ -25,6 +25,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/secret.h"
 #include "common/strlist.h"
 #include "keygen/key.h"
 #include "rotator/git.h"
@@ -188,8 +189,9 @@ write_keys(struct run *run, size_t d)
 	const struct dk_policy *pol =
 	    &dk_config_domain(run->r.cfg, domains[d])->policy;
 	const struct dk_action *a;
+	char kid[DK_GIT_ID_LEN], want[DK_GIT_ID_LEN], path[PATH_MAX], *pem;
 	struct dk_key *k;
-	size_t i;
+	size_t i, len;
 
 	for (i = 0; i < run->plan[d].n; i++) {
 		a = &run->plan[d].actions[i];
@@ -197,8 +199,15 @@ write_keys(struct run *run, size_t d)
 			continue;
 		assert_int_equal(dk_key_generate(&k, a->alg, a->bits), 0);
 		assert_int_equal(dk_keyrepo_write_key(&run->r, domains[d],
-		    a->selector, k, pol, &run->paths), 0);
+		    a->selector, k, pol, &run->paths, kid), 0);
 		dk_key_free(k);
+		/* kid names the file as written (the record cache's key). */
+		assert_int_equal(dk_store_key_path(repo, domains[d],
+		    a->selector, "private", path, sizeof(path)), 0);
+		assert_int_equal(dk_file_read(path, 1 << 16, &pem, &len), 0);
+		assert_int_equal(dk_git_hash(pem, len, want), 0);
+		assert_string_equal(kid, want);
+		dk_secret_free(pem, len);
 	}
 	assert_int_equal(dk_plan_apply(run->dk[d], &run->plan[d]), 0);
 }

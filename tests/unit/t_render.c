@@ -493,6 +493,87 @@ check_list(const struct dk_render *r, const char *name, const char *how,
 	dk_buf_dispose(&want);
 }
 
+/* The example.com zone of commit id, rendered with version 7 (malloc'd). */
+static char *
+zone_of(struct dk_git *g, const char *id)
+{
+	const struct dk_rpm_file *f;
+	struct dk_render *r;
+	char *z;
+
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	r->version = 7;
+	assert_int_equal(dk_render_zones(r), 0);
+	f = find(r, "/_domainkey.example.com.zone");
+	assert_non_null(z = strndup(f->data, f->len));
+	dk_render_free(r);
+	return z;
+}
+
+/* line without its last field, with " QUJD" (base64 of ABC) instead. */
+static void
+fake_pub(struct dk_buf *b, char *line)
+{
+	if (strncmp(line, "dkimrot", 7) == 0 || strncmp(line, "end ", 4) == 0) {
+		assert_int_equal(dk_buf_printf(b, "%s\n", line), 0);
+		return;
+	}
+	*strrchr(line, ' ') = '\0';
+	assert_int_equal(dk_buf_printf(b, "%s QUJD\n", line), 0);
+}
+
+/*
+ * The record cache (rotator/records.h): written by the first render
+ * with the two published keys (not the revoked one, which has no PEM),
+ * used by the next (a planted public key shows in the zone), ignored
+ * and written again when damaged.
+ */
+static void
+test_render__record_cache(void **state)
+{
+	char id[DK_GIT_ID_LEN], path[PATH_MAX], *first, *z, *cache, *fake;
+	char *p, *q;
+	struct dk_buf b = { 0 };
+	struct dk_git *g;
+	size_t len, lines = 0;
+
+	g = make_repo(&zones, id);
+	snprintf(path, sizeof(path), "%s/.git/dkimrot-records",
+	    dk_git_workdir(g));
+	unlink(path);
+	first = zone_of(g, id);
+	assert_int_equal(dk_file_read(path, 1 << 20, &cache, &len), 0);
+	for (p = cache; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	assert_int_equal(lines, 4);
+	assert_int_equal(strncmp(cache, "dkimrot-records 1\n", 18), 0);
+	assert_non_null(strstr(cache, "\nend 2\n"));
+	for (p = cache; (q = strchr(p, '\n')) != NULL; p = q + 1) {
+		*q = '\0';
+		fake_pub(&b, p);
+	}
+	assert_int_equal(dk_file_replace(path, b.data, b.len, 0600), 0);
+	fake = zone_of(g, id);
+	assert_non_null(strstr(fake, "p=QUJD\""));
+	assert_null(strstr(first, "p=QUJD"));
+	/* A damaged line: the whole file is ignored, and written again. */
+	assert_non_null(p = strstr(b.data, "\nend "));
+	memcpy(p + 1, "xnd", 3);
+	assert_int_equal(dk_file_replace(path, b.data, b.len, 0600), 0);
+	z = zone_of(g, id);
+	assert_string_equal(z, first);
+	free(cache);
+	assert_int_equal(dk_file_read(path, 1 << 20, &cache, &len), 0);
+	assert_non_null(strstr(cache, "\nend 2\n"));
+	assert_null(strstr(cache, "QUJD"));
+	free(cache);
+	free(first);
+	free(fake);
+	free(z);
+	dk_buf_dispose(&b);
+	dk_git_free(g);
+}
+
 /*
  * dns.publish zones: no fragments; once the package's version is known
  * (7 here), a zone per domain with keys, its SOA serial the version,
@@ -579,6 +660,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render__table),
 		cmocka_unit_test(test_render__zones),
+		cmocka_unit_test(test_render__record_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
