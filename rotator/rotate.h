@@ -31,6 +31,7 @@
 #include "rotator/keyrepo.h"
 #include "rotator/leaving.h"
 #include "rotator/policy.h"
+#include "rotator/records.h"
 
 struct dk_domain_conf;
 struct dk_domain_keys;
@@ -75,6 +76,11 @@ struct dk_rotate {
 	size_t			 n;
 	struct dk_keyreq	*reqs;
 	size_t			 nreq;
+	/*
+	 * The public keys of the keys written, for the record cache
+	 * (rotator/records.h); the keys themselves are freed once written.
+	 */
+	struct dk_records	 made;
 	struct dk_strlist	 paths;	/* what the commit holds */
 };
 
