@@ -8,6 +8,7 @@
  *   dk_rotate_plan       load, repair and plan every domain, asking the
  *                        name servers where activation waits for DNS
  *   dk_rotate_generate   every key the plans ask for, in one batch
+ *                        (rotator/rotate_keys.c)
  *   dk_rotate_describe_jobs  each changing domain's line, "from -> to"
  *   dk_rotate_write      the write protocol (§8) for every domain with
  *                        changes
@@ -99,6 +100,13 @@ void	dk_rotate_plan(struct dk_rotate *run, time_t now);
 int	dk_rotate_generate(struct dk_rotate *run);
 int	dk_rotate_describe_jobs(struct dk_rotate *run);
 int	dk_rotate_write(struct dk_rotate *run);
+/*
+ * rotator/rotate_keys.c, for rotate.c: after the write, each written
+ * key's public half into run->made and every key freed; before the
+ * commit, run->made into the record cache (best effort).
+ */
+int	dk_rotate_keys_written(struct dk_rotate *run);
+void	dk_rotate_keys_remember(const struct dk_rotate *run);
 /*
  * Commits what was written, "dkimrot rotate at NOW" and every changing
  * domain's line (nothing for a dry run; --no-commit keeps the journal).
