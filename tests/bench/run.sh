@@ -212,13 +212,13 @@ w4() {
 		discard "$W/out"
 		timed pkg "$DKIMROT" -C "$W/pkg" -q package --output "$W/out"
 		if [ ! -d "$W/ref" ]; then
-			refpkg "$W/out"/dkim-keys-private-*.rpm "$W/ref/priv" \
+			refpkg "$W/out"/private/dkim-keys-private-*.rpm "$W/ref/priv" \
 			    private \
 			    "systemctl try-reload-or-restart opendkim.service 'opendkim@*.service'"
-			refpkg "$W/out"/dkim-keys-public-*.rpm "$W/ref/pub" \
+			refpkg "$W/out"/public/dkim-keys-public-*.rpm "$W/ref/pub" \
 			    public "rndc reload"
-			du -sh "$W/out"/dkim-keys-private-*.rpm \
-			    "$W/out"/dkim-keys-public-*.rpm >"$W/pkg.sizes"
+			du -sh "$W/out"/private/dkim-keys-private-*.rpm \
+			    "$W/out"/public/dkim-keys-public-*.rpm >"$W/pkg.sizes"
 		fi
 		rm -rf "$W/ref/priv/top/RPMS" "$W/ref/pub/top/RPMS"
 		timed rpmbuild sh "$0" --rpmbuild "$W/ref/priv" "$W/ref/pub"
