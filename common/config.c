@@ -83,6 +83,7 @@ static const struct pkg_string {
 };
 
 #define PKG_KEYS	"output, private_output, public_output, keep_builds, " \
+			"parts, " \
 			"compression, formats, key_dir, table_dir, zone_dir, " \
 			"key_owner, key_group, mta_reload, dns_reload, sign_key, " \
 			"gnupg_home, signers, rspamd_user, rspamd_group, " \
@@ -259,6 +260,13 @@ parse_packaging(const struct dk_cfgctx *c, const struct dk_ynode *map)
 			    10000, &x)) != 0)
 				return rc;
 			c->cfg->packaging.keep_builds = (int)x;
+			continue;
+		}
+		if (strcmp(k, "parts") == 0) {
+			if ((rc = dk_cfg_integer(c, k, map->items[i], 0,
+			    DK_PARTS_MAX, &x)) != 0)
+				return rc;
+			c->cfg->packaging.parts = (int)x;
 			continue;
 		}
 		if (strcmp(k, "formats") == 0) {

@@ -106,6 +106,11 @@ struct dk_packaging_conf {
 	char	*private_output;
 	char	*public_output;
 	int	 keep_builds;
+	/*
+	 * 0: the keys in dkim-keys-private itself; else that many part
+	 * packages hold them, by rotation slot (packaging/parts.h).
+	 */
+	int	 parts;
 	int	 compress;	/* enum dk_compress */
 	unsigned formats;	/* DK_FORMAT_*, RPM always among them */
 	/* absolute, [A-Za-z0-9/._+-] only, no "..", "//" or final '/' */
@@ -173,6 +178,9 @@ struct dk_config {
 	char			*git_ca_file;	/* https: CAs; "" = system's */
 	struct dk_packaging_conf packaging;
 };
+
+/* packaging.parts at most: the part packages' names have two digits. */
+#define DK_PARTS_MAX	64
 
 /* "gzip", "xz", "zstd" */
 const char *dk_compress_name(int);

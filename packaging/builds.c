@@ -29,13 +29,13 @@ static const char *names[] = { DK_PKG_PRIVATE, DK_PKG_PUBLIC };
 const char *
 dk_builds_key(const struct dk_builds *lb, const char *name)
 {
-	return strcmp(name, DK_PKG_PRIVATE) == 0 ? lb->kpriv : lb->kpub;
+	return dk_pkg_private(name) ? lb->kpriv : lb->kpub;
 }
 
 const char *
 dk_builds_apt_key(const struct dk_builds *lb, const char *name)
 {
-	return strcmp(name, DK_PKG_PRIVATE) == 0 ? lb->kapriv : lb->kapub;
+	return dk_pkg_private(name) ? lb->kapriv : lb->kapub;
 }
 
 int
@@ -199,17 +199,22 @@ adopt(struct dk_git *g, const struct dk_output *o, struct dk_builds *lb)
 	return 0;
 }
 
-/* The build named file of the stage: its name (index) and format. */
+/* The build named file of the stage: its package's name and format. */
 static int
-staged(const char *file, size_t *i, int *format)
+staged(const char *file, const char **name, int *format)
 {
-	for (*i = 0; *i < 4; (*i)++) {
-		*format = *i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
-		if (version_of(file, names[*i % 2], *format) != 0) {
-			*i %= 2;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		*format = i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
+		*name = names[i % 2];
+		if (version_of(file, *name, *format) != 0)
 			return 1;
-		}
 	}
+	*format = DK_BUILD_RPM;
+	for (i = 0; (*name = dk_pkg_part_name((unsigned)i)) != NULL; i++)
+		if (version_of(file, *name, *format) != 0)
+			return 1;
 	return 0;
 }
 
@@ -226,17 +231,17 @@ roll_forward(const struct dk_output *o, struct dk_builds *lb)
 {
 	char dir[PATH_MAX], path[PATH_MAX], sum[DK_SHA256_HEX], *data;
 	const struct dk_build *b;
-	const char *key;
+	const char *key, *name;
 	struct dirent *de;
-	size_t i, len;
+	size_t len;
 	DIR *d;
 	int f, rc = 0;
 
 	if ((d = opendir(lb->stage)) == NULL)
 		return 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		if (!staged(de->d_name, &i, &f) ||
-		    dk_builds_where(o, lb, names[i], f, dir, sizeof(dir),
+		if (!staged(de->d_name, &name, &f) ||
+		    dk_builds_where(o, lb, name, f, dir, sizeof(dir),
 		    &key) != 0 ||
 		    (b = dk_ledger_find(&lb->l, key, de->d_name)) == NULL ||
 		    dk_ledger_verify(b, dir, NULL, NULL, NULL) ==
@@ -250,8 +255,8 @@ roll_forward(const struct dk_output *o, struct dk_builds *lb)
 		    strcmp(sum, b->sha256) == 0 &&
 		    (rc = dk_path_join(path, sizeof(path), dir,
 		    de->d_name)) == 0 &&
-		    (rc = dk_file_replace(path, data, len, i == 0 ? 0640 :
-		    0644)) == 0)
+		    (rc = dk_file_replace(path, data, len,
+		    dk_pkg_private(name) ? 0640 : 0644)) == 0)
 			dk_log_info("finished the interrupted write of '%s'",
 			    path);
 		dk_ledger_bytes_free(data, len);
@@ -296,43 +301,60 @@ stage_read(struct dk_builds *lb, const char *file, char **data,
 
 int
 dk_builds_publish(const struct dk_output *o, struct dk_builds *lb,
-    size_t version, const char *commit, int debs)
+    size_t version, const char *commit, int debs,
+    const char *const *parts, size_t nparts)
 {
-	char file[4][NAME_MAX + 1], dir[PATH_MAX], path[PATH_MAX];
-	char sum[DK_SHA256_HEX], *data[4] = { NULL, NULL, NULL, NULL };
+	struct staged_file {
+		const char	*name;
+		int		 format;
+		char		 file[NAME_MAX + 1];
+		char		*data;
+		size_t		 len;
+	} *s;
+	char dir[PATH_MAX], path[PATH_MAX], sum[DK_SHA256_HEX];
 	const char *key;
-	size_t i, n = debs ? 4 : 2, len[4] = { 0, 0, 0, 0 };
-	int f, rc = -1;
+	size_t i, n = nparts + (debs ? 4 : 2);
+	int rc = -1;
 
+	if ((s = calloc(n, sizeof(*s))) == NULL) {
+		dk_error_set("out of memory");
+		return -1;
+	}
+	/* The parts first: dkim-keys-private names them. */
 	for (i = 0; i < n; i++) {
-		f = i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
-		if (dk_ledger_file(file[i], sizeof(file[i]), f, names[i % 2],
-		    version) != 0 || dk_builds_where(o, lb, names[i % 2], f,
-		    dir, sizeof(dir), &key) != 0 ||
-		    stage_read(lb, file[i], &data[i], &len[i], sum) != 0 ||
-		    (f == DK_BUILD_DEB ? dk_ledger_set_deb(&lb->l, key,
-		    names[i % 2], version, commit, sum) : dk_ledger_set(&lb->l,
-		    key, names[i % 2], version, commit, sum)) != 0)
+		s[i].name = i < nparts ? parts[i] : names[(i - nparts) % 2];
+		s[i].format = i < nparts + 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
+	}
+	for (i = 0; i < n; i++) {
+		if (dk_ledger_file(s[i].file, sizeof(s[i].file), s[i].format,
+		    s[i].name, version) != 0 || dk_builds_where(o, lb,
+		    s[i].name, s[i].format, dir, sizeof(dir), &key) != 0 ||
+		    stage_read(lb, s[i].file, &s[i].data, &s[i].len,
+		    sum) != 0 || (s[i].format == DK_BUILD_DEB ?
+		    dk_ledger_set_deb(&lb->l, key, s[i].name, version, commit,
+		    sum) : dk_ledger_set(&lb->l, key, s[i].name, version,
+		    commit, sum)) != 0)
 			goto done;
 	}
 	if (dk_ledger_save(&lb->l, lb->repo) != 0)
 		goto done;
 	for (i = 0; i < n; i++) {
-		f = i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
-		if (dk_builds_where(o, lb, names[i % 2], f, dir, sizeof(dir),
-		    &key) != 0 || dk_path_join(path, sizeof(path), dir,
-		    file[i]) != 0 || dk_file_replace(path, data[i], len[i],
-		    i % 2 == 0 ? 0640 : 0644) != 0)
+		if (dk_builds_where(o, lb, s[i].name, s[i].format, dir,
+		    sizeof(dir), &key) != 0 || dk_path_join(path,
+		    sizeof(path), dir, s[i].file) != 0 ||
+		    dk_file_replace(path, s[i].data, s[i].len,
+		    dk_pkg_private(s[i].name) ? 0640 : 0644) != 0)
 			goto done;
 		/* One copy fewer of a private package. */
-		if (dk_path_join(path, sizeof(path), lb->stage, file[i]) == 0)
+		if (dk_path_join(path, sizeof(path), lb->stage, s[i].file) == 0)
 			unlink(path);
 	}
 	rc = 0;
 done:
 	for (i = 0; i < n; i++)
-		if (data[i] != NULL)
-			dk_ledger_bytes_free(data[i], len[i]);
+		if (s[i].data != NULL)
+			dk_ledger_bytes_free(s[i].data, s[i].len);
+	free(s);
 	return rc;
 }
 

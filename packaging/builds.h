@@ -68,7 +68,9 @@ int	dk_builds_where(const struct dk_output *o, const struct dk_builds *lb,
 
 /*
  * The packages of version, commit built in the stage (both RPMs, and
- * with debs both .deb files) into their repositories of o.  The ledger
+ * with debs both .deb files, and parts[0..nparts) of dkim-keys-private
+ * built at this version, packaging/parts.h) into their repositories of
+ * o, the parts first.  The ledger
  * learns their checksums first, so that a run killed in between leaves
  * a file the ledger calls this commit's but "changed" (or none): left
  * out, and the next run rebuilds it in place, the commit being built
@@ -77,7 +79,8 @@ int	dk_builds_where(const struct dk_output *o, const struct dk_builds *lb,
  * next build would have to refuse it as a stranger's.
  */
 int	dk_builds_publish(const struct dk_output *o, struct dk_builds *lb,
-	    size_t version, const char *commit, int debs);
+	    size_t version, const char *commit, int debs,
+	    const char *const *parts, size_t nparts);
 
 /*
  * For dk_repo_update_opts() and dk_apt_update(), with lb->dir (for

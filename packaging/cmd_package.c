@@ -30,6 +30,7 @@
 #include "packaging/builds.h"
 #include "packaging/deb.h"
 #include "packaging/ledger.h"
+#include "packaging/parts.h"
 #include "packaging/render.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
@@ -157,85 +158,144 @@ pick_version(const struct dk_builds *lb, struct dk_render *r)
  * writing it): the build repairs it.  The same for the .deb files.
  */
 static int
-collision(const struct dk_output *o, const struct dk_builds *lb,
-    const struct dk_render *r)
+collides(const struct dk_output *o, const struct dk_builds *lb,
+    const struct dk_render *r, const char *name, int f)
 {
 	char dir[PATH_MAX], path[PATH_MAX], file[PATH_MAX];
 	char vcs[DK_GIT_ID_LEN + 8];
 	const struct dk_build *b;
 	const char *key;
 	struct stat st;
+
+	if (dk_builds_where(o, lb, name, f, dir, sizeof(dir), &key) != 0 ||
+	    dk_ledger_file(file, sizeof(file), f, name, r->version) != 0 ||
+	    dk_path_join(path, sizeof(path), dir, file) != 0)
+		return -1;
+	if (lstat(path, &st) == -1)
+		return 0;
+	if ((b = dk_ledger_find(&lb->l, key, file)) != NULL &&
+	    strcmp(b->commit, r->commit) == 0)
+		return 0;
+	if (f == DK_BUILD_DEB) {
+		dk_error_set("refusing to replace '%s': it is not a build of "
+		    "commit %.12s (not in the build ledger); move it away",
+		    path, r->commit);
+		return -1;
+	}
+	if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
+		snprintf(vcs, sizeof(vcs), "unreadable");
+	dk_error_set("refusing to replace '%s': it is not a build of commit "
+	    "%.12s (VCS '%s'); move it away", path, r->commit, vcs);
+	return -1;
+}
+
+static int
+collision(const struct dk_output *o, const struct dk_builds *lb,
+    const struct dk_render *r, const struct dk_parts *parts)
+{
 	size_t i, n;
-	int f;
 
 	n = r->cfg->packaging.formats & DK_FORMAT_DEB ? 4 : 2;
-	for (i = 0; i < n; i++) {
-		f = i < 2 ? DK_BUILD_RPM : DK_BUILD_DEB;
-		if (dk_builds_where(o, lb, names[i % 2], f, dir, sizeof(dir),
-		    &key) != 0 || dk_ledger_file(file, sizeof(file), f,
-		    names[i % 2], r->version) != 0 ||
-		    dk_path_join(path, sizeof(path), dir, file) != 0)
+	for (i = 0; i < n; i++)
+		if (collides(o, lb, r, names[i % 2], i < 2 ? DK_BUILD_RPM :
+		    DK_BUILD_DEB) != 0)
 			return -1;
-		if (lstat(path, &st) == -1)
-			continue;
-		if ((b = dk_ledger_find(&lb->l, key, file)) != NULL &&
-		    strcmp(b->commit, r->commit) == 0)
-			continue;
-		if (f == DK_BUILD_DEB) {
-			dk_error_set("refusing to replace '%s': it is not a "
-			    "build of commit %.12s (not in the build ledger); "
-			    "move it away", path, r->commit);
+	for (i = 0; i < parts->nbuilt; i++)
+		if (collides(o, lb, r, parts->built[i], DK_BUILD_RPM) != 0)
 			return -1;
-		}
-		if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
-			snprintf(vcs, sizeof(vcs), "unreadable");
-		dk_error_set("refusing to replace '%s': it is not a build of "
-		    "commit %.12s (VCS '%s'); move it away", path, r->commit,
-		    vcs);
-		return -1;
+	return 0;
+}
+
+/* What every package of r has in common; private: a private one. */
+static void
+describe(const struct dk_render *r, int private, char *version, size_t size,
+    struct dk_rpm_pkg *pkg)
+{
+	const struct dk_packaging_conf *pc = &r->cfg->packaging;
+
+	snprintf(version, size, "%zu", r->version);
+	memset(pkg, 0, sizeof(*pkg));
+	pkg->version = version;
+	pkg->release = "1";
+	pkg->vcs = r->commit;
+	pkg->packager = r->cfg->git_author;
+	pkg->description = r->description;
+	if (private && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
+		pkg->pre_user = pc->key_owner;
+		pkg->pre_group = pc->key_group;
+	}
+	pkg->time = r->time;
+	pkg->rpm_mode = private ? 0640 : 0644;
+	pkg->compress = pc->compress;
+}
+
+/* The parts of dkim-keys-private that changed (packaging/parts.h). */
+static int
+build_parts(const struct dk_render *r, const struct dk_gpg_signer *s,
+    const struct dk_parts *parts, const char *dir)
+{
+	struct dk_rpm_pkg pkg;
+	char version[32], *out;
+	unsigned k;
+	int rc;
+
+	for (k = 0; k < parts->n; k++) {
+		if (!parts->part[k].build)
+			continue;
+		describe(r, 1, version, sizeof(version), &pkg);
+		pkg.name = parts->part[k].name;
+		pkg.files = parts->part[k].files;
+		pkg.nfiles = parts->part[k].nfiles;
+		out = NULL;
+		if ((rc = dk_rpm_build(dk_spec_dkim_keys_private_part, &pkg,
+		    dir, &out)) == 0 && s->key != NULL)
+			rc = dk_rpm_sign(out, s, NULL);
+		free(out);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
 
 /*
  * Into dir, the vault's stage: what gpg signs there nobody else can
- * write (packaging/sign.c).  With formats deb the .deb too.
+ * write (packaging/sign.c).  With formats deb the .deb too, which holds
+ * every private file whatever the parts.
  */
 static int
 build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const char *tmpl, const char *name, int private, const char *dir)
+    const struct dk_parts *parts, int private, const char *dir)
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
 	struct dk_rpm_pkg pkg;
 	char version[32], *out = NULL;
 	int rc;
 
-	snprintf(version, sizeof(version), "%zu", r->version);
-	memset(&pkg, 0, sizeof(pkg));
-	pkg.name = name;
-	pkg.version = version;
-	pkg.release = "1";
-	pkg.vcs = r->commit;
-	pkg.packager = r->cfg->git_author;
-	pkg.description = r->description;
+	if (private && (rc = build_parts(r, s, parts, dir)) != 0)
+		return rc;
+	describe(r, private, version, sizeof(version), &pkg);
+	pkg.name = private ? DK_PKG_PRIVATE : DK_PKG_PUBLIC;
 	pkg.post = private ? pc->mta_reload : pc->dns_reload;
-	if (private && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
-		pkg.pre_user = pc->key_owner;
-		pkg.pre_group = pc->key_group;
+	pkg.files = private ? parts->main : r->pub;
+	pkg.nfiles = private ? parts->nmain : r->npub;
+	if (private) {
+		pkg.requires = parts->req;
+		pkg.nrequires = parts->n;
+		pkg.obsoletes = parts->obs;
+		pkg.nobsoletes = parts->nobs;
 	}
-	pkg.time = r->time;
-	pkg.rpm_mode = private ? 0640 : 0644;
-	pkg.compress = pc->compress;
-	pkg.files = private ? r->priv : r->pub;
-	pkg.nfiles = private ? r->npriv : r->npub;
-	if ((rc = dk_rpm_build(tmpl, &pkg, dir, &out)) != 0)
+	if ((rc = dk_rpm_build(private ? dk_spec_dkim_keys_private :
+	    dk_spec_dkim_keys_public, &pkg, dir, &out)) != 0)
 		return rc;
 	if (s->key != NULL)
 		rc = dk_rpm_sign(out, s, NULL);
 	free(out);
 	if (rc != 0 || !(pc->formats & DK_FORMAT_DEB))
 		return rc;
-	/* The same description, the same files: the .deb (deb.h). */
+	/* The same description, every file: the .deb (deb.h). */
+	pkg.files = private ? r->priv : r->pub;
+	pkg.nfiles = private ? r->npriv : r->npub;
+	pkg.nrequires = pkg.nobsoletes = 0;
 	return dk_deb_build(&pkg, private ? "DKIM private keys and OpenDKIM "
 	    "KeyTable/SigningTable for mail servers" : "DKIM public key "
 	    "records (DNS zone fragments) for name servers", dir, NULL);
@@ -249,7 +309,7 @@ build_one(const struct dk_render *r, const struct dk_gpg_signer *s,
  */
 static int
 build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
-    const char *dir)
+    const struct dk_parts *parts, const char *dir)
 {
 	pid_t pid;
 	int rc, status;
@@ -257,18 +317,15 @@ build_both(const struct dk_render *r, const struct dk_gpg_signer *s,
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == 0) {
-		rc = build_one(r, s, dk_spec_dkim_keys_public, DK_PKG_PUBLIC,
-		    0, dir);
+		rc = build_one(r, s, parts, 0, dir);
 		if (rc != 0)
 			dk_log_error("%s", dk_error_last());
 		fflush(stderr);
 		_exit(rc == 0 ? 0 : 1);
 	}
-	rc = build_one(r, s, dk_spec_dkim_keys_private, DK_PKG_PRIVATE, 1,
-	    dir);
+	rc = build_one(r, s, parts, 1, dir);
 	if (pid == -1)
-		return rc != 0 ? rc : build_one(r, s,
-		    dk_spec_dkim_keys_public, DK_PKG_PUBLIC, 0, dir);
+		return rc != 0 ? rc : build_one(r, s, parts, 0, dir);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			dk_error_set_errno(errno, "cannot wait for the build "
@@ -449,13 +506,16 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	const struct dk_packaging_conf *pc;
 	struct dk_gpg_signer signer;
 	struct dk_render *r = NULL;
+	struct dk_parts parts;
+	struct dk_rpm_pkg base;
 	struct dk_output o;
 	struct dk_builds lb;
-	char id[DK_GIT_ID_LEN], path[PATH_MAX];
+	char id[DK_GIT_ID_LEN], path[PATH_MAX], v[32];
 	int rc, resigned = 0;
 
 	memset(&signer, 0, sizeof(signer));
 	memset(&lb, 0, sizeof(lb));
+	memset(&parts, 0, sizeof(parts));
 	if ((rc = dk_git_resolve(g, rev, id)) != 0)
 		return rc;
 	if ((rc = dk_render_commit(g, id, &r)) != 0)
@@ -475,7 +535,13 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 	/* zones: each zone's SOA serial is the version. */
 	if ((rc = dk_render_zones(r)) != 0)
 		goto done;
-	if (built(&o, &lb, r)) {
+	/* packaging.parts: which parts changed (packaging/parts.h). */
+	describe(r, 1, v, sizeof(v), &base);
+	if ((rc = dk_parts_split(r, base.pre_user, base.pre_group,
+	    &parts)) != 0 || (rc = dk_parts_plan(&parts, &lb, o.priv,
+	    r->version)) != 0)
+		goto done;
+	if (built(&o, &lb, r) && dk_parts_built(&parts)) {
 		/* The key may have changed since: kept builds follow it. */
 		if ((rc = sign_both(&o, &lb, &signer, &resigned)) != 0)
 			goto done;
@@ -491,16 +557,20 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		rc = index_both(&o, &lb, pc, &signer, r->time);
 		goto stamp;
 	}
-	if ((rc = collision(&o, &lb, r)) != 0)
+	if ((rc = collision(&o, &lb, r, &parts)) != 0)
 		goto done;
 	/* docs/design.md §11: the table of targets. */
 	if (pc->compress == DK_COMPRESS_ZSTD)
 		dk_log_warn("packaging.compression is zstd: the packages need "
 		    "rpm 4.14 or later (EL8, EL9, Fedora); EL7's rpm 4.11 "
 		    "cannot install them");
-	if ((rc = build_both(r, &signer, lb.stage)) != 0 ||
+	if ((rc = build_both(r, &signer, &parts, lb.stage)) != 0 ||
 	    (rc = dk_builds_publish(&o, &lb, r->version, r->commit,
-	    (pc->formats & DK_FORMAT_DEB) != 0)) != 0)
+	    (pc->formats & DK_FORMAT_DEB) != 0, parts.built,
+	    parts.nbuilt)) != 0)
+		goto done;
+	/* What the parts built now install, once they are the ledger's. */
+	if (parts.n > 0 && (rc = dk_parts_save(&parts, lb.repo)) != 0)
 		goto done;
 	DK_FAULT("mid-package");
 	if ((rc = dk_output_rpm_path(path, sizeof(path), o.priv,
@@ -519,6 +589,7 @@ stamp:
 	if (rc == 0 && opt_out == NULL)
 		rc = dk_output_stamp_write(dk_git_workdir(g), id, r->version);
 done:
+	dk_parts_dispose(&parts);
 	dk_builds_close(&lb);
 	dk_gpg_signer_dispose(&signer);
 	dk_render_free(r);

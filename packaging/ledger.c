@@ -73,12 +73,34 @@ kind_of(const char *kind)
 	return -1;
 }
 
+/*
+ * The static name of a package of dkimrot (a part is an RPM of kind
+ * private, packaging/parts.h), NULL for any other name.
+ */
+static const char *
+canonical(const char *name, int format)
+{
+	int part;
+
+	if (name == NULL)
+		return NULL;
+	if (strcmp(name, DK_PKG_PRIVATE) == 0)
+		return DK_PKG_PRIVATE;
+	if (strcmp(name, DK_PKG_PUBLIC) == 0)
+		return DK_PKG_PUBLIC;
+	if (format == DK_BUILD_RPM && (part = dk_pkg_part_index(name)) >= 0)
+		return dk_pkg_part_name((unsigned)part);
+	return NULL;
+}
+
 /* The KIND of a build. */
 static const char *
 kind_name(const char *name, int format)
 {
 	size_t i;
 
+	if (dk_pkg_part_index(name) >= 0)
+		name = DK_PKG_PRIVATE;
 	for (i = 0; i < NKINDS; i++)
 		if (strcmp(name, kinds[i].name) == 0 &&
 		    format == kinds[i].format)
@@ -151,13 +173,12 @@ escape(struct dk_buf *b, const char *s)
 
 /* Why a line's values are wrong, NULL when they are right. */
 static const char *
-check(const char *dir, const char *name, size_t version, const char *commit,
-    const char *sha256)
+check(const char *dir, int format, const char *name, size_t version,
+    const char *commit, const char *sha256)
 {
 	if (dir == NULL || dir[0] != '/')
 		return "the directory is not an absolute path";
-	if (name == NULL || (strcmp(name, DK_PKG_PRIVATE) != 0 &&
-	    strcmp(name, DK_PKG_PUBLIC) != 0))
+	if (canonical(name, format) == NULL)
 		return "not a package of dkimrot";
 	if (version == 0)
 		return "version 0";
@@ -204,8 +225,10 @@ parse_line(struct dk_ledger *l, char *line)
 	if ((k = kind_of(f[0])) == -1)
 		return "the kind is not 'private', 'public', 'private-deb' "
 		    "or 'public-deb'";
-	name = kinds[k].name;
-	if (strcmp(f[3], name) != 0)
+	name = canonical(f[3], kinds[k].format);
+	if (name == NULL || (strcmp(name, kinds[k].name) != 0 &&
+	    (strcmp(kinds[k].name, DK_PKG_PRIVATE) != 0 ||
+	    dk_pkg_part_index(name) < 0)))
 		return "the name does not match the kind";
 	errno = 0;
 	v = strtoull(f[4], &end, 10);
@@ -214,7 +237,8 @@ parse_line(struct dk_ledger *l, char *line)
 		return "the version is not a decimal number";
 	if (unescape(f[1]) == NULL)
 		return "the directory is not an absolute path";
-	if ((why = check(f[1], name, (size_t)v, f[5], f[6])) != NULL)
+	if ((why = check(f[1], kinds[k].format, name, (size_t)v, f[5],
+	    f[6])) != NULL)
 		return why;
 	if (dk_ledger_file(file, sizeof(file), kinds[k].format, name,
 	    (size_t)v) != 0 || strcmp(file, f[2]) != 0)
@@ -371,7 +395,8 @@ set(struct dk_ledger *l, int format, const char *dir, const char *name,
 	const char *why;
 	char *d = NULL, *f = NULL;
 
-	if ((why = check(dir, name, version, commit, sha256)) != NULL) {
+	if ((why = check(dir, format, name, version, commit, sha256)) !=
+	    NULL) {
 		dk_error_set("invalid build of '%s': %s", dir != NULL ? dir :
 		    "", why);
 		return DK_EUSAGE;
@@ -389,8 +414,7 @@ set(struct dk_ledger *l, int format, const char *dir, const char *name,
 		b->dir = d;
 		b->file = f;
 	}
-	b->name = strcmp(name, DK_PKG_PRIVATE) == 0 ? DK_PKG_PRIVATE :
-	    DK_PKG_PUBLIC;
+	b->name = canonical(name, format);
 	b->format = format;
 	b->version = version;
 	memcpy(b->commit, commit, DK_GIT_ID_LEN);

@@ -21,7 +21,8 @@
  * of a .deb), absolute, as realpath(3) gave it, with every byte below
  * '!', '%' and DEL written %XX; FILE NAME-VERSION-1.noarch.rpm for an
  * RPM, NAME_VERSION_all.deb for a .deb; NAME dkim-keys-private for
- * private, dkim-keys-public for public; VERSION decimal; COMMIT 40
+ * private (or, for an RPM, one of its parts dkim-keys-private-part-NN,
+ * packaging/parts.h), dkim-keys-public for public; VERSION decimal; COMMIT 40
  * lower-case hex digits; SHA256 64.  One space between fields, one line
  * a file, no two lines for one DIR and FILE.  Anything else is an error
  * naming the file and line: the ledger decides what is signed and
@@ -47,7 +48,8 @@
 struct dk_build {
 	char		*dir;
 	char		*file;
-	const char	*name;		/* DK_PKG_PRIVATE or DK_PKG_PUBLIC */
+	const char	*name;		/* DK_PKG_PRIVATE, _PUBLIC or a part
+				   (static: rotator/output.h) */
 	int		 format;	/* DK_BUILD_RPM or DK_BUILD_DEB */
 	size_t		 version;
 	char		 commit[DK_GIT_ID_LEN];
@@ -83,7 +85,7 @@ struct dk_build *dk_ledger_find(const struct dk_ledger *, const char *dir,
 	    const char *file);
 /*
  * Adds or replaces the line of dir and NAME-VERSION-1.noarch.rpm;
- * name is DK_PKG_PRIVATE or DK_PKG_PUBLIC.  DK_EUSAGE for a value the
+ * name is DK_PKG_PRIVATE, DK_PKG_PUBLIC or a part.  DK_EUSAGE for a value the
  * parser would refuse.
  */
 int	dk_ledger_set(struct dk_ledger *, const char *dir, const char *name,

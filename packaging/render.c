@@ -14,6 +14,7 @@
 #include "common/secret.h"
 #include "common/strlist.h"
 #include "keygen/key.h"
+#include "packaging/parts.h"
 #include "packaging/render.h"
 #include "packaging/render_int.h"
 #include "packaging/signer.h"
@@ -56,6 +57,7 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 	struct dk_rpm_file **v = private ? &r->priv : &r->pub, *p;
 	size_t *n = private ? &r->npriv : &r->npub;
 	size_t *cap = private ? &r->cappriv : &r->cappub, ncap;
+	unsigned char *part;
 	char *copy;
 
 	if ((copy = strndup(path, plen)) == NULL) {
@@ -71,8 +73,16 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 			return NULL;
 		}
 		*v = p;
+		if (private && (part = realloc(r->privpart, ncap)) == NULL) {
+			dk_error_set("out of memory");
+			return NULL;
+		}
+		if (private)
+			r->privpart = part;
 		*cap = ncap;
 	}
+	if (private)
+		r->privpart[*n] = (unsigned char)r->curpart;
 	p = &(*v)[(*n)++];
 	memset(p, 0, sizeof(*p));
 	p->path = copy;
@@ -261,6 +271,10 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 	}
 	if (dk == NULL)
 		return 0;	/* no keys yet */
+	/* Its keys go into the part of its rotation slot. */
+	if (pc->parts > 0)
+		r->curpart = 1 + dk_parts_slot(&dc->policy, dk,
+		    (unsigned)pc->parts);
 	/* zones: render_zones.c writes the head of the zone. */
 	rc = r->cfg->dns_publish == DK_PUBLISH_ZONES ? 0 :
 	    dk_buf_printf(&zone, "; DKIM keys of %s, from commit %s of the "
@@ -318,6 +332,7 @@ render_domain(struct dk_render *r, struct prepared *p, struct tables *t)
 		goto done;
 	rc = 0;
 done:
+	r->curpart = 0;
 	dk_buf_dispose(&zone);
 	return rc;
 }
@@ -498,6 +513,7 @@ dk_render_free(struct dk_render *r)
 	}
 	free(r->bufs);
 	free(r->priv);
+	free(r->privpart);
 	free(r->pub);
 	free(r->description);
 	free(r->zones);

@@ -46,6 +46,12 @@ struct dk_render {
 	size_t			 ndomains;	/* domains with published keys */
 	struct dk_rpm_file	*priv;
 	size_t			 npriv;
+	/*
+	 * packaging.parts: privpart[i] is 1 + the part of priv[i]'s domain
+	 * (packaging/parts.h), 0 for a file of dkim-keys-private itself.
+	 */
+	unsigned char		*privpart;
+	unsigned		 curpart;	/* while a domain renders */
 	struct dk_rpm_file	*pub;
 	size_t			 npub;
 	char			*description;	/* "Domains: ..." */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "common/log.h"
 #include "packaging/repo.h"
 #include "packaging/rpm.h"
+#include "rotator/output.h"
 
 #define TMP_DIR		".repodata.tmp"
 #define OLD_DIR		".repodata.old"
@@ -151,6 +153,14 @@ drop(struct entry *e, size_t *n, size_t i)
 }
 
 /* Reads every header; with a filter, a wrong one is left out. */
+/* A package named pkg belongs in the repository of name: its parts too. */
+static bool
+belongs(const char *pkg, const char *name)
+{
+	return strcmp(pkg, name) == 0 || (strcmp(name, DK_PKG_PRIVATE) == 0 &&
+	    dk_pkg_part_index(pkg) >= 0);
+}
+
 static int
 read_entries(const char *dir, const struct dk_repo_opts *o, struct entry *e,
     size_t *n)
@@ -165,7 +175,7 @@ read_entries(const char *dir, const struct dk_repo_opts *o, struct entry *e,
 			drop(e, n, i);
 			continue;
 		}
-		if (o->name != NULL && strcmp(e[i].pkg->name, o->name) != 0) {
+		if (o->name != NULL && !belongs(e[i].pkg->name, o->name)) {
 			dk_log_warn("not indexing '%s/%s': a package named "
 			    "'%s' has no place in the %s repository", dir,
 			    e[i].file, e[i].pkg->name, o->name);

@@ -43,7 +43,8 @@ int	dk_repo_update(const char *dir, int keep_builds,
  * built.  A package is left out of the metadata and left on disk (the
  * operator decides what it is) when:
  *   its header cannot be read, or name is not NULL and the header names
- *   another package (with a warning naming the file);
+ *   another package (dkim-keys-private's parts belong with it) (with a
+ *   warning naming the file);
  *   accept is not NULL and accept(file, sha256, arg) is 0, where sha256
  *   is the checksum of the very bytes indexed (primary.xml's pkgid,
  *   which dnf checks every download against), so nothing can change

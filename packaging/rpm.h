@@ -83,9 +83,19 @@ struct dk_rpm_file {
  *   @POST@            a whole %post section running post, or nothing
  *   @POSTUN@          a whole %postun section running post on erase
  *                     (not on upgrade), or nothing
+ *   @REQUIRES@        a "Requires: NAME = VERSION-1" line per entry
+ *                     of requires, an "Obsoletes: NAME < VERSION" line
+ *                     per entry of obsoletes, or nothing
  *   @FILES@           the %files lines, one per file
  * Any other @UPPER_CASE@ word in a template is an error.
  */
+/* A package required at its exact version (release "1"), or obsoleted
+   below a version. */
+struct dk_rpm_dep {
+	const char	*name;		/* as dk_rpm_pkg.name */
+	const char	*version;	/* as dk_rpm_pkg.version */
+};
+
 struct dk_rpm_pkg {
 	const char	*name;		/* [A-Za-z0-9][A-Za-z0-9._+-]* */
 	const char	*version;	/* [A-Za-z0-9._+~^]+ */
@@ -126,11 +136,17 @@ struct dk_rpm_pkg {
 	int		 compress;
 	const struct dk_rpm_file *files;
 	size_t		 nfiles;
+	/* @REQUIRES@: the parts of dkim-keys-private (packaging/parts.h) */
+	const struct dk_rpm_dep *requires;
+	size_t		 nrequires;
+	const struct dk_rpm_dep *obsoletes;
+	size_t		 nobsoletes;
 };
 
 /* The embedded templates: specs/NAME.spec.in as dk_spec_NAME (make). */
 extern const char dk_spec_dkim_keys_private[];
 extern const char dk_spec_dkim_keys_public[];
+extern const char dk_spec_dkim_keys_private_part[];
 
 /*
  * Builds the package described by pkg from the template text into

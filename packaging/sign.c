@@ -95,8 +95,8 @@ sign_one(const char *dir, const struct dk_build *b, const char *data,
 	    sum) != 0 || dk_ledger_save(l, repo) != 0)
 		goto done;
 	DK_FAULT("mid-resign");
-	if (dk_file_replace(path, sig, n, strcmp(b->name, DK_PKG_PRIVATE) ==
-	    0 ? 0640 : 0644) != 0)
+	if (dk_file_replace(path, sig, n, dk_pkg_private(b->name) ?
+	    0640 : 0644) != 0)
 		goto done;
 	rc = 0;
 done:

@@ -288,12 +288,45 @@ put_date(struct dk_buf *b, time_t t)
 }
 
 enum slot { S_NAME, S_VERSION, S_RELEASE, S_VCS, S_PACKAGER, S_DATE,
-	S_DKVERSION, S_DESCRIPTION, S_URL, S_PRE, S_POST, S_POSTUN, S_FILES,
-	S_COUNT };
+	S_DKVERSION, S_DESCRIPTION, S_URL, S_PRE, S_POST, S_POSTUN, S_REQUIRES,
+	S_FILES, S_COUNT };
 
 static const char *const slotnames[S_COUNT] = { "NAME", "VERSION",
 	"RELEASE", "VCS", "PACKAGER", "DATE", "DKIMROT_VERSION",
-	"DESCRIPTION", "URL", "PRE", "POST", "POSTUN", "FILES" };
+	"DESCRIPTION", "URL", "PRE", "POST", "POSTUN", "REQUIRES", "FILES" };
+
+/* One dependency line, its name and version validated. */
+static int
+put_dep(struct dk_buf *b, const char *tag, const struct dk_rpm_dep *d,
+    const char *op, const char *release)
+{
+	int rc;
+
+	if ((rc = check_token("name", d->name, "._+-", NAME_MAX_LEN)) != 0 ||
+	    (rc = check_token("version", d->version, "._+~^",
+	    TOKEN_MAX_LEN)) != 0)
+		return rc;
+	return dk_buf_printf(b, "%s:\t%s %s %s%s\n", tag, d->name, op,
+	    d->version, release) == -1 ? -1 : 0;
+}
+
+/* The Requires: and Obsoletes: lines of @REQUIRES@. */
+static int
+put_requires(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < pkg->nrequires; i++)
+		if ((rc = put_dep(b, "Requires", &pkg->requires[i], "=",
+		    "-1")) != 0)
+			return rc;
+	for (i = 0; i < pkg->nobsoletes; i++)
+		if ((rc = put_dep(b, "Obsoletes", &pkg->obsoletes[i], "<",
+		    "")) != 0)
+			return rc;
+	return 0;
+}
 
 static int
 fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
@@ -326,6 +359,7 @@ fill_slots(struct dk_buf *v, const struct dk_rpm_pkg *pkg)
 	    pkg->pre_group)) ||
 	    (rc = put_post(&v[S_POST], pkg->name, pkg->post)) ||
 	    (rc = put_postun(&v[S_POSTUN], pkg->name, pkg->post)) ||
+	    (rc = put_requires(&v[S_REQUIRES], pkg)) ||
 	    (rc = dk_spec_put_files(&v[S_FILES], pkg)))
 		return rc;
 	if (pkg->url != NULL && *pkg->url != '\0') {

@@ -76,10 +76,48 @@ dk_output_dirs(const char *repo, const char *opt, const struct dk_config *cfg,
 	return 0;
 }
 
+static const char *const part_names[DK_PARTS_MAX] = {
+#define P(a) DK_PKG_PART #a "0", DK_PKG_PART #a "1", DK_PKG_PART #a "2", \
+	DK_PKG_PART #a "3", DK_PKG_PART #a "4", DK_PKG_PART #a "5", \
+	DK_PKG_PART #a "6", DK_PKG_PART #a "7", DK_PKG_PART #a "8", \
+	DK_PKG_PART #a "9"
+	P(0), P(1), P(2), P(3), P(4), P(5),
+	DK_PKG_PART "60", DK_PKG_PART "61", DK_PKG_PART "62",
+	DK_PKG_PART "63"
+#undef P
+};
+
+const char *
+dk_pkg_part_name(unsigned i)
+{
+	return i < DK_PARTS_MAX ? part_names[i] : NULL;
+}
+
+int
+dk_pkg_part_index(const char *name)
+{
+	size_t n = sizeof(DK_PKG_PART) - 1;
+	int i;
+
+	if (strncmp(name, DK_PKG_PART, n) != 0 ||
+	    name[n] < '0' || name[n] > '9' || name[n + 1] < '0' ||
+	    name[n + 1] > '9' || name[n + 2] != '\0')
+		return -1;
+	i = (name[n] - '0') * 10 + (name[n + 1] - '0');
+	return i < DK_PARTS_MAX ? i : -1;
+}
+
+bool
+dk_pkg_private(const char *name)
+{
+	return strcmp(name, DK_PKG_PRIVATE) == 0 ||
+	    dk_pkg_part_index(name) >= 0;
+}
+
 const char *
 dk_output_pkg_dir(const struct dk_output *o, const char *name)
 {
-	return strcmp(name, DK_PKG_PRIVATE) == 0 ? o->priv : o->pub;
+	return dk_pkg_private(name) ? o->priv : o->pub;
 }
 
 int

@@ -20,6 +20,20 @@ struct dk_config;
 
 #define DK_PKG_PRIVATE	"dkim-keys-private"
 #define DK_PKG_PUBLIC	"dkim-keys-public"
+/*
+ * With packaging.parts N, the keys are in the part packages
+ * DK_PKG_PART "00" to N-1, two digits, which dkim-keys-private requires
+ * at their exact versions (packaging/parts.h); they live in the private
+ * repository.
+ */
+#define DK_PKG_PART	"dkim-keys-private-part-"
+
+/* The name of part i (below DK_PARTS_MAX): a static string. */
+const char *dk_pkg_part_name(unsigned i);
+/* The part a package name is, -1 when it is none. */
+int	dk_pkg_part_index(const char *name);
+/* name is DK_PKG_PRIVATE or one of its parts: private key material. */
+bool	dk_pkg_private(const char *name);
 
 struct dk_output {
 	char	top[PATH_MAX];	/* packaging.output, or --output */
@@ -36,7 +50,7 @@ struct dk_output {
  */
 int	dk_output_dirs(const char *repo, const char *opt,
 	    const struct dk_config *, struct dk_output *);
-/* The repository that holds package name (DK_PKG_PRIVATE or _PUBLIC). */
+/* The repository that holds package name (dk_pkg_private() or not). */
 const char *dk_output_pkg_dir(const struct dk_output *, const char *name);
 /* DIR/NAME-VERSION-1.noarch.rpm */
 int	dk_output_rpm_path(char *, size_t, const char *dir, const char *name,

@@ -807,7 +807,7 @@ static const struct {
 	/* packaging */
 	{ "packaging:\n  key_dirs: /x\n", "t.yaml:2:3: unknown key "
 	    "'key_dirs' in packaging (expected one of: output, private_output, "
-	    "public_output, keep_builds, compression, formats, key_dir, "
+	    "public_output, keep_builds, parts, compression, formats, key_dir, "
 	    "table_dir, zone_dir, key_owner, key_group, mta_reload, "
 	    "dns_reload, sign_key, gnupg_home, signers, rspamd_user, "
 	    "rspamd_group, exim_user, exim_group)" },

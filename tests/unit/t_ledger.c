@@ -39,7 +39,9 @@
 	"private-deb /srv/rpms/private/apt dkim-keys-private_3_all.deb " \
 	"dkim-keys-private 3 " C1 " " S2 "\n" \
 	"public-deb /srv/rpms/public/apt dkim-keys-public_12_all.deb " \
-	"dkim-keys-public 12 " C2 " " S1 "\n"
+	"dkim-keys-public 12 " C2 " " S1 "\n" \
+	"private /srv/rpms/private dkim-keys-private-part-07-2-1.noarch.rpm " \
+	"dkim-keys-private-part-07 2 " C2 " " S2 "\n"
 
 static char base[PATH_MAX];
 
@@ -71,7 +73,14 @@ test_ledger__parse(void **state)
 
 	memset(&l, 0, sizeof(l));
 	assert_int_equal(dk_ledger_parse(&l, GOOD, strlen(GOOD), "L"), 0);
-	assert_int_equal(l.n, 4);
+	assert_int_equal(l.n, 5);
+	/* A part of dkim-keys-private (packaging/parts.h): kind private. */
+	assert_non_null(b = dk_ledger_find(&l, "/srv/rpms/private",
+	    "dkim-keys-private-part-07-2-1.noarch.rpm"));
+	assert_string_equal(b->name, "dkim-keys-private-part-07");
+	assert_ptr_equal(b->name, dk_pkg_part_name(7));
+	assert_int_equal(b->format, DK_BUILD_RPM);
+	assert_int_equal(b->version, 2);
 	assert_non_null(b = dk_ledger_find(&l, "/srv/rpms/private",
 	    "dkim-keys-private-3-1.noarch.rpm"));
 	assert_string_equal(b->name, DK_PKG_PRIVATE);
@@ -143,6 +152,19 @@ test_ledger__parse_damaged(void **state)
 		    "L:2': the name does not match the kind" },
 		{ "dkimrot-builds 1\npublic /a dkim-keys-private-3-1.noarch"
 		    ".rpm dkim-keys-private 3 " C1 " " S1 "\n",
+		    "L:2': the name does not match the kind" },
+		/* Parts are RPMs of the private repository, 00 to 63. */
+		{ "dkimrot-builds 1\npublic /a dkim-keys-private-part-01-3-1."
+		    "noarch.rpm dkim-keys-private-part-01 3 " C1 " " S1 "\n",
+		    "L:2': the name does not match the kind" },
+		{ "dkimrot-builds 1\nprivate-deb /a dkim-keys-private-part-01_"
+		    "3_all.deb dkim-keys-private-part-01 3 " C1 " " S1 "\n",
+		    "L:2': the name does not match the kind" },
+		{ "dkimrot-builds 1\nprivate /a dkim-keys-private-part-64-3-1."
+		    "noarch.rpm dkim-keys-private-part-64 3 " C1 " " S1 "\n",
+		    "L:2': the name does not match the kind" },
+		{ "dkimrot-builds 1\nprivate /a dkim-keys-private-part-1-3-1."
+		    "noarch.rpm dkim-keys-private-part-1 3 " C1 " " S1 "\n",
 		    "L:2': the name does not match the kind" },
 		{ "dkimrot-builds 1\nprivate /a dkim-keys-private-3-1.noarch"
 		    ".rpm dkim-keys-private 03 " C1 " " S1 "\n",

@@ -11,6 +11,10 @@
 #include <cmocka.h>
 
 #include "tests/lib/trender.h"
+#include "common/config.h"
+#include "packaging/parts.h"
+#include "rotator/output.h"
+#include "rotator/policy.h"
 
 static const char yaml_signers[] =
     "domains:\n"
@@ -41,6 +45,25 @@ static const struct rcase flags = {
 	.name = "policy, directories",
 	.yaml = yaml_flags,
 	.doms = { { "example.com", { K("k1", "rsa2048", 2048, ACTIVE) } } },
+};
+
+static const char yaml_parts[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "  - name: example.org\n"
+    "  - name: example.net\n"
+    "packaging:\n"
+    "  parts: 3\n";
+
+static const struct rcase parts = {
+	.name = "parts",
+	.yaml = yaml_parts,
+	.doms = {
+		{ "example.com", { K("a1", "rsa1024", 1024, ACTIVE) } },
+		{ "example.org", { E("e1", ACTIVE) } },
+		{ "example.net", { K("n1", "rsa1024", 1024, ACTIVE),
+		    K("n2", "rsa1024", 1024, PENDING) } },
+	},
 };
 
 static bool
@@ -255,6 +278,157 @@ test_render__spec(void **state)
 	dk_git_free(g);
 }
 
+/* The part of a domain: its due day in the cycle, kept by a rotation. */
+static void
+test_parts__slot(void **state)
+{
+	struct dk_keyinfo keys[2];
+	struct dk_domain_keys dk;
+	struct dk_config cfg;
+	struct dk_policy pol;
+	long long due, stagger;
+	unsigned s, d, seen = 0;
+
+	dk_config_defaults(&cfg);
+	pol = cfg.defaults;
+	memset(&dk, 0, sizeof(dk));
+	memset(keys, 0, sizeof(keys));
+	dk.keys = keys;
+	assert_int_equal(dk_parts_slot(&pol, &dk, 30), 0);	/* no key */
+	for (d = 0; d < 400; d++) {
+		snprintf(dk.domain, sizeof(dk.domain), "d%u.example", d);
+		dk.n = 1;
+		keys[0].alg = DK_ALG_RSA;
+		keys[0].state = DK_STATE_ACTIVE;
+		keys[0].created = T0;
+		s = dk_parts_slot(&pol, &dk, 30);
+		assert_true(s < 30);
+		seen |= 1u << s;
+		/* Its successor, made when due, keeps it in its part. */
+		due = dk_policy_due(&dk, &keys[0], &pol, &stagger);
+		keys[1] = keys[0];
+		keys[1].state = DK_STATE_PENDING;
+		keys[1].created = (time_t)due;
+		dk.n = 2;
+		assert_int_equal(dk_parts_slot(&pol, &dk, 30), s);
+		/* And once it signs and the first is retired. */
+		keys[0].state = DK_STATE_RETIRED;
+		keys[1].state = DK_STATE_ACTIVE;
+		assert_int_equal(dk_parts_slot(&pol, &dk, 30), s);
+	}
+	/*
+	 * The staggered first keys of one day spread over the parts their
+	 * window reaches: rotate_every less min_age and publish_lead, 25 of
+	 * 30 days (and a day cut in two).
+	 */
+	assert_int_equal(__builtin_popcount(seen), 26);
+	/* One part: always 0. */
+	assert_int_equal(dk_parts_slot(&pol, &dk, 1), 0);
+}
+
+/*
+ * The private files split into dkim-keys-private and its parts: each
+ * key in one part, with its domain's other keys; the key directory in
+ * every part that has keys; the digests the same for the same files.
+ */
+static void
+test_parts__split(void **state)
+{
+	const struct dk_rpm_file *f;
+	struct dk_rpm_pkg pkg;
+	struct dk_parts p, q;
+	struct dk_render *r;
+	char id[DK_GIT_ID_LEN], *spec, dom[64];
+	struct dk_git *g;
+	size_t i, j, keys = 0, found;
+	unsigned k, owner[3];
+
+	g = make_repo(&parts, id);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	assert_int_equal(dk_parts_split(r, "opendkim", "opendkim", &p), 0);
+	assert_int_equal(p.n, 3);
+	for (i = 0; i < p.nmain; i++)
+		assert_null(strstr(p.main[i].path, ".private"));
+	memset(owner, 0xff, sizeof(owner));
+	for (i = 0; i < r->npriv; i++) {
+		if (strstr(r->priv[i].path, ".private") == NULL)
+			continue;
+		keys++;
+		found = 0;
+		for (k = 0; k < p.n; k++)
+			for (j = 0; j < p.part[k].nfiles; j++)
+				if (p.part[k].files[j].path == r->priv[i].path) {
+					found++;
+					sscanf(r->priv[i].path,
+					    "/etc/dkim-keys/keys/%63[^/]", dom);
+					owner[dom[8] == 'c' ? 0 : dom[8] ==
+					    'o' ? 1 : 2] = k;
+					assert_ptr_equal(p.part[k].files[0].path,
+					    strstr(p.part[k].files[0].path,
+					    "/etc/dkim-keys"));
+				}
+		assert_int_equal(found, 1);
+	}
+	assert_int_equal(keys, 4);
+	/* Every part with a key has the key directory, 0700, first. */
+	for (k = 0; k < p.n; k++) {
+		if (p.part[k].nfiles == 0)
+			continue;
+		f = NULL;
+		for (j = 0; j < p.part[k].nfiles; j++)
+			if (strcmp(p.part[k].files[j].path,
+			    "/etc/dkim-keys/keys") == 0)
+				f = &p.part[k].files[j];
+		assert_non_null(f);
+		assert_true((f->flags & DK_RPM_DIR) && f->mode == 0700);
+	}
+	/* The same files, the same digests; another owner, another. */
+	assert_int_equal(dk_parts_split(r, "opendkim", "opendkim", &q), 0);
+	for (k = 0; k < p.n; k++)
+		assert_string_equal(p.part[k].sha256, q.part[k].sha256);
+	dk_parts_dispose(&q);
+	assert_int_equal(dk_parts_split(r, "mail", "opendkim", &q), 0);
+	for (k = 0; k < p.n; k++)
+		assert_string_not_equal(p.part[k].sha256, q.part[k].sha256);
+	dk_parts_dispose(&q);
+	/* dkim-keys-private requires each part at its exact version. */
+	for (k = 0; k < p.n; k++) {
+		p.req[k].name = dk_pkg_part_name(k);
+		p.req[k].version = k == 1 ? "2" : "7";
+	}
+	p.obs[0].name = dk_pkg_part_name(3);
+	p.obs[0].version = "7";
+	memset(&pkg, 0, sizeof(pkg));
+	pkg.name = DK_PKG_PRIVATE;
+	pkg.version = "7";
+	pkg.vcs = r->commit;
+	pkg.time = r->time;
+	pkg.files = p.main;
+	pkg.nfiles = p.nmain;
+	pkg.requires = p.req;
+	pkg.nrequires = p.n;
+	pkg.obsoletes = p.obs;
+	pkg.nobsoletes = 1;
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), 0);
+	assert_non_null(strstr(spec, "\nRequires:\tdkim-keys-private-part-00 "
+	    "= 7-1\nRequires:\tdkim-keys-private-part-01 = 2-1\nRequires:\t"
+	    "dkim-keys-private-part-02 = 7-1\nObsoletes:\t"
+	    "dkim-keys-private-part-03 < 7\n"));
+	free(spec);
+	/* A name or version that could inject a spec line is refused. */
+	p.req[1].version = "2\nRequires: evil";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), DK_EUSAGE);
+	p.req[1].version = "2";
+	p.obs[0].name = "x%{evil}";
+	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_private, &pkg,
+	    &spec), DK_EUSAGE);
+	dk_parts_dispose(&p);
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
 int
 main(void)
 {
@@ -262,6 +436,8 @@ main(void)
 		cmocka_unit_test(test_render__spec),
 		cmocka_unit_test(test_render__signer),
 		cmocka_unit_test(test_render__signers),
+		cmocka_unit_test(test_parts__slot),
+		cmocka_unit_test(test_parts__split),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
