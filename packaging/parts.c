@@ -123,6 +123,13 @@ dk_parts_split(const struct dk_render *r, const char *pre_user,
 	memset(p, 0, sizeof(*p));
 	memset(cap, 0, sizeof(cap));
 	p->n = (unsigned)r->cfg->packaging.parts;
+	if (p->n == 0) {
+		/* Every file is dkim-keys-private's: no copy. */
+		p->main = r->priv;
+		p->nmain = r->npriv;
+		return 0;
+	}
+	p->owned = true;
 	for (k = 0; k < p->n; k++)
 		p->part[k].name = dk_pkg_part_name(k);
 	/* dkim-keys-private's directories: the key and table ones. */
@@ -130,16 +137,12 @@ dk_parts_split(const struct dk_render *r, const char *pre_user,
 		goto oom;
 	for (i = 0; i < r->npriv; i++) {
 		f = &r->priv[i];
-		if (p->n == 0 || r->privpart[i] == 0) {
+		if (r->privpart[i] == 0) {
 			if (add(&p->main, &p->nmain, &capmain, f) != 0)
 				goto done;
 			if (f->flags & DK_RPM_DIR)
 				dirs[m++] = i;
 		}
-	}
-	if (p->n == 0) {
-		rc = 0;
-		goto done;
 	}
 	/* Which of them each part installs into: it owns them too. */
 	if ((need = calloc((size_t)p->n * m + 1, 1)) == NULL)
@@ -350,6 +353,7 @@ dk_parts_dispose(struct dk_parts *p)
 		return;
 	for (k = 0; k < DK_PARTS_MAX; k++)
 		free(p->part[k].files);
-	free(p->main);
+	if (p->owned)
+		free(p->main);
 	memset(p, 0, sizeof(*p));
 }

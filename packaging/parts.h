@@ -60,9 +60,10 @@ struct dk_part {
 struct dk_parts {
 	unsigned		 n;		/* packaging.parts, 0 = none */
 	struct dk_part		 part[DK_PARTS_MAX];
-	/* dkim-keys-private's own files (all of them with n == 0) */
+	/* dkim-keys-private's own files (the render's with n == 0) */
 	struct dk_rpm_file	*main;
 	size_t			 nmain;
+	bool			 owned;		/* main is a copy */
 	/* Its Requires: (each part) and Obsoletes: (parts not in use) */
 	struct dk_rpm_dep	 req[DK_PARTS_MAX];
 	struct dk_rpm_dep	 obs[DK_PARTS_MAX];

@@ -99,9 +99,9 @@ dk_pkg_part_index(const char *name)
 	size_t n = sizeof(DK_PKG_PART) - 1;
 	int i;
 
-	if (strncmp(name, DK_PKG_PART, n) != 0 ||
+	if (strlen(name) != n + 2 || strncmp(name, DK_PKG_PART, n) != 0 ||
 	    name[n] < '0' || name[n] > '9' || name[n + 1] < '0' ||
-	    name[n + 1] > '9' || name[n + 2] != '\0')
+	    name[n + 1] > '9')
 		return -1;
 	i = (name[n] - '0') * 10 + (name[n + 1] - '0');
 	return i < DK_PARTS_MAX ? i : -1;

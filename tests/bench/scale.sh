@@ -6,7 +6,8 @@
 #   rotate with nothing due (the due index, docs/design.md §15)
 #   package alone (against rpmbuild -bb + createrepo_c: run.sh's row 4)
 #   rpm -U of dkim-keys-private from one version to the next (about 1%
-#     of keys changed; tests/bench/upgrade.sh)
+#     of keys changed; tests/bench/upgrade.sh), one package and with
+#     packaging.parts 30
 #
 # beside the layout's floor (tests/bench/layout.c: the files alone) and
 # OpenSSL's in-process rate.  SCALE_BIG (default 100000) and SCALE_SMALL
@@ -110,6 +111,12 @@ target pkg 10 256
 if [ -s "$W/s.upgrade.$SMALL" ]; then
 	grow upgrade "rpm -U dkim-keys-private (~1%)"
 	target upgrade 60 1024
+fi
+if [ -s "$W/s.upgrade30.$SMALL" ]; then
+	grow upgrade30 "the same, packaging.parts 30"
+	target upgrade30 60 1024
+	grow install30 "(its first install, 31 packages)"
+	grow install "(the first install, one package)"
 fi
 printf '%-34s %9s           %9s\n' "the layout's floor (files alone)" \
     "$(sec "$(median "layout.$SMALL")")" "$(sec "$(median "layout.$BIG")")"

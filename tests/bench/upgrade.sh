@@ -5,12 +5,18 @@
 # a shell, the key owner, the repository's signing key imported; no
 # --nodeps, no --noscripts).  Prints one "LABEL seconds maxrss_kib" line
 # per measure, LABEL upgrade.N (and install.N, the first install, for
-# scale), like the samples of tests/bench/run.sh.
+# scale), like the samples of tests/bench/run.sh.  UPGRADE_PARTS (default
+# "0 30") lists the layouts measured: 0 the one package, P > 0 the keys
+# in P part packages (packaging.parts, packaging/parts.h), labelled
+# upgradeP.N and installP.N; `rpm -U` is then given dkim-keys-private
+# and the parts it requires at a version A lacks, as dnf would fetch.
 #
-# The two versions are a realistic day: keys made at T0, activated the
-# next day, then a run on day 11 (rotate_every 30d, staggered: about a
-# third of the domains have a new key waiting) gives version A; a run six
-# hours later, which rotates about 1% of the domains, gives version B.
+# The two versions are a realistic day: keys made at T0, a daily run
+# (rotate_every 30d, staggered: by day 11 about a third of the domains
+# have rotated, a few percent a day) up to day 11 gives version A; a run
+# six hours later, which rotates about 1% of the domains, gives version
+# B.  (A daily cron matters to the parts: domains rotated together share
+# a part, and days skipped would bunch them into one.)
 #
 # Needs DKIMROT, DKIMROT_SRC and DKIMROT_BUILD (build/tools/rpmtool for
 # the /bin/sh stub).  At 100,000 domains it takes minutes and 4 GB of
@@ -45,27 +51,50 @@ timed() {
 	echo "$label $(cat "$W/.t")"
 }
 
+# files DIR VERSION: dkim-keys-private of VERSION in DIR and the parts
+# it requires (none without parts), one path a line
+files() {
+	echo "$1/dkim-keys-private-$2-1.noarch.rpm"
+	rpm -qp --requires "$1/dkim-keys-private-$2-1.noarch.rpm" 2>/dev/null |
+	    sed -n "s|^\(dkim-keys-private-part-[0-9]*\) = \([0-9]*\)-1\$|$1/\1-\2-1.noarch.rpm|p"
+}
+
 rpmroot_stub "$W" >/dev/null
 for n; do
-	r=$W/r$n root=$W/root$n
-	log "$n domains: the repository and its first keys"
-	benchrepo_make "$r" "$n"
-	rotate "$r" 2026-11-01T00:00:00Z >/dev/null
-	rotate "$r" 2026-11-02T00:00:00Z >/dev/null
-	log "$n domains: $(rotate "$r" 2026-11-11T00:00:00Z) new keys on day 11"
-	"$DKIMROT" -C "$r" -q package --output "$W/a$n" >/dev/null
-	log "$n domains: $(rotate "$r" 2026-11-11T06:00:00Z) new keys six hours later"
-	"$DKIMROT" -C "$r" -q package --output "$W/b$n" >/dev/null
-	a=$(ls "$W/a$n"/private/dkim-keys-private-*.rpm)
-	b=$(ls "$W/b$n"/private/dkim-keys-private-*.rpm)
-	[ "${a##*/}" != "${b##*/}" ] || { log "no new version"; exit 1; }
-	rpmroot_make "$root"
-	rpm --root "$root" --import "$W/a$n/private/RPM-GPG-KEY-dkimrot"
-	rpm --root "$root" -i "$W"/sh-stub-1-1.noarch.rpm
-	timed "install.$n" rpm --root "$root" -i "$a"
-	timed "upgrade.$n" rpm --root "$root" -U "$b"
-	[ "$(rpm --root "$root" -q --qf '%{VERSION}' dkim-keys-private)" = \
-	    "$(rpm -qp --qf '%{VERSION}' "$b" 2>/dev/null)" ] ||
-	    { log "the upgrade did not install version B"; exit 1; }
-	rm -rf "$r" "$root" "$W/a$n" "$W/b$n"
+	for p in ${UPGRADE_PARTS:-0 30}; do
+		l=$( [ "$p" = 0 ] || echo "$p" )
+		r=$W/r$n root=$W/root$n o=$W/o$n
+		log "$n domains, parts $p: the repository and its first keys"
+		benchrepo_make "$r" "$n"
+		if [ "$p" != 0 ]; then
+			sed -i "s/^  keep_builds: .*/&\\n  parts: $p/" "$r/dkimrot.yaml"
+			git -C "$r" -c user.name=bench -c user.email=bench@localhost \
+			    commit -qam "bench: $p parts" >/dev/null
+		fi
+		# A daily cron: days 1 to 10, then day 11.
+		for d in 01 02 03 04 05 06 07 08 09 10; do
+			rotate "$r" 2026-11-${d}T00:00:00Z >/dev/null
+		done
+		log "$n domains: $(rotate "$r" 2026-11-11T00:00:00Z) new keys on day 11"
+		"$DKIMROT" -C "$r" -q package --output "$o" >/dev/null
+		va=$(git -C "$r" rev-list --first-parent --count HEAD)
+		log "$n domains: $(rotate "$r" 2026-11-11T06:00:00Z) new keys six hours later"
+		"$DKIMROT" -C "$r" -q package --output "$o" >/dev/null
+		vb=$(git -C "$r" rev-list --first-parent --count HEAD)
+		[ "$va" != "$vb" ] || { log "no new version"; exit 1; }
+		files "$o/private" "$va" >"$W/a"
+		files "$o/private" "$vb" | grep -vxF -f "$W/a" >"$W/b"
+		log "$n domains, parts $p: A is $(wc -l <"$W/a") packages, B changes $(wc -l <"$W/b")"
+		rpmroot_make "$root"
+		rpm --root "$root" --import "$o/private/RPM-GPG-KEY-dkimrot"
+		rpm --root "$root" -i "$W"/sh-stub-1-1.noarch.rpm
+		# shellcheck disable=SC2046
+		timed "install$l.$n" rpm --root "$root" -i $(cat "$W/a")
+		# shellcheck disable=SC2046
+		timed "upgrade$l.$n" rpm --root "$root" -U $(cat "$W/b")
+		[ "$(rpm --root "$root" -q --qf '%{VERSION}' dkim-keys-private)" = \
+		    "$vb" ] ||
+		    { log "the upgrade did not install version B"; exit 1; }
+		rm -rf "$r" "$root" "$o"
+	done
 done

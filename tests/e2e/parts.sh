@@ -85,20 +85,7 @@ check "what each part installs is recorded in the vault, 0600" \
 # --- dnf, gpgcheck=1 and repo_gpgcheck=1: one name, every part
 mkdir -p "$tmp/stub" && rpmroot_stub "$tmp/stub" && createrepo_c -q "$tmp/stub"
 mkdir "$tmp/repos.d"
-cat >"$tmp/repos.d/dkim.repo" <<EOF2
-[dkim]
-name=dkimrot keys
-baseurl=file://$OUT
-gpgcheck=1
-repo_gpgcheck=1
-gpgkey=file://$OUT/RPM-GPG-KEY-dkimrot
-
-[stub]
-name=stub
-baseurl=file://$tmp/stub
-gpgcheck=0
-repo_gpgcheck=0
-EOF2
+rpmroot_repofile "$OUT" "$tmp/stub" >"$tmp/repos.d/dkim.repo"
 D=$tmp/droot
 rpmroot_make "$D"
 dnfr() {

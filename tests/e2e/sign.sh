@@ -62,20 +62,7 @@ check "repomd.xml.asc verifies with the exported key alone" \
 
 # --- real dnf, gpgcheck=1 and repo_gpgcheck=1, the README's .repo file
 mkdir -p "$tmp/stub" && rpmroot_stub "$tmp/stub" && createrepo_c -q "$tmp/stub"
-cat >"$tmp/dkim.repo" <<EOF2
-[dkim]
-name=dkimrot keys
-baseurl=file://$OUT
-gpgcheck=1
-repo_gpgcheck=1
-gpgkey=file://$OUT/RPM-GPG-KEY-dkimrot
-
-[stub]
-name=stub
-baseurl=file://$tmp/stub
-gpgcheck=0
-repo_gpgcheck=0
-EOF2
+rpmroot_repofile "$OUT" "$tmp/stub" >"$tmp/dkim.repo"
 mkdir "$tmp/repos.d" && cp "$tmp/dkim.repo" "$tmp/repos.d/"
 # dnf ROOT REPOSDIR ARGS...
 dnfroot() {

@@ -13,6 +13,10 @@
 #                         database
 # rpmroot_nousers DIR     the same without the users (for %pre's refusal)
 # rpmroot_stub OUTDIR     builds OUTDIR/sh-stub-1-1.noarch.rpm
+# rpmroot_repofile REPO STUB
+#                         prints the README's .repo file for the yum
+#                         repository REPO (gpgcheck=1, repo_gpgcheck=1)
+#                         and one for the stub's repository STUB
 # Needs DKIMROT_SRC and DKIMROT_BUILD (the test tools).
 
 rpmroot_make() {
@@ -37,4 +41,21 @@ rpmroot_stub() {
 	"$DKIMROT_BUILD/tools/rpmtool" build \
 	    -t "$DKIMROT_SRC/tests/lib/sh-stub.spec.in" -o "$1" \
 	    -n sh-stub -V 1 -c stub -T 1795353300 >/dev/null
+}
+
+rpmroot_repofile() {
+	cat <<EOF
+[dkim]
+name=dkimrot keys
+baseurl=file://$1
+gpgcheck=1
+repo_gpgcheck=1
+gpgkey=file://$1/RPM-GPG-KEY-dkimrot
+
+[stub]
+name=stub
+baseurl=file://$2
+gpgcheck=0
+repo_gpgcheck=0
+EOF
 }

@@ -114,6 +114,7 @@ test_config__defaults(void **state)
 	assert_string_equal(d.packaging.private_output, "");
 	assert_string_equal(d.packaging.public_output, "");
 	assert_int_equal(d.packaging.keep_builds, 5);
+	assert_int_equal(d.packaging.parts, 0);
 	/* docs/design.md §11: every target installs it. */
 	assert_int_equal(d.packaging.compress, DK_COMPRESS_GZIP);
 	assert_int_equal(d.packaging.formats, DK_FORMAT_RPM);
@@ -188,6 +189,7 @@ static const char full[] =
     "  private_output: /srv/mail-only/dkim\n"
     "  public_output: dns\n"
     "  keep_builds: 10\n"
+    "  parts: 30\n"
     "  compression: xz\n"
     "  formats: [deb, rpm]\n"
     "  key_dir: /etc/opendkim/dkimrot/keys\n"
@@ -241,6 +243,7 @@ assert_full_rest(const struct dk_config *c)
 	assert_string_equal(p->private_output, "/srv/mail-only/dkim");
 	assert_string_equal(p->public_output, "dns");
 	assert_int_equal(p->keep_builds, 10);
+	assert_int_equal(p->parts, 30);
 	assert_int_equal(p->compress, DK_COMPRESS_XZ);
 	assert_int_equal(p->formats, DK_FORMAT_RPM | DK_FORMAT_DEB);
 	assert_string_equal(p->key_dir, "/etc/opendkim/dkimrot/keys");
@@ -667,6 +670,10 @@ static const struct {
 	    "t.yaml:2:8: " INT("ttl", "1", "2147483647") "'2147483648'" },
 	{ "packaging:\n  keep_builds: 0\n",
 	    "t.yaml:2:16: " INT("keep_builds", "1", "10000") "'0'" },
+	{ "packaging:\n  parts: 65\n",
+	    "t.yaml:2:10: " INT("parts", "0", "64") "'65'" },
+	{ "packaging:\n  parts: -1\n",
+	    "t.yaml:2:10: " INT("parts", "0", "64") "'-1'" },
 	/* booleans */
 	{ "defaults:\n  restrict: yes\n",
 	    "t.yaml:2:13: restrict must be true or false, not 'yes'" },
