@@ -12,7 +12,7 @@ VERSION    := 0.1.0
 
 CC       ?= cc
 PKGS     := openssl libgit2 libssh2 yaml-0.1 rpm createrepo_c ldns opendkim zlib \
-            libmagic libarchive
+            libarchive
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -I. \

@@ -1,19 +1,21 @@
 /*
- * Binary RPMs built in process with librpmbuild 4.18 (the only user of
- * librpm, librpmbuild and librpmsign), signed with librpmsign.
+ * Binary RPMs built in process (the only user of librpm, librpmbuild and
+ * librpmsign), signed with librpmsign.
  *
  * A package is described in memory: its files (contents, mode, owner) and
  * a few strings that fill the placeholders of a spec template
  * (specs/NAME.spec.in, compiled in as dk_spec_NAME[] below).
- * dk_rpm_build() renders the spec, puts the files into a private build
- * root itself (no %install step: private keys never pass through a shell
- * and the payload is exactly the data given), and lets librpmbuild write
- * the package.  The output is deterministic: the same description gives
- * the same bytes (build time, file times and the changelog date are
- * pkg->time, the build host is "dkimrot", the payload pkg->compress).  The
- * build runs under $TMPDIR, else in /dev/shm when it is a tmpfs with
- * room, else under /tmp; rpm classifies its files with a one-rule magic
- * database (packaging/magic.h).
+ * dk_rpm_build() renders the spec, has librpmbuild parse it into the
+ * package's header, and writes the package file itself
+ * (packaging/rpm_write.c): the file list into the header, the files
+ * from memory into the payload.  No build root, no %install step:
+ * private keys never pass through a shell or a file system, and the
+ * payload is exactly the data given.  The package is what `rpmbuild -bb`
+ * makes of the same spec with the files in a build root, entry for entry
+ * (tests/e2e/rpm_header.sh), less the libmagic file classes.  The output
+ * is deterministic: the same description gives the same bytes (build
+ * time, file times and the changelog date are pkg->time, the build host
+ * is "dkimrot", the payload pkg->compress).
  *
  * Every string is validated before it reaches the spec, and escaped so
  * that it can never expand an RPM macro, run a shell command at build
@@ -59,8 +61,8 @@ struct dk_rpm_file {
 	/*
 	 * Absolute install path: '/'-separated components of
 	 * [A-Za-z0-9._+-], no "." or "..", no trailing '/'.
-	 * Parent directories not listed themselves are created in the
-	 * build root but not owned by the package (/etc, /var/named).
+	 * Parent directories not listed themselves are not owned by the
+	 * package (/etc, /var/named): rpm creates them on install.
 	 */
 	const char	*path;
 	const void	*data;		/* contents; ignored for DK_RPM_DIR */
@@ -155,9 +157,10 @@ extern const char dk_spec_dkim_keys_private_part[];
  * rebuild of the same input gives the same bytes).  On success *out (if
  * out is not NULL) is that path, which the caller frees.
  *
- * The payload passes through a private build tree under $TMPDIR (else
- * /tmp), mode 0700, written without fsync and removed whatever happens:
- * point TMPDIR at a tmpfs to keep private keys off disks altogether.
+ * The payload is compressed into a memfd and the package assembled in
+ * memory, wiped after: no key material is written anywhere but the
+ * package.  The spec (no key material) passes through a private
+ * directory under $TMPDIR (else /tmp), removed after.
  *
  * DK_EUSAGE for invalid input, -1 for a failed build (rpm's last error
  * in the message; all of rpm's log goes to dk_log_debug).

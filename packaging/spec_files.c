@@ -1,23 +1,26 @@
 /*
  * The %files section of a spec (packaging/spec.c renders the rest): each
  * file validated, then listed in as few lines as rpm needs to give every
- * file exactly the mode, owner and flags described.
+ * file exactly the mode, owner and flags described.  dkimrot writes its
+ * packages without it (packaging/rpm_write.c takes the files as given);
+ * the spec with its %files is what `rpmbuild -bb` needs to build the same
+ * package from a build root of those files, as tests/e2e/rpm_header.sh
+ * and the bench's reference do.
  *
  * Why few lines: librpmbuild 4.18 appends each %files line with
  * argvAdd(), which counts the whole list every time, so its parse is
  * quadratic in lines: at 100,000 domains (200,000 lines) it was a fifth
- * of all samples of `package` (perf).  A directory whose whole subtree
- * has one owner and group, one mode for its directories, one for its
- * files and one set of flags is listed once, under a %defattr that says
- * them, and rpm walks the build root below it.  That walk finds exactly
- * the entries described: rpm.c's build root holds the files listed and
- * their parents, and a subtree is only taken whole when each directory
+ * of all samples of a build.  A directory whose whole subtree has one
+ * owner and group, one mode for its directories, one for its files and
+ * one set of flags is listed once, under a %defattr that says them, and
+ * rpm walks the build root below it.  That walk finds exactly the
+ * entries described when the build root holds the files listed and
+ * their parents, since a subtree is only taken whole when each directory
  * in it is listed itself.  rpm gives the files of the line its %config
  * and the directories none, as a %dir line has none, so the package's
- * headers are the same (tests/e2e/rpm.sh builds a tree of each case and
- * compares); not so %config(noreplace), which rpm also sets on the
- * directory: such files keep a line each.  Everything else is one line
- * as before, under %defattr(-,root,root,-), where each line's %attr
+ * headers are the same; not so %config(noreplace), which rpm also sets
+ * on the directory: such files keep a line each.  Everything else is one
+ * line as before, under %defattr(-,root,root,-), where each line's %attr
  * says it all.
  */
 #include <stdlib.h>
@@ -71,8 +74,8 @@ bad:
 	return DK_EUSAGE;
 }
 
-static int
-check_file(const struct dk_rpm_file *f)
+int
+dk_spec_check_file(const struct dk_rpm_file *f)
 {
 	int rc;
 
@@ -201,7 +204,7 @@ dk_spec_put_files(struct dk_buf *b, const struct dk_rpm_pkg *pkg)
 	int rc, reset = 0;
 
 	for (i = 0; i < n; i++)
-		if ((rc = check_file(&pkg->files[i])) != 0)
+		if ((rc = dk_spec_check_file(&pkg->files[i])) != 0)
 			return rc;
 	if (n == 0)
 		return 0;

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config
 libssl-dev libgit2-dev libyaml-dev librpm-dev libcreaterepo-c-dev
-libcmocka-dev libopendkim-dev libldns-dev libmagic-dev libarchive-dev
+libcmocka-dev libopendkim-dev libldns-dev libarchive-dev
 libssh2-1-dev zlib1g-dev
 git rpm dnf createrepo-c rpmlint gnupg
 nsd opendkim-tools python3-dkim bind9-dnsutils bind9 bind9-utils knot

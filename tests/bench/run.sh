@@ -10,31 +10,14 @@
 # $DKIMROT_BUILD/bench-cache; BENCH_FRESH=1 (or rm -rf) makes them again.
 set -eu
 
-# rpmbuild_bb DIR: rpmbuild -bb of DIR/spec with the build root DIR/root,
-# with the macros of packaging/rpm.c (build_macros)
-rpmbuild_bb() {
-	SOURCE_DATE_EPOCH=$(cat "$1/sde") rpmbuild -bb --quiet \
-	    --define "_topdir $1/top" --define "buildroot $1/root" \
-	    --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
-	    --define '_binary_payload w9.zstdio' \
-	    --define "_fileattrsdir $1/fileattrs" \
-	    --define '_build_id_links none' --define '__os_install_post %{nil}' \
-	    --define 'debug_package %{nil}' --define '_enable_debug_packages 0' \
-	    --define '__check_files %{nil}' --define '_build_pkgcheck %{nil}' \
-	    --define '_build_pkgcheck_set %{nil}' \
-	    --define '_smp_build_ncpus 1' --define '_smp_build_nthreads 1' \
-	    --define '_buildhost dkimrot' \
-	    --define 'use_source_date_epoch_as_buildtime 1' \
-	    --define 'clamp_mtime_to_source_date_epoch 1' \
-	    --define 'source_date_epoch_from_changelog 0' \
-	    --noclean "$1/spec"
-}
+. "$DKIMROT_SRC/tests/lib/rpmbuild.sh"
 # "run.sh --rpmbuild DIR...": the reference of workload 4, timed as one
 # command
 if [ "${1:-}" = --rpmbuild ]; then
 	shift
 	for d; do
-		rpmbuild_bb "$d"
+		# gzip: what package writes (packaging.compression's default)
+		rpmbuild_bb "$d" gzip
 	done
 	exit 0
 fi

@@ -3,9 +3,12 @@
  * indexes packages through the library API (in process), so that shell
  * tests can inspect the results with rpm, dnf, rpmlint and gpg.
  *
- *   rpmtool [-v] build|render [-t private|public|FILE] -o OUTDIR -n NAME
+ *   rpmtool [-v] build|render [-t private|public|private-part|FILE] -o OUTDIR -n NAME
  *           -V VERSION [-r RELEASE] -c VCS -T EPOCH [-p POST] [-d DESC]
- *           [-u URL] [-P PACKAGER] [-m RPMMODE] [-F LIST] ENTRY...
+ *           [-u URL] [-P PACKAGER] [-m RPMMODE] [-F LIST] [-Z COMPRESS]
+ *           [-U USER:GROUP] [-R NAME=VERSION] [-O NAME=VERSION] ENTRY...
+ *     -U     the %pre that makes USER and GROUP (pre_user, pre_group)
+ *     -R -O  one package required at, or obsoleted below, VERSION
  *     ENTRY  f:PATH:MODE:OWNER:GROUP[:config]=CONTENT   a file
  *            (:noreplace for %config(noreplace))
  *            d:PATH:MODE:OWNER:GROUP                    a directory
@@ -85,6 +88,8 @@ template(const char *t, char **buf)
 		return dk_spec_dkim_keys_private;
 	if (strcmp(t, "public") == 0)
 		return dk_spec_dkim_keys_public;
+	if (strcmp(t, "private-part") == 0)
+		return dk_spec_dkim_keys_private_part;
 	if (dk_file_read(t, DK_FILE_MAX, buf, &len) != 0)
 		return NULL;
 	return *buf;
@@ -127,13 +132,14 @@ build(int argc, char **argv, int render)
 	struct dk_rpm_pkg pkg;
 	struct dk_rpm_file *files = NULL;
 	const char *tmpl, *outdir = NULL, *t = "public", *list = NULL;
-	char *tbuf = NULL, *out = NULL, *ltext = NULL, **lv = NULL;
+	char *tbuf = NULL, *out = NULL, *ltext = NULL, **lv = NULL, *eq;
+	struct dk_rpm_dep req = { 0 }, obs = { 0 };
 	size_t k, nl = 0;
 	int ch, i, rc = -1;
 
 	memset(&pkg, 0, sizeof(pkg));
 	optind = 1;
-	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:Z:")) !=
+	while ((ch = getopt(argc, argv, "t:o:n:V:r:c:T:p:d:u:P:m:F:Z:U:R:O:")) !=
 	    -1) {
 		switch (ch) {
 		case 't': t = optarg; break;
@@ -150,6 +156,30 @@ build(int argc, char **argv, int render)
 		case 'm': pkg.rpm_mode = (mode_t)strtoul(optarg, NULL, 8);
 			break;
 		case 'F': list = optarg; break;
+		case 'U':
+			if ((eq = strchr(optarg, ':')) == NULL)
+				return usage();
+			*eq = '\0';
+			pkg.pre_user = optarg;
+			pkg.pre_group = eq + 1;
+			break;
+		case 'R':
+		case 'O':
+			if ((eq = strchr(optarg, '=')) == NULL)
+				return usage();
+			*eq = '\0';
+			if (ch == 'R') {
+				req.name = optarg;
+				req.version = eq + 1;
+				pkg.requires = &req;
+				pkg.nrequires = 1;
+			} else {
+				obs.name = optarg;
+				obs.version = eq + 1;
+				pkg.obsoletes = &obs;
+				pkg.nobsoletes = 1;
+			}
+			break;
 		case 'Z':
 			for (pkg.compress = 0; pkg.compress < 3 &&
 			    strcmp(dk_compress_name(pkg.compress), optarg) != 0;
