@@ -499,12 +499,10 @@ done:
 }
 
 void
-dk_render_free(struct dk_render *r)
+dk_render_release(struct dk_render *r)
 {
 	size_t k;
 
-	if (r == NULL)
-		return;
 	for (k = 0; k < r->nbufs; k++) {
 		if (r->bufs[k].secret)
 			dk_secret_free(r->bufs[k].p, r->bufs[k].len);
@@ -517,6 +515,21 @@ dk_render_free(struct dk_render *r)
 	free(r->pub);
 	free(r->description);
 	free(r->zones);
+	r->bufs = NULL;
+	r->priv = r->pub = NULL;
+	r->privpart = NULL;
+	r->description = NULL;
+	r->zones = NULL;
+	r->nbufs = r->capbufs = r->npriv = r->cappriv = r->npub = r->cappub =
+	    r->nzones = r->capzones = 0;
+}
+
+void
+dk_render_free(struct dk_render *r)
+{
+	if (r == NULL)
+		return;
+	dk_render_release(r);
 	dk_config_free(r->cfg);
 	free(r);
 }

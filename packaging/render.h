@@ -74,6 +74,13 @@ int	dk_render_commit(struct dk_git *g, const char *id,
 	    struct dk_render **out);
 void	dk_render_free(struct dk_render *r);
 /*
+ * Lets go of the files, their contents and the zones, keeping the
+ * commit, version, time and configuration: once the packages are
+ * built, so that signing and indexing them (libcreaterepo_c reads the
+ * whole file list back) do not hold both at once.
+ */
+void	dk_render_release(struct dk_render *r);
+/*
  * dns.publish zones (packaging/render_zones.c): adds to the public
  * package one complete zone per domain, ZONE_DIR/_domainkey.DOMAIN.zone,
  * whose SOA serial is r->version, and the zone lists ZONE_DIR/named.conf,

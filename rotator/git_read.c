@@ -178,8 +178,9 @@ entry_named(const git_tree *dir, const char *name, size_t n)
 /*
  * The tree of directory dir (len bytes, no trailing '/', "" the root) in
  * the commit of g->trees, held there: DK_ENOTFOUND when there is none.
- * A tree it returns stays valid until the next insertion but three:
- * each caller is done with it before it inserts its own.
+ * A tree it returns stays valid until the next insertion but two:
+ * each caller is done with it before it inserts its own, and an
+ * insertion never replaces the parent it was found in.
  */
 static int
 dir_tree(struct dk_git *g, const char *dir, size_t len, git_tree **out)
@@ -216,6 +217,12 @@ dir_tree(struct dk_git *g, const char *dir, size_t len, git_tree **out)
 		git_tree_free(tree);
 		return -1;
 	}
+	/*
+	 * Never the parent's slot: keys/ stays held while its domains
+	 * come and go (libgit2 caches few trees: rotator/git.c).
+	 */
+	if (t->slot[t->next].tree == parent)
+		t->next = (t->next + 1) % TREES_SLOTS;
 	free(t->slot[t->next].dir);
 	git_tree_free(t->slot[t->next].tree);
 	t->slot[t->next].dir = copy;

@@ -8,7 +8,9 @@
 # the size of .git at the end against the key material it holds.
 # YEAR_DAYS (default 365) shortens it; YEAR_PARTS (default 0) sets
 # packaging.parts (packaging/parts.h), so that each day's hook builds
-# only the parts that changed.  Printed, never asserted.
+# only the parts that changed.  YEAR_KEEP=DIR keeps a copy of the
+# repository after day 30 (DIR/day30) and at the end (DIR/end), to
+# profile one day's run against each.  Printed, never asserted.
 set -eu
 : "${DKIMROT:?}" "${DKIMROT_SRC:?}" "${DKIMROT_BUILD:?}"
 N=${YEAR_DOMAINS:-10000}
@@ -36,7 +38,15 @@ while [ $d -lt "$DAYS" ]; do
 	    >>"$W/days"
 	d=$((d + 1))
 	[ $((d % 30)) = 0 ] && log "day $d"
+	if [ -n "${YEAR_KEEP:-}" ] && [ $d = 31 ]; then
+		rm -rf "$YEAR_KEEP/day30" && mkdir -p "$YEAR_KEEP" &&
+		    cp -a "$R" "$YEAR_KEEP/day30"
+	fi
 done
+if [ -n "${YEAR_KEEP:-}" ]; then
+	rm -rf "$YEAR_KEEP/end" && mkdir -p "$YEAR_KEEP" &&
+	    cp -a "$R" "$YEAR_KEEP/end"
+fi
 
 # med FROM TO: the median seconds of days FROM..TO-1
 med() {
