@@ -13,6 +13,7 @@
 
 #include "common/dns.h"
 #include "common/dns_update.h"
+#include "common/dktime.h"
 #include "common/error.h"
 #include "common/secret.h"
 
@@ -271,8 +272,9 @@ dk_dns_update(const char *server, const char *zone,
 	ldns_status st;
 	uint8_t *wire = NULL;
 	size_t wlen = 0;
+	long long start;
 	char *rcode;
-	int rc = -1;
+	int rc = -1, saved;
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((z = ldns_dname_new_frm_str(zone)) == NULL ||
@@ -291,10 +293,20 @@ dk_dns_update(const char *server, const char *zone,
 		goto done;
 	}
 	/* TCP: a 4096-bit key's update does not fit 512 bytes of UDP. */
+	start = dk_clock_ms();
+	errno = 0;
 	st = send_tcp(server, q, timeout_ms, &a, &wire, &wlen);
+	saved = errno;
 	if (st != LDNS_STATUS_OK || a == NULL) {
-		dk_error_set("cannot update zone '%s' at name server %s: no "
-		    "answer (%s)", zone, server, ldns_get_errorstr_by_id(st));
+		/* Refused or unreachable fails at once; silence waits. */
+		if (dk_clock_ms() - start < timeout_ms / 2)
+			dk_error_set("cannot update zone '%s': cannot connect "
+			    "to name server %s (%s)", zone, server, saved ?
+			    strerror(saved) : ldns_get_errorstr_by_id(st));
+		else
+			dk_error_set("cannot update zone '%s' at name server "
+			    "%s: no answer in %d ms", zone, server,
+			    timeout_ms);
 		rc = DK_ETEMP;
 		goto done;
 	}

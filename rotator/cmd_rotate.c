@@ -69,7 +69,7 @@ static int
 rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 {
 	struct dk_rotate run;
-	int rc, failed = 0, again = 0;
+	int rc, failed = 0, again = 0, temp = 0;
 
 	if ((rc = dk_rotate_open(&run, repo, o, now)) != 0) {
 		dk_log_error("%s", dk_error_last());
@@ -87,10 +87,11 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 	 * before we plan, so the DNS gate asks about records that were
 	 * sent; a refused update activates nothing.
 	 */
-	if (!o->dry_run && dk_publish_run(run.r.cfg, run.r.path) != 0) {
+	if (!o->dry_run && (rc = dk_publish_run(run.r.cfg, run.r.path)) !=
+	    0) {
 		dk_log_error("%s", dk_error_last());
 		dk_rotate_dispose(&run);
-		return DK_EXIT_FAIL;
+		return rc == DK_ETEMP ? DK_EXIT_TEMP : DK_EXIT_FAIL;
 	}
 	dk_rotate_plan(&run, now);
 	if ((!o->dry_run && dk_rotate_generate(&run) != 0) ||
@@ -108,6 +109,8 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 			/* Lost the race: nothing of this run stands. */
 			if (rc == DK_ERACE)
 				again = 1;
+			else if (rc == DK_ETEMP)
+				temp = 1;
 			else
 				failed = 1;
 		}
@@ -121,7 +124,7 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		return DK_EXIT_AGAIN;
 	if (failed || rc == -1)
 		return DK_EXIT_FAIL;
-	return rc == DK_ETEMP ? DK_EXIT_TEMP : DK_EXIT_OK;
+	return rc == DK_ETEMP || temp ? DK_EXIT_TEMP : DK_EXIT_OK;
 }
 
 /*

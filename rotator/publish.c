@@ -176,11 +176,19 @@ dk_publish_run(const struct dk_config *cfg, const char *repo)
 	if ((rc = dk_store_domains(repo, &names)) != 0)
 		goto done;
 	for (i = 0; i < names.n; i++) {
-		if (reconcile(cfg, repo, &key, names.v[i]) == 0)
+		if ((rc = reconcile(cfg, repo, &key, names.v[i])) == 0)
 			continue;
 		dk_log_error("%s: %s", names.v[i], dk_error_last());
+		/* Down: the next run sends it all (exit 75, not 1). */
+		if (rc == DK_ETEMP) {
+			dk_error_set("the primary %s cannot be reached; what "
+			    "keys.yaml says goes out with the next run",
+			    cfg->primary);
+			goto done;
+		}
 		failed = 1;
 	}
+	rc = 0;
 	if (failed) {
 		dk_error_set("the primary %s does not serve what keys.yaml "
 		    "says", cfg->primary);

@@ -179,6 +179,13 @@ EOF
 	    [ "$(states "$W" a.example)" = "retired active pending" ]'
 	[ -s "$W/err" ] && diag "$W/err"
 	ds_stop "$W/ns"
+	# The primary down: a temporary failure (75), nothing committed.
+	head=$(git -C "$R" rev-parse HEAD)
+	dk -C "$R" --now "$(at $((64 * D)))" -q rotate >/dev/null 2>"$W/err"
+	rc=$?
+	checkx "$S: the primary down: exit 75, nothing committed (exit $rc)" \
+	    eval '[ $rc = 75 ] && [ "$(git -C "$R" rev-parse HEAD)" = "$head" ] &&
+	    grep -q "the primary 127.0.0.1:$P cannot be reached" "$W/err"'
 }
 
 server bind

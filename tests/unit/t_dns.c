@@ -22,6 +22,7 @@
 
 #include "common/buf.h"
 #include "common/dns.h"
+#include "common/dns_update.h"
 #include "common/error.h"
 #include "common/file.h"
 #include "tests/lib/run.h"
@@ -337,6 +338,40 @@ test_dns__dead_server(void **state)
 	assert_string_equal(dk_error_last(), want);
 }
 
+/*
+ * An update to a port where nothing listens fails at once, as temporary
+ * (rotate exits 75), and says it could not connect, not that no answer
+ * came.
+ */
+static void
+test_dns__update_refused(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	struct dk_dns_tsig key = { "hmac-sha256.", "dkimrot-key.",
+	    "dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=" };
+	const char *v[] = { "v=DKIM1; k=ed25519; p=AAAA" };
+	struct dk_dns_change ch = { "s._domainkey.example.com", v, 1, 300 };
+	char srv[64], want[256];
+	long long t0;
+	int s;
+
+	/* bound, never listening: the connection is refused */
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_not_equal(s = socket(AF_INET, SOCK_STREAM, 0), -1);
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &slen), 0);
+	snprintf(srv, sizeof(srv), "127.0.0.1:%u", ntohs(sin.sin_port));
+	t0 = ms();
+	assert_int_equal(dk_dns_update(srv, "example.com", &key, &ch, 1,
+	    3000), DK_ETEMP);
+	assert_true(ms() - t0 < 1500);
+	close(s);
+	snprintf(want, sizeof(want), "cannot update zone 'example.com': "
+	    "cannot connect to name server %s (Connection refused)", srv);
+	assert_string_equal(dk_error_last(), want);
+}
+
 static void
 test_dns__bad_input(void **state)
 {
@@ -424,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_dns__refused),
 		cmocka_unit_test(test_dns__soa),
 		cmocka_unit_test(test_dns__dead_server),
+		cmocka_unit_test(test_dns__update_refused),
 		cmocka_unit_test(test_dns__bad_input),
 		cmocka_unit_test(test_dns__server_parse),
 		cmocka_unit_test(test_dns__reload),
