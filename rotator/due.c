@@ -300,7 +300,8 @@ dk_due_load(const struct dk_keyrepo *r, time_t now, struct dk_due *out)
 		dk_due_dispose(out);
 		return DK_ENOTFOUND;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), by_name);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), by_name);
 	return 0;
 }
 

@@ -83,7 +83,8 @@ flush_pack(struct dk_git *g)
 	size_t i, n = 0;
 	int rc;
 
-	qsort(g->fresh, g->nfresh, sizeof(*g->fresh), oid_cmp);
+	if (g->nfresh > 1)
+		qsort(g->fresh, g->nfresh, sizeof(*g->fresh), oid_cmp);
 	for (i = 0; i < g->nfresh; i++)
 		if (n == 0 || !git_oid_equal(&g->fresh[n - 1], &g->fresh[i]))
 			git_oid_cpy(&g->fresh[n++], &g->fresh[i]);

@@ -168,7 +168,8 @@ dk_records_save(const char *repo, struct dk_records *rs)
 	size_t i, n = 0;
 	int rc;
 
-	qsort(rs->v, rs->n, sizeof(*rs->v), by_id);
+	if (rs->n > 0)	/* rs->v may be NULL: qsort's pointer may not */
+		qsort(rs->v, rs->n, sizeof(*rs->v), by_id);
 	for (i = 0; i < rs->n; i++) {
 		if (n > 0 && strcmp(rs->v[n - 1].id, rs->v[i].id) == 0) {
 			free(rs->v[i].pub);
