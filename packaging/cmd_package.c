@@ -184,6 +184,14 @@ collides(const struct dk_output *o, const struct dk_builds *lb,
 	}
 	if (dk_rpm_query_vcs(path, vcs, sizeof(vcs)) != 0)
 		snprintf(vcs, sizeof(vcs), "unreadable");
+	/* A copied or moved repository: its ledger names other paths. */
+	if (strcmp(vcs, r->commit) == 0) {
+		dk_error_set("refusing to replace '%s': it says it is a build "
+		    "of commit %.12s, but the build ledger does not vouch for "
+		    "it here (was the output copied or moved?); move it away",
+		    path, r->commit);
+		return -1;
+	}
 	dk_error_set("refusing to replace '%s': it is not a build of commit "
 	    "%.12s (VCS '%s'); move it away", path, r->commit, vcs);
 	return -1;

@@ -15,7 +15,7 @@ OUT=$R/rpms
 TOOL=$DKIMROT_BUILD/tools/rpmtool
 export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 
-echo "1..35"
+echo "1..36"
 
 # dnfc ROOT REPO-DIR ARGS...: dnf in ROOT with that repository and the
 # /bin/sh stub only
@@ -180,6 +180,19 @@ expect "a package of another commit at the next version is refused" 1 \
 check "nothing was replaced or built" \
     [ "$(sha256sum <"$OUT/public/dkim-keys-public-$next-1.noarch.rpm")" = \
     "$sum" ] && [ ! -e "$OUT/private/dkim-keys-private-$next-1.noarch.rpm" ]
+# One that names this very commit but that the ledger does not vouch
+# for (an output copied from elsewhere) is refused, and the message says
+# what probably happened.
+"$TOOL" build -t public -o "$OUT/public" -n dkim-keys-public -V "$next" \
+    -c "$head" -T 1795353300 \
+    'f:/var/lib/dkim-zones/x.zone:0644:root:root=x' >/dev/null
+expect "one naming this commit, unvouched, is refused as copied or moved" \
+    1 "dkimrot: refusing to replace '$OUT/public/dkim-keys-public-$next-1.noarch.rpm': it says it is a build of commit $(echo "$head" | cut -c1-12), but the build ledger does not vouch for it here (was the output copied or moved?); move it away" \
+    -C "$R" -q package
+rm -f "$OUT/public/dkim-keys-public-$next-1.noarch.rpm"
+"$TOOL" build -t public -o "$OUT/public" -n dkim-keys-public -V "$next" \
+    -c fedcba9876543210fedcba9876543210fedcba98 -T 1795353300 \
+    'f:/var/lib/dkim-zones/x.zone:0644:root:root=x' >/dev/null
 
 # --- a private repository others can read is refused, not mended
 chmod 0755 "$OUT/private"
