@@ -101,6 +101,7 @@ rotate(const char *repo, const struct dk_rotate_opts *o, time_t now)
 		failed = 1;
 	} else {
 		print_lines(&run);
+		dk_rotate_settle(&run, now);
 		if ((rc = dk_rotate_commit(&run, now)) != 0 ||
 		    /* and what this run committed (and pushed), at once */
 		    (!o->dry_run && !o->no_commit &&

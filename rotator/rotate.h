@@ -57,6 +57,9 @@ struct dk_rotate_job {
 	int			 rc;	/* 0, or why this domain failed */
 	bool			 asked;	/* its plan asked the name servers */
 	struct dk_buf		 line;	/* "DOMAIN: changes"; empty: none */
+	/* dk_rotate_settle(): when it is next due; plan and dk are gone */
+	bool			 settled;
+	long long		 due;
 };
 
 struct dk_rotate {
@@ -127,6 +130,12 @@ int	dk_rotate_status(const struct dk_rotate *run);
  * removed when such a run failed, left alone by the others.
  */
 void	dk_rotate_index(struct dk_rotate *run, time_t now, bool ok);
+/*
+ * Once the run's files are written and its lines described: each job's
+ * due time for the index, and its plan and keys let go before the
+ * commit, the run's largest part (70 MB at 100,000 new domains).
+ */
+void	dk_rotate_settle(struct dk_rotate *run, time_t now);
 /*
  * Plans job j's keys again at now (after dk_rotate_write(): its new
  * state) with the options it was planned with.

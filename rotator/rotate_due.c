@@ -84,11 +84,30 @@ domain_due(const struct dk_rotate *run, const struct dk_domain_conf *dc,
 {
 	const struct dk_due_entry *e;
 
-	if (*k < run->n && run->jobs[*k].dc == dc)
+	if (*k < run->n && run->jobs[*k].dc == dc) {
+		if (run->jobs[*k].settled)
+			return run->jobs[(*k)++].due;
 		return job_due(run, &run->jobs[(*k)++], now);
+	}
 	if ((e = dk_due_find(&run->due, dc->name)) != NULL)
 		return e->due;
 	return now;
+}
+
+void
+dk_rotate_settle(struct dk_rotate *run, time_t now)
+{
+	struct dk_rotate_job *j;
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		j = &run->jobs[i];
+		j->due = job_due(run, j, now);
+		j->settled = true;
+		dk_plan_dispose(&j->plan);
+		dk_domain_keys_free(j->dk);
+		j->dk = NULL;
+	}
 }
 
 void
