@@ -245,9 +245,7 @@ dk_rpm_build(const char *tmpl, const struct dk_rpm_pkg *pkg,
 	rc = 0;
 done:
 	/* A private package's payload is key material. */
-	if (data != NULL)
-		dk_secret_wipe(data, len);
-	free(data);
+	dk_secret_free(data, len);
 	headerFree(h);
 	if (locked) {
 		rpm_env_end(&env);

@@ -273,12 +273,28 @@ done:
 }
 
 int
-dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size)
+rpm_sha256(const void *data, size_t len, char *hex)
 {
 	DIGEST_CTX ctx;
 	void *out = NULL;
 	size_t n = 0;
 	int rc = -1;
+
+	if ((ctx = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE)) !=
+	    NULL && rpmDigestUpdate(ctx, data, len) == 0 &&
+	    rpmDigestFinal(ctx, &out, &n, 1) == 0 && out != NULL && n == 65) {
+		memcpy(hex, out, 65);
+		rc = 0;
+	} else
+		dk_error_set("cannot compute a SHA-256");
+	free(out);
+	return rc;
+}
+
+int
+dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size)
+{
+	int rc;
 
 	if (size < 65) {
 		dk_error_set("no room for a SHA-256");
@@ -286,17 +302,7 @@ dk_rpm_sha256(const void *data, size_t len, char *hex, size_t size)
 	}
 	if (dk_rpm_enter() != 0)
 		return -1;
-	if ((ctx = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE)) ==
-	    NULL || rpmDigestUpdate(ctx, data, len) != 0 ||
-	    rpmDigestFinal(ctx, &out, &n, 1) != 0 || out == NULL ||
-	    n != 65) {
-		dk_error_set("cannot compute a SHA-256");
-		goto done;
-	}
-	memcpy(hex, out, 65);
-	rc = 0;
-done:
-	free(out);
+	rc = rpm_sha256(data, len, hex);
 	dk_rpm_leave();
 	return rc;
 }

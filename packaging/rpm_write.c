@@ -10,10 +10,9 @@
  * changelog all come from the template), and gets what rpmbuild adds
  * when it packages: the file list, the sizes, the build host and time,
  * the rpmlib() features the package uses and the payload's digests.
- * The payload is a cpio archive (newc, names "./PATH") of the files in
- * memory, compressed by librpm's own gzip, xz or zstd writer into a
- * memfd, so key material never reaches a file system on its way into
- * the package.  tests/e2e/rpm_header.sh checks that rpmbuild -bb of the
+ * The payload (packaging/rpm_payload.c) is a cpio archive of the files
+ * in memory, compressed by librpm's own writers into a memfd, so key
+ * material never reaches a file system on its way into the package.  tests/e2e/rpm_header.sh checks that rpmbuild -bb of the
  * same spec and build root gives the same header.
  *
  * Left out against rpmbuild: the file classes and colours (FILECLASS,
@@ -21,22 +20,18 @@
  * dependency generators (off: AutoReqProv: no) and multilib colouring
  * (noarch has none).
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
-#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rpm/header.h>
 #include <rpm/rpmcrypto.h>
 #include <rpm/rpmds.h>
 #include <rpm/rpmfiles.h>
-#include <rpm/rpmio.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmpgp.h>
 #include <rpm/rpmtag.h>
@@ -50,7 +45,6 @@
 
 #define LEAD_SIZE	96
 #define RESERVED_SPACE	4128	/* for the signature rpmsign adds, as rpm */
-#define CPIO_HDR	110
 
 static const unsigned char header_magic[8] = { 0x8e, 0xad, 0xe8, 0x01 };
 
@@ -171,25 +165,6 @@ filetags_init(struct filetags *t, size_t n)
 	return 0;
 }
 
-static int
-sha256_hex(const void *data, size_t len, char *hex)
-{
-	DIGEST_CTX ctx;
-	void *out = NULL;
-	size_t n = 0;
-	int rc = -1;
-
-	if ((ctx = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE)) !=
-	    NULL && rpmDigestUpdate(ctx, data, len) == 0 &&
-	    rpmDigestFinal(ctx, &out, &n, 1) == 0 && out != NULL && n == 65) {
-		memcpy(hex, out, 65);
-		rc = 0;
-	} else
-		dk_error_set("cannot compute a SHA-256");
-	free(out);
-	return rc;
-}
-
 static const char *
 owner(const char *s)
 {
@@ -244,7 +219,7 @@ put_files(Header h, const struct dk_rpm_file *const *v, size_t n,
 		*total += f->len;
 		ft.flags[i] = (f->flags & DK_RPM_CONFIG ? RPMFILE_CONFIG : 0) |
 		    (f->flags & DK_RPM_NOREPLACE ? RPMFILE_NOREPLACE : 0);
-		if (sha256_hex(f->data, f->len, ft.hex + 65 * i) == -1)
+		if (rpm_sha256(f->data, f->len, ft.hex + 65 * i) == -1)
 			goto done;
 		ft.digest[i] = ft.hex + 65 * i;
 	}
@@ -275,67 +250,6 @@ done:
 	return rc;
 }
 
-/* The payload as it is written: compressed into a memfd, and digested. */
-struct payload {
-	FD_t		 z;
-	DIGEST_CTX	 alt;		/* of the uncompressed archive */
-	uint64_t	 size;
-};
-
-static int
-put(struct payload *p, const void *data, size_t len)
-{
-	static const char zero[4];
-
-	if (len == 0)
-		return 0;
-	if (Fwrite(data != NULL ? data : zero, 1, len, p->z) != (ssize_t)len ||
-	    Ferror(p->z)) {
-		dk_error_set("cannot compress the payload: %s",
-		    Fstrerror(p->z));
-		return -1;
-	}
-	rpmDigestUpdate(p->alt, data != NULL ? data : zero, len);
-	p->size += len;
-	return 0;
-}
-
-/* A cpio "newc" entry: header, name and data, each padded to 4 bytes. */
-static int
-entry(struct payload *p, const char *name, uint32_t ino, uint32_t mode,
-    time_t t, const void *data, size_t len)
-{
-	char hdr[CPIO_HDR + 1];
-	size_t nlen = strlen(name) + 1;
-
-	snprintf(hdr, sizeof(hdr), "070701%08x%08x%08x%08x%08x%08x%08x"
-	    "%08x%08x%08x%08x%08x%08x", ino, mode, 0u, 0u, 1u, (uint32_t)t,
-	    (uint32_t)len, 0u, 0u, 0u, 0u, (uint32_t)nlen, 0u);
-	return put(p, hdr, CPIO_HDR) == -1 || put(p, name, nlen) == -1 ||
-	    put(p, NULL, (4 - (CPIO_HDR + nlen) % 4) % 4) == -1 ||
-	    put(p, data, len) == -1 || put(p, NULL, (4 - len % 4) % 4) == -1 ?
-	    -1 : 0;
-}
-
-static int
-archive(struct payload *p, const struct dk_rpm_file *const *v, size_t n,
-    time_t t)
-{
-	const struct dk_rpm_file *f;
-	char name[PATH_MAX + 2];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		f = v[i];
-		snprintf(name, sizeof(name), ".%s", f->path);
-		if (entry(p, name, (uint32_t)(i + 1), (f->flags & DK_RPM_DIR ?
-		    S_IFDIR : S_IFREG) | f->mode, t, f->flags & DK_RPM_DIR ?
-		    NULL : f->data, f->flags & DK_RPM_DIR ? 0 : f->len) == -1)
-			return -1;
-	}
-	return entry(p, "TRAILER!!!", 0, 0, 0, NULL, 0);
-}
-
 /* The compressions of rpm.h: rpmio mode, header name, level, feature. */
 static const struct {
 	const char	*mode, *name, *level, *feature, *since;
@@ -352,88 +266,6 @@ static const struct {
 	[DK_COMPRESS_ZSTD] = { "w9.zstdio", "zstd", "9",
 	    "rpmlib(PayloadIsZstd)", "5.4.18-1" },
 };
-
-/*
- * The archive of v[0..n) compressed: *out (wiped and freed by the
- * caller, *len bytes), its uncompressed size and digest.
- */
-static int
-payload(const struct dk_rpm_file *const *v, size_t n, time_t t,
-    int compress, unsigned char **out, size_t *len, uint64_t *size,
-    char *alt)
-{
-	struct payload p = { 0 };
-	struct stat st;
-	void *hex = NULL;
-	size_t hlen = 0, off;
-	ssize_t r;
-	int mfd, rc = -1;
-
-	*out = NULL;
-	if ((mfd = memfd_create("dkimrot-payload", MFD_CLOEXEC)) == -1) {
-		dk_error_set_errno(errno, "cannot create the payload");
-		return -1;
-	}
-	p.alt = rpmDigestInit(PGPHASHALGO_SHA256, RPMDIGEST_NONE);
-	if ((p.z = fdDup(mfd)) != NULL)
-		p.z = Fdopen(p.z, compressors[compress].mode);
-	if (p.z == NULL || p.alt == NULL) {
-		dk_error_set("cannot compress the payload");
-		goto done;
-	}
-	if (archive(&p, v, n, t) == -1)
-		goto done;
-	if (Fclose(p.z) != 0) {
-		p.z = NULL;
-		dk_error_set("cannot compress the payload");
-		goto done;
-	}
-	p.z = NULL;
-	if (rpmDigestFinal(p.alt, &hex, &hlen, 1) != 0 || hlen != 65) {
-		p.alt = NULL;
-		dk_error_set("cannot compute a SHA-256");
-		goto done;
-	}
-	p.alt = NULL;
-	memcpy(alt, hex, 65);
-	if (fstat(mfd, &st) == -1 || p.size > RPM_MAX_SIZE ||
-	    (uint64_t)st.st_size > RPM_MAX_SIZE) {
-		dk_error_set("package payload too large");
-		goto done;
-	}
-	if ((*out = malloc((size_t)st.st_size + 1)) == NULL) {
-		dk_error_set("out of memory");
-		goto done;
-	}
-	for (off = 0; off < (size_t)st.st_size; off += (size_t)r) {
-		r = pread(mfd, *out + off, (size_t)st.st_size - off,
-		    (off_t)off);
-		if (r == -1 && errno == EINTR) {
-			r = 0;
-			continue;
-		}
-		if (r <= 0) {
-			dk_error_set_errno(r == 0 ? EIO : errno,
-			    "cannot read the payload back");
-			goto done;
-		}
-	}
-	*len = (size_t)st.st_size;
-	*size = p.size;
-	rc = 0;
-done:
-	if (p.z != NULL)
-		Fclose(p.z);
-	if (p.alt != NULL)
-		rpmDigestFinal(p.alt, NULL, NULL, 0);
-	free(hex);
-	close(mfd);
-	if (rc != 0 && *out != NULL) {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
 
 /* What rpmbuild adds to the spec's header when it packages. */
 static int
@@ -620,8 +452,8 @@ rpm_write(Header spec, const struct dk_rpm_pkg *pkg, unsigned char **out,
 		}
 	if ((h = headerCopy(spec)) == NULL ||
 	    put_files(h, v, n, pkg->time, &bytes) == -1 ||
-	    payload(v, n, pkg->time, pkg->compress, &pay, &plen, &asize,
-	    alt) == -1)
+	    rpm_payload(v, n, pkg->time, compressors[pkg->compress].mode,
+	    &pay, &plen, &asize, alt) == -1)
 		goto done;
 	if (bytes > RPM_MAX_SIZE ||
 	    digest(PGPHASHALGO_SHA256, pay, plen, "", 0, NULL, 0, 1,
@@ -661,9 +493,7 @@ rpm_write(Header spec, const struct dk_rpm_pkg *pkg, unsigned char **out,
 	memcpy(p + sizeof(header_magic), hdr, hlen);
 	rc = 0;
 done:
-	if (pay != NULL)
-		dk_secret_wipe(pay, plen);
-	free(pay);
+	dk_secret_free(pay, plen);
 	free(pdigest);
 	free(hdr);
 	free(sig);
