@@ -66,29 +66,54 @@ dk_git_fresh_add(struct dk_git *g, const git_oid *id)
 	return 0;
 }
 
+/* g->fresh[a] against g->fresh[b], by id and then by when it came. */
 static int
-oid_cmp(const void *a, const void *b)
+fresh_cmp(const void *a, const void *b, void *arg)
 {
-	return git_oid_cmp(a, b);
+	const git_oid *fresh = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = git_oid_cmp(&fresh[i], &fresh[j]);
+
+	return c != 0 ? c : i < j ? -1 : i > j;
 }
 
 /*
  * The objects in memory into the repository as one pack (git_pack.c),
- * before a commit names them.  git gc --auto (the hook) merges the packs
- * in time.
+ * before a commit names them, each once and in the order they were
+ * written: the blobs by path, then the trees below before the trees
+ * above, so that a reader walking the new tree reads the pack from
+ * front to back (packaging/git_read.c; libgit2's mapped windows stay
+ * few).  git gc --auto (the hook) merges the packs in time.
  */
 static int
 flush_pack(struct dk_git *g)
 {
-	size_t i, n = 0;
-	int rc;
+	size_t *by_id = NULL, i, n = 0;
+	unsigned char *dup = NULL;
+	int rc = -1;
 
-	if (g->nfresh > 1)
-		qsort(g->fresh, g->nfresh, sizeof(*g->fresh), oid_cmp);
+	if (g->nfresh > 1) {
+		if ((by_id = malloc(g->nfresh * sizeof(*by_id))) == NULL ||
+		    (dup = calloc(g->nfresh, 1)) == NULL) {
+			dk_error_set("out of memory");
+			goto done;
+		}
+		for (i = 0; i < g->nfresh; i++)
+			by_id[i] = i;
+		qsort_r(by_id, g->nfresh, sizeof(*by_id), fresh_cmp,
+		    g->fresh);
+		for (i = 1; i < g->nfresh; i++)
+			if (git_oid_equal(&g->fresh[by_id[i - 1]],
+			    &g->fresh[by_id[i]]))
+				dup[by_id[i]] = 1;
+	}
 	for (i = 0; i < g->nfresh; i++)
-		if (n == 0 || !git_oid_equal(&g->fresh[n - 1], &g->fresh[i]))
+		if (dup == NULL || !dup[i])
 			git_oid_cpy(&g->fresh[n++], &g->fresh[i]);
 	rc = dk_git_pack_write(g, g->mempack, g->fresh, n);
+done:
+	free(by_id);
+	free(dup);
 	git_mempack_reset(g->mempack);
 	g->nfresh = 0;
 	return rc;
@@ -269,11 +294,16 @@ build_tree(struct dk_git *g, git_commit *parent, const char *const *paths,
     struct staged *s, size_t n, git_oid *tree_id, int *empty)
 {
 	git_tree *tree = NULL;
+	size_t i;
 	int rc = -1;
 
 	if (mem_open(g) != 0 || dk_git_stage(g, paths, s, n) != 0)
 		return -1;
 	qsort(s, n, sizeof(*s), staged_cmp);
+	/* The pack's first objects, in the order of the tree (flush_pack). */
+	for (i = 0; i < n; i++)
+		if (s[i].in_mem && dk_git_fresh_add(g, &s[i].entry.id) != 0)
+			return -1;
 	if (parent != NULL && git_commit_tree(&tree, parent) < 0) {
 		dk_error_set_git("cannot read HEAD's tree in '%s'",
 		    g->workdir);

@@ -38,6 +38,7 @@ struct staged {
 		S_FILE,		/* a regular file: add it */
 		S_DIR		/* a directory now: remove the file only */
 	}		kind;
+	int		in_mem;	/* its blob went to the in-memory backend */
 };
 
 /*
@@ -73,7 +74,8 @@ int		 dk_git_stage(struct dk_git *g, const char *const *paths,
 		    struct staged *s, size_t n);
 
 /*
- * git_pack.c: objects ids[0..n) (sorted, no two alike) read from src
+ * git_pack.c: objects ids[0..n) (no two alike; the pack keeps their
+ * order) read from src
  * (the in-memory backend: read on every core, past libgit2's cache)
  * into g's repository as one new pack and its index, on disk before it
  * returns.

@@ -8,8 +8,9 @@
  * third of a first rotation of 2,000 domains, and held the whole pack in
  * memory twice.  Each object is deflated once, on every core a batch at
  * a time, and streamed to the file; the index is written from what was
- * streamed.  The objects come sorted by id, so the pack's order is the
- * index's.  Without deltas the pack is larger (keys.yaml files delta
+ * streamed.  The pack keeps the order the objects come in (the order a
+ * reader of the new tree wants them); the index sorts them by id.
+ * Without deltas the pack is larger (keys.yaml files delta
  * well); the post-commit hook's git gc --auto repacks them with deltas
  * in time.
  */
@@ -47,8 +48,9 @@ struct out {
 	uint64_t	 off;	/* bytes written so far */
 };
 
-/* Where each object of the pack starts, and the CRC-32 of its bytes. */
+/* Each object of the pack: where it starts, the CRC-32 of its bytes. */
 struct placed {
+	git_oid		id;
 	uint64_t	off;
 	uint32_t	crc;
 };
@@ -304,6 +306,7 @@ write_pack(struct out *o, git_odb_backend *src, const git_oid *ids,
 				dk_error_set("%s", pk[j].err);
 				goto done;
 			}
+			git_oid_cpy(&pl[i + j].id, &b.ids[j]);
 			pl[i + j].off = o->off;
 			pl[i + j].crc = pk[j].crc;
 			if (out_put(o, pk[j].buf, pk[j].len, 0) != 0)
@@ -321,8 +324,16 @@ done:
 
 /* The index, version 2: fan-out, ids, CRCs, offsets (then 64-bit ones). */
 static int
-write_idx(struct out *o, const git_oid *ids, size_t n,
-    const struct placed *pl, const unsigned char packsum[20])
+placed_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const struct placed *)a)->id,
+	    &((const struct placed *)b)->id);
+}
+
+/* pl[0..n) sorted by id here. */
+static int
+write_idx(struct out *o, struct placed *pl, size_t n,
+    const unsigned char packsum[20])
 {
 	static const unsigned char magic[4] = { 0xff, 't', 'O', 'c' };
 	unsigned char b8[8];
@@ -330,9 +341,10 @@ write_idx(struct out *o, const git_oid *ids, size_t n,
 	uint32_t fan[256];
 	int k;
 
+	qsort(pl, n, sizeof(*pl), placed_cmp);
 	memset(fan, 0, sizeof(fan));
 	for (i = 0; i < n; i++)
-		fan[ids[i].id[0]]++;
+		fan[pl[i].id.id[0]]++;
 	for (k = 1; k < 256; k++)
 		fan[k] += fan[k - 1];
 	if (out_put(o, magic, 4, 0) != 0 || out_be32(o, 2) != 0)
@@ -341,7 +353,7 @@ write_idx(struct out *o, const git_oid *ids, size_t n,
 		if (out_be32(o, fan[k]) != 0)
 			return -1;
 	for (i = 0; i < n; i++)
-		if (out_put(o, ids[i].id, GIT_OID_RAWSZ, 0) != 0)
+		if (out_put(o, pl[i].id.id, GIT_OID_RAWSZ, 0) != 0)
 			return -1;
 	for (i = 0; i < n; i++)
 		if (out_be32(o, pl[i].crc) != 0)
@@ -405,7 +417,7 @@ dk_git_pack_write(struct dk_git *g, git_odb_backend *src,
 	    write_pack(&pack, src, ids, n, pl) != 0 ||
 	    out_close(&pack, psum) != 0 ||
 	    out_open(&idx, dir, "tmp_idx", "the pack index") != 0 ||
-	    write_idx(&idx, ids, n, pl, psum) != 0 ||
+	    write_idx(&idx, pl, n, psum) != 0 ||
 	    out_close(&idx, isum) != 0 ||
 	    final_name(ppath, sizeof(ppath), dir, psum, "pack") != 0 ||
 	    final_name(ipath, sizeof(ipath), dir, psum, "idx") != 0)

@@ -143,8 +143,8 @@ store_one(struct dk_git *g, struct staged *s, struct got *got)
 		    s->entry.path);
 	else
 		err = g->mempack->write(g->mempack, &s->entry.id, got->buf,
-		    got->len, GIT_OBJECT_BLOB) < 0 ||
-		    dk_git_fresh_add(g, &s->entry.id) < 0 ? -1 : 0;
+		    got->len, GIT_OBJECT_BLOB) < 0 ? -1 : 0;
+	s->in_mem = err == 0 && !got->filter;
 	if (err != 0)
 		dk_error_set_git("cannot commit '%s'", s->entry.path);
 	return err;

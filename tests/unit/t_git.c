@@ -296,7 +296,25 @@ test_git__pack(void **state)
 	 */
 	assert_string_equal(out, "count: 1\nin-pack: 6003\n");
 	free(out);
+	/*
+	 * The pack in the order a reader of the tree wants: the blobs by
+	 * path, the trees below before those above, the top last.
+	 */
+	assert_int_equal(run(&out, "cd '%s' && git verify-pack -v .git/"
+	    "objects/pack/*.idx | awk '$2 == \"blob\" || $2 == \"tree\" "
+	    "{ print $1 }' | sed -n '1p;2p;6002p;6003p' | tr '\\n' ' '",
+	    repo), 0);
+	free(big);
+	assert_int_equal(run(&big, "cd '%s' && git rev-parse HEAD:big "
+	    "HEAD:keys/d0.example/keys.yaml HEAD:keys 'HEAD^{tree}' | "
+	    "tr '\\n' ' '", repo), 0);
+	assert_string_equal(out, big);
+	free(out);
 	fsck();
+	assert_non_null(big = malloc(bigsz + 1));
+	for (i = 0; i < bigsz; i++)
+		big[i] = (char)('!' + (i * 7919 + i / 13) % 90);
+	big[bigsz] = '\0';
 	assert_int_equal(run(&out, "git -C '%s' show HEAD:big", repo), 0);
 	assert_string_equal(out, big);
 	free(out);
