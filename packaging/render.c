@@ -24,33 +24,6 @@
 #include "rotator/store.h"
 
 
-/* Takes ownership of buf (len bytes; wiped when freed if secret). */
-static int
-keep(struct dk_render *r, char *buf, size_t len, bool secret)
-{
-	struct dk_render_buf *p;
-	size_t cap;
-
-	if (r->nbufs == r->capbufs) {
-		cap = r->capbufs ? r->capbufs * 2 : 64;
-		if ((p = realloc(r->bufs, cap * sizeof(*p))) == NULL) {
-			if (secret)
-				dk_secret_free(buf, len);
-			else
-				free(buf);
-			dk_error_set("out of memory");
-			return -1;
-		}
-		r->bufs = p;
-		r->capbufs = cap;
-	}
-	r->bufs[r->nbufs].p = buf;
-	r->bufs[r->nbufs].len = len;
-	r->bufs[r->nbufs].secret = secret;
-	r->nbufs++;
-	return 0;
-}
-
 static struct dk_rpm_file *
 add_file(struct dk_render *r, int private, const char *path, size_t plen)
 {
@@ -60,11 +33,7 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 	unsigned char *part;
 	char *copy;
 
-	if ((copy = strndup(path, plen)) == NULL) {
-		dk_error_set("out of memory");
-		return NULL;
-	}
-	if (keep(r, copy, plen, false) != 0)
+	if ((copy = dk_arena_copy(&r->text, path, plen)) == NULL)
 		return NULL;
 	if (*n == *cap) {
 		ncap = *cap ? *cap * 2 : 64;
@@ -112,9 +81,9 @@ dk_render_add_data(struct dk_render *r, int private, const char *path,
 {
 	struct dk_rpm_file *f;
 
-	if (keep(r, buf, len, private && (mode & 077) == 0) != 0)
-		return -1;
-	if ((f = add_file(r, private, path, strlen(path))) == NULL)
+	if ((buf = dk_arena_adopt(private && (mode & 077) == 0 ? &r->secret :
+	    &r->text, buf, len)) == NULL ||
+	    (f = add_file(r, private, path, strlen(path))) == NULL)
 		return -1;
 	f->data = buf;
 	f->len = len;
@@ -218,14 +187,14 @@ keep_zone(struct dk_render *r, const struct dk_domain_conf *dc,
 	char *name, *text;
 	size_t cap, len = zone->len;
 
-	if ((name = strdup(dc->name)) == NULL) {
+	if ((name = dk_arena_copy(&r->text, dc->name, strlen(dc->name))) ==
+	    NULL)
+		return -1;
+	if ((text = dk_buf_detach(zone)) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
-	if (keep(r, name, strlen(name), false) != 0)
-		return -1;
-	if ((text = dk_buf_detach(zone)) == NULL ||
-	    keep(r, text, len, false) != 0)
+	if ((text = dk_arena_adopt(&r->text, text, len)) == NULL)
 		return -1;
 	if (r->nzones == r->capzones) {
 		cap = r->capzones ? r->capzones * 2 : 64;
@@ -460,6 +429,7 @@ dk_render_commit(struct dk_git *g, const char *id, struct dk_render **out)
 		dk_error_set("out of memory");
 		return -1;
 	}
+	r->secret.secret = true;
 	snprintf(r->commit, sizeof(r->commit), "%s", id);
 	if (dk_git_count_first_parent(g, id, &r->version) != 0)
 		goto done;
@@ -501,26 +471,18 @@ done:
 void
 dk_render_release(struct dk_render *r)
 {
-	size_t k;
-
-	for (k = 0; k < r->nbufs; k++) {
-		if (r->bufs[k].secret)
-			dk_secret_free(r->bufs[k].p, r->bufs[k].len);
-		else
-			free(r->bufs[k].p);
-	}
-	free(r->bufs);
+	dk_arena_dispose(&r->text);
+	dk_arena_dispose(&r->secret);
 	free(r->priv);
 	free(r->privpart);
 	free(r->pub);
 	free(r->description);
 	free(r->zones);
-	r->bufs = NULL;
 	r->priv = r->pub = NULL;
 	r->privpart = NULL;
 	r->description = NULL;
 	r->zones = NULL;
-	r->nbufs = r->capbufs = r->npriv = r->cappriv = r->npub = r->cappub =
+	r->npriv = r->cappriv = r->npub = r->cappub =
 	    r->nzones = r->capzones = 0;
 }
 

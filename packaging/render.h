@@ -20,16 +20,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "common/arena.h"
 #include "packaging/rpm.h"
 #include "rotator/git.h"
 
 struct dk_config;
-
-struct dk_render_buf {
-	char	*p;
-	size_t	 len;
-	bool	 secret;	/* wiped before it is freed */
-};
 
 /* zones mode: a domain's records, waiting for the package's version. */
 struct dk_render_zone {
@@ -58,10 +53,9 @@ struct dk_render {
 	struct dk_render_zone	*zones;		/* dns.publish zones only */
 	size_t			 nzones;
 	size_t			 capzones;
-	/* Buffers the files point into; the secret ones are wiped. */
-	struct dk_render_buf	*bufs;
-	size_t			 nbufs;
-	size_t			 capbufs;
+	/* What the files point into; secret is wiped (private keys). */
+	struct dk_arena		 text;
+	struct dk_arena		 secret;
 	size_t			 cappriv;
 	size_t			 cappub;
 };

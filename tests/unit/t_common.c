@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/arena.h"
 #include "common/buf.h"
 #include "common/dktime.h"
 #include "common/error.h"
@@ -152,6 +153,56 @@ test_common__buf(void **state)
 	dk_buf_wipe(&b);
 	assert_null(b.data);
 	dk_buf_dispose(NULL);
+}
+
+/*
+ * Copies across many blocks, large ones beside the block being filled,
+ * adopted buffers small and large: every pointer keeps its bytes until
+ * the arena goes (valgrind and ASan check the frees).
+ */
+static void
+test_common__arena(void **state)
+{
+	enum { N = 20000 };
+	struct dk_arena a = { .secret = false }, s = { .secret = true };
+	char **p, want[64], *big, *buf, *got;
+	size_t i, bigsz = 100000;
+
+	assert_non_null(p = calloc(N, sizeof(*p)));
+	assert_non_null(big = malloc(bigsz));
+	memset(big, 'x', bigsz);
+	for (i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "path number %zu", i);
+		if (i % 5000 == 1)
+			assert_non_null(got = dk_arena_copy(&a, big, bigsz));
+		if (i % 3 == 0) {
+			assert_non_null(p[i] = dk_arena_copy(&a, want,
+			    strlen(want)));
+			continue;
+		}
+		assert_non_null(buf = strdup(want));
+		assert_non_null(p[i] = dk_arena_adopt(i % 2 ? &a : &s, buf,
+		    strlen(buf)));
+	}
+	assert_string_equal(dk_arena_copy(&a, "", 0), "");
+	assert_non_null(buf = malloc(bigsz));
+	memset(buf, 'y', bigsz);
+	assert_ptr_equal(dk_arena_adopt(&s, buf, bigsz), buf);
+	assert_non_null(got = dk_arena_copy(&s, big, bigsz));
+	assert_int_equal(memcmp(got, big, bigsz), 0);
+	assert_int_equal(got[bigsz], '\0');
+	for (i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "path number %zu", i);
+		assert_string_equal(p[i], want);
+	}
+	dk_arena_dispose(&a);
+	dk_arena_dispose(&s);
+	dk_arena_dispose(&s);	/* empty: nothing to do */
+	assert_null(a.head);
+	assert_non_null(dk_arena_copy(&a, "again", 5));
+	dk_arena_dispose(&a);
+	free(big);
+	free(p);
 }
 
 static void
@@ -764,6 +815,7 @@ main(void)
 		cmocka_unit_test(test_common__names),
 		cmocka_unit_test(test_common__buf),
 		cmocka_unit_test(test_common__grow),
+		cmocka_unit_test(test_common__arena),
 		cmocka_unit_test(test_common__json_quote),
 		cmocka_unit_test(test_common__files),
 		cmocka_unit_test(test_common__tree),
