@@ -43,6 +43,69 @@ days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* The inverse: the date of a day since 1970-01-01, 0 <= z. */
+static void
+civil_from_days(long long z, int *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* n as w digits at p (n < 10^w). */
+static char *
+put_digits(char *p, int n, int w)
+{
+	int i;
+
+	for (i = w - 1; i >= 0; i--, n /= 10)
+		p[i] = (char)('0' + n % 10);
+	return p + w;
+}
+
+/*
+ * t's date and time as YYYY MM DD HH MM SS with sep[0..5) after each
+ * but the last ('\0': none) at buf, NUL-terminated.  Written by hand:
+ * gmtime_r and strftime take a lock and the time zone each call, and a
+ * keys.yaml holds six times per key (rotator/store_yaml.c writes every
+ * one it reads back).  0 when t is outside 1970..9999.
+ */
+static int
+put_time(time_t t, char *buf, const char sep[5])
+{
+	long long days, secs;
+	int y, m, d, i, v[6];
+	char *p = buf;
+
+	if (t < 0 || (long long)t > 253402300799LL)
+		return 0;
+	days = (long long)t / 86400;
+	secs = (long long)t % 86400;
+	civil_from_days(days, &y, &m, &d);
+	v[0] = y;
+	v[1] = m;
+	v[2] = d;
+	v[3] = (int)(secs / 3600);
+	v[4] = (int)(secs / 60 % 60);
+	v[5] = (int)(secs % 60);
+	p = put_digits(p, v[0], 4);
+	for (i = 1; i < 6; i++) {
+		if (sep[i - 1] != '\0')
+			*p++ = sep[i - 1];
+		p = put_digits(p, v[i], 2);
+	}
+	*p = '\0';
+	return 1;
+}
+
 static int
 bad_time(const char *s)
 {
@@ -113,6 +176,11 @@ dk_time_format(time_t t, char buf[DK_TIME_LEN])
 {
 	struct tm tm;
 
+	if (put_time(t, buf, "--T::")) {
+		buf[DK_TIME_LEN - 2] = 'Z';
+		buf[DK_TIME_LEN - 1] = '\0';
+		return;
+	}
 	gmtime_r(&t, &tm);
 	if (strftime(buf, DK_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, DK_TIME_LEN, "9999-12-31T23:59:59Z");
@@ -123,6 +191,8 @@ dk_time_selector(time_t t, char buf[DK_SELECTOR_TIME_LEN])
 {
 	struct tm tm;
 
+	if (put_time(t, buf, "\0\0\0\0\0"))
+		return;
 	gmtime_r(&t, &tm);
 	if (strftime(buf, DK_SELECTOR_TIME_LEN, "%Y%m%d%H%M%S", &tm) == 0)
 		snprintf(buf, DK_SELECTOR_TIME_LEN, "99991231235959");

@@ -524,15 +524,30 @@ by_creation(const void *a, const void *b)
 	return strcmp(x->selector, y->selector);
 }
 
+/* "    NAME: TIME\n"; one line in one append (a plan writes six a key). */
 static int
 emit_time(struct dk_buf *b, const char *name, time_t t)
 {
-	char s[DK_TIME_LEN];
+	char line[4 + 16 + 2 + DK_TIME_LEN + 1];
+	size_t n = strlen(name), len;
 
-	if (t == 0)
-		return dk_buf_printf(b, "    %s: null\n", name);
-	dk_time_format(t, s);
-	return dk_buf_printf(b, "    %s: %s\n", name, s);
+	if (n > 16) {	/* the names are this file's own */
+		dk_error_set("cannot write keys.yaml: field '%s'", name);
+		return -1;
+	}
+	memcpy(line, "    ", 4);
+	memcpy(line + 4, name, n);
+	memcpy(line + 4 + n, ": ", 2);
+	len = 6 + n;
+	if (t == 0) {
+		memcpy(line + len, "null", 4);
+		len += 4;
+	} else {
+		dk_time_format(t, line + len);
+		len += DK_TIME_LEN - 1;
+	}
+	line[len++] = '\n';
+	return dk_buf_append(b, line, len);
 }
 
 static int

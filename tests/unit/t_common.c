@@ -62,12 +62,37 @@ test_common__time_parse(void **state)
 static void
 test_common__time_format(void **state)
 {
-	char buf[DK_TIME_LEN], sel[DK_SELECTOR_TIME_LEN];
+	static const time_t edge[] = { 0, 59, 86399, 951782400, 951868799,
+	    4107542400, 4107628800, 253402300799, 253402300800, -1 };
+	char buf[DK_TIME_LEN], sel[DK_SELECTOR_TIME_LEN], want[32];
+	struct tm tm;
+	time_t t;
+	size_t i;
 
 	dk_time_format(1795353300, buf);
 	assert_string_equal(buf, "2026-11-22T13:15:00Z");
 	dk_time_selector(1795353300, sel);
 	assert_string_equal(sel, "20261122131500");
+	/* Against gmtime and strftime: edges, leap days, then a sweep. */
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]) + 200000; i++) {
+		t = i < sizeof(edge) / sizeof(edge[0]) ? edge[i] :
+		    (time_t)((i * 2654435761u) % 253402300800u);
+		if (gmtime_r(&t, &tm) == NULL)
+			fail();
+		dk_time_format(t, buf);
+		if (t > 253402300799)
+			snprintf(want, sizeof(want), "9999-12-31T23:59:59Z");
+		else
+			strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		assert_string_equal(buf, want);
+		dk_time_selector(t, sel);
+		if (t > 253402300799)
+			snprintf(want, sizeof(want), "99991231235959");
+		else
+			strftime(want, sizeof(want), "%Y%m%d%H%M%S", &tm);
+		assert_string_equal(sel, want);
+	}
 }
 
 static void
