@@ -553,13 +553,23 @@ emit_time(struct dk_buf *b, const char *name, time_t t)
 static int
 emit_key(struct dk_buf *b, const struct dk_keyinfo *k)
 {
+	char bits[16];
+
 	/*
 	 * The selector always quoted: a YAML 1.1 reader would take
-	 * 20261122131500 for a number.
+	 * 20261122131500 for a number.  Appends, not a printf: a plan
+	 * writes back every key it reads (fast_parse).
 	 */
-	if (dk_buf_printf(b, "  - selector: \"%s\"\n    algorithm: %s\n"
-	    "    bits: %d\n    state: %s\n", k->selector, dk_alg_name(k->alg),
-	    k->bits, dk_state_name(k->state)) != 0 ||
+	snprintf(bits, sizeof(bits), "%d", k->bits);
+	if (dk_buf_puts(b, "  - selector: \"") != 0 ||
+	    dk_buf_puts(b, k->selector) != 0 ||
+	    dk_buf_puts(b, "\"\n    algorithm: ") != 0 ||
+	    dk_buf_puts(b, dk_alg_name(k->alg)) != 0 ||
+	    dk_buf_puts(b, "\n    bits: ") != 0 ||
+	    dk_buf_puts(b, bits) != 0 ||
+	    dk_buf_puts(b, "\n    state: ") != 0 ||
+	    dk_buf_puts(b, dk_state_name(k->state)) != 0 ||
+	    dk_buf_puts(b, "\n") != 0 ||
 	    emit_time(b, "created", k->created) != 0 ||
 	    emit_time(b, "published", k->published) != 0 ||
 	    emit_time(b, "active_from", k->active_from) != 0 ||
