@@ -59,39 +59,43 @@ test_common__time_parse(void **state)
 	assert_non_null(strstr(dk_error_last(), "@-5"));
 }
 
+/* What gmtime and strftime make of t, or over, past the year 9999. */
+static const char *
+strftime_of(time_t t, const char *fmt, const char *over, char *buf,
+    size_t size)
+{
+	struct tm tm;
+
+	if (t > 253402300799)
+		return over;
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_int_not_equal(strftime(buf, size, fmt, &tm), 0);
+	return buf;
+}
+
 static void
 test_common__time_format(void **state)
 {
 	static const time_t edge[] = { 0, 59, 86399, 951782400, 951868799,
 	    4107542400, 4107628800, 253402300799, 253402300800, -1 };
 	char buf[DK_TIME_LEN], sel[DK_SELECTOR_TIME_LEN], want[32];
-	struct tm tm;
 	time_t t;
-	size_t i;
+	size_t i, nedge = sizeof(edge) / sizeof(edge[0]);
 
 	dk_time_format(1795353300, buf);
 	assert_string_equal(buf, "2026-11-22T13:15:00Z");
 	dk_time_selector(1795353300, sel);
 	assert_string_equal(sel, "20261122131500");
 	/* Against gmtime and strftime: edges, leap days, then a sweep. */
-
-	for (i = 0; i < sizeof(edge) / sizeof(edge[0]) + 200000; i++) {
-		t = i < sizeof(edge) / sizeof(edge[0]) ? edge[i] :
+	for (i = 0; i < nedge + 200000; i++) {
+		t = i < nedge ? edge[i] :
 		    (time_t)((i * 2654435761u) % 253402300800u);
-		if (gmtime_r(&t, &tm) == NULL)
-			fail();
 		dk_time_format(t, buf);
-		if (t > 253402300799)
-			snprintf(want, sizeof(want), "9999-12-31T23:59:59Z");
-		else
-			strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		assert_string_equal(buf, want);
+		assert_string_equal(buf, strftime_of(t, "%Y-%m-%dT%H:%M:%SZ",
+		    "9999-12-31T23:59:59Z", want, sizeof(want)));
 		dk_time_selector(t, sel);
-		if (t > 253402300799)
-			snprintf(want, sizeof(want), "99991231235959");
-		else
-			strftime(want, sizeof(want), "%Y%m%d%H%M%S", &tm);
-		assert_string_equal(sel, want);
+		assert_string_equal(sel, strftime_of(t, "%Y%m%d%H%M%S",
+		    "99991231235959", want, sizeof(want)));
 	}
 }
 
