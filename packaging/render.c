@@ -33,7 +33,8 @@ add_file(struct dk_render *r, int private, const char *path, size_t plen)
 	unsigned char *part;
 	char *copy;
 
-	if ((copy = dk_arena_copy(&r->text, path, plen)) == NULL)
+	if ((copy = dk_arena_copy(private ? &r->privtext : &r->pubtext, path,
+	    plen)) == NULL)
 		return NULL;
 	if (*n == *cap) {
 		ncap = *cap ? *cap * 2 : 64;
@@ -81,8 +82,8 @@ dk_render_add_data(struct dk_render *r, int private, const char *path,
 {
 	struct dk_rpm_file *f;
 
-	if ((buf = dk_arena_adopt(private && (mode & 077) == 0 ? &r->secret :
-	    &r->text, buf, len)) == NULL ||
+	if ((buf = dk_arena_adopt(!private ? &r->pubtext : (mode & 077) == 0 ?
+	    &r->secret : &r->privtext, buf, len)) == NULL ||
 	    (f = add_file(r, private, path, strlen(path))) == NULL)
 		return -1;
 	f->data = buf;
@@ -187,14 +188,14 @@ keep_zone(struct dk_render *r, const struct dk_domain_conf *dc,
 	char *name, *text;
 	size_t cap, len = zone->len;
 
-	if ((name = dk_arena_copy(&r->text, dc->name, strlen(dc->name))) ==
+	if ((name = dk_arena_copy(&r->pubtext, dc->name, strlen(dc->name))) ==
 	    NULL)
 		return -1;
 	if ((text = dk_buf_detach(zone)) == NULL) {
 		dk_error_set("out of memory");
 		return -1;
 	}
-	if ((text = dk_arena_adopt(&r->text, text, len)) == NULL)
+	if ((text = dk_arena_adopt(&r->pubtext, text, len)) == NULL)
 		return -1;
 	if (r->nzones == r->capzones) {
 		cap = r->capzones ? r->capzones * 2 : 64;
@@ -469,21 +470,29 @@ done:
 }
 
 void
+dk_render_release_public(struct dk_render *r)
+{
+	dk_arena_dispose(&r->pubtext);
+	free(r->pub);
+	free(r->zones);
+	r->pub = NULL;
+	r->zones = NULL;
+	r->npub = r->cappub = r->nzones = r->capzones = 0;
+}
+
+void
 dk_render_release(struct dk_render *r)
 {
-	dk_arena_dispose(&r->text);
+	dk_render_release_public(r);
+	dk_arena_dispose(&r->privtext);
 	dk_arena_dispose(&r->secret);
 	free(r->priv);
 	free(r->privpart);
-	free(r->pub);
 	free(r->description);
-	free(r->zones);
-	r->priv = r->pub = NULL;
+	r->priv = NULL;
 	r->privpart = NULL;
 	r->description = NULL;
-	r->zones = NULL;
-	r->npriv = r->cappriv = r->npub = r->cappub =
-	    r->nzones = r->capzones = 0;
+	r->npriv = r->cappriv = 0;
 }
 
 void

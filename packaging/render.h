@@ -53,8 +53,12 @@ struct dk_render {
 	struct dk_render_zone	*zones;		/* dns.publish zones only */
 	size_t			 nzones;
 	size_t			 capzones;
-	/* What the files point into; secret is wiped (private keys). */
-	struct dk_arena		 text;
+	/*
+	 * What the files point into, by package (dk_render_release_public
+	 * lets the public one go); secret is wiped (private keys).
+	 */
+	struct dk_arena		 pubtext;
+	struct dk_arena		 privtext;
 	struct dk_arena		 secret;
 	size_t			 cappriv;
 	size_t			 cappub;
@@ -74,6 +78,12 @@ void	dk_render_free(struct dk_render *r);
  * whole file list back) do not hold both at once.
  */
 void	dk_render_release(struct dk_render *r);
+/*
+ * The same for dkim-keys-public's files and zones only: the process
+ * that builds dkim-keys-private while another builds the public one
+ * (packaging/cmd_package.c) holds them no longer.
+ */
+void	dk_render_release_public(struct dk_render *r);
 /*
  * dns.publish zones (packaging/render_zones.c): adds to the public
  * package one complete zone per domain, ZONE_DIR/_domainkey.DOMAIN.zone,
