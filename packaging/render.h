@@ -81,7 +81,7 @@ void	dk_render_release(struct dk_render *r);
 /*
  * The same for dkim-keys-public's files and zones only: the process
  * that builds dkim-keys-private while another builds the public one
- * (packaging/cmd_package.c) holds them no longer.
+ * (packaging/package_build.c) holds them no longer.
  */
 void	dk_render_release_public(struct dk_render *r);
 /*
