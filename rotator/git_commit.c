@@ -82,7 +82,7 @@ fresh_cmp(const void *a, const void *b, void *arg)
  * before a commit names them, each once and in the order they were
  * written: the blobs by path, then the trees below before the trees
  * above, so that a reader walking the new tree reads the pack from
- * front to back (packaging/git_read.c; libgit2's mapped windows stay
+ * front to back (rotator/git_read.c; libgit2's mapped windows stay
  * few).  git gc --auto (the hook) merges the packs in time.
  */
 static int
