@@ -4,6 +4,7 @@
  * signing now and is published with p= empty, RFC 6376 3.6.1).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,23 @@ done:
 	return dk_error_exit(rc);
 }
 
+/* The reason revoke gives for sel of a domain, when keys.yaml lacks it. */
+static void
+not_found(const struct dk_keyrepo *r, const char *domain, const char *sel)
+{
+	struct dk_domain_keys *old;
+	bool archived;
+
+	if (dk_store_load_retired(r->path, domain, &old) != 0)
+		return;
+	archived = dk_domain_keys_find(old, sel) != NULL;
+	dk_domain_keys_free(old);
+	if (archived)
+		dk_error_set("cannot revoke key '%s' of %s: it is retired and "
+		    "no longer published (%s/%s/%s)", sel, domain,
+		    DK_STORE_KEYS_DIR, domain, DK_STORE_RETIRED);
+}
+
 static void
 revoke_usage(FILE *f)
 {
@@ -342,6 +360,8 @@ revoke_once(int argc, char **argv)
 	if ((rc = open_domain(&r, &a, &dc, &dk, &paths)) != 0)
 		goto done;
 	rc = dk_policy_revoke(dk, a.selector, &dc->policy, now, &plan);
+	if (rc == DK_ENOTFOUND && dk_domain_keys_find(dk, a.selector) == NULL)
+		not_found(&r, a.domain, a.selector);
 	if (rc == DK_EEXISTS) {
 		dk_log_info("%s: %s is already revoked", a.domain, a.selector);
 		rc = 0;

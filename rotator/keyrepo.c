@@ -533,18 +533,37 @@ dk_keyrepo_sync(struct dk_keyrepo *r)
 	return dk_fs_sync(r->path);
 }
 
-int
-dk_keyrepo_stage_domain(struct dk_keyrepo *r, const struct dk_domain_keys *dk,
-    char **tmp)
+/* A staged file's path, for the caller to free; removed on failure. */
+static int
+staged(struct dk_keyrepo *r, const char *path, char **tmp)
 {
-	char path[PATH_MAX];
-
-	*tmp = NULL;
-	if (dk_store_stage(r->path, dk, path, sizeof(path)) != 0)
-		return -1;
 	if ((*tmp = strdup(path)) == NULL) {
 		dk_tree_remove(r->path, path);
 		dk_error_set("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+dk_keyrepo_stage_domain(struct dk_keyrepo *r, struct dk_domain_keys *dk,
+    bool check, char **tmp, char **rtmp)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	*tmp = *rtmp = NULL;
+	if ((rc = dk_store_stage_retired(r->path, dk, check, path,
+	    sizeof(path))) != 0)
+		return rc;
+	if (path[0] != '\0' && staged(r, path, rtmp) != 0)
+		return -1;
+	if (dk_store_stage(r->path, dk, path, sizeof(path)) != 0 ||
+	    staged(r, path, tmp) != 0) {
+		if (*rtmp != NULL)
+			dk_keyrepo_unstage(r, *rtmp);
+		free(*rtmp);
+		*rtmp = NULL;
 		return -1;
 	}
 	return 0;
@@ -558,14 +577,28 @@ dk_keyrepo_unstage(struct dk_keyrepo *r, const char *tmp)
 
 int
 dk_keyrepo_publish_domain(struct dk_keyrepo *r,
-    const struct dk_domain_keys *dk, const char *tmp, struct dk_strlist *paths)
+    const struct dk_domain_keys *dk, const char *tmp, const char *rtmp,
+    struct dk_strlist *paths)
 {
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], rrel[PATH_MAX];
 
 	if (dk_store_yaml_path(NULL, dk->domain, rel, sizeof(rel)) != 0 ||
+	    dk_store_retired_path(NULL, dk->domain, rrel, sizeof(rrel)) != 0 ||
 	    journal_begin(r) != 0) {
 		dk_keyrepo_unstage(r, tmp);
+		if (rtmp != NULL)
+			dk_keyrepo_unstage(r, rtmp);
 		return -1;
+	}
+	/* retired.yaml first: a crash between leaves keys in both. */
+	if (rtmp != NULL) {
+		if (dk_tree_publish(r->path, rtmp, rrel) != 0) {
+			dk_keyrepo_unstage(r, tmp);
+			return -1;
+		}
+		DK_FAULT("after-retired-yaml");
+		if (dk_strlist_add(paths, rrel) != 0)
+			return -1;
 	}
 	if (dk_tree_publish(r->path, tmp, rel) != 0)
 		return -1;

@@ -108,11 +108,14 @@ int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
  * twice in all instead of twice per domain (rotator/rotate.c):
  *
  *   stage    keys.yaml's new bytes in a temp file beside it, unsynced;
- *            *tmp (the caller frees it) names it
+ *            *tmp (the caller frees it) names it; first the retired
+ *            keys that leave keys.yaml, into retired.yaml's (*rtmp, or
+ *            NULL when none leave; dk_store_stage_retired, whose check
+ *            the bool is)
  *   sync     syncfs of the repository: every key file and staged
  *            keys.yaml written so far is on disk
- *   publish  rename the temp file over keys.yaml (it is removed on
- *            failure); keys.yaml's path goes to paths
+ *   publish  rename the temp files over retired.yaml, then keys.yaml
+ *            (removed on failure); their paths go to paths
  *   sync     the renames are on disk
  *   tidy     dk_store_repair: remove what the new keys.yaml no longer
  *            needs (files of retired keys), the removed paths to paths
@@ -124,7 +127,7 @@ int	dk_keyrepo_write_revoked(struct dk_keyrepo *, const char *,
  * --no-commit run left.
  */
 int	dk_keyrepo_stage_domain(struct dk_keyrepo *,
-	    const struct dk_domain_keys *, char **);
+	    struct dk_domain_keys *, bool, char **, char **);
 /* Removes a staged keys.yaml (its path, relative to the repository). */
 void	dk_keyrepo_unstage(struct dk_keyrepo *, const char *);
 int	dk_keyrepo_sync(struct dk_keyrepo *);
@@ -135,7 +138,8 @@ int	dk_keyrepo_sync(struct dk_keyrepo *);
  */
 int	dk_keyrepo_begin(struct dk_keyrepo *);
 int	dk_keyrepo_publish_domain(struct dk_keyrepo *,
-	    const struct dk_domain_keys *, const char *, struct dk_strlist *);
+	    const struct dk_domain_keys *, const char *, const char *,
+	    struct dk_strlist *);
 int	dk_keyrepo_tidy_domain(struct dk_keyrepo *,
 	    const struct dk_domain_keys *, struct dk_strlist *);
 /*

@@ -130,8 +130,10 @@ warn_plan(const char *domain, const struct dk_plan *plan)
 static int
 stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
     const struct dk_policy *pol, const struct dk_plan *plan,
-    struct dk_keyreq *reqs, struct dk_strlist *mine, char **tmp)
+    struct dk_keyreq *reqs, bool check, struct dk_strlist *mine, char **tmp,
+    char **rtmp)
 {
+	const time_t latest = dk_domain_keys_latest(dk);
 	const struct dk_action *a;
 	const struct dk_keyinfo *k;
 	size_t i, req = 0;
@@ -151,10 +153,15 @@ stage(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 				goto done;
 		}
 	}
-	if (dk_plan_apply(dk, plan) != 0 ||
-	    dk_keyrepo_stage_domain(r, dk, tmp) != 0)
+	if (dk_plan_apply(dk, plan) != 0)
 		goto done;
-	rc = 0;
+	/* A new key no later than the last event: retired.yaml may clash. */
+	for (i = 0; i < plan->n; i++)
+		if (plan->actions[i].type == DK_ACT_GENERATE &&
+		    (k = dk_domain_keys_find(dk, plan->actions[i].selector)) !=
+		    NULL && k->created <= latest)
+			check = true;
+	rc = dk_keyrepo_stage_domain(r, dk, check, tmp, rtmp);
 done:
 	if (rc != 0)
 		unwrite(r, dk->domain, plan);
@@ -181,6 +188,8 @@ struct write {
 	int			 rc;	/* 0, or why it failed */
 	struct dk_strlist	 mine;	/* paths it wrote */
 	char			*tmp;	/* its staged keys.yaml */
+	char			*rtmp;	/* its staged retired.yaml, or NULL */
+	bool			 check;	/* keys may clash with retired.yaml */
 	bool			 published;	/* its keys.yaml is */
 	char			*err;	/* a failure, until reported */
 };
@@ -228,8 +237,8 @@ stage_one(size_t i, void *arg)
 	struct write *w = &a->w[i];
 	int rc;
 
-	if ((rc = stage(a->r, w->dk, w->pol, w->plan, w->reqs, &w->mine,
-	    &w->tmp)) != 0)
+	if ((rc = stage(a->r, w->dk, w->pol, w->plan, w->reqs, w->check,
+	    &w->mine, &w->tmp, &w->rtmp)) != 0)
 		failed(a, w, rc);
 }
 
@@ -244,10 +253,13 @@ publish_one(size_t i, void *arg)
 		return;
 	if (!a->synced) {
 		dk_keyrepo_unstage(a->r, w->tmp);
+		if (w->rtmp != NULL)
+			dk_keyrepo_unstage(a->r, w->rtmp);
 		dk_error_set("keys.yaml not saved: the new keys could not be "
 		    "synced");
 	} else
-		rc = dk_keyrepo_publish_domain(a->r, w->dk, w->tmp, &w->mine);
+		rc = dk_keyrepo_publish_domain(a->r, w->dk, w->tmp, w->rtmp,
+		    &w->mine);
 	if (rc != 0) {
 		unwrite(a->r, w->dk->domain, w->plan);
 		failed(a, w, rc);
@@ -330,6 +342,7 @@ write_dispose(struct write *w)
 {
 	dk_strlist_dispose(&w->mine);
 	free(w->tmp);
+	free(w->rtmp);
 	free(w->err);
 }
 
@@ -338,7 +351,9 @@ dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
     const struct dk_policy *pol, const struct dk_plan *plan,
     struct dk_keyreq *reqs, struct dk_strlist *paths)
 {
-	struct write w = { .dk = dk, .pol = pol, .plan = plan, .reqs = reqs };
+	/* Import names its selectors: any may be a retired key's. */
+	struct write w = { .dk = dk, .pol = pol, .plan = plan, .reqs = reqs,
+	    .check = true };
 	struct apply a = { .r = r, .w = &w, .n = 1, .quiet = true };
 	int rc;
 

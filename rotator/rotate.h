@@ -160,6 +160,8 @@ bool	dk_rotate_due(const struct dk_rotate *run, const char *domain,
  * applies the plan, saves keys.yaml and drops the files the new state
  * no longer needs.  Every path touched goes to paths.  On failure the
  * new keys' files are removed again and the reason is the last error.
+ * A key of dk whose selector retired.yaml holds is refused (DK_EUSAGE):
+ * import names its selectors.
  */
 int	dk_rotate_apply(struct dk_keyrepo *r, struct dk_domain_keys *dk,
 	    const struct dk_policy *pol, const struct dk_plan *plan,

@@ -109,6 +109,13 @@ dk_store_yaml_path(const char *repo, const char *domain, char *buf,
 	return repo_path(buf, size, repo, domain, DK_STORE_YAML);
 }
 
+int
+dk_store_retired_path(const char *repo, const char *domain, char *buf,
+    size_t size)
+{
+	return repo_path(buf, size, repo, domain, DK_STORE_RETIRED);
+}
+
 /* Which files a key in state s has in the tree. */
 static unsigned
 needs(enum dk_state s)
@@ -170,8 +177,9 @@ check_files(const char *repo, const struct dk_domain_keys *dk)
 	return 0;
 }
 
-int
-dk_store_load(const char *repo, const char *domain,
+/* keys/DOMAIN/NAME parsed; none: no keys, exists false. */
+static int
+load_yaml(const char *repo, const char *domain, const char *name,
     struct dk_domain_keys **out)
 {
 	char rel[PATH_MAX], *buf = NULL;
@@ -182,7 +190,7 @@ dk_store_load(const char *repo, const char *domain,
 	*out = NULL;
 	if ((rc = check_domain(domain)) != 0)
 		return rc;
-	if (rel_path(rel, sizeof(rel), domain, DK_STORE_YAML) != 0)
+	if (rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
 	rc = dk_tree_read(repo, rel, DK_FILE_MAX, &buf, &len);
 	if (rc == DK_ENOTFOUND)
@@ -194,10 +202,46 @@ dk_store_load(const char *repo, const char *domain,
 	if (rc != 0)
 		return rc;
 	dk->exists = true;
-	if (check_files(repo, dk) != 0) {
+	*out = dk;
+	return 0;
+}
+
+int
+dk_store_load(const char *repo, const char *domain,
+    struct dk_domain_keys **out)
+{
+	struct dk_domain_keys *dk;
+	int rc;
+
+	if ((rc = load_yaml(repo, domain, DK_STORE_YAML, &dk)) != 0)
+		return rc;
+	if (dk->exists && check_files(repo, dk) != 0) {
 		dk_domain_keys_free(dk);
 		return -1;
 	}
+	*out = dk;
+	return 0;
+}
+
+int
+dk_store_load_retired(const char *repo, const char *domain,
+    struct dk_domain_keys **out)
+{
+	struct dk_domain_keys *dk;
+	size_t i;
+	int rc;
+
+	if ((rc = load_yaml(repo, domain, DK_STORE_RETIRED, &dk)) != 0)
+		return rc;
+	for (i = 0; i < dk->n; i++)
+		if (dk->keys[i].state != DK_STATE_RETIRED) {
+			dk_error_set("%s/%s/%s: key '%s' is %s; this file "
+			    "holds retired keys only", DK_STORE_KEYS_DIR,
+			    domain, DK_STORE_RETIRED, dk->keys[i].selector,
+			    dk_state_name(dk->keys[i].state));
+			dk_domain_keys_free(dk);
+			return DK_EUSAGE;
+		}
 	*out = dk;
 	return 0;
 }
@@ -296,6 +340,67 @@ dk_store_stage(const char *repo, const struct dk_domain_keys *dk, char *tmp,
 	    size) != 0)
 		rc = -1;
 	dk_buf_dispose(&b);
+	return rc;
+}
+
+/* Retired long enough before latest to leave keys.yaml. */
+static bool
+moves(const struct dk_keyinfo *k, time_t latest)
+{
+	return k->state == DK_STATE_RETIRED &&
+	    k->retired <= latest - DK_STORE_RETIRED_AFTER;
+}
+
+int
+dk_store_stage_retired(const char *repo, struct dk_domain_keys *dk,
+    bool check, char *tmp, size_t size)
+{
+	struct dk_domain_keys *old = NULL;
+	const struct dk_keyinfo *k, *o;
+	struct dk_buf b = { 0 };
+	char rel[PATH_MAX];
+	time_t latest = dk_domain_keys_latest(dk);
+	size_t i, j, n = 0;
+	int rc;
+
+	tmp[0] = '\0';
+	for (i = 0; i < dk->n; i++)
+		if (moves(&dk->keys[i], latest))
+			n++;
+	if (n == 0 && !check)
+		return 0;
+	if ((rc = dk_store_load_retired(repo, dk->domain, &old)) != 0)
+		return rc;
+	for (i = 0; i < dk->n && rc == 0; i++) {
+		k = &dk->keys[i];
+		o = dk_domain_keys_find(old, k->selector);
+		if (o != NULL && k->state != DK_STATE_RETIRED) {
+			dk_error_set("selector '%s' of %s is taken: %s/%s/%s "
+			    "holds a retired key of that name (did the clock "
+			    "go back?)", k->selector, dk->domain,
+			    DK_STORE_KEYS_DIR, dk->domain, DK_STORE_RETIRED);
+			rc = DK_EUSAGE;
+		} else if (o == NULL && moves(k, latest))
+			rc = dk_domain_keys_add(old, k);
+	}
+	if (rc != 0 || n == 0)
+		goto done;
+	if ((rc = dk_store_format_retired(old, &b)) != 0)
+		goto done;
+	rc = -1;
+	if (rel_path(rel, sizeof(rel), dk->domain, DK_STORE_RETIRED) != 0 ||
+	    dk_tree_stage(repo, rel, b.data, b.len, MODE_PUBLIC, tmp,
+	    size) != 0)
+		goto done;
+	/* Staged: only now out of dk. */
+	for (i = j = 0; i < dk->n; i++)
+		if (!moves(&dk->keys[i], latest))
+			dk->keys[j++] = dk->keys[i];
+	dk->n = j;
+	rc = 0;
+done:
+	dk_buf_dispose(&b);
+	dk_domain_keys_free(old);
 	return rc;
 }
 
@@ -412,11 +517,13 @@ keep_list(const struct dk_domain_keys *dk, size_t *nout)
 	unsigned f;
 
 	/* No snprintf below can truncate: selector[] is DK_SELECTOR_MAX. */
-	if ((keep = calloc(2 * dk->n + 1, sizeof(*keep))) == NULL) {
+	if ((keep = calloc(2 * dk->n + 2, sizeof(*keep))) == NULL) {
 		dk_error_set("out of memory");
 		return NULL;
 	}
 	snprintf(keep[n].name, sizeof(keep[n].name), "%s", DK_STORE_YAML);
+	keep[n++].mode = MODE_PUBLIC;
+	snprintf(keep[n].name, sizeof(keep[n].name), "%s", DK_STORE_RETIRED);
 	keep[n++].mode = MODE_PUBLIC;
 	for (i = 0; i < dk->n; i++) {
 		f = needs(dk->keys[i].state);

@@ -7,6 +7,8 @@
  *   keys/DOMAIN/SEL.private     0600  published keys only
  *   keys/DOMAIN/SEL.txt         0644  published and revoked keys
  *   keys/DOMAIN/keys.yaml       0644  the single source of truth
+ *   keys/DOMAIN/retired.yaml    0644  keys retired long ago, moved out
+ *                                     of keys.yaml (dk_store_stage_retired)
  *
  * The store neither generates nor reads keys; keygen writes the key files
  * at the paths dk_store_key_path() gives.  keys.yaml is written last, so a
@@ -34,6 +36,7 @@
 #ifndef DK_STORE_H
 #define DK_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rotator/keys.h"
@@ -43,6 +46,12 @@ struct dk_strlist;
 
 #define DK_STORE_KEYS_DIR	"keys"
 #define DK_STORE_YAML		"keys.yaml"
+#define DK_STORE_RETIRED	"retired.yaml"
+/*
+ * A retired key leaves keys.yaml for retired.yaml once keys.yaml records
+ * an event this long after its retirement (docs/design.md §3).
+ */
+#define DK_STORE_RETIRED_AFTER	(30 * 86400)
 
 /* Which files dk_store_remove_key_files() removes. */
 #define DK_STORE_PRIVATE	0x1
@@ -50,14 +59,17 @@ struct dk_strlist;
 
 /*
  * Paths: repo/keys/DOMAIN, repo/keys/DOMAIN/SEL.EXT (ext "private" or
- * "txt"), repo/keys/DOMAIN/keys.yaml.  -1 when buf is too small.  Names
- * are not validated here: load, the policy and the CLI do that.
+ * "txt"), repo/keys/DOMAIN/keys.yaml, repo/keys/DOMAIN/retired.yaml.
+ * -1 when buf is too small.  Names are not validated here: load, the
+ * policy and the CLI do that.
  */
 int	dk_store_domain_path(const char *repo, const char *domain, char *,
 	    size_t);
 int	dk_store_key_path(const char *repo, const char *domain,
 	    const char *sel, const char *ext, char *, size_t);
 int	dk_store_yaml_path(const char *repo, const char *domain, char *,
+	    size_t);
+int	dk_store_retired_path(const char *repo, const char *domain, char *,
 	    size_t);
 
 /*
@@ -82,6 +94,8 @@ int	dk_store_parse_yaml(const char *buf, size_t len, const char *filename,
  * DK_EUSAGE when dk holds something dk_store_parse() would refuse.
  */
 int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
+/* retired.yaml's bytes: the same, its own header; every key retired. */
+int	dk_store_format_retired(const struct dk_domain_keys *, struct dk_buf *);
 
 /*
  * Loads keys/DOMAIN/keys.yaml.  No keys.yaml: a domain without keys
@@ -123,6 +137,28 @@ int	dk_store_stage(const char *repo, const struct dk_domain_keys *,
  */
 int	dk_store_repair(const char *repo, const struct dk_domain_keys *,
 	    struct dk_strlist *removed);
+/*
+ * Loads keys/DOMAIN/retired.yaml as dk_store_load() loads keys.yaml (no
+ * file: no keys, exists = false); a key in it that is not retired is
+ * DK_EUSAGE.  Its keys have no files.
+ */
+int	dk_store_load_retired(const char *repo, const char *domain,
+	    struct dk_domain_keys **out);
+/*
+ * Keeps keys.yaml small as years pass: moves out of dk every retired key
+ * retired DK_STORE_RETIRED_AFTER or more before the latest event dk
+ * records, into retired.yaml, whose new bytes are staged as
+ * dk_store_stage() stages keys.yaml (tmp; "" when nothing moves).  The
+ * caller publishes retired.yaml before keys.yaml: a crash between leaves
+ * a key in both, and the next move keeps the one in retired.yaml.
+ * With check (the caller made a key no later than the latest event
+ * before its changes: a clock that went back; otherwise every key
+ * retired.yaml holds is older than a new one), retired.yaml is read even
+ * if nothing moves, and a key of dk not retired whose selector it holds
+ * is DK_EUSAGE.  dk is changed only on success.
+ */
+int	dk_store_stage_retired(const char *repo, struct dk_domain_keys *dk,
+	    bool check, char *tmp, size_t);
 /*
  * Removes SEL.private and/or SEL.txt (DK_STORE_PRIVATE|DK_STORE_TXT) of
  * a key; a file already gone is fine.

@@ -25,6 +25,13 @@ static const char header[] =
     "this\n"
     "# file is the source of truth for the key files next to it.\n";
 
+static const char retired_header[] =
+    "# retired.yaml: written by dkimrot; the keys of this domain retired "
+    "long ago,\n"
+    "# moved out of keys.yaml so that it stays small (docs/design.md §3).  "
+    "Times\n"
+    "# are RFC 3339 UTC; null: not (yet) happened.\n";
+
 static const char *fields[] = { "selector", "algorithm", "bits", "state",
     "created", "published", "active_from", "active_until", "retired",
     "revoked" };
@@ -595,8 +602,8 @@ check_key(const struct dk_domain_keys *dk, const struct dk_keyinfo *k)
 	return 0;
 }
 
-int
-dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
+static int
+format(const struct dk_domain_keys *dk, const char *hdr, struct dk_buf *b)
 {
 	const struct dk_keyinfo **ks = NULL;
 	char t[DK_TIME_LEN];
@@ -621,7 +628,7 @@ dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
 	rc = -1;
 	if (dk->n > 0)
 		qsort(ks, dk->n, sizeof(*ks), by_creation);
-	if (dk_buf_puts(b, header) != 0 || dk_buf_puts(b, "domain: ") != 0 ||
+	if (dk_buf_puts(b, hdr) != 0 || dk_buf_puts(b, "domain: ") != 0 ||
 	    dk_yaml_emit_scalar(b, dk->domain) != 0 ||
 	    dk_buf_puts(b, "\n") != 0)
 		goto done;
@@ -639,4 +646,25 @@ dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
 done:
 	free(ks);
 	return rc;
+}
+
+int
+dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
+{
+	return format(dk, header, b);
+}
+
+int
+dk_store_format_retired(const struct dk_domain_keys *dk, struct dk_buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < dk->n; i++)
+		if (dk->keys[i].state != DK_STATE_RETIRED) {
+			dk_error_set("cannot write retired.yaml of %s: key "
+			    "'%s' is %s", dk->domain, dk->keys[i].selector,
+			    dk_state_name(dk->keys[i].state));
+			return DK_EUSAGE;
+		}
+	return format(dk, retired_header, b);
 }
