@@ -28,6 +28,9 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
+sys.path.insert(0, os.path.join(os.environ["DKIMROT_SRC"], "tests/lib"))
+from retired import retired_yaml  # noqa: E402
+
 BIN = os.environ["DKIMROT_FAULTS"]
 # DKIMROT_SIM_RFC2136=1 (tests/sim/year_rfc2136.sh): the records go to a
 # real BIND by TSIG-signed dynamic updates, activation waits for them
@@ -203,6 +206,7 @@ first_pub = {}      # (domain, sel) -> first hour published in HEAD
 first_act = {}      # (domain, sel) -> first hour active in HEAD
 last_act = {}       # (domain, sel) -> last hour active in HEAD
 ever = {}           # (domain, sel) -> last state seen
+moved = set()       # (domain, sel) in retired.yaml (HEAD = work tree)
 two_keys = set()    # tracks that had two keys
 signed = {}         # (domain, sel) -> [first hour, last hour] signing
 failed_msgs = set()
@@ -217,6 +221,12 @@ def load(hour):
     state.clear()
     for d in json.loads(p.stdout)["domains"]:
         state[d["domain"]] = {k["selector"]: k for k in d["keys"]}
+    moved.clear()
+    for key, st in retired_yaml(repo).items():
+        if st != "retired":
+            note("violations", "%s %s/%s in retired.yaml is %s" %
+                 (fmt(hour), key[0], key[1], st))
+        moved.add(key)
 
 
 def published(k):
@@ -279,8 +289,12 @@ def check_state(hour):
             if len(act) > 1 or (any(k["active_from"] for k in ks) and
                                 len(act) != 1):
                 note("violations", "%s %s: %d active" % (now, tr, len(act)))
+    # Retired long ago, moved to retired.yaml (docs/design.md §3).
     for key, st in ever.items():
-        if key not in seen:
+        if key in moved and (st != "retired" or key in seen):
+            note("violations", "%s %s/%s in retired.yaml, %s in keys.yaml"
+                 % (now, key[0], key[1], st if key in seen else "was " + st))
+        elif key not in seen and key not in moved:
             note("lost", "%s %s/%s vanished from keys.yaml (was %s)" %
                  (now, key[0], key[1], st))
 
@@ -292,6 +306,8 @@ def check_files(hour):
              fmt(hour))
     for dom, keys in state.items():
         want = {"keys.yaml"}
+        if any(k[0] == dom for k in moved):
+            want.add("retired.yaml")
         for sel, k in keys.items():
             if published(k):
                 want |= {sel + ".private", sel + ".txt"}
