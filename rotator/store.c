@@ -213,6 +213,7 @@ dk_store_load(const char *repo, const char *domain,
 	struct dk_domain_keys *dk;
 	int rc;
 
+	*out = NULL;
 	if ((rc = load_yaml(repo, domain, DK_STORE_YAML, &dk)) != 0)
 		return rc;
 	if (dk->exists && check_files(repo, dk) != 0) {
@@ -231,6 +232,7 @@ dk_store_load_retired(const char *repo, const char *domain,
 	size_t i;
 	int rc;
 
+	*out = NULL;
 	if ((rc = load_yaml(repo, domain, DK_STORE_RETIRED, &dk)) != 0)
 		return rc;
 	for (i = 0; i < dk->n; i++)

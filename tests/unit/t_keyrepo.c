@@ -180,6 +180,7 @@ struct run {
 	struct dk_domain_keys	*dk[NDOM];
 	struct dk_plan		 plan[NDOM];
 	char			*tmp[NDOM];
+	char			*rtmp[NDOM];	/* NULL: nothing retired moves */
 };
 
 /* Writes the new keys of d's plan, then applies the plan in memory. */
@@ -233,12 +234,12 @@ run_until(struct run *run, enum step stop)
 		write_keys(run, d);
 	for (d = 0; d < NDOM && stop >= S_STAGED; d++)
 		assert_int_equal(dk_keyrepo_stage_domain(&run->r, run->dk[d],
-		    &run->tmp[d]), 0);
+		    false, &run->tmp[d], &run->rtmp[d]), 0);
 	if (stop >= S_SYNCED)
 		assert_int_equal(dk_keyrepo_sync(&run->r), 0);
 	for (d = 0; d < NDOM && stop >= S_PUBLISHED; d++)
 		assert_int_equal(dk_keyrepo_publish_domain(&run->r,
-		    run->dk[d], run->tmp[d], &run->paths), 0);
+		    run->dk[d], run->tmp[d], run->rtmp[d], &run->paths), 0);
 	if (stop >= S_SYNCED2)
 		assert_int_equal(dk_keyrepo_sync(&run->r), 0);
 	for (d = 0; d < NDOM && stop >= S_TIDIED; d++)
@@ -259,6 +260,7 @@ run_end(struct run *run)
 
 	for (d = 0; d < NDOM; d++) {
 		free(run->tmp[d]);
+		free(run->rtmp[d]);
 		dk_plan_dispose(&run->plan[d]);
 		dk_domain_keys_free(run->dk[d]);
 	}
