@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/strlist.h"
 #include "common/file.h"
+#include "common/tree.h"
 #include "rotator/store.h"
 
 #define T0	1795353300	/* 2026-11-22T13:15:00Z */
@@ -366,6 +367,65 @@ test_store__round_trip(void **state)
 	free(second);
 	dk_domain_keys_free(shuffled);
 	dk_domain_keys_free(back);
+	dk_domain_keys_free(dk);
+	rm_tree(repo);
+	free(repo);
+}
+
+/* A key retired 30 days before the latest event moves to retired.yaml. */
+static void
+test_store__retired(void **state)
+{
+	struct dk_domain_keys *dk, *old, *bad;
+	struct dk_buf b = { 0 };
+	char *repo = tmp_repo(), tmp[512];
+	const char *rel = "keys/example.com/retired.yaml";
+
+	dk = sample();
+	assert_int_equal(dk_store_save(repo, dk), 0);
+	put_key_files(repo, dk);
+	/* Retired at T0 - 50 days, the latest event T0: it moves, alone. */
+	assert_int_equal(dk_store_stage_retired(repo, dk, false, tmp,
+	    sizeof(tmp)), 0);
+	assert_true(tmp[0] != '\0');
+	assert_int_equal(dk->n, 5);
+	assert_null(dk_domain_keys_find(dk, "20260901000000r"));
+	assert_int_equal(dk_tree_publish(repo, tmp, rel), 0);
+	assert_int_equal(mode_of(repo, rel), 0644);
+	assert_int_equal(dk_store_load_retired(repo, "example.com", &old), 0);
+	assert_true(old->exists);
+	assert_int_equal(old->n, 1);
+	assert_string_equal(old->keys[0].selector, "20260901000000r");
+	assert_int_equal(old->keys[0].retired, T0 - 50 * DAY);
+	dk_domain_keys_free(old);
+
+	/* Nothing left to move: nothing staged, dk as it was. */
+	assert_int_equal(dk_store_stage_retired(repo, dk, false, tmp,
+	    sizeof(tmp)), 0);
+	assert_string_equal(tmp, "");
+	assert_int_equal(dk->n, 5);
+
+	/* An archived selector again, as after a clock gone back. */
+	add(dk, "20260901000000r", DK_ALG_RSA, DK_STATE_PENDING, T0, 0, 0, 0,
+	    0);
+	assert_int_equal(dk_store_stage_retired(repo, dk, false, tmp,
+	    sizeof(tmp)), 0);
+	assert_int_equal(dk_store_stage_retired(repo, dk, true, tmp,
+	    sizeof(tmp)), DK_EUSAGE);
+	assert_non_null(strstr(dk_error_last(), "selector '20260901000000r' "
+	    "of example.com is taken"));
+	assert_int_equal(dk->n, 6);
+
+	/* Only retired keys are written to or read from retired.yaml. */
+	assert_int_equal(dk_store_format_retired(dk, &b), DK_EUSAGE);
+	assert_int_equal(dk_store_format(dk, &b), 0);
+	put(repo, rel, b.data, 0644);
+	bad = (void *)1;
+	assert_int_equal(dk_store_load_retired(repo, "example.com", &bad),
+	    DK_EUSAGE);
+	assert_null(bad);
+
+	dk_buf_dispose(&b);
 	dk_domain_keys_free(dk);
 	rm_tree(repo);
 	free(repo);
@@ -777,6 +837,7 @@ main(void)
 		cmocka_unit_test(test_store__fast_path),
 		cmocka_unit_test(test_store__leaving),
 		cmocka_unit_test(test_store__round_trip),
+		cmocka_unit_test(test_store__retired),
 		cmocka_unit_test(test_store__no_keys_yet),
 		cmocka_unit_test(test_store__repair_orphans),
 		cmocka_unit_test(test_store__missing_file),
