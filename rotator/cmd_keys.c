@@ -306,16 +306,23 @@ static void
 not_found(const struct dk_keyrepo *r, const char *domain, const char *sel)
 {
 	struct dk_domain_keys *old;
-	bool archived;
+	bool archived = false;
+	char *why;
 
-	if (dk_store_load_retired(r->path, domain, &old) != 0)
+	/* Reading the archive sets errors of its own (none: ENOENT). */
+	if ((why = strdup(dk_error_last())) == NULL)
 		return;
-	archived = dk_domain_keys_find(old, sel) != NULL;
-	dk_domain_keys_free(old);
+	if (dk_store_load_retired(r->path, domain, &old) == 0) {
+		archived = dk_domain_keys_find(old, sel) != NULL;
+		dk_domain_keys_free(old);
+	}
 	if (archived)
 		dk_error_set("cannot revoke key '%s' of %s: it is retired and "
 		    "no longer published (%s/%s/%s)", sel, domain,
 		    DK_STORE_KEYS_DIR, domain, DK_STORE_RETIRED);
+	else
+		dk_error_set("%s", why);
+	free(why);
 }
 
 static void
