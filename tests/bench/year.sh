@@ -5,7 +5,8 @@
 # building both RPMs after every commit.  Prints the slowest run, the
 # median run of the first and of the last month (the last should be at
 # most 1.2 times the first: no run gets slower as history grows), and
-# the size of .git at the end against the key material it holds.
+# the size of .git at the end against the key material it holds, and
+# the lines of keys.yaml a daily run parses per domain at the end.
 # YEAR_DAYS (default 365) shortens it; YEAR_PARTS (default 0) sets
 # packaging.parts (packaging/parts.h), so that each day's hook builds
 # only the parts that changed.  YEAR_KEEP=DIR keeps a copy of the
@@ -70,6 +71,12 @@ keys_b=$(git -C "$R" rev-list --objects --all |
     awk '{ s += $1 } END { print s + 0 }')
 nkeys=$(git -C "$R" rev-list --objects --all |
     awk '$2 ~ /\.private$/ { print $1 }' | sort -u | wc -l)
+# What a daily run parses: keys.yaml; what it does not: retired.yaml.
+yaml_lines() {
+	find "$R/keys" -name "$1" -exec cat {} + | wc -l
+}
+ky=$(yaml_lines keys.yaml)
+ry=$(yaml_lines retired.yaml)
 
 echo
 echo "dkimrot year: $N Ed25519 domains, $DAYS daily runs, rotate_every 30d, packaging.parts $PARTS, $(nproc) cores"
@@ -89,6 +96,8 @@ printf '%-44s %s\n' "   the last month against the second" \
 printf '%-44s %s MiB, %s commits\n' ".git at the end" \
     "$(awk -v k="$git_kib" 'BEGIN { printf "%.1f", k / 1024 }')" \
     "$(git -C "$R" rev-list --count HEAD)"
+printf '%-44s %s lines per domain (retired.yaml: %s)\n' \
+    "keys.yaml at the end" "$((ky / N))" "$((ry / N))"
 printf '%-44s %s MiB in %s private keys (+ records)  %s\n' \
     "key material committed over the year" \
     "$(awk -v b="$keys_b" 'BEGIN { printf "%.1f", b / 1048576 }')" "$nkeys" \
