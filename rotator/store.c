@@ -177,9 +177,13 @@ check_files(const char *repo, const struct dk_domain_keys *dk)
 	return 0;
 }
 
-/* keys/DOMAIN/NAME parsed; none: no keys, exists false. */
+/*
+ * keys/DOMAIN/NAME parsed, then checked (when it exists) by check, whose
+ * failure is the load's; none: no keys, exists false.
+ */
 static int
 load_yaml(const char *repo, const char *domain, const char *name,
+    int (*check)(const char *, const struct dk_domain_keys *),
     struct dk_domain_keys **out)
 {
 	char rel[PATH_MAX], *buf = NULL;
@@ -202,6 +206,10 @@ load_yaml(const char *repo, const char *domain, const char *name,
 	if (rc != 0)
 		return rc;
 	dk->exists = true;
+	if ((rc = check(repo, dk)) != 0) {
+		dk_domain_keys_free(dk);
+		return rc;
+	}
 	*out = dk;
 	return 0;
 }
@@ -210,42 +218,28 @@ int
 dk_store_load(const char *repo, const char *domain,
     struct dk_domain_keys **out)
 {
-	struct dk_domain_keys *dk;
-	int rc;
+	return load_yaml(repo, domain, DK_STORE_YAML, check_files, out);
+}
 
-	*out = NULL;
-	if ((rc = load_yaml(repo, domain, DK_STORE_YAML, &dk)) != 0)
-		return rc;
-	if (dk->exists && check_files(repo, dk) != 0) {
-		dk_domain_keys_free(dk);
-		return -1;
-	}
-	*out = dk;
-	return 0;
+/* retired.yaml holds retired keys only. */
+static int
+check_retired(const char *repo, const struct dk_domain_keys *dk)
+{
+	const struct dk_keyinfo *k;
+
+	if ((k = dk_store_not_retired(dk)) == NULL)
+		return 0;
+	dk_error_set("%s/%s/%s: key '%s' is %s; this file holds retired keys "
+	    "only", DK_STORE_KEYS_DIR, dk->domain, DK_STORE_RETIRED,
+	    k->selector, dk_state_name(k->state));
+	return DK_EUSAGE;
 }
 
 int
 dk_store_load_retired(const char *repo, const char *domain,
     struct dk_domain_keys **out)
 {
-	struct dk_domain_keys *dk;
-	size_t i;
-	int rc;
-
-	*out = NULL;
-	if ((rc = load_yaml(repo, domain, DK_STORE_RETIRED, &dk)) != 0)
-		return rc;
-	for (i = 0; i < dk->n; i++)
-		if (dk->keys[i].state != DK_STATE_RETIRED) {
-			dk_error_set("%s/%s/%s: key '%s' is %s; this file "
-			    "holds retired keys only", DK_STORE_KEYS_DIR,
-			    domain, DK_STORE_RETIRED, dk->keys[i].selector,
-			    dk_state_name(dk->keys[i].state));
-			dk_domain_keys_free(dk);
-			return DK_EUSAGE;
-		}
-	*out = dk;
-	return 0;
+	return load_yaml(repo, domain, DK_STORE_RETIRED, check_retired, out);
 }
 
 /*

@@ -96,6 +96,8 @@ int	dk_store_parse_yaml(const char *buf, size_t len, const char *filename,
 int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
 /* retired.yaml's bytes: the same, its own header; every key retired. */
 int	dk_store_format_retired(const struct dk_domain_keys *, struct dk_buf *);
+/* The first key of dk not retired, or NULL. */
+const struct dk_keyinfo *dk_store_not_retired(const struct dk_domain_keys *);
 
 /*
  * Loads keys/DOMAIN/keys.yaml.  No keys.yaml: a domain without keys

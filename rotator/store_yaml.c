@@ -654,17 +654,26 @@ dk_store_format(const struct dk_domain_keys *dk, struct dk_buf *b)
 	return format(dk, header, b);
 }
 
-int
-dk_store_format_retired(const struct dk_domain_keys *dk, struct dk_buf *b)
+const struct dk_keyinfo *
+dk_store_not_retired(const struct dk_domain_keys *dk)
 {
 	size_t i;
 
 	for (i = 0; i < dk->n; i++)
-		if (dk->keys[i].state != DK_STATE_RETIRED) {
-			dk_error_set("cannot write retired.yaml of %s: key "
-			    "'%s' is %s", dk->domain, dk->keys[i].selector,
-			    dk_state_name(dk->keys[i].state));
-			return DK_EUSAGE;
-		}
+		if (dk->keys[i].state != DK_STATE_RETIRED)
+			return &dk->keys[i];
+	return NULL;
+}
+
+int
+dk_store_format_retired(const struct dk_domain_keys *dk, struct dk_buf *b)
+{
+	const struct dk_keyinfo *k;
+
+	if ((k = dk_store_not_retired(dk)) != NULL) {
+		dk_error_set("cannot write retired.yaml of %s: key '%s' is %s",
+		    dk->domain, k->selector, dk_state_name(k->state));
+		return DK_EUSAGE;
+	}
 	return format(dk, retired_header, b);
 }
