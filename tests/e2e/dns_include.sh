@@ -26,12 +26,14 @@ for tool in named rndc nsd nsd-control knotd knotc dig rpm; do
 done
 chmod 755 "$tmp"	# the servers read the fragments
 
-# served S: "SELECTOR RECORD" of every selector keys.yaml ever named
-# that server S answers, sorted.
+# served S: "SELECTOR RECORD" of every selector the domain ever had
+# (keys.yaml, and retired.yaml for keys retired long ago) that server S
+# answers, sorted.
 served() {
 	_p=$(cat "$tmp/$1/ns/port")
-	sed -n 's/^  - selector: "\(.*\)"$/\1/p' \
-	    "$tmp/$1/repo/keys/$D/keys.yaml" | sort | while read -r s; do
+	cat "$tmp/$1/repo/keys/$D/keys.yaml" \
+	    "$tmp/$1/repo/keys/$D/retired.yaml" 2>/dev/null |
+	    sed -n 's/^  - selector: "\(.*\)"$/\1/p' | sort | while read -r s; do
 		r=$(dig +short +time=1 +tries=1 -p "$_p" @127.0.0.1 \
 		    "$s._domainkey.$D" TXT |
 		    sed -e 's/" "//g' -e 's/^"//' -e 's/"$//')
