@@ -20,10 +20,10 @@
 #include "common/strlist.h"
 #include "common/tree.h"
 #include "rotator/store.h"
+#include "rotator/store_int.h"
 
 #define MODE_DIR	0700
 #define MODE_PRIVATE	0600
-#define MODE_PUBLIC	0644
 
 /* A name becomes a path: it must be a valid, lower-case domain. */
 static int
@@ -43,9 +43,9 @@ check_domain(const char *domain)
 	return 0;
 }
 
-/* "keys/DOMAIN/NAME" (name NULL: "keys/DOMAIN"), relative to the repo. */
-static int
-rel_path(char *buf, size_t size, const char *domain, const char *name)
+int
+dk_store_rel_path(char *buf, size_t size, const char *domain,
+    const char *name)
 {
 	int n;
 
@@ -75,7 +75,7 @@ repo_path(char *buf, size_t size, const char *repo, const char *domain,
 {
 	char rel[PATH_MAX];
 
-	if (rel_path(rel, sizeof(rel), domain, name) != 0)
+	if (dk_store_rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
 	return full_path(buf, size, repo, rel);
 }
@@ -137,7 +137,7 @@ check_file(const char *repo, const char *domain, const struct dk_keyinfo *k,
 
 	/* Cannot truncate: selector[] holds at most DK_SELECTOR_MAX. */
 	snprintf(name, sizeof(name), "%s.%s", k->selector, ext);
-	if (rel_path(rel, sizeof(rel), domain, name) != 0)
+	if (dk_store_rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
 	/* A link, FIFO, device or hard link is refused (common/tree.h). */
 	if ((rc = dk_tree_stat(repo, rel, &st)) == DK_ENOTFOUND) {
@@ -177,12 +177,8 @@ check_files(const char *repo, const struct dk_domain_keys *dk)
 	return 0;
 }
 
-/*
- * keys/DOMAIN/NAME parsed, then checked (when it exists) by check, whose
- * failure is the load's; none: no keys, exists false.
- */
-static int
-load_yaml(const char *repo, const char *domain, const char *name,
+int
+dk_store_load_file(const char *repo, const char *domain, const char *name,
     int (*check)(const char *, const struct dk_domain_keys *),
     struct dk_domain_keys **out)
 {
@@ -194,7 +190,7 @@ load_yaml(const char *repo, const char *domain, const char *name,
 	*out = NULL;
 	if ((rc = check_domain(domain)) != 0)
 		return rc;
-	if (rel_path(rel, sizeof(rel), domain, name) != 0)
+	if (dk_store_rel_path(rel, sizeof(rel), domain, name) != 0)
 		return -1;
 	rc = dk_tree_read(repo, rel, DK_FILE_MAX, &buf, &len);
 	if (rc == DK_ENOTFOUND)
@@ -218,28 +214,8 @@ int
 dk_store_load(const char *repo, const char *domain,
     struct dk_domain_keys **out)
 {
-	return load_yaml(repo, domain, DK_STORE_YAML, check_files, out);
-}
-
-/* retired.yaml holds retired keys only. */
-static int
-check_retired(const char *repo, const struct dk_domain_keys *dk)
-{
-	const struct dk_keyinfo *k;
-
-	if ((k = dk_store_not_retired(dk)) == NULL)
-		return 0;
-	dk_error_set("%s/%s/%s: key '%s' is %s; this file holds retired keys "
-	    "only", DK_STORE_KEYS_DIR, dk->domain, DK_STORE_RETIRED,
-	    k->selector, dk_state_name(k->state));
-	return DK_EUSAGE;
-}
-
-int
-dk_store_load_retired(const char *repo, const char *domain,
-    struct dk_domain_keys **out)
-{
-	return load_yaml(repo, domain, DK_STORE_RETIRED, check_retired, out);
+	return dk_store_load_file(repo, domain, DK_STORE_YAML, check_files,
+	    out);
 }
 
 /*
@@ -286,7 +262,7 @@ dk_store_mkdir(const char *repo, const char *domain)
 
 	if ((rc = check_domain(domain)) != 0)
 		return rc;
-	if (rel_path(dir, sizeof(dir), domain, NULL) != 0)
+	if (dk_store_rel_path(dir, sizeof(dir), domain, NULL) != 0)
 		return -1;
 	if (dir_mode(repo, DK_STORE_KEYS_DIR, true, false) != 0 ||
 	    dir_mode(repo, dir, true, false) != 0)
@@ -304,7 +280,7 @@ prepare(const char *repo, const struct dk_domain_keys *dk, struct dk_buf *b,
 	if ((rc = dk_store_format(dk, b)) != 0)
 		return rc;
 	if (dk_store_mkdir(repo, dk->domain) != 0 ||
-	    rel_path(path, size, dk->domain, DK_STORE_YAML) != 0)
+	    dk_store_rel_path(path, size, dk->domain, DK_STORE_YAML) != 0)
 		return -1;
 	return 0;
 }
@@ -317,7 +293,7 @@ dk_store_save(const char *repo, const struct dk_domain_keys *dk)
 	int rc;
 
 	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
-	    dk_tree_replace(repo, path, b.data, b.len, MODE_PUBLIC) != 0)
+	    dk_tree_replace(repo, path, b.data, b.len, DK_STORE_MODE_PUBLIC) != 0)
 		rc = -1;
 	dk_buf_dispose(&b);
 	return rc;
@@ -332,71 +308,10 @@ dk_store_stage(const char *repo, const struct dk_domain_keys *dk, char *tmp,
 	int rc;
 
 	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
-	    dk_tree_stage(repo, path, b.data, b.len, MODE_PUBLIC, tmp,
+	    dk_tree_stage(repo, path, b.data, b.len, DK_STORE_MODE_PUBLIC, tmp,
 	    size) != 0)
 		rc = -1;
 	dk_buf_dispose(&b);
-	return rc;
-}
-
-/* Retired long enough before latest to leave keys.yaml. */
-static bool
-moves(const struct dk_keyinfo *k, time_t latest)
-{
-	return k->state == DK_STATE_RETIRED &&
-	    k->retired <= latest - DK_STORE_RETIRED_AFTER;
-}
-
-int
-dk_store_stage_retired(const char *repo, struct dk_domain_keys *dk,
-    bool check, char *tmp, size_t size)
-{
-	struct dk_domain_keys *old = NULL;
-	const struct dk_keyinfo *k, *o;
-	struct dk_buf b = { 0 };
-	char rel[PATH_MAX];
-	time_t latest = dk_domain_keys_latest(dk);
-	size_t i, j, n = 0;
-	int rc;
-
-	tmp[0] = '\0';
-	for (i = 0; i < dk->n; i++)
-		if (moves(&dk->keys[i], latest))
-			n++;
-	if (n == 0 && !check)
-		return 0;
-	if ((rc = dk_store_load_retired(repo, dk->domain, &old)) != 0)
-		return rc;
-	for (i = 0; i < dk->n && rc == 0; i++) {
-		k = &dk->keys[i];
-		o = dk_domain_keys_find(old, k->selector);
-		if (o != NULL && k->state != DK_STATE_RETIRED) {
-			dk_error_set("selector '%s' of %s is taken: %s/%s/%s "
-			    "holds a retired key of that name (did the clock "
-			    "go back?)", k->selector, dk->domain,
-			    DK_STORE_KEYS_DIR, dk->domain, DK_STORE_RETIRED);
-			rc = DK_EUSAGE;
-		} else if (o == NULL && moves(k, latest))
-			rc = dk_domain_keys_add(old, k);
-	}
-	if (rc != 0 || n == 0)
-		goto done;
-	if ((rc = dk_store_format_retired(old, &b)) != 0)
-		goto done;
-	rc = -1;
-	if (rel_path(rel, sizeof(rel), dk->domain, DK_STORE_RETIRED) != 0 ||
-	    dk_tree_stage(repo, rel, b.data, b.len, MODE_PUBLIC, tmp,
-	    size) != 0)
-		goto done;
-	/* Staged: only now out of dk. */
-	for (i = j = 0; i < dk->n; i++)
-		if (!moves(&dk->keys[i], latest))
-			dk->keys[j++] = dk->keys[i];
-	dk->n = j;
-	rc = 0;
-done:
-	dk_buf_dispose(&b);
-	dk_domain_keys_free(old);
 	return rc;
 }
 
@@ -518,9 +433,9 @@ keep_list(const struct dk_domain_keys *dk, size_t *nout)
 		return NULL;
 	}
 	snprintf(keep[n].name, sizeof(keep[n].name), "%s", DK_STORE_YAML);
-	keep[n++].mode = MODE_PUBLIC;
+	keep[n++].mode = DK_STORE_MODE_PUBLIC;
 	snprintf(keep[n].name, sizeof(keep[n].name), "%s", DK_STORE_RETIRED);
-	keep[n++].mode = MODE_PUBLIC;
+	keep[n++].mode = DK_STORE_MODE_PUBLIC;
 	for (i = 0; i < dk->n; i++) {
 		f = needs(dk->keys[i].state);
 		if (f & DK_STORE_PRIVATE) {
@@ -531,7 +446,7 @@ keep_list(const struct dk_domain_keys *dk, size_t *nout)
 		if (f & DK_STORE_TXT) {
 			snprintf(keep[n].name, sizeof(keep[n].name), "%s.txt",
 			    dk->keys[i].selector);
-			keep[n++].mode = MODE_PUBLIC;
+			keep[n++].mode = DK_STORE_MODE_PUBLIC;
 		}
 	}
 	qsort(keep, n, sizeof(*keep), by_keep);
@@ -577,7 +492,7 @@ scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 		 * Debris too: whatever was linked in is refused, before
 		 * anything here is changed.
 		 */
-		if (rel_path(rel, sizeof(rel), domain, de->d_name) != 0 ||
+		if (dk_store_rel_path(rel, sizeof(rel), domain, de->d_name) != 0 ||
 		    dk_tree_check(rel, &st) != 0)
 			return -1;
 		if ((k = kept(keep, nkeep, de->d_name)) != NULL) {
@@ -616,13 +531,13 @@ fix(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 	size_t i;
 
 	for (i = 0; i < chmods->n; i++) {
-		if (rel_path(rel, sizeof(rel), domain, chmods->v[i]) != 0 ||
+		if (dk_store_rel_path(rel, sizeof(rel), domain, chmods->v[i]) != 0 ||
 		    dk_tree_chmod(dirfd(d), chmods->v[i], rel, kept(keep,
 		    nkeep, chmods->v[i])->mode) != 0)
 			return -1;
 	}
 	for (i = 0; i < gone->n; i++) {
-		if (rel_path(rel, sizeof(rel), domain, gone->v[i]) != 0)
+		if (dk_store_rel_path(rel, sizeof(rel), domain, gone->v[i]) != 0)
 			return -1;
 		if (unlinkat(dirfd(d), gone->v[i], 0) == -1) {
 			dk_error_set_errno(errno, "cannot remove '%s'", rel);
@@ -647,7 +562,7 @@ dk_store_repair(const char *repo, const struct dk_domain_keys *dk,
 
 	if ((rc = check_domain(dk->domain)) != 0)
 		return rc;
-	if (rel_path(dir, sizeof(dir), dk->domain, NULL) != 0 ||
+	if (dk_store_rel_path(dir, sizeof(dir), dk->domain, NULL) != 0 ||
 	    full_path(path, sizeof(path), repo, dir) != 0)
 		return -1;
 	if ((rc = dk_tree_dir(repo, dir, 0, &fd)) != 0)
