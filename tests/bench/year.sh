@@ -59,9 +59,19 @@ med() {
 # retires before day 36 (docs/design.md §15, "A year of history").  The
 # second month is the first whose days are the later months' days: the
 # like-for-like comparison.
+# perk FROM TO: the median seconds per 1,000 plan lines of days FROM..TO-1
+# that did something: a month of history against a month, whatever the
+# mix of work (the first month's days carry no retirements).
+perk() {
+	awk -v a="$1" -v b="$2" '$1 >= a && $1 < b && $4 > 0 {
+	    printf "%.6f\n", $2 * 1000 / $4 }' "$W/days" |
+	    sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
 first=$(med 1 31)
 second=$(med 31 61)
 last=$(med $((DAYS - 30)) "$DAYS")
+first_k=$(perk 1 31)
+last_k=$(perk $((DAYS - 30)) "$DAYS")
 slow=$(awk '$1 > 0 { print $2, $1, $4 }' "$W/days" | sort -n | tail -1)
 git_kib=$(du -sk "$R/.git" | cut -f1)
 # Key material: every distinct .private and .txt blob ever committed.
@@ -93,6 +103,9 @@ printf '%-44s %s  %s  (<= 1.2x: %s)\n' "median run, last month" \
 	print b / a <= 1.2 ? "PASS" : "MISS"; else print "n/a" }')"
 printf '%-44s %s\n' "   the last month against the second" \
     "$(ratio "$last" "$second")"
+printf '%-44s %s, last month %s  %s\n' \
+    "   per 1,000 plan lines: first month" "$(sec "$first_k")" \
+    "$(sec "$last_k")" "$(ratio "$last_k" "$first_k")"
 printf '%-44s %s MiB, %s commits\n' ".git at the end" \
     "$(awk -v k="$git_kib" 'BEGIN { printf "%.1f", k / 1024 }')" \
     "$(git -C "$R" rev-list --count HEAD)"
