@@ -40,6 +40,7 @@
 #include <stddef.h>
 
 #include "rotator/keys.h"
+#include "rotator/store_format.h"
 
 struct dk_buf;
 struct dk_strlist;
@@ -71,33 +72,6 @@ int	dk_store_yaml_path(const char *repo, const char *domain, char *,
 	    size_t);
 int	dk_store_retired_path(const char *repo, const char *domain, char *,
 	    size_t);
-
-/*
- * Parses and validates a keys.yaml document; filename only names it in
- * messages ("keys/example.com/keys.yaml:LINE:COL: ...").  domain, unless
- * NULL, must match the document's.  Checks: the schema (unknown fields
- * too), selectors (lower case, dk_name_selector_check), algorithms, bits
- * (RSA 1024..4096, Ed25519 256), states, RFC 3339 times (null = unset)
- * and the ones each state needs, no duplicate selector, at most one
- * active key per algorithm.  DK_EUSAGE on any of those.  A file exactly
- * as dk_store_format() writes it is read by a fast path (libyaml is too
- * slow for 10,000 domains); any other goes through the YAML tree.
- */
-int	dk_store_parse(const char *buf, size_t len, const char *filename,
-	    const char *domain, struct dk_domain_keys **out);
-/* The same, always through the YAML tree: tests check both agree. */
-int	dk_store_parse_yaml(const char *buf, size_t len, const char *filename,
-	    const char *domain, struct dk_domain_keys **out);
-/*
- * keys.yaml's bytes for dk: a header comment, then the keys sorted by
- * creation time and selector, so the same keys give the same bytes.
- * DK_EUSAGE when dk holds something dk_store_parse() would refuse.
- */
-int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
-/* retired.yaml's bytes: the same, its own header; every key retired. */
-int	dk_store_format_retired(const struct dk_domain_keys *, struct dk_buf *);
-/* The first key of dk not retired, or NULL. */
-const struct dk_keyinfo *dk_store_not_retired(const struct dk_domain_keys *);
 
 /*
  * Loads keys/DOMAIN/keys.yaml.  No keys.yaml: a domain without keys

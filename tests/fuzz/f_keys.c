@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "rotator/store.h"
+#include "rotator/store_yaml.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

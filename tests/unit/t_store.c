@@ -24,6 +24,7 @@
 #include "common/file.h"
 #include "common/tree.h"
 #include "rotator/store.h"
+#include "rotator/store_yaml.h"
 
 #define T0	1795353300	/* 2026-11-22T13:15:00Z */
 #define DAY	86400
