@@ -25,12 +25,17 @@ timed() {
 	cat "$W/.t" >>"$W/s.$label"
 }
 
+# mid: the median of the numbers on stdin, one a line; none: empty
+mid() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "";
+		else if (NR % 2) print v[(NR + 1) / 2];
+		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # median LABEL [FIELD]: the median of a label's samples
 median() {
 	[ -s "$W/s.$1" ] || { echo ""; return; }
-	cut -d' ' -f"${2:-1}" "$W/s.$1" | sort -n |
-	    awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	cut -d' ' -f"${2:-1}" "$W/s.$1" | mid
 }
 
 row() {	# what dkimrot ref refvalue ratio target result

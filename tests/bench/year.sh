@@ -49,29 +49,24 @@ if [ -n "${YEAR_KEEP:-}" ]; then
 	    cp -a "$R" "$YEAR_KEEP/end"
 fi
 
-# med FROM TO: the median seconds of days FROM..TO-1
-med() {
-	awk -v a="$1" -v b="$2" '$1 >= a && $1 < b { print $2 }' "$W/days" |
-	    sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+# month FROM TO [PER]: the median seconds of days FROM..TO-1; with PER,
+# per 1,000 plan lines, of those days that planned something: a month of
+# history against a month, whatever the mix of work.
+month() {
+	awk -v a="$1" -v b="$2" -v per="${3:-}" '$1 >= a && $1 < b &&
+	    (per == "" || $4 > 0) { print per == "" ? $2 : $2 * 1000 / $4 }' \
+	    "$W/days" | mid
 }
 # Day 0 makes every key; the first month is days 1-30.  It is not like
 # the others: the first rotations are staggered over it and no key
 # retires before day 36 (docs/design.md §15, "A year of history").  The
 # second month is the first whose days are the later months' days: the
-# like-for-like comparison.
-# perk FROM TO: the median seconds per 1,000 plan lines of days FROM..TO-1
-# that did something: a month of history against a month, whatever the
-# mix of work (the first month's days carry no retirements).
-perk() {
-	awk -v a="$1" -v b="$2" '$1 >= a && $1 < b && $4 > 0 {
-	    printf "%.6f\n", $2 * 1000 / $4 }' "$W/days" |
-	    sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
-}
-first=$(med 1 31)
-second=$(med 31 61)
-last=$(med $((DAYS - 30)) "$DAYS")
-first_k=$(perk 1 31)
-last_k=$(perk $((DAYS - 30)) "$DAYS")
+# like-for-like comparison; per plan line, the first month compares too.
+first=$(month 1 31)
+second=$(month 31 61)
+last=$(month $((DAYS - 30)) "$DAYS")
+first_k=$(month 1 31 per)
+last_k=$(month $((DAYS - 30)) "$DAYS" per)
 slow=$(awk '$1 > 0 { print $2, $1, $4 }' "$W/days" | sort -n | tail -1)
 git_kib=$(du -sk "$R/.git" | cut -f1)
 # Key material: every distinct .private and .txt blob ever committed.
