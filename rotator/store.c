@@ -293,7 +293,8 @@ dk_store_save(const char *repo, const struct dk_domain_keys *dk)
 	int rc;
 
 	if ((rc = prepare(repo, dk, &b, path, sizeof(path))) == 0 &&
-	    dk_tree_replace(repo, path, b.data, b.len, DK_STORE_MODE_PUBLIC) != 0)
+	    dk_tree_replace(repo, path, b.data, b.len,
+	    DK_STORE_MODE_PUBLIC) != 0)
 		rc = -1;
 	dk_buf_dispose(&b);
 	return rc;
@@ -492,8 +493,8 @@ scan(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 		 * Debris too: whatever was linked in is refused, before
 		 * anything here is changed.
 		 */
-		if (dk_store_rel_path(rel, sizeof(rel), domain, de->d_name) != 0 ||
-		    dk_tree_check(rel, &st) != 0)
+		if (dk_store_rel_path(rel, sizeof(rel), domain,
+		    de->d_name) != 0 || dk_tree_check(rel, &st) != 0)
 			return -1;
 		if ((k = kept(keep, nkeep, de->d_name)) != NULL) {
 			if (!S_ISREG(st.st_mode)) {
@@ -531,13 +532,15 @@ fix(DIR *d, const char *domain, const struct keep *keep, size_t nkeep,
 	size_t i;
 
 	for (i = 0; i < chmods->n; i++) {
-		if (dk_store_rel_path(rel, sizeof(rel), domain, chmods->v[i]) != 0 ||
+		if (dk_store_rel_path(rel, sizeof(rel), domain,
+		    chmods->v[i]) != 0 ||
 		    dk_tree_chmod(dirfd(d), chmods->v[i], rel, kept(keep,
 		    nkeep, chmods->v[i])->mode) != 0)
 			return -1;
 	}
 	for (i = 0; i < gone->n; i++) {
-		if (dk_store_rel_path(rel, sizeof(rel), domain, gone->v[i]) != 0)
+		if (dk_store_rel_path(rel, sizeof(rel), domain,
+		    gone->v[i]) != 0)
 			return -1;
 		if (unlinkat(dirfd(d), gone->v[i], 0) == -1) {
 			dk_error_set_errno(errno, "cannot remove '%s'", rel);

@@ -142,9 +142,9 @@ int	dk_store_stage_retired(const char *repo, struct dk_domain_keys *dk,
 int	dk_store_remove_key_files(const char *repo, const char *domain,
 	    const char *sel, unsigned which);
 /*
- * The domains with a directory under keys/, sorted, into out (empty).  No keys/: none.  An
- * entry that is not a directory named by a valid lower-case domain is an
- * error (DK_EUSAGE), not skipped.
+ * The domains with a directory under keys/, sorted, into out (empty).
+ * No keys/: none.  An entry that is not a directory named by a valid
+ * lower-case domain is an error (DK_EUSAGE), not skipped.
  */
 int	dk_store_domains(const char *repo, struct dk_strlist *out);
 

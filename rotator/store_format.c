@@ -231,7 +231,10 @@ emit_key(struct dk_buf *b, const struct dk_keyinfo *k)
 	return 0;
 }
 
-/* What parse would refuse is never written. */
+/*
+ * A name or value whose bytes would not read back as itself is never
+ * written (rotator/store_format.h).
+ */
 static int
 check_key(const struct dk_domain_keys *dk, const struct dk_keyinfo *k)
 {

@@ -29,7 +29,11 @@ int	dk_store_parse(const char *buf, size_t len, const char *filename,
 /*
  * keys.yaml's bytes for dk: a header comment, then the keys sorted by
  * creation time and selector, so the same keys give the same bytes.
- * DK_EUSAGE when dk holds something dk_store_parse() would refuse.
+ * DK_EUSAGE for a domain or key whose bytes would not name what they
+ * should (an invalid or upper-case name, an unknown algorithm or state,
+ * no creation time).  What only the keys together break (two active
+ * keys, a time a state needs) the policy never makes; it is written,
+ * and refused when read back, before any plan acts on it.
  */
 int	dk_store_format(const struct dk_domain_keys *, struct dk_buf *);
 /* retired.yaml's bytes: the same, its own header; every key retired. */

@@ -83,7 +83,8 @@ dk_store_stage_retired(const char *repo, struct dk_domain_keys *dk,
 	if ((rc = dk_store_format_retired(old, &b)) != 0)
 		goto done;
 	rc = -1;
-	if (dk_store_rel_path(rel, sizeof(rel), dk->domain, DK_STORE_RETIRED) != 0 ||
+	if (dk_store_rel_path(rel, sizeof(rel), dk->domain,
+	    DK_STORE_RETIRED) != 0 ||
 	    dk_tree_stage(repo, rel, b.data, b.len, DK_STORE_MODE_PUBLIC, tmp,
 	    size) != 0)
 		goto done;
