@@ -5,8 +5,9 @@
 # building both RPMs after every commit.  Prints the slowest run, the
 # median run of the first and of the last month (the last should be at
 # most 1.2 times the first: no run gets slower as history grows), and
-# the size of .git at the end against the key material it holds, and
-# the lines of keys.yaml a daily run parses per domain at the end.
+# the days the hook's git gc repacked against the others, the size of
+# .git at the end against the key material it holds, and the lines of
+# keys.yaml a daily run parses per domain at the end.
 # YEAR_DAYS (default 365) shortens it; YEAR_PARTS (default 0) sets
 # packaging.parts (packaging/parts.h), so that each day's hook builds
 # only the parts that changed.  YEAR_KEEP=DIR keeps a copy of the
@@ -35,8 +36,9 @@ d=0
 while [ $d -lt "$DAYS" ]; do
 	now=$(date -u -d "@$((t0 + d * 86400))" +%Y-%m-%dT%H:%M:%SZ)
 	timed run "$DKIMROT" -C "$R" --now "$now" -q rotate
-	printf '%s %s %s\n' "$d" "$(cat "$W/.t")" "$(wc -l <"$W/.out")" \
-	    >>"$W/days"
+	# day, seconds, KiB, plan lines, packs in .git after the hook
+	printf '%s %s %s %s\n' "$d" "$(cat "$W/.t")" "$(wc -l <"$W/.out")" \
+	    "$(ls "$R/.git/objects/pack" | grep -c '\.pack$')" >>"$W/days"
 	d=$((d + 1))
 	[ $((d % 30)) = 0 ] && log "day $d"
 	if [ -n "${YEAR_KEEP:-}" ] && [ $d = 31 ]; then
@@ -68,6 +70,13 @@ last=$(month $((DAYS - 30)) "$DAYS")
 first_k=$(month 1 31 per)
 last_k=$(month $((DAYS - 30)) "$DAYS" per)
 slow=$(awk '$1 > 0 { print $2, $1, $4 }' "$W/days" | sort -n | tail -1)
+# The hook's git gc --auto repacks when the packs pass gc.autoPackLimit:
+# the days whose pack count fell, against the other days with work.
+gc_days=$(awk '$1 > 0 && $5 < p { print $2 } { p = $5 }' "$W/days" | mid)
+gc_n=$(awk '$1 > 0 && $5 < p { n++ } { p = $5 } END { print n + 0 }' \
+    "$W/days")
+other_days=$(awk '$1 > 0 && $5 >= p && $4 > 0 { print $2 } { p = $5 }' \
+    "$W/days" | mid)
 git_kib=$(du -sk "$R/.git" | cut -f1)
 # Key material: every distinct .private and .txt blob ever committed.
 keys_b=$(git -C "$R" rev-list --objects --all |
@@ -101,6 +110,9 @@ printf '%-44s %s\n' "   the last month against the second" \
 printf '%-44s %s, last month %s  %s\n' \
     "   per 1,000 plan lines: first month" "$(sec "$first_k")" \
     "$(sec "$last_k")" "$(ratio "$last_k" "$first_k")"
+printf '%-44s %s, median %s (other days with work: %s)\n' \
+    "days git gc repacked" "$gc_n" "$(sec "$gc_days")" \
+    "$(sec "$other_days")"
 printf '%-44s %s MiB, %s commits\n' ".git at the end" \
     "$(awk -v k="$git_kib" 'BEGIN { printf "%.1f", k / 1024 }')" \
     "$(git -C "$R" rev-list --count HEAD)"
