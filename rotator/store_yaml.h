@@ -1,7 +1,8 @@
 /*
  * The rules every keys.yaml obeys (docs/design.md §3), which
  * rotator/store_yaml.c's parser words as FILE:LINE:COL errors and
- * rotator/store_format.c's writer and fast reader check too.
+ * rotator/store_format.c's fast reader checks too; its writer checks
+ * the names (rotator/store_format.h says what it refuses).
  */
 #ifndef DK_STORE_YAML_H
 #define DK_STORE_YAML_H
