@@ -54,10 +54,11 @@ if [ -n "${YEAR_KEEP:-}" ]; then
 	    cp -a "$R" "$YEAR_KEEP/end" && cp "$W/days" "$YEAR_KEEP/days"
 fi
 
-# month FROM TO: the median seconds of days FROM..TO-1
-month() {
-	awk -v a="$1" -v b="$2" '$1 >= a && $1 < b { print $2 }' "$W/days" |
-	    mid
+# span FROM TO FIELD [work]: the median of FIELD over days FROM..TO-1
+# (work: only the days that planned something)
+span() {
+	awk -v a="$1" -v b="$2" -v c="$3" -v w="${4:-}" '$1 >= a && $1 < b &&
+	    (w == "" || $4 > 0) { print $c }' "$W/days" | mid
 }
 # Day 0 makes every key; the first month is days 1-30.  It is not like
 # the others: the first rotations are staggered over it and no key
@@ -65,11 +66,11 @@ month() {
 # second month is the first whose days are the later months' days, and
 # the fourth the first after every domain's first key has retired and
 # left keys.yaml for the archive 30 days later: the steady state.
-first=$(month 1 31)
-second=$(month 31 61)
+first=$(span 1 31 2)
+second=$(span 31 61 2)
 fourth=
-[ "$DAYS" -ge 121 ] && fourth=$(month 91 121)
-last=$(month $((DAYS - 30)) "$DAYS")
+[ "$DAYS" -ge 121 ] && fourth=$(span 91 121 2)
+last=$(span $((DAYS - 30)) "$DAYS" 2)
 slow=$(awk '$1 > 0 { print $2, $1, $4 }' "$W/days" | sort -n | tail -1)
 # The hook's git gc --auto repacks when the packs pass gc.autoPackLimit:
 # the days whose pack count fell, against the other days with work.
@@ -129,16 +130,12 @@ printf '%-44s %s MiB in %s private keys (+ records)  %s\n' \
 # month on), or only the first months' growing work did.
 echo
 printf '%-8s %8s %10s %7s\n' month median "peak RSS" packs
-# col FIELD: its median over the days a..b-1 with work
-col() {
-	awk -v a="$a" -v b="$b" -v c="$1" '$1 >= a && $1 < b && $4 > 0 {
-	    print $c }' "$W/days" | mid
-}
 m=1
 while [ $((m * 30)) -lt "$DAYS" ]; do
 	a=$((m * 30 - 29)) b=$((m * 30 + 1))
-	printf '%-8s %8s %6s MiB %7s\n' "$m" "$(sec "$(col 2)")" \
-	    "$(awk -v k="$(col 3)" 'BEGIN { printf "%.0f", k / 1024 }')" \
-	    "$(awk -v p="$(col 5)" 'BEGIN { printf "%.0f", p }')"
+	printf '%-8s %8s %6s MiB %7s\n' "$m" "$(sec "$(span $a $b 2 work)")" \
+	    "$(awk -v k="$(span $a $b 3 work)" 'BEGIN {
+		printf "%.0f", k / 1024 }')" \
+	    "$(awk -v p="$(span $a $b 5 work)" 'BEGIN { printf "%.0f", p }')"
 	m=$((m + 1))
 done
