@@ -13,8 +13,10 @@
 /*
  * Brings the repository in dir up to date: of every package name it
  * keeps the keep_builds newest builds (rpm version order, so "10" is
- * newer than "9"; 0 keeps everything), regenerates repodata/ from the
- * packages kept, then deletes the older packages.
+ * newer than "9"; 0 keeps everything), except that a part of
+ * dkim-keys-private is kept while a kept dkim-keys-private requires it
+ * (repo.c, mark()), regenerates repodata/ from the packages kept, then
+ * deletes the others.
  *
  * A reader never sees a half-written repository: the metadata is built
  * in dir/.repodata.tmp and exchanged with repodata/ in one rename

@@ -493,6 +493,86 @@ test_rpm__repo_keep(void **state)
 	assert_false(exists(dir, ".repodata.tmp"));
 }
 
+/* dkim-keys-private VERSION requiring part-00 = P0 and part-01 = P1. */
+static void
+build_main(const char *dir, const char *version, const char *p0,
+    const char *p1)
+{
+	struct dk_rpm_dep req[2] = {
+		{ "dkim-keys-private-part-00", p0 },
+		{ "dkim-keys-private-part-01", p1 },
+	};
+	struct dk_rpm_pkg p;
+
+	pub_pkg(&p);
+	p.name = DK_PKG_PRIVATE;
+	p.version = version;
+	p.requires = req;
+	p.nrequires = p1 != NULL ? 2 : 1;
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_private, &p, dir,
+	    NULL), 0);
+}
+
+static void
+build_part(const char *dir, const char *name, const char *version)
+{
+	struct dk_rpm_pkg p;
+
+	pub_pkg(&p);
+	p.name = name;
+	p.version = version;
+	assert_int_equal(dk_rpm_build(dk_spec_dkim_keys_private_part, &p, dir,
+	    NULL), 0);
+}
+
+/*
+ * The parts kept are the ones the kept builds of dkim-keys-private
+ * require, at their exact versions: not the keep newest of each part.
+ */
+static void
+test_rpm__repo_keep_parts(void **state)
+{
+	static const char *p00[] = { "1", "3", "5" }, *p01[] = { "1", "4" };
+	char dir[PATH_MAX], only[PATH_MAX];
+	size_t i;
+
+	assert_int_equal(dk_dir_make(join(dir, base, "parts"), 0755), 0);
+	for (i = 0; i < 3; i++)
+		build_part(dir, "dkim-keys-private-part-00", p00[i]);
+	for (i = 0; i < 2; i++)
+		build_part(dir, "dkim-keys-private-part-01", p01[i]);
+	/* Required by build 3 only: the parts became fewer. */
+	build_part(dir, "dkim-keys-private-part-02", "1");
+	build_main(dir, "3", "3", "1");
+	build_main(dir, "4", "3", "4");
+	build_main(dir, "5", "5", "4");
+	build_main(dir, "6", "5", NULL);
+	assert_int_equal(dk_repo_update(dir, 2, NULL), 0);
+	assert_false(exists(dir, "dkim-keys-private-4-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-private-5-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-private-6-1.noarch.rpm"));
+	/* 5 and 6 require part-00 5 and part-01 4, nothing else. */
+	assert_true(exists(dir, "dkim-keys-private-part-00-5-1.noarch.rpm"));
+	assert_false(exists(dir, "dkim-keys-private-part-00-3-1.noarch.rpm"));
+	assert_false(exists(dir, "dkim-keys-private-part-00-1-1.noarch.rpm"));
+	assert_true(exists(dir, "dkim-keys-private-part-01-4-1.noarch.rpm"));
+	assert_false(exists(dir, "dkim-keys-private-part-01-1-1.noarch.rpm"));
+	assert_false(exists(dir, "dkim-keys-private-part-02-1-1.noarch.rpm"));
+	/* keep 0 still keeps everything. */
+	build_part(dir, "dkim-keys-private-part-00", "1");
+	assert_int_equal(dk_repo_update(dir, 0, NULL), 0);
+	assert_true(exists(dir, "dkim-keys-private-part-00-1-1.noarch.rpm"));
+
+	/* No dkim-keys-private to go by: each part keeps its keep newest. */
+	assert_int_equal(dk_dir_make(join(only, base, "parts-only"), 0755), 0);
+	for (i = 0; i < 3; i++)
+		build_part(only, "dkim-keys-private-part-00", p00[i]);
+	assert_int_equal(dk_repo_update(only, 2, NULL), 0);
+	assert_false(exists(only, "dkim-keys-private-part-00-1-1.noarch.rpm"));
+	assert_true(exists(only, "dkim-keys-private-part-00-3-1.noarch.rpm"));
+	assert_true(exists(only, "dkim-keys-private-part-00-5-1.noarch.rpm"));
+}
+
 /* gpg's own rule for its home, and the path and fix in the message. */
 static void
 test_rpm__gpg_home_check(void **state)
@@ -814,6 +894,7 @@ main(void)
 		cmocka_unit_test(test_rpm__build_fails_clean),
 		cmocka_unit_test(test_rpm__sign_key_check),
 		cmocka_unit_test(test_rpm__repo_keep),
+		cmocka_unit_test(test_rpm__repo_keep_parts),
 		cmocka_unit_test(test_rpm__gpg_home_check),
 		cmocka_unit_test(test_rpm__sign_resign),
 		cmocka_unit_test(test_rpm__repo_filter),
