@@ -167,9 +167,12 @@ int		 dk_git_list_dir(struct dk_git *g, const char *id,
 /*
  * The number of commits on the first-parent chain of commit id, itself
  * included: `git rev-list --first-parent --count ID`, the RPM Version.
+ * known, when not NULL, is a commit id whose count is known_n: the walk
+ * stops there when it meets it (an id names its whole history, so its
+ * count never changes), and reads the whole chain when it does not.
  */
 int		 dk_git_count_first_parent(struct dk_git *g, const char *id,
-		    size_t *out);
+		    const char *known, size_t known_n, size_t *out);
 /*
  * 1 when id (40 hex digits) names a commit object of the repository, 0
  * when it does not (a tree or blob id, an unknown object, not an id at

@@ -360,10 +360,11 @@ done:
 }
 
 int
-dk_git_count_first_parent(struct dk_git *g, const char *id, size_t *out)
+dk_git_count_first_parent(struct dk_git *g, const char *id,
+    const char *known, size_t known_n, size_t *out)
 {
 	git_revwalk *walk = NULL;
-	git_oid oid;
+	git_oid oid, stop;
 	size_t n = 0;
 	int err, rc = -1;
 
@@ -373,14 +374,25 @@ dk_git_count_first_parent(struct dk_git *g, const char *id, size_t *out)
 		dk_error_set("invalid commit id '%s'", id);
 		return -1;
 	}
+	if (known != NULL && (strlen(known) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(&stop, known) < 0)) {
+		git_error_clear();
+		known = NULL;
+	}
 	if (git_revwalk_new(&walk, g->repo) < 0 ||
 	    git_revwalk_simplify_first_parent(walk) < 0 ||
 	    git_revwalk_push(walk, &oid) < 0) {
 		dk_error_set_git("cannot walk the history of '%s'", id);
 		goto done;
 	}
-	while ((err = git_revwalk_next(&oid, walk)) == 0)
+	while ((err = git_revwalk_next(&oid, walk)) == 0) {
+		if (known != NULL && git_oid_equal(&oid, &stop)) {
+			n += known_n;
+			err = GIT_ITEROVER;
+			break;
+		}
 		n++;
+	}
 	if (err != GIT_ITEROVER) {
 		dk_error_set_git("cannot walk the history of '%s'", id);
 		goto done;

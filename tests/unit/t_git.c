@@ -439,9 +439,10 @@ static void
 test_git__first_parent(void **state)
 {
 	static const char *files[] = { "a" };
-	char id[DK_GIT_ID_LEN], prev[DK_GIT_ID_LEN], *out;
+	char id[DK_GIT_ID_LEN], prev[DK_GIT_ID_LEN], side[DK_GIT_ID_LEN];
 	struct dk_git *g;
 	size_t n;
+	char *out;
 
 	g = fixture(files, 1);
 	put("a", "2\n");
@@ -454,7 +455,7 @@ test_git__first_parent(void **state)
 	assert_int_equal(commit(g, files, 1, id), 0);
 	git_ok("merge -q --no-ff -m merge side");
 	assert_int_equal(dk_git_resolve(g, "HEAD", id), 0);
-	assert_int_equal(dk_git_count_first_parent(g, id, &n), 0);
+	assert_int_equal(dk_git_count_first_parent(g, id, NULL, 0, &n), 0);
 	assert_int_equal(n, 4);
 	git_expect("4\n", "rev-list --first-parent --count HEAD");
 	git_expect("6\n", "rev-list --count HEAD");
@@ -462,15 +463,32 @@ test_git__first_parent(void **state)
 	put("a", "4\n");
 	assert_int_equal(dk_git_resolve(g, "HEAD", prev), 0);
 	assert_int_equal(commit(g, files, 1, id), 0);
-	assert_int_equal(dk_git_count_first_parent(g, id, &n), 0);
+	assert_int_equal(dk_git_count_first_parent(g, id, NULL, 0, &n), 0);
 	assert_int_equal(n, 5);
 	assert_int_equal(run(&out, "git -C '%s' rev-parse HEAD^1", repo), 0);
 	assert_int_equal(strncmp(out, prev, 40), 0);
 	free(out);
+	/*
+	 * A known count stops the walk where it meets its commit (taken
+	 * as given: 100 makes 101); one off the chain, or not an id, is
+	 * walked past.
+	 */
+	assert_int_equal(dk_git_count_first_parent(g, id, prev, 4, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(dk_git_count_first_parent(g, id, prev, 100, &n), 0);
+	assert_int_equal(n, 101);
+	assert_int_equal(dk_git_count_first_parent(g, id, id, 5, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(dk_git_resolve(g, "side", side), 0);
+	assert_int_equal(dk_git_count_first_parent(g, id, side, 100, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(dk_git_count_first_parent(g, id, "HEAD", 100, &n),
+	    0);
+	assert_int_equal(n, 5);
 	assert_int_equal(dk_git_resolve(g, "side", id), 0);
-	assert_int_equal(dk_git_count_first_parent(g, id, &n), 0);
+	assert_int_equal(dk_git_count_first_parent(g, id, NULL, 0, &n), 0);
 	assert_int_equal(n, 4);
-	assert_int_equal(dk_git_count_first_parent(g, "HEAD", &n), -1);
+	assert_int_equal(dk_git_count_first_parent(g, "HEAD", NULL, 0, &n), -1);
 	fsck();
 	dk_git_free(g);
 }

@@ -574,6 +574,59 @@ test_render__record_cache(void **state)
 	dk_git_free(g);
 }
 
+/* The version dk_render_commit() counts with .git/dkimrot-count as text. */
+static size_t
+version_with(struct dk_git *g, const char *id, const char *path,
+    const char *text)
+{
+	struct dk_render *r;
+	size_t v;
+
+	if (text != NULL)
+		assert_int_equal(dk_file_replace(path, text, strlen(text),
+		    0600), 0);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	v = r->version;
+	dk_render_free(r);
+	return v;
+}
+
+/*
+ * The commit count (render.c, count_commits): written by a render, used
+ * by the next where its walk meets the commit (a planted count shows in
+ * the version), ignored when damaged or of another commit.
+ */
+static void
+test_render__count(void **state)
+{
+	char id[DK_GIT_ID_LEN], path[PATH_MAX], want[64], *text;
+	struct dk_git *g;
+	size_t len;
+
+	g = make_repo(&zones, id);
+	snprintf(path, sizeof(path), "%s/.git/dkimrot-count",
+	    dk_git_workdir(g));
+	unlink(path);
+	assert_int_equal(version_with(g, id, path, NULL), 1);
+	snprintf(want, sizeof(want), "%s 1\n", id);
+	assert_int_equal(dk_file_read(path, 128, &text, &len), 0);
+	assert_string_equal(text, want);
+	free(text);
+	snprintf(want, sizeof(want), "%s 9\n", id);
+	assert_int_equal(version_with(g, id, path, want), 9);
+	snprintf(want, sizeof(want), "%s -9\n", id);
+	assert_int_equal(version_with(g, id, path, want), 1);
+	snprintf(want, sizeof(want), "%s 9", id);
+	assert_int_equal(version_with(g, id, path, want), 1);
+	assert_int_equal(version_with(g, id, path,
+	    "0123456789abcdef0123456789abcdef01234567 9\n"), 1);
+	snprintf(want, sizeof(want), "%s 1\n", id);
+	assert_int_equal(dk_file_read(path, 128, &text, &len), 0);
+	assert_string_equal(text, want);
+	free(text);
+	dk_git_free(g);
+}
+
 /*
  * dns.publish zones: no fragments; once the package's version is known
  * (7 here), a zone per domain with keys, its SOA serial the version,
@@ -661,6 +714,7 @@ main(void)
 		cmocka_unit_test(test_render__table),
 		cmocka_unit_test(test_render__zones),
 		cmocka_unit_test(test_render__record_cache),
+		cmocka_unit_test(test_render__count),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
