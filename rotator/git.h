@@ -154,6 +154,17 @@ int		 dk_git_last_commit_time(struct dk_git *g, time_t *out);
 int		 dk_git_read_file(struct dk_git *g, const char *id,
 		    const char *path, char **out, size_t *len);
 /*
+ * The two halves of dk_git_read_file(): the blob id of file path in
+ * commit id (the same errors), and the contents of blob (40 hex digits;
+ * path names it in errors), as dk_git_read_file() gives them.  A render
+ * that may not need a key's contents takes its id first (packaging/
+ * render.h, "deferred").
+ */
+int		 dk_git_file_id(struct dk_git *g, const char *id,
+		    const char *path, char blob[DK_GIT_ID_LEN]);
+int		 dk_git_read_blob(struct dk_git *g, const char *blob,
+		    const char *path, char **out, size_t *len);
+/*
  * Calls fn(name, is_dir, arg) for every entry of directory dir ("" for the
  * top) in the tree of commit id, in git's tree order (byte order, a
  * directory sorting as if its name ended in '/').  Submodule entries are

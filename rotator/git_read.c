@@ -290,38 +290,83 @@ done:
 }
 
 int
-dk_git_read_file(struct dk_git *g, const char *id, const char *path,
-    char **out, size_t *len)
+dk_git_file_id(struct dk_git *g, const char *id, const char *path,
+    char blob[DK_GIT_ID_LEN])
 {
 	git_tree_entry *ent = NULL;
-	git_blob *blob = NULL;
-	git_object_size_t size;
 	int rc;
 
-	*out = NULL;
 	if ((rc = commit_entry(g, id, path, GIT_OBJECT_BLOB, &ent)) != 0)
 		return rc;
-	rc = -1;
-	if (git_blob_lookup(&blob, g->repo, git_tree_entry_id(ent)) < 0) {
-		dk_error_set_git("cannot read '%s' in commit '%s'", path, id);
+	git_oid_tostr(blob, DK_GIT_ID_LEN, git_tree_entry_id(ent));
+	git_tree_entry_free(ent);
+	return 0;
+}
+
+/* The contents of blob oid, the file path where it is ("in commit ID"). */
+static int
+blob_copy(struct dk_git *g, const git_oid *oid, const char *path,
+    const char *where, char **out, size_t *len)
+{
+	git_blob *b = NULL;
+	git_object_size_t size;
+	int rc = -1;
+
+	*out = NULL;
+	if (git_blob_lookup(&b, g->repo, oid) < 0) {
+		dk_error_set_git("cannot read '%s' %s", path, where);
 		goto done;
 	}
-	if ((size = git_blob_rawsize(blob)) > DK_FILE_MAX) {
-		dk_error_set("cannot read '%s' in commit '%s': larger than "
-		    "%u bytes", path, id, DK_FILE_MAX);
+	if ((size = git_blob_rawsize(b)) > DK_FILE_MAX) {
+		dk_error_set("cannot read '%s' %s: larger than %u bytes",
+		    path, where, DK_FILE_MAX);
 		goto done;
 	}
 	if ((*out = malloc((size_t)size + 1)) == NULL) {
 		dk_error_set("out of memory");
 		goto done;
 	}
-	memcpy(*out, git_blob_rawcontent(blob), (size_t)size);
+	memcpy(*out, git_blob_rawcontent(b), (size_t)size);
 	(*out)[size] = '\0';
 	if (len != NULL)
 		*len = (size_t)size;
 	rc = 0;
 done:
-	git_blob_free(blob);
+	git_blob_free(b);
+	return rc;
+}
+
+int
+dk_git_read_blob(struct dk_git *g, const char *blob, const char *path,
+    char **out, size_t *len)
+{
+	char where[32];
+	git_oid oid;
+
+	*out = NULL;
+	if (strlen(blob) != DK_GIT_ID_LEN - 1 ||
+	    git_oid_fromstr(&oid, blob) < 0) {
+		dk_error_set("cannot read '%s': '%s' is not a blob id", path,
+		    blob);
+		return -1;
+	}
+	snprintf(where, sizeof(where), "(blob %.12s)", blob);
+	return blob_copy(g, &oid, path, where, out, len);
+}
+
+int
+dk_git_read_file(struct dk_git *g, const char *id, const char *path,
+    char **out, size_t *len)
+{
+	git_tree_entry *ent = NULL;
+	char where[DK_GIT_ID_LEN + 16];
+	int rc;
+
+	*out = NULL;
+	if ((rc = commit_entry(g, id, path, GIT_OBJECT_BLOB, &ent)) != 0)
+		return rc;
+	snprintf(where, sizeof(where), "in commit '%.40s'", id);
+	rc = blob_copy(g, git_tree_entry_id(ent), path, where, out, len);
 	git_tree_entry_free(ent);
 	return rc;
 }
