@@ -371,6 +371,25 @@ apt_indexed(const struct dk_output *o, const struct dk_packaging_conf *pc,
 	return 1;
 }
 
+/*
+ * The keys of the packages that build now, read: a deferred render
+ * (packaging/render.h) has not read those of the parts that did not
+ * change, and never will.
+ */
+static int
+load_built(struct dk_git *g, struct dk_render *r, struct dk_parts *parts)
+{
+	unsigned k;
+
+	if (dk_render_load(r, g, parts->main, parts->nmain) != 0)
+		return -1;
+	for (k = 0; k < parts->n; k++)
+		if (parts->part[k].build && dk_render_load(r, g,
+		    parts->part[k].files, parts->part[k].nfiles) != 0)
+			return -1;
+	return 0;
+}
+
 static int
 package(struct dk_git *g, const char *rev, const char *opt_out)
 {
@@ -435,7 +454,8 @@ package(struct dk_git *g, const char *rev, const char *opt_out)
 		dk_log_warn("packaging.compression is zstd: the packages need "
 		    "rpm 4.14 or later (EL8, EL9, Fedora); EL7's rpm 4.11 "
 		    "cannot install them");
-	if ((rc = dk_package_build(r, &signer, &parts, lb.stage)) != 0 ||
+	if ((rc = load_built(g, r, &parts)) != 0 ||
+	    (rc = dk_package_build(r, &signer, &parts, lb.stage)) != 0 ||
 	    (rc = dk_builds_publish(&o, &lb, r->version, r->commit,
 	    (pc->formats & DK_FORMAT_DEB) != 0, parts.built,
 	    parts.nbuilt)) != 0)

@@ -192,6 +192,12 @@ entries(const struct dk_rpm_pkg *pkg, struct entry **out, size_t *nout)
 
 	for (i = 0; i < pkg->nfiles; i++) {
 		path = pkg->files[i].path;
+		if (dk_rpm_file_unloaded(&pkg->files[i])) {
+			dk_error_set("'%s' in package: its contents are not "
+			    "loaded", path);
+			rc = -1;
+			goto fail;
+		}
 		for (slash = strchr(path + 1, '/'); slash != NULL;
 		    slash = strchr(slash + 1, '/'))
 			if ((rc = push(&v, &n, &cap, path,

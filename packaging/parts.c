@@ -76,8 +76,11 @@ add(struct dk_rpm_file **v, size_t *n, size_t *cap, const struct dk_rpm_file *f)
 
 /*
  * The SHA-256 of what part installs: a manifest of each file's path,
- * mode, owner, group, flags and the SHA-256 of its contents (no key
+ * mode, owner, group, flags and the SHA-256 of its contents, or for a
+ * key its source, the git blob id its contents come from (no key
  * material in the manifest), and of the template and %pre that make it.
+ * By the source, the keys of a part that did not change are never read
+ * (packaging/render.h, dk_render_load()).
  */
 static int
 digest(struct dk_part *part, const char *pre_user, const char *pre_group)
@@ -95,12 +98,20 @@ digest(struct dk_part *part, const char *pre_user, const char *pre_group)
 		goto done;
 	for (i = 0; i < part->nfiles; i++) {
 		f = &part->files[i];
+		if (dk_buf_printf(&b, "%s %o %s %s %u ", f->path,
+		    (unsigned)f->mode, f->owner ? f->owner : "root",
+		    f->group ? f->group : "root", f->flags) != 0)
+			goto done;
+		/* A key by its source, loaded or not (rpm.h). */
 		sum[0] = '\0';
+		if (f->source != NULL) {
+			if (dk_buf_printf(&b, "source %s\n", f->source) != 0)
+				goto done;
+			continue;
+		}
 		if ((!(f->flags & DK_RPM_DIR) &&
 		    dk_repo_sha256(f->data, f->len, sum) != 0) ||
-		    dk_buf_printf(&b, "%s %o %s %s %u %zu %s\n", f->path,
-		    (unsigned)f->mode, f->owner ? f->owner : "root",
-		    f->group ? f->group : "root", f->flags, f->len, sum) != 0)
+		    dk_buf_printf(&b, "%zu %s\n", f->len, sum) != 0)
 			goto done;
 	}
 	rc = dk_repo_sha256(b.data, b.len, part->sha256);

@@ -18,7 +18,8 @@
  * all of them.
  *
  * Whether a part changed: the SHA-256 of what it installs (paths, modes,
- * owners, flags, contents, its template and %pre) against the one
+ * owners, flags, contents, a key by its source: its git blob id, see
+ * rpm.h; its template and %pre) against the one
  * recorded, in the vault file .git/dkimrot-parts (0600), for the build
  * of that part the build ledger vouches for.  A missing, damaged or
  * stale record costs a rebuild of the part at the new version, never a

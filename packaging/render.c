@@ -96,6 +96,72 @@ dk_render_add_data(struct dk_render *r, int private, const char *path,
 	return 0;
 }
 
+/*
+ * A key file 0600 owner:group: its contents buf (kept by r) or, with buf
+ * NULL, deferred: dk_render_load() reads them from source.
+ */
+int
+dk_render_add_key(struct dk_render *r, const char *path, char *buf,
+    size_t len, const char *source, const char *owner, const char *group)
+{
+	struct dk_rpm_file *f;
+	char *src;
+
+	if ((src = dk_arena_copy(&r->privtext, source, strlen(source))) ==
+	    NULL) {
+		dk_secret_free(buf, len);
+		return -1;
+	}
+	if (buf != NULL) {
+		if (dk_render_add_data(r, 1, path, buf, len, 0600, owner,
+		    group, 0) != 0)
+			return -1;
+		f = &r->priv[r->npriv - 1];
+	} else if ((f = add_file(r, 1, path, strlen(path))) != NULL) {
+		f->mode = 0600;
+		f->owner = owner;
+		f->group = group;
+	} else
+		return -1;
+	f->source = src;
+	return 0;
+}
+
+int
+dk_render_load(struct dk_render *r, struct dk_git *g,
+    struct dk_rpm_file *files, size_t n)
+{
+	const char *id;
+	char *pem, *buf;
+	size_t i, len, pemlen;
+	bool seed;
+
+	for (i = 0; i < n; i++) {
+		if (!dk_rpm_file_unloaded(&files[i]))
+			continue;
+		id = files[i].source;
+		if ((seed = strncmp(id, DK_RENDER_SEED, strlen(DK_RENDER_SEED))
+		    == 0))
+			id += strlen(DK_RENDER_SEED);
+		if (dk_git_read_blob(g, id, files[i].path, &pem, &pemlen) != 0)
+			return -1;
+		buf = pem;
+		len = pemlen;
+		if (seed) {
+			if (dk_render_seed_copy(pem, pemlen, files[i].path, &buf,
+			    &len) != 0)
+				buf = NULL;
+			dk_secret_free(pem, pemlen);
+			if (buf == NULL)
+				return -1;
+		}
+		if ((files[i].data = dk_arena_adopt(&r->secret, buf, len)) ==
+		    NULL)
+			return -1;
+		files[i].len = len;
+	}
+	return 0;
+}
 
 /*
  * A key's KeyTable line and SigningTable line; with subdomains, a
@@ -130,6 +196,7 @@ render_key(struct dk_render *r, const char *domain,
 	char owner[DK_SELECTOR_MAX + DK_DOMAIN_MAX + 16], path[2048] = "";
 	char *value = rec->value, *rr = NULL, *pem = rec->pem;
 	size_t pemlen = rec->pemlen;
+	bool key = rec->kid[0] != '\0';	/* published: its files */
 	int n, rc = -1;
 
 	rec->value = rec->pem = NULL;	/* ours now */
@@ -143,10 +210,10 @@ render_key(struct dk_render *r, const char *domain,
 	if (dk_record_zone(owner, dc->policy.ttl, value, k->selector, domain,
 	    &rr) != 0 || dk_buf_puts(zone, rr) != 0)
 		goto done;
-	if (pem != NULL &&
-	    dk_render_signer_keys(r, domain, k, pem, pemlen) != 0)
+	if (key && dk_render_signer_keys(r, domain, k, pem, pemlen,
+	    rec->kid) != 0)
 		goto done;
-	if (pem != NULL && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
+	if (key && (pc->signers & DK_SIGNER_BIT(DK_SIGNER_OPENDKIM))) {
 		n = snprintf(path, sizeof(path), "%s/%s/%s.private",
 		    pc->key_dir, domain, k->selector);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
@@ -154,8 +221,8 @@ render_key(struct dk_render *r, const char *domain,
 			    domain);
 			goto done;
 		}
-		rc = dk_render_add_data(r, 1, path, pem, pemlen, 0600,
-		    pc->key_owner, pc->key_group, 0);
+		rc = dk_render_add_key(r, path, pem, pemlen, rec->kid,
+		    pc->key_owner, pc->key_group);
 		pem = NULL;
 		if (rc != 0)
 			goto done;
@@ -485,6 +552,9 @@ dk_render_commit(struct dk_git *g, const char *id, struct dk_render **out)
 	snprintf(name, sizeof(name), "dkimrot.yaml@%.12s", id);
 	if ((rc = dk_config_parse(yaml, len, name, &r->cfg)) != 0)
 		goto done;
+	/* Parts are RPMs only: a .deb takes every key (render.h). */
+	r->defer = r->cfg->packaging.parts > 0 &&
+	    !(r->cfg->packaging.formats & DK_FORMAT_DEB);
 	if ((rc = dk_git_commit_time(g, id, &r->time)) != 0)
 		goto done;
 	rc = render_all(r, g, &t);

@@ -62,6 +62,13 @@ struct dk_render {
 	struct dk_arena		 secret;
 	size_t			 cappriv;
 	size_t			 cappub;
+	/*
+	 * packaging.parts with RPMs only: the key files are deferred,
+	 * described by their source (rpm.h) and read by dk_render_load()
+	 * for the parts that build, so that a day's package reads the
+	 * keys of the parts that changed only.
+	 */
+	bool			 defer;
 };
 
 /*
@@ -71,6 +78,13 @@ struct dk_render {
 int	dk_render_commit(struct dk_git *g, const char *id,
 	    struct dk_render **out);
 void	dk_render_free(struct dk_render *r);
+/*
+ * The contents of the deferred files of files[0..n) (copies of r's, e.g.
+ * a part's), read from g by their source and kept by r, wiped when
+ * freed; the others are left as they are.
+ */
+int	dk_render_load(struct dk_render *r, struct dk_git *g,
+	    struct dk_rpm_file *files, size_t n);
 /*
  * Lets go of the files, their contents and the zones, keeping the
  * commit, version, time and configuration: once the packages are

@@ -63,9 +63,10 @@ int	dk_render_text(struct dk_render *r, const char *name, char *s,
  */
 struct keyrec {
 	char		*value;		/* the record, NULL for no record */
-	char		*pem;		/* a published key's PEM */
+	char		*pem;		/* a published key's PEM, unless
+					   deferred (render.h) */
 	size_t		 pemlen;
-	/* For the record cache (rotator/records.h): a published key's */
+	/* A published key's, "" for others; the record cache's key too */
 	char		 kid[DK_GIT_ID_LEN];	/* blob id of the PEM */
 	enum dk_alg	 alg;
 	char		*pub;		/* p= value */
@@ -99,9 +100,24 @@ void	dk_render_prepare(struct dk_render *r, struct dk_git *g,
 void	dk_render_prepared_clear(struct prepared *p, size_t n);
 
 
-/* render_signers.c */
+/*
+ * A key file of the private package (0600 owner:group), from buf (kept
+ * by r) or, with buf NULL, deferred (render.h): source names it either
+ * way, the git blob id of the key, DK_RENDER_SEED before it for rspamd's
+ * form of an Ed25519 key.
+ */
+#define DK_RENDER_SEED	"rspamd-seed:"
+int	dk_render_add_key(struct dk_render *r, const char *path, char *buf,
+	    size_t len, const char *source, const char *owner,
+	    const char *group);
+/* rspamd's form of the Ed25519 key pem, in a new buffer (*out, *len). */
+int	dk_render_seed_copy(const char *pem, size_t pemlen, const char *path,
+	    char **out, size_t *len);
+
+/* render_signers.c; pem NULL: deferred, kid names the key */
 int	dk_render_signer_keys(struct dk_render *r, const char *domain,
-	    const struct dk_keyinfo *k, const char *pem, size_t pemlen);
+	    const struct dk_keyinfo *k, const char *pem, size_t pemlen,
+	    const char *kid);
 int	dk_render_signer_dirs(struct dk_render *r, const char *domain);
 int	dk_render_signer_maps(struct dk_render *r,
 	    const struct dk_domain_conf *dc, const struct dk_domain_keys *dk,

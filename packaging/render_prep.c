@@ -19,19 +19,17 @@
 #include "rotator/store.h"
 
 /*
- * The public key of the PEM of rec, from the cache or derived from the
- * key (whose PEM must then load).
+ * The public key of rec (its kid set): from the cache, or derived from
+ * the key, whose PEM is then read, must load, and stays in rec.
  */
 static int
-public_of(const struct dk_records *seen, const char *path,
+public_of(struct dk_git *g, const struct dk_records *seen, const char *path,
     struct keyrec *rec)
 {
 	const struct dk_record_ent *e;
 	struct dk_key *key = NULL;
 	int rc;
 
-	if (dk_git_hash(rec->pem, rec->pemlen, rec->kid) != 0)
-		return -1;
 	if ((e = dk_records_find(seen, rec->kid)) != NULL) {
 		rec->alg = e->alg;
 		if ((rec->pub = strdup(e->pub)) == NULL) {
@@ -41,6 +39,9 @@ public_of(const struct dk_records *seen, const char *path,
 		return 0;
 	}
 	rec->derived = true;
+	if (rec->pem == NULL && dk_git_read_blob(g, rec->kid, path, &rec->pem,
+	    &rec->pemlen) != 0)
+		return -1;
 	if ((rc = dk_key_load_pem(&key, rec->pem, rec->pemlen, path)) == 0) {
 		rec->alg = dk_key_alg(key);
 		rc = dk_key_public_b64(key, &rec->pub);
@@ -49,7 +50,10 @@ public_of(const struct dk_records *seen, const char *path,
 	return rc;
 }
 
-/* The record of k into rec; a published key's PEM too. */
+/*
+ * The record of k into rec; for a published key its blob id and, unless
+ * the render defers it (packaging/render.h), its PEM.
+ */
 static int
 record_of(struct dk_render *r, struct dk_git *g,
     const struct dk_records *seen, const char *domain,
@@ -68,13 +72,17 @@ record_of(struct dk_render *r, struct dk_git *g,
 	if (dk_store_key_path(NULL, domain, k->selector, "private", path,
 	    sizeof(path)) != 0)
 		return -1;
-	rc = dk_git_read_file(g, r->commit, path, &rec->pem, &rec->pemlen);
+	rc = dk_git_file_id(g, r->commit, path, rec->kid);
 	if (rc == DK_ENOTFOUND)
 		dk_error_set("commit %.12s lacks '%s' (keys.yaml names it, "
 		    "state %s)", r->commit, path, dk_state_name(k->state));
 	if (rc != 0)
 		return -1;
-	if ((rc = public_of(seen, path, rec)) == 0)
+	/* Deferred: the cache's record, the PEM read only if it builds. */
+	if (!r->defer && dk_git_read_blob(g, rec->kid, path, &rec->pem,
+	    &rec->pemlen) != 0)
+		return -1;
+	if ((rc = public_of(g, seen, path, rec)) == 0)
 		rc = dk_record_value_pub(rec->alg, rec->pub, &o, &rec->value);
 	if (rc != 0) {
 		dk_secret_free(rec->pem, rec->pemlen);

@@ -18,8 +18,8 @@
 #include "rotator/keys.h"
 
 /* rspamd's form of an Ed25519 key (keygen/raw.c), in a new buffer. */
-static int
-seed_copy(const char *pem, size_t pemlen, const char *path, char **out,
+int
+dk_render_seed_copy(const char *pem, size_t pemlen, const char *path, char **out,
     size_t *len)
 {
 	struct dk_key *key = NULL;
@@ -46,11 +46,14 @@ seed_copy(const char *pem, size_t pemlen, const char *path, char **out,
  */
 int
 dk_render_signer_keys(struct dk_render *r, const char *domain,
-    const struct dk_keyinfo *k, const char *pem, size_t pemlen)
+    const struct dk_keyinfo *k, const char *pem, size_t pemlen,
+    const char *kid)
 {
 	const struct dk_packaging_conf *pc = &r->cfg->packaging;
-	char path[2048], *copy;
-	size_t len;
+	char path[2048], source[sizeof(DK_RENDER_SEED) + DK_GIT_ID_LEN];
+	char *copy = NULL;
+	size_t len = 0;
+	bool seed;
 	int s, n;
 
 	for (s = DK_SIGNER_RSPAMD; s <= DK_SIGNER_EXIM; s++) {
@@ -64,8 +67,14 @@ dk_render_signer_keys(struct dk_render *r, const char *domain,
 			    domain);
 			return -1;
 		}
-		if (s == DK_SIGNER_RSPAMD && k->alg == DK_ALG_ED25519) {
-			if (seed_copy(pem, pemlen, path, &copy, &len) != 0)
+		seed = s == DK_SIGNER_RSPAMD && k->alg == DK_ALG_ED25519;
+		snprintf(source, sizeof(source), "%s%s",
+		    seed ? DK_RENDER_SEED : "", kid);
+		if (pem == NULL)
+			copy = NULL;	/* deferred */
+		else if (seed) {
+			if (dk_render_seed_copy(pem, pemlen, path, &copy,
+			    &len) != 0)
 				return -1;
 		} else if ((copy = malloc(pemlen)) == NULL) {
 			dk_error_set("out of memory");
@@ -74,10 +83,10 @@ dk_render_signer_keys(struct dk_render *r, const char *domain,
 			memcpy(copy, pem, pemlen);
 			len = pemlen;
 		}
-		if (dk_render_add_data(r, 1, path, copy, len, 0600,
+		if (dk_render_add_key(r, path, copy, len, source,
 		    s == DK_SIGNER_RSPAMD ? pc->rspamd_user : pc->exim_user,
-		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group,
-		    0) != 0)
+		    s == DK_SIGNER_RSPAMD ? pc->rspamd_group : pc->exim_group)
+		    != 0)
 			return -1;
 	}
 	return 0;

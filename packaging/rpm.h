@@ -71,6 +71,14 @@ struct dk_rpm_file {
 	const char	*owner;		/* user name; NULL = "root" */
 	const char	*group;		/* group name; NULL = "root" */
 	unsigned	 flags;		/* DK_RPM_DIR, DK_RPM_CONFIG */
+	/*
+	 * What names the contents, NULL for nothing: a key's git blob id
+	 * (packaging/render.h, dk_render_load()).  A part's digest
+	 * (packaging/parts.h) describes such a file by it, not by its
+	 * bytes, which need not be loaded; a build refuses a file that
+	 * has a source and no data.
+	 */
+	const char	*source;
 };
 
 /*
@@ -97,6 +105,9 @@ struct dk_rpm_dep {
 	const char	*name;		/* as dk_rpm_pkg.name */
 	const char	*version;	/* as dk_rpm_pkg.version */
 };
+
+/* f has a source and its contents are not loaded: no build takes it. */
+int	dk_rpm_file_unloaded(const struct dk_rpm_file *f);
 
 struct dk_rpm_pkg {
 	const char	*name;		/* [A-Za-z0-9][A-Za-z0-9._+-]* */

@@ -75,6 +75,12 @@ bad:
 }
 
 int
+dk_rpm_file_unloaded(const struct dk_rpm_file *f)
+{
+	return !(f->flags & DK_RPM_DIR) && f->data == NULL && f->source != NULL;
+}
+
+int
 dk_spec_check_file(const struct dk_rpm_file *f)
 {
 	int rc;
@@ -83,6 +89,11 @@ dk_spec_check_file(const struct dk_rpm_file *f)
 	    (rc = dk_spec_check_user("owner", f->owner)) != 0 ||
 	    (rc = dk_spec_check_user("group", f->group)) != 0)
 		return rc;
+	if (dk_rpm_file_unloaded(f)) {
+		dk_error_set("'%s' in package: its contents are not loaded",
+		    f->path);
+		return -1;
+	}
 	if ((f->mode & ~(mode_t)0777) != 0 || (f->flags & ~ALL_FLAGS) ||
 	    ((f->flags & DK_RPM_NOREPLACE) && !(f->flags & DK_RPM_CONFIG))) {
 		dk_error_set("invalid mode or flags for '%s' in package",

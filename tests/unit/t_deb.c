@@ -34,13 +34,13 @@
 static char base[PATH_MAX];
 
 static const struct dk_rpm_file files[] = {
-	{ "/etc/dkim-keys", NULL, 0, 0755, NULL, NULL, DK_RPM_DIR },
+	{ "/etc/dkim-keys", NULL, 0, 0755, NULL, NULL, DK_RPM_DIR, NULL },
 	{ "/etc/dkim-keys/keys", NULL, 0, 0700, "opendkim", "opendkim",
-	    DK_RPM_DIR },
+	    DK_RPM_DIR, NULL },
 	{ "/etc/dkim-keys/keys/example.com/1.private", "not a key\n", 10,
-	    0600, "opendkim", "opendkim", 0 },
+	    0600, "opendkim", "opendkim", 0, NULL },
 	{ "/etc/dkim-keys/KeyTable", "kt\n", 3, 0644, NULL, NULL,
-	    DK_RPM_CONFIG },
+	    DK_RPM_CONFIG, NULL },
 };
 
 static void

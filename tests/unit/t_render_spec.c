@@ -66,6 +66,16 @@ static const struct rcase parts = {
 	},
 };
 
+/* The same with rspamd beside OpenDKIM: rspamd's form of e1 is derived. */
+static const char yaml_parts_rspamd[] =
+    "domains:\n"
+    "  - name: example.com\n"
+    "  - name: example.org\n"
+    "  - name: example.net\n"
+    "packaging:\n"
+    "  parts: 3\n"
+    "  signers: [opendkim, rspamd]\n";
+
 static bool
 has(const struct dk_rpm_file *f, const char *s)
 {
@@ -429,6 +439,128 @@ test_parts__split(void **state)
 	dk_git_free(g);
 }
 
+/* The part of p holding a file whose path ends in suffix. */
+static unsigned
+part_of(const struct dk_parts *p, const char *suffix)
+{
+	size_t j, n = strlen(suffix), len;
+	unsigned k;
+
+	for (k = 0; k < p->n; k++)
+		for (j = 0; j < p->part[k].nfiles; j++) {
+			len = strlen(p->part[k].files[j].path);
+			if (len >= n && strcmp(p->part[k].files[j].path +
+			    len - n, suffix) == 0)
+				return k;
+		}
+	fail_msg("no part holds '%s'", suffix);
+	return 0;
+}
+
+/*
+ * With parts, the keys a part's digest needs are not read (render.h,
+ * deferred): once the record cache knows them, every key file is its
+ * git blob id and no contents; dk_render_load() reads them, the key
+ * byte for byte, rspamd's form derived; a part's digest is the same
+ * loaded or not, and another key changes its part's digest only.
+ */
+static void
+test_parts__deferred(void **state)
+{
+	struct rcase c = parts, c2;
+	struct dk_parts p, q;
+	struct dk_render *r, *r2;
+	const struct dk_rpm_file *f;
+	char id[DK_GIT_ID_LEN], *pem, seed1[46];	/* base64, newline */
+	struct dk_git *g;
+	size_t i, len, keys = 0, seeds = 0;
+	unsigned k, net;
+	bool seed;
+
+	c.yaml = yaml_parts_rspamd;
+	g = make_repo(&c, id);
+	/* The first render derives every record, so it reads every key. */
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	assert_true(r->defer);
+	for (i = 0; i < r->npriv; i++)
+		assert_false(dk_rpm_file_unloaded(&r->priv[i]));
+	f = find(r, "/rspamd/keys/example.org/e1.private");
+	assert_int_equal(f->len, sizeof(seed1) - 1);
+	memcpy(seed1, f->data, f->len);
+	dk_render_free(r);
+	assert_int_equal(dk_render_commit(g, id, &r), 0);
+	for (i = 0; i < r->npriv; i++) {
+		f = &r->priv[i];
+		if (strstr(f->path, ".private") == NULL) {
+			assert_null(f->source);
+			continue;
+		}
+		keys++;
+		assert_true(dk_rpm_file_unloaded(f));
+		seed = strstr(f->path, "/rspamd/keys/example.org/e1") != NULL;
+		assert_int_equal(strncmp(f->source, "rspamd-seed:", 12) == 0,
+		    seed);
+		assert_int_equal(strlen(f->source + (seed ? 12 : 0)),
+		    DK_GIT_ID_LEN - 1);
+	}
+	assert_int_equal(keys, 8);	/* 4 keys, OpenDKIM and rspamd */
+	assert_int_equal(dk_parts_split(r, "opendkim", "opendkim", &p), 0);
+	for (k = 0; k < p.n; k++)
+		assert_int_equal(dk_render_load(r, g, p.part[k].files,
+		    p.part[k].nfiles), 0);
+	f = NULL;
+	for (k = 0; k < p.n; k++)
+		for (i = 0; i < p.part[k].nfiles; i++) {
+			assert_false(dk_rpm_file_unloaded(&p.part[k].files[i]));
+			if (strcmp(p.part[k].files[i].path, "/etc/dkim-keys/"
+			    "keys/example.com/a1.private") == 0)
+				f = &p.part[k].files[i];
+		}
+	assert_non_null(f);
+	pem = slurp(vector("rsa1024", "private"), &len);
+	assert_int_equal(f->len, len);
+	assert_memory_equal(f->data, pem, len);
+	free(pem);
+	for (k = 0; k < p.n; k++)
+		for (i = 0; i < p.part[k].nfiles; i++) {
+			f = &p.part[k].files[i];
+			if (strstr(f->path, "/rspamd/keys/example.org/e1") ==
+			    NULL)
+				continue;
+			/* rspamd's form, as when it was not deferred */
+			assert_int_equal(f->len, sizeof(seed1) - 1);
+			assert_memory_equal(f->data, seed1, f->len);
+			seeds++;
+		}
+	assert_int_equal(seeds, 1);
+	/* Loaded or not, the same digests. */
+	assert_int_equal(dk_render_load(r, g, r->priv, r->npriv), 0);
+	assert_int_equal(dk_parts_split(r, "opendkim", "opendkim", &q), 0);
+	for (k = 0; k < p.n; k++)
+		assert_string_equal(p.part[k].sha256, q.part[k].sha256);
+	dk_parts_dispose(&q);
+	/* Another key for n2: its part's digest changes, no other. */
+	c2 = c;
+	c2.doms[2].keys[1] = (struct rkey)K("n2", "rsa2048", 2048, PENDING);
+	dk_git_free(g);
+	g = make_repo(&c2, id);
+	assert_int_equal(dk_render_commit(g, id, &r2), 0);
+	assert_int_equal(dk_parts_split(r2, "opendkim", "opendkim", &q), 0);
+	net = part_of(&p, "/example.net/n2.private");
+	assert_int_equal(part_of(&q, "/example.net/n2.private"), net);
+	for (k = 0; k < p.n; k++)
+		if (k == net)
+			assert_string_not_equal(p.part[k].sha256,
+			    q.part[k].sha256);
+		else
+			assert_string_equal(p.part[k].sha256, q.part[k].sha256);
+	dk_parts_dispose(&q);
+	dk_parts_dispose(&p);
+	dk_render_free(r2);
+	dk_render_free(r);
+	dk_git_free(g);
+}
+
 int
 main(void)
 {
@@ -438,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_render__signers),
 		cmocka_unit_test(test_parts__slot),
 		cmocka_unit_test(test_parts__split),
+		cmocka_unit_test(test_parts__deferred),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

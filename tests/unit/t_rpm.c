@@ -43,9 +43,9 @@ join(char *buf, const char *a, const char *b)
 }
 
 static const struct dk_rpm_file pub_files[] = {
-	{ "/var/named/dkim", NULL, 0, 0755, "root", "named", DK_RPM_DIR },
+	{ "/var/named/dkim", NULL, 0, 0755, "root", "named", DK_RPM_DIR, NULL },
 	{ "/var/named/dkim/example.com.zone", "x IN TXT \"v=DKIM1\"\n", 19,
-	    0644, NULL, "named", DK_RPM_CONFIG },
+	    0644, NULL, "named", DK_RPM_CONFIG, NULL },
 };
 
 static void
@@ -250,26 +250,28 @@ static void
 test_rpm__reject_files(void **state)
 {
 	static const struct dk_rpm_file bad[] = {
-		{ "etc/x", "", 0, 0644, NULL, NULL, 0 },
-		{ "/", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/x/", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc//x", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/../x", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/./x", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/%(touch /tmp/M)", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/a b", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/a*", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/x\n%post", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/x", "", 0, 04755, NULL, NULL, 0 },
-		{ "/etc/x", "", 0, 0644, "root)", NULL, 0 },
-		{ "/etc/x", "", 0, 0644, NULL, "a,b", 0 },
-		{ "/etc/x", "", 0, 0644, "-x", NULL, 0 },
-		{ "/etc/x", "", 0, 0644, "%{u}", NULL, 0 },
-		{ "/etc/x", "", 0, 0644, NULL, NULL, 0x100 },
+		{ "etc/x", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/x/", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc//x", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/../x", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/./x", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/%(touch /tmp/M)", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/a b", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/a*", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/x\n%post", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/x", "", 0, 04755, NULL, NULL, 0, NULL },
+		{ "/etc/x", "", 0, 0644, "root)", NULL, 0, NULL },
+		{ "/etc/x", "", 0, 0644, NULL, "a,b", 0, NULL },
+		{ "/etc/x", "", 0, 0644, "-x", NULL, 0, NULL },
+		{ "/etc/x", "", 0, 0644, "%{u}", NULL, 0, NULL },
+		{ "/etc/x", "", 0, 0644, NULL, NULL, 0x100, NULL },
 	};
+	static const struct dk_rpm_file unloaded = { "/etc/x", NULL, 0, 0600,
+	    NULL, NULL, 0, "0123456789abcdef0123456789abcdef01234567" };
 	struct dk_rpm_file twice[2] = {
-		{ "/etc/x", "", 0, 0644, NULL, NULL, 0 },
-		{ "/etc/x", "", 0, 0600, NULL, NULL, 0 },
+		{ "/etc/x", "", 0, 0644, NULL, NULL, 0, NULL },
+		{ "/etc/x", "", 0, 0600, NULL, NULL, 0, NULL },
 	};
 	struct dk_rpm_pkg p;
 	char *s;
@@ -289,6 +291,13 @@ test_rpm__reject_files(void **state)
 	assert_int_equal(dk_rpm_spec_render(dk_spec_dkim_keys_public, &p, &s),
 	    DK_EUSAGE);
 	assert_non_null(strstr(dk_error_last(), "listed twice"));
+	/* A deferred key never loaded (packaging/render.h): no package. */
+	pub_pkg(&p);
+	p.files = &unloaded;
+	p.nfiles = 1;
+	assert_int_not_equal(dk_rpm_spec_render(dk_spec_dkim_keys_public, &p,
+	    &s), 0);
+	assert_non_null(strstr(dk_error_last(), "not loaded"));
 }
 
 static void
