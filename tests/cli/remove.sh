@@ -85,7 +85,7 @@ check "remove again says so and changes nothing" \
 # --- drain
 dk -C "$R" --now 2026-11-27T23:59:59Z rotate >"$tmp/out" 2>&1
 check "no key of it retires before drain, and no warning" \
-    [ ! -s "$tmp/out" ] && [ -f "$R/keys/b.example/20261122000000r.private" ]
+    eval '[ ! -s "$tmp/out" ] && [ -f "$R/keys/b.example/20261122000000r.private" ]'
 dk -C "$R" --now 2026-11-28T00:00:00Z -q rotate -d b.example >"$tmp/out" \
     2>&1
 echo 'b.example: 20261122000000r retiring -> retired; 20261122000000e retiring -> retired' \

@@ -49,8 +49,8 @@ dk -C "$R" --now 2026-11-25T00:00:00Z -q rotate --start --dry-run \
 echo 'example.com: +20261125000000 pending (rsa 2048)' >"$tmp/want"
 check "--start --dry-run prints the plan" same "$tmp/want" "$tmp/out"
 check "--start --dry-run changes nothing" \
-    [ "$(git -C "$R" rev-parse HEAD)" = "$head" ] && \
-    [ ! -e "$R/keys/example.com/20261125000000.private" ]
+    eval '[ "$(git -C "$R" rev-parse HEAD)" = "$head" ] && \
+    [ ! -e "$R/keys/example.com/20261125000000.private" ]'
 dk -C "$R" --now 2026-11-25T00:00:00Z -q rotate --start -d example.com \
     >"$tmp/out" 2>&1
 check "--start -d: a pending key of the new size, now, for that domain" \
@@ -73,8 +73,8 @@ echo 'example.com: 20261122000000 active -> retiring; 20261125000000 pending -> 
 check "after publish_lead it signs and the old key drains" \
     same "$tmp/want" "$tmp/out"
 dk -C "$R" --now 2026-11-29T23:59:59Z rotate >"$tmp/out" 2>&1
-check "the old key stays published for drain" [ ! -s "$tmp/out" ] && \
-    [ -f "$R/keys/example.com/20261122000000.private" ]
+check "the old key stays published for drain" eval '[ ! -s "$tmp/out" ] && \
+    [ -f "$R/keys/example.com/20261122000000.private" ]'
 dk -C "$R" --now 2026-11-30T00:00:00Z rotate -d example.com \
     >"$tmp/out" 2>&1
 check "after drain it still waits for keep_published" [ ! -s "$tmp/out" ]

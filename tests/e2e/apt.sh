@@ -50,11 +50,11 @@ check "the private apt repository holds dkim-keys-private_${v}_all.deb" \
 check "the public apt repository holds dkim-keys-public_${v}_all.deb" \
     [ -f "$UA/dkim-keys-public_${v}_all.deb" ]
 check "neither apt repository holds the other's package" \
-    [ -z "$(ls "$PA" | grep public)" ] && [ -z "$(ls "$UA" | grep private)" ]
+    eval '[ -z "$(ls "$PA" | grep public)" ] && [ -z "$(ls "$UA" | grep private)" ]'
 check "each is signed (InRelease) with the public key beside it" \
-    [ -s "$PA/InRelease" ] && [ -s "$UA/InRelease" ] &&
+    eval '[ -s "$PA/InRelease" ] && [ -s "$UA/InRelease" ] &&
     [ -s "$PA/dkimrot-archive-keyring.asc" ] &&
-    [ -s "$UA/dkimrot-archive-keyring.asc" ]
+    [ -s "$UA/dkimrot-archive-keyring.asc" ]'
 check "the public Packages names no private package" \
     not grep -q 'dkim-keys-private' "$UA/Packages"
 dpkg-deb -c "$PA/dkim-keys-private_${v}_all.deb" |
@@ -190,8 +190,8 @@ setpriv --reuid=opendkim --regid=opendkim --clear-groups opendkim \
 awk '{ sub(/\r$/, "") } /^DKIM-Signature:/ { on = 1; print; next }
     on && /^[ \t]/ { print; next } { on = 0 }' "$tmp/od.out" >"$tmp/sig"
 check "opendkim, as opendkim, signs with the installed key" \
-    grep -q "d=example.com; *\$" "$tmp/sig" &&
-    grep -q "s=$sel;" "$tmp/sig"
+    eval 'grep -q "d=example.com; *\$" "$tmp/sig" &&
+    grep -q "s=$sel;" "$tmp/sig"'
 /usr/bin/python3 - "$NSD_PORT" "$tmp/sig" "$MX/od/msg" >"$tmp/py" 2>&1 <<'PY'
 import os
 import sys
@@ -220,8 +220,8 @@ check "another user cannot read it" [ $? != 0 ]
 dk -C "$R" --now 2026-12-20T00:00:00Z -q rotate >/dev/null
 v=5
 check "the next commit's .deb packages are built" \
-    [ -f "$PA/dkim-keys-private_${v}_all.deb" ] &&
-    [ -f "$UA/dkim-keys-public_${v}_all.deb" ]
+    eval '[ -f "$PA/dkim-keys-private_${v}_all.deb" ] &&
+    [ -f "$UA/dkim-keys-public_${v}_all.deb" ]'
 aptroot "$MX" update >/dev/null 2>&1
 aptroot "$MX" upgrade -y >"$tmp/out" 2>&1
 check "apt-get upgrade installs version $v on the mail server" \
@@ -274,15 +274,15 @@ dkimrot: warning: not indexing '$UA/dkim-keys-public_98_all.deb': $not
 WANT
 LC_ALL=C sort "$tmp/err" >"$tmp/got"
 check "a run killed before the apt index: package writes it again, and warns of foreign files" \
-    [ $rc = 0 ] && same "$tmp/want" "$tmp/got"
+    eval '[ $rc = 0 ] && same "$tmp/want" "$tmp/got"'
 check "the foreign files are neither indexed nor removed" \
-    not grep -q '_9[678]_all' "$UA/Packages" &&
+    eval 'not grep -q '\''_9[678]_all'\'' "$UA/Packages" &&
     [ -f "$UA/dkim-keys-public_98_all.deb" ] &&
-    [ -f "$UA/dkim-keys-public_97_all.deb" ]
+    [ -f "$UA/dkim-keys-public_97_all.deb" ]'
 check "a planted .deb naming a real commit is not indexed, nor signed for" \
-    not grep -q -e '_99_all' -e '^Version: 99$' "$PA/Packages" &&
-    not grep -q '_99_all' "$PA/InRelease" &&
-    [ -f "$PA/dkim-keys-private_99_all.deb" ]
+    eval 'not grep -q -e '\''_99_all'\'' -e '\''^Version: 99$'\'' "$PA/Packages" &&
+    not grep -q '\''_99_all'\'' "$PA/InRelease" &&
+    [ -f "$PA/dkim-keys-private_99_all.deb" ]'
 check "and the index is whole again" grep -q "^Filename: ./dkim-keys-public_${v}_all.deb$" "$UA/Packages"
 rm "$UA"/dkim-keys-public_9[678]_all.deb "$PA/dkim-keys-private_99_all.deb"
 chmod 0755 "$PA"
@@ -290,7 +290,7 @@ dk -C "$R" package >/dev/null 2>"$tmp/err"
 rc=$?
 echo "dkimrot: refusing the private repository '$PA': mode 0755 lets every user read the private keys (chmod o-rwx '$PA')" >"$tmp/want"
 check "a private apt repository that everyone can read is refused" \
-    [ $rc = 1 ] && same "$tmp/want" "$tmp/err"
+    eval '[ $rc = 1 ] && same "$tmp/want" "$tmp/err"'
 check "and its mode is left as it was" [ "$(stat -c %a "$PA")" = 755 ]
 chmod 0750 "$PA"
 
@@ -305,14 +305,14 @@ expect "a planted .deb at the next version is refused" 1 \
     "dkimrot: refusing to replace '$UA/dkim-keys-public_${next}_all.deb': it is not a build of commit $head (not in the build ledger); move it away" \
     -C "$R" -q package
 check "nothing was replaced or built" \
-    [ "$(sha256sum <"$UA/dkim-keys-public_${next}_all.deb")" = "$sum" ] &&
+    eval '[ "$(sha256sum <"$UA/dkim-keys-public_${next}_all.deb")" = "$sum" ] &&
     [ ! -e "$PA/dkim-keys-private_${next}_all.deb" ] &&
-    [ ! -e "$OUT/private/dkim-keys-private-${next}-1.noarch.rpm" ]
+    [ ! -e "$OUT/private/dkim-keys-private-${next}-1.noarch.rpm" ]'
 rm "$UA/dkim-keys-public_${next}_all.deb"
 dk -C "$R" -q package >/dev/null 2>&1
 check "moved away, the commit is built" \
-    [ -f "$UA/dkim-keys-public_${next}_all.deb" ] &&
-    grep -q "^Filename: ./dkim-keys-public_${next}_all.deb$" "$UA/Packages"
+    eval '[ -f "$UA/dkim-keys-public_${next}_all.deb" ] &&
+    grep -q "^Filename: ./dkim-keys-public_${next}_all.deb$" "$UA/Packages"'
 
 # --- a wrong key: apt refuses the repository
 mkdir -m 700 "$tmp/other"

@@ -64,9 +64,10 @@ check "it activates the first host's key" \
     grep -qx 'example.com: 20261122131500 pending -> active' "$tmp/out"
 check "and pushes" [ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ]
 dk -C "$A" --now $t2 rotate >"$tmp/out" 2>"$tmp/err"
+st=$?
 check "the first host fast-forwards to it, nothing to do" \
-    [ $? = 0 ] && [ ! -s "$tmp/out" ] &&
-    [ "$(git -C "$A" rev-parse HEAD)" = "$(remote_head)" ]
+    eval '[ $st = 0 ] && [ ! -s "$tmp/out" ] &&
+    [ "$(git -C "$A" rev-parse HEAD)" = "$(remote_head)" ]'
 check "and says so" grep -qx \
     "dkimrot: fast-forwarded 'main' by 1 commit from '$url'" "$tmp/err"
 check "its work tree is the commit's" \
@@ -82,8 +83,8 @@ expect "a diverged history is refused" 1 \
     "dkimrot: 'main' and the remote's '$url' have diverged (1 and 1 commits of their own); reconcile them with git (git pull --rebase, git push) and run again" \
     -C "$B" --now $t3 -q rotate
 check "nothing changed on the refusing host" \
-    [ "$(git -C "$B" rev-parse HEAD)" = "$local" ] &&
-    [ -z "$(git -C "$B" status --porcelain)" ]
+    eval '[ "$(git -C "$B" rev-parse HEAD)" = "$local" ] &&
+    [ -z "$(git -C "$B" status --porcelain)" ]'
 dk -C "$B" --now $t3 status >"$tmp/out" 2>&1
 check "status says it diverged" [ "$(head -1 "$tmp/out")" = \
     "remote '$url' branch 'main': diverged: ahead 1, behind 1" ]
@@ -165,8 +166,8 @@ if [ -n "${DKIMROT_FAULTS:-}" ]; then
 	    "dkimrot: warning: a dkimrot run died before its commit reached the remote; its commit is dropped" \
 	    "$tmp/err"
 	check "and pushed a new one on the remote's head" \
-	    [ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ] &&
-	    [ "$(git -C "$B" rev-parse HEAD)" != "$dead" ]
+	    eval '[ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ] &&
+	    [ "$(git -C "$B" rev-parse HEAD)" != "$dead" ]'
 	check "the dead commit was never hooked" not grep -qx "$dead" \
 	    "$tmp/hooked.b"
 fi
@@ -176,9 +177,10 @@ fi
 sel=$(dk -C "$B" --now $t5 status 2>/dev/null | awk '$4 == "active" { print $1 }')
 dk -C "$B" --now 2027-01-22T14:15:00Z revoke -d example.com -s "$sel" \
     >"$tmp/out" 2>"$tmp/err"
-check "a revoke that lost the race is done again and pushed" [ $? = 0 ] &&
-    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\n' /)" = \
-    "dkimrot revoke/another host/" ]
+st=$?
+check "a revoke that lost the race is done again and pushed" eval '[ $st = 0 ] &&
+    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\''\n'\'' /)" = \
+    "dkimrot revoke/another host/" ]'
 check "and said so" grep -qx \
     "dkimrot: warning: planning again from the remote's head (attempt 2 of 5)" \
     "$tmp/err"
@@ -187,10 +189,11 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 \
 : >"$tmp/race"
 dk -C "$B" --now 2027-01-22T15:15:00Z import -d example.com -s imported \
     --private "$tmp/import.pem" >"$tmp/out" 2>"$tmp/err"
-check "an import that lost the race is done again and pushed" [ $? = 0 ] &&
-    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\n' /)" = \
+st=$?
+check "an import that lost the race is done again and pushed" eval '[ $st = 0 ] &&
+    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\''\n'\'' /)" = \
     "dkimrot import/another host/" ] &&
-    git -C "$tmp/srv/keys.git" cat-file -e main:keys/example.com/imported.txt
+    git -C "$tmp/srv/keys.git" cat-file -e main:keys/example.com/imported.txt'
 check "its work tree is clean" [ -z "$(git -C "$B" status --porcelain)" ]
 
 # --- every hooked commit is on the remote
@@ -211,8 +214,9 @@ dk -C "$A" --now $t6 -q rotate >/dev/null 2>&1
 check "through git://, the first host takes the file:// change" \
     grep -q "remote: file://" "$A/dkimrot.yaml"
 dk -C "$F" --now 2027-02-23T13:15:00Z -q rotate >"$tmp/out" 2>&1
-check "a host on file:// fast-forwards, rotates and pushes" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$F" rev-parse HEAD)" ]
+st=$?
+check "a host on file:// fast-forwards, rotates and pushes" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$F" rev-parse HEAD)" ]'
 
 # --- package: only what the remote has
 rm -f "$A/.git/hooks/post-commit"
@@ -226,9 +230,10 @@ expect "package refuses a commit the remote lacks" 1 \
 check "and builds nothing" [ -z "$(find "$A/rpms" -name '*.rpm' 2>/dev/null)" ]
 gitq -C "$A" push -q "$url" main 2>/dev/null
 dk -C "$A" -q package >/dev/null 2>"$tmp/err"
+st=$?
 check "once pushed by hand, package fetches and builds it" \
-    [ $? = 0 ] && [ -n "$(find "$A/rpms" -name "*-$(git -C "$A" rev-list \
-    --first-parent --count HEAD)-1.noarch.rpm")" ]
+    eval '[ $st = 0 ] && [ -n "$(find "$A/rpms" -name "*-$(git -C "$A" rev-list \
+    --first-parent --count HEAD)-1.noarch.rpm")" ]'
 
 gitd_stop
 echo "1..$n"

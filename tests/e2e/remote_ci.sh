@@ -73,7 +73,7 @@ wait $px
 rx=$?
 wait $py
 ry=$?
-check "both CI runs succeed" [ $rx = 0 ] && [ $ry = 0 ]
+check "both CI runs succeed" eval '[ $rx = 0 ] && [ $ry = 0 ]'
 check "the remote took exactly one commit" \
     [ "$(git -C "$tmp/srv/keys.git" rev-list --count "$before..main")" = 1 ]
 lost=0
@@ -86,11 +86,11 @@ check "the loser planned again" \
     grep -qx "dkimrot: warning: planning again from the remote's head (attempt 2 of 5)" \
     "$tmp/x.err" "$tmp/y.err"
 check "both hosts are at the remote's head" \
-    [ "$(git -C "$tmp/x" rev-parse HEAD)" = "$(remote_head)" ] &&
-    [ "$(git -C "$tmp/y" rev-parse HEAD)" = "$(remote_head)" ]
+    eval '[ "$(git -C "$tmp/x" rev-parse HEAD)" = "$(remote_head)" ] &&
+    [ "$(git -C "$tmp/y" rev-parse HEAD)" = "$(remote_head)" ]'
 check "neither has changes left" \
-    [ -z "$(git -C "$tmp/x" status --porcelain)" ] &&
-    [ -z "$(git -C "$tmp/y" status --porcelain)" ]
+    eval '[ -z "$(git -C "$tmp/x" status --porcelain)" ] &&
+    [ -z "$(git -C "$tmp/y" status --porcelain)" ]'
 v=$(git -C "$tmp/x" rev-list --first-parent --count HEAD)
 same_pkgs=1
 for kind in private public; do

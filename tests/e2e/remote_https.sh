@@ -50,8 +50,9 @@ gitq -C "$A" commit -qam "share the key repository over https"
 
 # --- the first push, to an empty remote
 dk -C "$A" --now $t1 rotate >"$tmp/a1.out" 2>"$tmp/a1.err"
-check "rotate makes the remote's branch with its first push" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]
+st=$?
+check "rotate makes the remote's branch with its first push" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]'
 check "the configuration commit went with it" \
     [ "$(git -C "$tmp/srv/keys.git" log -1 --skip=1 --format=%s main)" = \
     "share the key repository over https" ]
@@ -60,8 +61,9 @@ check "the configuration commit went with it" \
 gitq clone -q "$tmp/srv/keys.git" "$B"
 chmod -R go-rwx "$B"
 dk -C "$B" --now $t2 rotate >"$tmp/b1.out" 2>"$tmp/b1.err"
-check "a second host rotates and pushes over https" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ]
+st=$?
+check "a second host rotates and pushes over https" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ]'
 dk -C "$A" --now $t2 rotate >"$tmp/a2.out" 2>"$tmp/a2.err"
 check "the first host fast-forwards over https" grep -qx \
     "dkimrot: fast-forwarded 'main' by 1 commit from '$url'" "$tmp/a2.err"
@@ -80,14 +82,16 @@ expect "a credential file others can read is refused" 1 \
 chmod 600 "$tmp/cred"
 sed -i '/^  ca_file:/d' "$A/dkimrot.yaml"
 dk -C "$A" --now $t3 rotate >"$tmp/a3.out" 2>"$tmp/a3.err"
-check "a certificate no trusted CA signed is refused" [ $? = 1 ] &&
-    grep -q "^dkimrot: cannot fetch from '$url': " "$tmp/a3.err"
+st=$?
+check "a certificate no trusted CA signed is refused" eval '[ $st = 1 ] &&
+    grep -q "^dkimrot: cannot fetch from '\''$url'\'': " "$tmp/a3.err"'
 gitq -C "$A" checkout -q dkimrot.yaml
-check "nothing was changed" [ "$(git -C "$A" rev-parse HEAD)" = "$head" ] &&
-    [ -z "$(git -C "$A" status --porcelain)" ]
+check "nothing was changed" eval '[ "$(git -C "$A" rev-parse HEAD)" = "$head" ] &&
+    [ -z "$(git -C "$A" status --porcelain)" ]'
 dk -C "$A" --now $t3 -q rotate >"$tmp/a4.out" 2>"$tmp/a4.err"
-check "with all put right, the run succeeds" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]
+st=$?
+check "with all put right, the run succeeds" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]'
 
 # --- no secret anywhere
 leak=0

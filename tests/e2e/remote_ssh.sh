@@ -38,8 +38,9 @@ gitq -C "$A" push -q "$tmp/srv/keys.git" main || bail "seed push failed"
 
 # --- push
 dk -C "$A" --now $t1 rotate >"$tmp/a1.out" 2>"$tmp/a1.err"
-check "rotate pushes over ssh" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]
+st=$?
+check "rotate pushes over ssh" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]'
 check "and says so" grep -qx "dkimrot: pushed $(git -C "$A" rev-parse HEAD |
     cut -c1-12) to '$url'" "$tmp/a1.err"
 
@@ -48,8 +49,9 @@ gitq clone -q "$tmp/srv/keys.git" "$B"
 chmod -R go-rwx "$B"
 cp "$tmp/ssh/known_hosts" "$B/.git/dkimrot-known_hosts"
 dk -C "$B" --now $t2 -q rotate >"$tmp/b1.out" 2>"$tmp/b1.err"
-check "a second host rotates over ssh" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ]
+st=$?
+check "a second host rotates over ssh" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$B" rev-parse HEAD)" ]'
 dk -C "$A" --now $t2 rotate >"$tmp/a2.out" 2>"$tmp/a2.err"
 check "the first host fetches and fast-forwards over ssh" grep -qx \
     "dkimrot: fast-forwarded 'main' by 1 commit from '$url'" "$tmp/a2.err"
@@ -67,9 +69,10 @@ EOF
 chmod 755 "$tmp/srv/keys.git/hooks/pre-receive"
 : >"$tmp/race"
 dk -C "$B" --now $t3 rotate >"$tmp/b2.out" 2>"$tmp/b2.err"
-check "a push rejected over ssh is planned again and pushed" [ $? = 0 ] &&
-    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\n' /)" = \
-    "dkimrot rotate at $t3/another host/" ]
+st=$?
+check "a push rejected over ssh is planned again and pushed" eval '[ $st = 0 ] &&
+    [ "$(git -C "$tmp/srv/keys.git" log -2 --format=%s main | tr '\''\n'\'' /)" = \
+    "dkimrot rotate at $t3/another host/" ]'
 check "the rejection was reported" \
     grep -q "another host pushed to '$url' first" "$tmp/b2.err"
 
@@ -85,8 +88,8 @@ printf '[127.0.0.1]:%s %s\n' "$SSHD_PORT" "$(cut -d' ' -f1-2 \
 expect "a changed host key is refused" 1 \
     "dkimrot: cannot fetch from '$url': the host key of '127.0.0.1' port $SSHD_PORT does not match git.known_hosts '$A/.git/dkimrot-known_hosts': refused" \
     -C "$A" --now $t4 rotate
-check "nothing was changed" [ "$(git -C "$A" rev-parse HEAD)" = "$head" ] &&
-    [ -z "$(git -C "$A" status --porcelain)" ]
+check "nothing was changed" eval '[ "$(git -C "$A" rev-parse HEAD)" = "$head" ] &&
+    [ -z "$(git -C "$A" status --porcelain)" ]'
 cp "$tmp/ssh/known_hosts" "$A/.git/dkimrot-known_hosts"
 
 # --- the key file
@@ -101,8 +104,9 @@ expect "a key the server does not take is refused, once" 1 \
     -C "$A" --now $t4 rotate
 cp "$K.pub" "$tmp/ssh/authorized_keys"
 dk -C "$A" --now $t4 -q rotate >/dev/null 2>&1
-check "with the key authorized again, the run succeeds" [ $? = 0 ] &&
-    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]
+st=$?
+check "with the key authorized again, the run succeeds" eval '[ $st = 0 ] &&
+    [ "$(remote_head)" = "$(git -C "$A" rev-parse HEAD)" ]'
 
 # --- no secret anywhere
 secret=$(sed -n 2p "$K")
@@ -121,6 +125,6 @@ dk -C "$A" --now 2027-01-22T13:15:00Z rotate >"$tmp/down.out" \
 check "a remote that does not answer is temporary (75)" [ $? = 75 ]
 check "and says which" grep -q "^dkimrot: cannot fetch from '$url': " \
     "$tmp/down.err"
-check "nothing was changed" [ "$(git -C "$A" rev-parse HEAD)" = "$head" ] &&
-    [ -z "$(git -C "$A" status --porcelain)" ]
+check "nothing was changed" eval '[ "$(git -C "$A" rev-parse HEAD)" = "$head" ] &&
+    [ -z "$(git -C "$A" status --porcelain)" ]'
 echo "1..$n"

@@ -160,7 +160,7 @@ sign example.org
 check "OpenDKIM no longer signs example.org's mail" [ ! -s "$tmp/signed" ]
 sign example.com
 check "example.com's mail is still signed, and verifies" \
-    [ -s "$tmp/signed" ] && [ "$(verify)" = True ]
+    eval '[ -s "$tmp/signed" ] && [ "$(verify)" = True ]'
 serve || bail "nsd_reload failed"
 check "NSD still serves example.org's record (drain)" \
     [ -n "$(served 20261120000000 example.org)" ]

@@ -109,7 +109,7 @@ rc=$?
 rv=$(newest public)
 check "the revoke after the reset exits 0" [ $rc = 0 ]
 check "its packages are above every version there ($rv > $v > $count + 1)" \
-    [ "$rv" = $((v + 1)) ] && [ $((count + 1)) -lt "$rv" ]
+    eval '[ "$rv" = $((v + 1)) ] && [ $((count + 1)) -lt "$rv" ]'
 check "and the hook said why" grep -q \
     "its count $((count + 1)) is not above version $v already built (history rewritten); it becomes version $rv" \
     "$R/.git/dkimrot-package.log"
@@ -159,12 +159,12 @@ check "neither is in the repodata" eval \
     not grep -q "^dkim-keys-private" "$tmp/pub.primary" &&
     grep -qx "dkim-keys-private $nv" "$tmp/priv.primary"'
 check "both are left on disk for the operator" \
-    [ -f "$OUT/private/dkim-keys-private-99-1.noarch.rpm" ] &&
-    [ -f "$OUT/public/misplaced.rpm" ]
+    eval '[ -f "$OUT/private/dkim-keys-private-99-1.noarch.rpm" ] &&
+    [ -f "$OUT/public/misplaced.rpm" ]'
 dnfc "$MX" "$OUT/private" upgrade >"$tmp/mx.up3" 2>&1
 check "the mail server upgrades to ours, not to 99, and ran no %post" \
-    [ "$(rpm --root "$MX" -q --qf '%{VERSION}' dkim-keys-private)" = \
-    "$nv" ] && [ ! -e "$MX/planted" ]
+    eval '[ "$(rpm --root "$MX" -q --qf '\''%{VERSION}'\'' dkim-keys-private)" = \
+    "$nv" ] && [ ! -e "$MX/planted" ]'
 
 # --- a NAME-VERSION of another commit is never replaced
 next=$((nv + 1))
@@ -178,8 +178,8 @@ expect "a package of another commit at the next version is refused" 1 \
     "dkimrot: refusing to replace '$OUT/public/dkim-keys-public-$next-1.noarch.rpm': it is not a build of commit $(echo "$head" | cut -c1-12) (VCS 'fedcba9876543210fedcba9876543210fedcba98'); move it away" \
     -C "$R" -q package
 check "nothing was replaced or built" \
-    [ "$(sha256sum <"$OUT/public/dkim-keys-public-$next-1.noarch.rpm")" = \
-    "$sum" ] && [ ! -e "$OUT/private/dkim-keys-private-$next-1.noarch.rpm" ]
+    eval '[ "$(sha256sum <"$OUT/public/dkim-keys-public-$next-1.noarch.rpm")" = \
+    "$sum" ] && [ ! -e "$OUT/private/dkim-keys-private-$next-1.noarch.rpm" ]'
 # One that names this very commit but that the ledger does not vouch
 # for (an output copied from elsewhere) is refused, and the message says
 # what probably happened.
@@ -222,10 +222,10 @@ check "the old output is migrated, with one warning" eval \
     '[ $rc = 0 ] && [ "$(grep -c warning "$tmp/mig.err")" = 1 ] &&
     grep -qxF "dkimrot: warning: moved the single repository '\''$M/rpms'\'' (2 packages) into '\''$M/rpms/private'\'' and '\''$M/rpms/public'\'' and removed its repodata/; point mail servers and name servers at their own repository" "$tmp/mig.err"'
 check "the old repodata/ is gone, each repository has its own" \
-    [ ! -e "$M/rpms/repodata" ] && [ "$(primary "$M/rpms/private")" = \
+    eval '[ ! -e "$M/rpms/repodata" ] && [ "$(primary "$M/rpms/private")" = \
     "dkim-keys-private 2" ] && [ "$(primary "$M/rpms/public")" = \
-    "dkim-keys-public 2" ]
+    "dkim-keys-public 2" ]'
 check "each package moved with its mode; anything else stays" \
-    [ "$(stat -c %a "$M/rpms/private/dkim-keys-private-2-1.noarch.rpm" \
-    "$M/rpms/public/dkim-keys-public-2-1.noarch.rpm" | tr '\n' ' ')" = \
-    "640 644 " ] && [ -f "$M/rpms/other-1-1.noarch.rpm" ]
+    eval '[ "$(stat -c %a "$M/rpms/private/dkim-keys-private-2-1.noarch.rpm" \
+    "$M/rpms/public/dkim-keys-public-2-1.noarch.rpm" | tr '\''\n'\'' '\'' '\'')" = \
+    "640 644 " ] && [ -f "$M/rpms/other-1-1.noarch.rpm" ]'

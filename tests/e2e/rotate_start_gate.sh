@@ -83,8 +83,8 @@ check "--start: a new key is pending now" \
 dk -C "$R" --now 2026-11-25T00:00:00Z rotate >"$tmp/out" 2>&1
 rc=$?
 check "after publish_lead, not served: it does not sign" \
-    [ $rc = 0 ] && [ "$(state $K2 2026-11-25T00:00:00Z)" = pending ] &&
-    [ "$(state $K1 2026-11-25T00:00:00Z)" = active ]
+    eval '[ $rc = 0 ] && [ "$(state $K2 2026-11-25T00:00:00Z)" = pending ] &&
+    [ "$(state $K1 2026-11-25T00:00:00Z)" = active ]'
 check "and rotate says it waits for DNS" \
     grep -q "$D: $K2 waits for DNS: name server 127.0.0.1:$PORT has no TXT record '$K2._domainkey.$D'" \
     "$tmp/out"

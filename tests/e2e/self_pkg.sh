@@ -22,11 +22,11 @@ sh "$DKIMROT_SRC/dist/self.sh" rpm "$DKIMROT" "$tmp" "$V" \
     >"$tmp/rpm.out" 2>&1
 rpmf=$(tail -1 "$tmp/rpm.out")
 check "dist/self.sh rpm builds dkimrot-$V-1.ARCH.rpm" \
-    [ -f "$rpmf" ] && [ "${rpmf##*/}" = "dkimrot-$V-1.$(uname -m).rpm" ]
+    eval '[ -f "$rpmf" ] && [ "${rpmf##*/}" = "dkimrot-$V-1.$(uname -m).rpm" ]'
 rpmlint -r "$DKIMROT_SRC/dist/dkimrot.rpmlintrc" "$rpmf" >"$tmp/lint" 2>&1
 grep ' E: ' "$tmp/lint" | grep -v ' E: no-signature$' >"$tmp/lint.err"
 check "rpmlint finds no error but the missing signature" \
-    [ ! -s "$tmp/lint.err" ] && grep -q ' E: no-signature$' "$tmp/lint"
+    eval '[ ! -s "$tmp/lint.err" ] && grep -q '\'' E: no-signature$'\'' "$tmp/lint"'
 [ -s "$tmp/lint.err" ] && diag "$tmp/lint.err"
 RR=$tmp/rpmroot
 mkdir "$RR" && rpm --root "$RR" --initdb
@@ -40,11 +40,11 @@ check "the service runs the installed binary" \
     grep -qx 'ExecStart=/usr/bin/dkimrot rotate --wait 300' \
     "$RR/usr/lib/systemd/system/dkimrot-rotate.service"
 check "the manual pages are in place" \
-    [ -f "$RR/usr/share/man/man1/dkimrot.1.gz" ] &&
-    [ -f "$RR/usr/share/man/man5/dkimrot.yaml.5.gz" ]
+    eval '[ -f "$RR/usr/share/man/man1/dkimrot.1.gz" ] &&
+    [ -f "$RR/usr/share/man/man5/dkimrot.yaml.5.gz" ]'
 check "the cron example is documentation, not in /etc/cron.d" \
-    [ -f "$RR/usr/share/doc/dkimrot/examples/dkimrot.cron" ] &&
-    [ ! -e "$RR/etc/cron.d" ]
+    eval '[ -f "$RR/usr/share/doc/dkimrot/examples/dkimrot.cron" ] &&
+    [ ! -e "$RR/etc/cron.d" ]'
 check "/var/lib/dkimrot is 0700 root" \
     [ "$(stat -c '%a %U' "$RR/var/lib/dkimrot")" = "700 root" ]
 
@@ -53,8 +53,8 @@ sh "$DKIMROT_SRC/dist/self.sh" deb "$DKIMROT" "$tmp" "$V" \
     >"$tmp/deb.out" 2>&1
 debf=$(tail -1 "$tmp/deb.out")
 check "dist/self.sh deb builds dkimrot_$V-1_ARCH.deb" \
-    [ -f "$debf" ] &&
-    [ "${debf##*/}" = "dkimrot_$V-1_$(dpkg --print-architecture).deb" ]
+    eval '[ -f "$debf" ] &&
+    [ "${debf##*/}" = "dkimrot_$V-1_$(dpkg --print-architecture).deb" ]'
 check "its Depends come from dpkg-shlibdeps (libc6, libgit2)" \
     sh -c 'dpkg-deb -f "$1" Depends | grep -q "libc6 (>=.*libgit2"' sh \
     "$debf"
@@ -77,10 +77,10 @@ check "the service runs the installed binary" \
     grep -qx 'ExecStart=/usr/bin/dkimrot rotate --wait 300' \
     "$DR/lib/systemd/system/dkimrot-rotate.service"
 check "the manual pages, copyright and changelog are in place" \
-    [ -f "$DR/usr/share/man/man1/dkimrot.1.gz" ] &&
+    eval '[ -f "$DR/usr/share/man/man1/dkimrot.1.gz" ] &&
     [ -f "$DR/usr/share/man/man5/dkimrot.yaml.5.gz" ] &&
     [ -f "$DR/usr/share/doc/dkimrot/copyright" ] &&
-    [ -f "$DR/usr/share/doc/dkimrot/changelog.Debian.gz" ]
+    [ -f "$DR/usr/share/doc/dkimrot/changelog.Debian.gz" ]'
 check "/var/lib/dkimrot is 0700 root" \
     [ "$(stat -c '%a %U' "$DR/var/lib/dkimrot")" = "700 root" ]
 dpkg --root="$DR" --purge dkimrot >/dev/null 2>&1
