@@ -45,8 +45,8 @@ check "remove --dry-run changes nothing" [ "$(tree "$R")" = "$before" ]
 dk -C "$R" --now 2026-11-24T00:00:00Z -q remove -d b.example >"$tmp/out"
 check "remove prints what it did" same "$tmp/want" "$tmp/out"
 check "one commit, whose message says it" \
-    git -C "$R" log -1 --format=%B | grep -qx \
-    'b.example: 20261122000000r active -> retiring; 20261122000000e active -> retiring; leaving; out of dkimrot.yaml'
+    eval 'git -C "$R" log -1 --format=%B | grep -qx \
+    "b.example: 20261122000000r active -> retiring; 20261122000000e active -> retiring; leaving; out of dkimrot.yaml"'
 check "the commit holds dkimrot.yaml and keys.yaml" \
     [ "$(git -C "$R" show --format= --name-only HEAD | tr '\n' ' ')" = \
     "dkimrot.yaml keys/b.example/keys.yaml " ]

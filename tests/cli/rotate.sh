@@ -45,8 +45,8 @@ check "rotate prints what it did" same "$tmp/want" "$tmp/out"
 check "rotate commits keys and keys.yaml" \
     [ "$(git -C "$R" show --format= --name-only HEAD | wc -l)" = 6 ]
 check "the commit message lists every action" \
-    git -C "$R" log -1 --format=%B | grep -qx \
-    'example.com: +20261122131500 pending (rsa 1024)'
+    eval 'git -C "$R" log -1 --format=%B | grep -qx \
+    "example.com: +20261122131500 pending (rsa 1024)"'
 check "private keys are 0600 in 0700 directories" \
     [ "$(stat -c %a "$R/keys" "$R/keys/example.com" \
     "$R/keys/example.com/20261122131500.private" | tr '\n' ' ')" = \

@@ -56,8 +56,8 @@ dk -C "$R" --now 2026-11-25T00:00:00Z -q rotate --start -d example.com \
 check "--start -d: a pending key of the new size, now, for that domain" \
     same "$tmp/want" "$tmp/out"
 check "--start commits it" \
-    git -C "$R" log -1 --format=%B | grep -qx \
-    'example.com: +20261125000000 pending (rsa 2048)'
+    eval 'git -C "$R" log -1 --format=%B | grep -qx \
+    "example.com: +20261125000000 pending (rsa 2048)"'
 dk -C "$R" --now 2026-11-25T00:00:00Z status -d example.org >"$tmp/out"
 check "the domain not named is left alone" \
     not grep -q 20261125 "$tmp/out"

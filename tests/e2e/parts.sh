@@ -18,7 +18,7 @@ export HOME="$tmp" GIT_CONFIG_NOSYSTEM=1
 trap 'gpgconf --homedir "$G" --kill gpg-agent 2>/dev/null
     rm -rf "$tmp"' EXIT INT TERM
 
-echo "1..26"
+echo "1..27"
 
 T0=$(date -u -d 2026-11-20T00:00:00Z +%s)
 # day N: rotate on day N after T0
@@ -211,4 +211,5 @@ check "every key is still installed, now dkim-keys-private's" \
     eval 'same "$tmp/want" "$tmp/inst" &&
     [ "$(rpm --root "$D" -qf "$(head -1 "$tmp/inst")" --qf '\''%{NAME}'\'')" = \
     dkim-keys-private ]'
-check "dnf check finds no problem in the root" dnfr check >/dev/null 2>&1
+check "dnf check finds no problem in the root" \
+    eval 'dnfr check >"$tmp/dnfcheck" 2>&1' || diag "$tmp/dnfcheck"
