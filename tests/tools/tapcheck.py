@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """The test scripts' own check: `check DESC CMD1 && CMD2` checks CMD1
 only (the shell runs check, then CMD2 outside it), so a second condition
-written that way can never fail a test.  Prints FILE:LINE of each such
-check among the files given; exits 1 when there is one.  A check that
-needs more than one command says so with eval '...' (tests/lib/tap.sh).
+written that way can never fail a test; `check DESC CMD | grep ...` and
+`check DESC CMD >FILE` send check's own TAP line into grep or the file,
+so the result is never seen.  Prints FILE:LINE of each such check among
+the files given; exits 1 when there is one.  A check that needs more
+than one command says so with eval '...' (tests/lib/tap.sh); a
+redirection of stderr alone (2>) is allowed.
 """
 import re
 import sys
@@ -39,6 +42,8 @@ def statement(text, i):
                 while i < n and text[i] in ' \t\n':
                     i += 1
                 continue
+            if c == '|' or (c == '>' and text[i - 1] != '2'):
+                ops.append((i, c))
             if c in '\n;' or (c == '#' and text[i - 1] in ' \t'):
                 return i, ops
         i += 1
@@ -56,10 +61,12 @@ def main(paths):
             if re.match(r'\s*check ("(?:[^"\\]|\\.)*"|\S+)\s*\\?\s*'
                         r'(eval|sh -c) ', stmt):
                 continue
-            if any(k == '&&' and o < cut for o, k in ops):
+            what = sorted({k for o, k in ops if o < cut and k != '||'})
+            if what:
                 bad += 1
-                print('%s:%d: check with && outside it' %
-                      (path, text.count('\n', 0, m.start()) + 1))
+                print('%s:%d: check with %s outside it' %
+                      (path, text.count('\n', 0, m.start()) + 1,
+                       ' '.join(what)))
     return 1 if bad else 0
 
 
